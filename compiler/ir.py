@@ -1,0 +1,493 @@
+"""The intermediate representation every target consumes: what to aggregate per lead and
+what each rule awards. Names are resolved, constants and segments inlined, types known.
+
+Semantics (docs/language.md is the user-facing statement of the same contract):
+
+* **Point in time.** An evaluation has an instant `as_of` (UTC). An event's *age* is
+  `as_of - at` in seconds. Events with age < 0 (after `as_of`) do not exist.
+* **Windows.** `Window(min_age, max_age)` keeps events with `min_age <= age < max_age`
+  (seconds). `within D` is `Window(0, D)`; `between D1 and D2 ago` is `Window(D1, D2)`;
+  no window keeps every event with age >= 0.
+* **Missing values.** A field, property or aggregate may be missing (None / NULL). Every
+  predicate (`Compare`, `InList`, `Between`, `StringTest`, `Matches`) with a missing operand
+  is False, never missing; `Not`, `And`, `Or` work on those two-valued results. Arithmetic
+  and functions with a missing operand give missing; `x / 0` is missing.
+* **Arithmetic** is IEEE double: integer operands are converted before `/`.
+* **Aggregates** (one value per lead): `Count`, `CountDistinct`, `PeriodCount`,
+  `DecayedSum`, `LinearDecaySum` and `Sum` are 0 for a lead with no matching event;
+  `Last`/`First` are missing then; `Sequence` is False.
+* **Scores.** points of each rule (after its own `cap`), summed per group and capped at
+  the group's `cap` (upper bound only), summed over the score; then 0 if any reset rule
+  fired; then clamped; then rounded to 2 decimals half away from zero (`round_score`).
+  Composite scores, tiers, matrices and flags see the rounded values.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+from .ast import NO_SPAN, Span
+
+
+class Type(enum.Enum):
+    STRING = "string"
+    INT = "int"
+    NUMBER = "number"
+    BOOL = "bool"
+    TIMESTAMP = "timestamp"
+
+    @property
+    def numeric(self) -> bool:
+        return self in (Type.INT, Type.NUMBER)
+
+
+def round_score(value: float) -> float:
+    """Round to 2 decimals, half away from zero, after absorbing binary noise at 9 decimals.
+
+    `0.285` is stored as 0.28499999999999998; a person expects 0.29. Every SQL target
+    does the same: CAST(x AS DECIMAL(38, 9)), then ROUND(_, 2) on the decimal.
+    """
+    nine = Decimal(repr(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
+    return float(nine.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+# ---- expressions over one lead (and, inside event filters, one event) --------------------
+
+
+@dataclass(frozen=True)
+class Expr:
+    pass
+
+
+@dataclass(frozen=True)
+class Literal(Expr):
+    value: str | int | float | bool
+    type: Type
+
+
+@dataclass(frozen=True)
+class LeadField(Expr):
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True)
+class EventProp(Expr):
+    """A property of the event being filtered; only inside `EventFilter.where`."""
+
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True)
+class AggregateRef(Expr):
+    """The value of `Model.aggregates[id]` for this lead."""
+
+    id: str
+    type: Type
+
+
+@dataclass(frozen=True)
+class ScoreRef(Expr):
+    """A score's rounded value (rule-based or composite)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class TierRef(Expr):
+    name: str
+
+
+@dataclass(frozen=True)
+class MatrixRef(Expr):
+    name: str
+
+
+@dataclass(frozen=True)
+class FlagRef(Expr):
+    name: str
+
+
+@dataclass(frozen=True)
+class Func(Expr):
+    """lower(s), upper(s), len(s), email_domain(s) (the lower-cased part after the last
+    `@`, missing without one), days_since(ts) (real days from ts to as_of), min(a, b, ...),
+    max(a, b, ...) (missing if any argument is), abs(x), round(x, n) (half away from zero)."""
+
+    name: str
+    args: tuple[Expr, ...]
+    type: Type
+
+
+@dataclass(frozen=True)
+class Arith(Expr):
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Compare(Expr):
+    """`==`/`!=` on strings are exact; timestamps compare as instants."""
+
+    op: str  # == != < <= > >=
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class InList(Expr):
+    """Membership in literal options; `not in` (negated) is False too when value is missing."""
+
+    value: Expr
+    options: tuple[Literal, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Between(Expr):
+    value: Expr
+    low: Expr
+    high: Expr
+
+
+@dataclass(frozen=True)
+class StringTest(Expr):
+    op: str  # contains | starts_with | ends_with
+    value: Expr
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Matches(Expr):
+    """Unanchored search with an RE2-compatible pattern already validated by the checker."""
+
+    value: Expr
+    pattern: str
+    case_insensitive: bool = False
+
+
+@dataclass(frozen=True)
+class IsMissing(Expr):
+    operand: Expr
+    negated: bool = False  # is present
+
+
+@dataclass(frozen=True)
+class And(Expr):
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or(Expr):
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Not(Expr):
+    operand: Expr
+
+
+# ---- per-lead aggregates over events -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    min_age: float  # seconds, inclusive
+    max_age: float  # seconds, exclusive
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Events of these types (all declared types for `activity`), at or before as_of,
+    whose properties satisfy `where`, inside `window`."""
+
+    types: tuple[str, ...]
+    where: Expr | None = None
+    window: Window | None = None
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    id: str
+
+
+@dataclass(frozen=True)
+class Count(Aggregate):
+    filter: EventFilter
+
+
+@dataclass(frozen=True)
+class CountDistinct(Aggregate):
+    """Distinct non-missing values of one property."""
+
+    filter: EventFilter
+    prop: str
+
+
+@dataclass(frozen=True)
+class Sum(Aggregate):
+    """Sum of one numeric property; missing values are skipped."""
+
+    filter: EventFilter
+    prop: str
+
+
+@dataclass(frozen=True)
+class Last(Aggregate):
+    """Latest event time, missing if none."""
+
+    filter: EventFilter
+
+
+@dataclass(frozen=True)
+class First(Aggregate):
+    """Earliest event time, missing if none."""
+
+    filter: EventFilter
+
+
+@dataclass(frozen=True)
+class DecayedSum(Aggregate):
+    """Sum over events of 0.5 ** (age / half_life)."""
+
+    filter: EventFilter
+    half_life: float  # seconds
+
+
+@dataclass(frozen=True)
+class LinearDecaySum(Aggregate):
+    """Sum over events of max(0, 1 - percent / 100 * floor(age / period))."""
+
+    filter: EventFilter
+    percent: float
+    period: float  # seconds
+
+
+@dataclass(frozen=True)
+class PeriodCount(Aggregate):
+    """Number of distinct periods floor(age / period) holding at least one event: at most
+    one award per period, periods counted back from as_of (`once per D`)."""
+
+    filter: EventFilter
+    period: float  # seconds
+
+
+@dataclass(frozen=True)
+class Sequence(Aggregate):
+    """True if some event a of `first` and b of `second` have a.at <= b.at <= a.at + gap
+    (the same event may be both a and b when it matches both filters)."""
+
+    first: EventFilter
+    second: EventFilter
+    gap: float  # seconds
+
+
+AggregateNode = Count | CountDistinct | Sum | Last | First | DecayedSum | LinearDecaySum | PeriodCount | Sequence
+
+
+def aggregate_type(aggregate: Aggregate) -> Type:
+    if isinstance(aggregate, Count | CountDistinct | PeriodCount):
+        return Type.INT
+    if isinstance(aggregate, Last | First):
+        return Type.TIMESTAMP
+    if isinstance(aggregate, Sequence):
+        return Type.BOOL
+    return Type.NUMBER
+
+
+# ---- rules and outputs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhenRule:
+    """`points` once if `condition` holds."""
+
+    id: str
+    label: str
+    condition: Expr
+    points: float
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class EachRule:
+    """`points * quantity` (quantity an INT or NUMBER aggregate), then capped: with cap M,
+    min(total, M) for positive points and max(total, -M) for negative points."""
+
+    id: str
+    label: str
+    quantity: AggregateRef
+    points: float
+    cap: float | None = None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class ResetRule:
+    """Sets the score to 0 when `condition` holds, whatever else fired (before clamp)."""
+
+    id: str
+    label: str
+    condition: Expr
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+PointsRule = WhenRule | EachRule
+
+
+@dataclass(frozen=True)
+class Group:
+    """Rules whose summed points are capped at `cap` (an upper bound only)."""
+
+    label: str
+    cap: float
+    rules: tuple[PointsRule, ...]
+
+
+@dataclass(frozen=True)
+class Score:
+    name: str
+    description: str | None
+    items: tuple[PointsRule | Group, ...]
+    resets: tuple[ResetRule, ...] = ()
+    clamp: tuple[float, float] | None = None
+
+    @property
+    def rules(self) -> tuple[PointsRule | ResetRule, ...]:
+        """Every rule in source order of declaration kind: points rules, then resets."""
+        flat: list[PointsRule | ResetRule] = []
+        for item in self.items:
+            flat.extend(item.rules if isinstance(item, Group) else (item,))
+        return (*flat, *self.resets)
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A score computed from other scores; rounded like every score."""
+
+    name: str
+    description: str | None
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Tier:
+    """First band whose bound the source score reaches (>=) wins; the last has no bound."""
+
+    name: str
+    source: str
+    bands: tuple[tuple[str, float | None], ...]
+
+
+@dataclass(frozen=True)
+class PercentileTier:
+    """Bands relative to the scored batch. With N leads and g the number of leads whose
+    score is strictly greater, a lead is in the first band `top X%` with g * 100 < X * N;
+    the last band has no bound. Ties always share a band."""
+
+    name: str
+    source: str
+    bands: tuple[tuple[str, float | None], ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Cell = letter of the row tier's band (A, B, ...) + number of the column's (1, 2, ...)."""
+
+    name: str
+    rows: str
+    columns: str
+    row_labels: tuple[str, ...]
+    column_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    condition: Expr
+
+
+@dataclass(frozen=True)
+class FieldType:
+    name: str
+    type: Type
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    properties: tuple[FieldType, ...]
+
+
+@dataclass(frozen=True)
+class TestEvent:
+    type: str
+    at: datetime
+    properties: tuple[tuple[str, str | int | float | bool | datetime | None], ...]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A condition over the outputs (ScoreRef, TierRef, FlagRef, MatrixRef)."""
+
+    condition: Expr
+    text: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class TestCase:
+    name: str
+    lead: tuple[tuple[str, str | int | float | bool | datetime | None], ...]
+    events: tuple[TestEvent, ...]
+    as_of: datetime
+    expectations: tuple[Expectation, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A checked model. Outputs are listed in an order in which each depends only on
+    earlier ones: scores, composites, tiers, percentile tiers, matrices, flags."""
+
+    name: str
+    description: str | None
+    key: str
+    lead_fields: tuple[FieldType, ...]
+    event_types: tuple[EventType, ...]
+    aggregates: tuple[AggregateNode, ...]
+    scores: tuple[Score, ...]
+    composites: tuple[Composite, ...] = ()
+    tiers: tuple[Tier, ...] = ()
+    percentile_tiers: tuple[PercentileTier, ...] = ()
+    matrices: tuple[Matrix, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    tests: tuple[TestCase, ...] = ()
+
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.scores) + tuple(c.name for c in self.composites)
+
+    @property
+    def used_event_types(self) -> tuple[str, ...]:
+        """The event types some aggregate reads: the SQL scan filters to these."""
+        used: set[str] = set()
+        for aggregate in self.aggregates:
+            filters = (aggregate.first, aggregate.second) if isinstance(aggregate, Sequence) else (aggregate.filter,)
+            for event_filter in filters:
+                used.update(event_filter.types)
+        return tuple(t.name for t in self.event_types if t.name in used)
+
+    def aggregate(self, id: str) -> AggregateNode:
+        return next(a for a in self.aggregates if a.id == id)
