@@ -489,5 +489,21 @@ class Model:
                 used.update(event_filter.types)
         return tuple(t.name for t in self.event_types if t.name in used)
 
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        """The columns of every target's result, in order: the lead key, scores, tiers,
+        percentile tiers, matrices, flags, then one column per rule (points, or a boolean
+        for reset rules). The Python evaluator's rows and the `<model>_scores` view agree."""
+        rule_ids = tuple(rule.id for score in self.scores for rule in score.rules)
+        return (
+            self.key,
+            *self.score_names,
+            *(t.name for t in self.tiers),
+            *(t.name for t in self.percentile_tiers),
+            *(m.name for m in self.matrices),
+            *(f.name for f in self.flags),
+            *rule_ids,
+        )
+
     def aggregate(self, id: str) -> AggregateNode:
         return next(a for a in self.aggregates if a.id == id)
