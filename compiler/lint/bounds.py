@@ -1,0 +1,120 @@
+"""The lowest and highest value each score can take, from its rules alone.
+
+Positive `when` points may all fire; an `each` without `max` is unbounded; a group caps its
+sum from above; a reset can force 0; the clamp bounds the result. Composite scores follow by
+interval arithmetic over their inputs' bounds. Lints use this to find inflated scores and
+tier bands no lead can reach.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .. import ir
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    def __add__(self, other: Interval) -> Interval:
+        return Interval(self.low + other.low, self.high + other.high)
+
+    def __neg__(self) -> Interval:
+        return Interval(-self.high, -self.low)
+
+    def __mul__(self, other: Interval) -> Interval:
+        products = [_mul(a, b) for a in (self.low, self.high) for b in (other.low, other.high)]
+        return Interval(min(products), max(products))
+
+    def hull(self, other: Interval) -> Interval:
+        return Interval(min(self.low, other.low), max(self.high, other.high))
+
+
+UNBOUNDED = Interval(-INF, INF)
+
+
+def _mul(a: float, b: float) -> float:
+    return 0.0 if a == 0 or b == 0 else a * b  # 0 * inf is 0 here: a zero factor stays zero
+
+
+@dataclass(frozen=True)
+class Bounds:
+    raw: Interval  # the sum of rule points (groups capped), before reset and clamp
+    final: Interval  # the score's possible values
+
+
+def rule_interval(rule: ir.PointsRule) -> Interval:
+    if isinstance(rule, ir.WhenRule):
+        return Interval(min(rule.points, 0.0), max(rule.points, 0.0))
+    reach = rule.cap if rule.cap is not None else INF
+    return Interval(0.0, reach) if rule.points >= 0 else Interval(-reach, 0.0)
+
+
+def raw_interval(score: ir.Score) -> Interval:
+    total = Interval(0.0, 0.0)
+    for item in score.items:
+        if isinstance(item, ir.Group):
+            inner = sum((rule_interval(r) for r in item.rules), Interval(0.0, 0.0))
+            total += Interval(min(inner.low, item.cap), min(inner.high, item.cap))
+        else:
+            total += rule_interval(item)
+    return total
+
+
+def final_interval(score: ir.Score, raw: Interval) -> Interval:
+    result = raw.hull(Interval(0.0, 0.0)) if score.resets else raw
+    if score.clamp is not None:
+        low, high = score.clamp
+        result = Interval(min(max(result.low, low), high), min(max(result.high, low), high))
+    return result
+
+
+def score_bounds(model: ir.Model) -> dict[str, Bounds]:
+    bounds: dict[str, Bounds] = {}
+    for score in model.scores:
+        raw = raw_interval(score)
+        bounds[score.name] = Bounds(raw, final_interval(score, raw))
+    for composite in model.composites:
+        value = expr_interval(composite.expr, bounds)
+        bounds[composite.name] = Bounds(value, value)
+    return bounds
+
+
+def expr_interval(expr: ir.Expr, bounds: dict[str, Bounds]) -> Interval:
+    match expr:
+        case ir.ScoreRef(name=name) if name in bounds:
+            return bounds[name].final
+        case ir.Literal(value=value) if isinstance(value, int | float) and not isinstance(
+            value, bool
+        ):
+            return Interval(float(value), float(value))
+        case ir.Neg(operand=operand):
+            return -expr_interval(operand, bounds)
+        case ir.Arith(op=op, left=left, right=right):
+            a, b = expr_interval(left, bounds), expr_interval(right, bounds)
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a + -b
+            if op == "*":
+                return a * b
+            if b.low > 0 or b.high < 0:  # division by an interval without 0
+                return a * Interval(*sorted((1 / b.high, 1 / b.low)))
+            return UNBOUNDED
+        case ir.Func(name="min" | "max" as name, args=args) if args:
+            parts = [expr_interval(a, bounds) for a in args]
+            pick = min if name == "min" else max
+            return Interval(pick(p.low for p in parts), pick(p.high for p in parts))
+        case ir.Func(name="abs", args=(arg,)):
+            inner = expr_interval(arg, bounds)
+            if inner.low >= 0:
+                return inner
+            if inner.high <= 0:
+                return -inner
+            return Interval(0.0, max(-inner.low, inner.high))
+    return UNBOUNDED

@@ -1,0 +1,1 @@
+"""One module per lint rule, each exposing `RULE`; compiler.lint.registry lists them."""
