@@ -1,0 +1,314 @@
+"""Benchmark: the generated Python evaluator against a hand-written loop.
+
+Both score the LANGUAGE.md example model (b2b_saas) on the same deterministic data; the
+script first checks they agree on every lead (fit, engagement, total, stage, mql), then
+times several runs of each and prints medians, events/second and the ratio.
+
+    python bench/bench_python.py [--leads 20000] [--events 50] [--runs 5]
+
+"core" times the generated `evaluate` + `derive` functions against the hand-written loop on
+the same pre-grouped events; "score_many" adds grouping by lead and building ScoreResults
+(per-rule explanations included), which the hand-written loop does not do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scorelang.compiler.frontend import compile_source
+from scorelang.compiler.ir import Model, round_score
+from scorelang.targets.python import PythonEvaluator
+
+MODEL = r"""
+model b2b_saas "Lead score for the B2B SaaS funnel"
+
+lead {
+  id: string key
+  email: string
+  job_title: string?
+  industry: string?
+  employees: int?
+  country: string?
+  created_at: timestamp
+}
+
+event page_view      { url: string }
+event form_submit    { form: string }
+event email_open     { campaign: string }
+event email_click    { campaign: string, link: string? }
+event content_download { asset: string }
+event webinar_attend { webinar: string }
+event demo_request   { }
+
+const free_email = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
+
+score fit "Firmographic and demographic fit" {
+  when industry in ["software", "saas", "fintech"]: +20
+  when employees between 50 and 1000: +15
+  when employees > 1000: +10
+  when job_title matches /\b(vp|head|director|chief)\b/i: +15
+  when email_domain(email) in free_email: -20
+  when industry == "education": -30
+  clamp 0..100
+}
+
+score engagement "Behavioural interest" {
+  when visited "/pricing" within 7d: +15
+  when count(email_open within 30d) >= 3: +5
+  each email_click within 30d: +2 max 10
+  when form_submit where form == "contact-us": +50
+  when webinar_attend within 90d: +20
+  when content_download then demo_request within 3d: +25
+  each page_view: +1 decay 14d max 20
+  when no activity within 30d: -10
+  when no activity within 60d: -10
+  when no activity within 90d: -20
+  when no activity within 180d: reset
+  clamp 0..100
+}
+
+score total = 0.4 * fit + 0.6 * engagement
+
+tier stage from total {
+  decision   >= 76
+  evaluation >= 51
+  interest   >= 26
+  awareness
+}
+
+flag mql = total >= 70 and fit >= 40
+"""
+
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+Outputs = tuple[float, float, float, str, bool]
+
+# ---- deterministic data ----------------------------------------------------------------------
+
+INDUSTRIES = ["software", "saas", "fintech", "education", "retail", "health", None]
+TITLES = [
+    "VP Sales",
+    "Head of Growth",
+    "Engineer",
+    "Director, IT",
+    "Analyst",
+    "Chief of Staff",
+    None,
+]
+DOMAINS = ["acme.io", "gmail.com", "initech.com", "yahoo.com", "globex.net"]
+URLS = ["/pricing", "/", "/blog/a", "/docs", "/pricing/enterprise", "/careers"]
+FORMS = ["contact-us", "newsletter", "trial"]
+KINDS = (
+    ["page_view"] * 10
+    + ["email_open"] * 6
+    + ["email_click"] * 3
+    + ["form_submit", "content_download", "webinar_attend", "demo_request"]
+)
+
+
+def generate_data(
+    n_leads: int, events_per_lead: int, seed: int = 7
+) -> tuple[list[dict], list[dict]]:
+    """Leads and events (about `events_per_lead` per lead, spread over the last 200 days
+    plus a few after as_of), the same for every run."""
+    rng = random.Random(seed)
+    leads, events = [], []
+    for i in range(n_leads):
+        lead_id = f"l{i}"
+        leads.append(
+            {
+                "id": lead_id,
+                "email": f"p{i}@{rng.choice(DOMAINS)}",
+                "job_title": rng.choice(TITLES),
+                "industry": rng.choice(INDUSTRIES),
+                "employees": rng.choice([None, 10, 49, 50, 200, 1000, 1001, 5000]),
+                "country": "DE",
+                "created_at": AS_OF - timedelta(days=rng.randint(1, 400)),
+            }
+        )
+        recency = rng.choice([1, 10, 45, 75, 120, 250])  # how long ago the lead was last active
+        for _ in range(rng.randint(0, 2 * events_per_lead)):
+            kind = rng.choice(KINDS)
+            ago = timedelta(seconds=rng.randint(-86400, 200 * 86400) + recency * 3600)
+            event = {"lead_id": lead_id, "event_type": kind, "occurred_at": AS_OF - ago}
+            if kind == "page_view":
+                event["url"] = rng.choice(URLS)
+            elif kind == "form_submit":
+                event["form"] = rng.choice(FORMS)
+            elif kind in ("email_open", "email_click"):
+                event["campaign"] = "c1"
+            elif kind == "content_download":
+                event["asset"] = "guide.pdf"
+            elif kind == "webinar_attend":
+                event["webinar"] = "w1"
+            events.append(event)
+    return leads, events
+
+
+# ---- the hand-written baseline -------------------------------------------------------------
+
+DAY = 86400.0
+INDUSTRIES_FIT = {"software", "saas", "fintech"}
+FREE_EMAIL = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com"}
+TITLE = re.compile(r"\b(vp|head|director|chief)\b", re.IGNORECASE)
+
+
+def hand_written(
+    lead: Mapping[str, Any], events: Sequence[Mapping[str, Any]], as_of: datetime
+) -> Outputs:
+    """The example model as a person would write it in plain Python."""
+    fit = 0.0
+    industry, employees, title = lead.get("industry"), lead.get("employees"), lead.get("job_title")
+    if industry in INDUSTRIES_FIT:
+        fit += 20
+    if employees is not None and 50 <= employees <= 1000:
+        fit += 15
+    if employees is not None and employees > 1000:
+        fit += 10
+    if title is not None and TITLE.search(title):
+        fit += 15
+    email = lead.get("email")
+    if email is not None and "@" in email and email.rpartition("@")[2].lower() in FREE_EMAIL:
+        fit -= 20
+    if industry == "education":
+        fit -= 30
+    fit = round_score(min(max(fit, 0.0), 100.0))
+
+    pricing = contact = webinar = False
+    opens = clicks = 0
+    decayed = 0.0
+    latest = None  # smallest age of any event
+    downloads: list[float] = []
+    demos: list[float] = []
+    for event in events:
+        age = (as_of - event["occurred_at"]).total_seconds()
+        if age < 0:
+            continue
+        if latest is None or age < latest:
+            latest = age
+        kind = event["event_type"]
+        if kind == "page_view":
+            decayed += 0.5 ** (age / (14 * DAY))
+            if age < 7 * DAY and event.get("url") == "/pricing":
+                pricing = True
+        elif kind == "email_open":
+            opens += age < 30 * DAY
+        elif kind == "email_click":
+            clicks += age < 30 * DAY
+        elif kind == "form_submit":
+            contact = contact or event.get("form") == "contact-us"
+        elif kind == "webinar_attend":
+            webinar = webinar or age < 90 * DAY
+        elif kind == "content_download":
+            downloads.append(age)
+        elif kind == "demo_request":
+            demos.append(age)
+    sequence = any(0 <= a - b <= 3 * DAY for a in downloads for b in demos)
+
+    engagement = 15.0 * pricing + 5.0 * (opens >= 3) + min(2.0 * clicks, 10.0) + 50.0 * contact
+    engagement += 20.0 * webinar + 25.0 * sequence + min(decayed, 20.0)
+    for days, points in ((30, -10.0), (60, -10.0), (90, -20.0)):
+        if latest is None or latest >= days * DAY:
+            engagement += points
+    if latest is None or latest >= 180 * DAY:
+        engagement = 0.0
+    engagement = round_score(min(max(engagement, 0.0), 100.0))
+    total = round_score(0.4 * fit + 0.6 * engagement)
+    stage = (
+        "decision"
+        if total >= 76
+        else "evaluation"
+        if total >= 51
+        else "interest"
+        if total >= 26
+        else "awareness"
+    )
+    return fit, engagement, total, stage, total >= 70 and fit >= 40
+
+
+# ---- timing ----------------------------------------------------------------------------------
+
+
+def median_seconds(contenders: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median CPU seconds of each contender; runs are interleaved (A, B, C, A, B, C, ...) so
+    that load from other processes affects them alike."""
+    timings: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(runs):
+        for name, work in contenders.items():
+            gc.collect()  # start every run from the same heap state
+            start = time.process_time()
+            work()
+            timings[name].append(time.process_time() - start)
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--leads", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=50, help="mean events per lead")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    compilation = compile_source(MODEL, "b2b_saas.score")
+    if compilation.model is None:
+        raise SystemExit("\n".join(str(d) for d in compilation.diagnostics))
+    benchmark(compilation.model, args.leads, args.events, args.runs)
+
+
+def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> None:
+    evaluator = PythonEvaluator(model)
+    leads, events = generate_data(n_leads, events_per_lead)
+    by_lead: dict[str, list[dict]] = {lead["id"]: [] for lead in leads}
+    for event in events:
+        by_lead[event["lead_id"]].append(event)
+    pairs = [(lead, by_lead[lead["id"]]) for lead in leads]
+    evaluate, derive, no_percentiles = evaluator.evaluate, evaluator.derive, ()
+
+    def generated() -> list[Outputs]:
+        out = []
+        for lead, lead_events in pairs:
+            scores, _, _, inputs = evaluate(lead, lead_events, AS_OF)
+            (stage,), _, (mql,) = derive(scores, no_percentiles, inputs)
+            out.append((*scores, stage, mql))
+        return out
+
+    def hand() -> list[Outputs]:
+        return [hand_written(lead, lead_events, AS_OF) for lead, lead_events in pairs]
+
+    expected, actual = hand(), generated()
+    mismatches = [
+        (lead["id"], e, a)
+        for (lead, _), e, a in zip(pairs, expected, actual, strict=True)
+        if e != a
+    ]
+    if mismatches:
+        raise SystemExit(f"{len(mismatches)} leads differ, e.g. {mismatches[:3]}")
+    many = evaluator.score_many(leads, events, AS_OF)
+    assert [(*r.scores.values(), r.tiers["stage"], r.flags["mql"]) for r in many] == expected
+
+    print(f"{len(leads)} leads, {len(events)} events; identical outputs on every lead")
+    medians = median_seconds(
+        {
+            "hand-written loop": hand,
+            "generated (core)": generated,
+            "score_many": lambda: evaluator.score_many(leads, events, AS_OF),
+        },
+        runs,
+    )
+    for name, seconds in medians.items():
+        print(f"{name:18} median {seconds:7.3f} s   {len(events) / seconds / 1e6:5.2f} M events/s")
+    hand_time = medians["hand-written loop"]
+    core, many = medians["generated (core)"] / hand_time, medians["score_many"] / hand_time
+    print(f"ratio generated/hand-written: {core:.2f}x (score_many: {many:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""PythonEvaluator: the model's generated evaluator, compiled once, behind a small API that
+turns its tuples into ScoreResults and computes percentile tiers over a batch."""
+
+from __future__ import annotations
+
+import gc
+import linecache
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from ...compiler import ir
+from ...records import EVENT_LEAD, as_of_or_now
+from ...results import RuleResult, ScoreDetail, ScoreResult
+from .codegen import generate
+
+Timestamp = datetime | date | str
+
+
+class PythonEvaluator:
+    """Scores leads in-process with the same semantics as every SQL target.
+
+    `score` evaluates one lead; percentile tiers need the whole batch, so they are None there
+    and flags depending on them are False. `score_many` computes them over its leads.
+    """
+
+    def __init__(self, model: ir.Model) -> None:
+        self.model = model
+        self.source = generate(model)
+        filename = f"<scorelang evaluator {model.name}>"
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        namespace: dict[str, Any] = {}
+        exec(compile(self.source, filename, "exec"), namespace)
+        self.evaluate: Callable[..., tuple] = namespace["evaluate"]
+        self.derive: Callable[..., tuple] = namespace["derive"]
+        self._rules = [
+            (score.name, rule, _fixed_results(score.name, rule))
+            for score in model.scores
+            for rule in score.rules
+        ]
+        self._no_percentiles = (None,) * len(model.percentile_tiers)
+        self._tier_names = [t.name for t in (*model.tiers, *model.percentile_tiers)]
+
+    def score(
+        self,
+        lead: Mapping[str, Any],
+        events: Iterable[Mapping[str, Any]] = (),
+        as_of: Timestamp | None = None,
+    ) -> ScoreResult:
+        """Score one lead on the given events (all taken to be this lead's)."""
+        when = as_of_or_now(as_of)
+        return self._result(lead, when, *self.evaluate(lead, events, when), self._no_percentiles)
+
+    def score_many(
+        self,
+        leads: Iterable[Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any]] = (),
+        as_of: Timestamp | None = None,
+    ) -> list[ScoreResult]:
+        """Score a batch: events are matched to leads by `lead_id`; results in the leads' order."""
+        when = as_of_or_now(as_of)
+        by_lead: dict[Any, list[Mapping[str, Any]]] = {}
+        for event in events:
+            try:
+                by_lead.setdefault(event[EVENT_LEAD], []).append(event)
+            except KeyError:
+                raise ValueError(f"event record without {EVENT_LEAD!r}: {event!r}") from None
+        leads = list(leads)
+        key, evaluate = self.model.key, self.evaluate
+        with _collector_paused():
+            evaluated = [evaluate(lead, by_lead.get(lead.get(key), ()), when) for lead in leads]
+            percentiles = self._percentiles([values[0] for values in evaluated])
+            return [
+                self._result(lead, when, *values, bands)
+                for lead, values, bands in zip(leads, evaluated, percentiles, strict=True)
+            ]
+
+    def _percentiles(self, batch: list[tuple[float | None, ...]]) -> list[tuple[str | None, ...]]:
+        """Per lead, the band of each percentile tier (see ir.PercentileTier)."""
+        names = self.model.score_names
+        columns = [
+            percentile_bands(tier, [scores[names.index(tier.source)] for scores in batch])
+            for tier in self.model.percentile_tiers
+        ]
+        return list(zip(*columns, strict=True)) if columns else [()] * len(batch)
+
+    def _result(
+        self,
+        lead: Mapping[str, Any],
+        as_of: datetime,
+        scores: tuple,
+        details: tuple,
+        rules: tuple,
+        inputs: tuple,
+        percentiles: tuple,
+    ) -> ScoreResult:
+        model = self.model
+        tiers, matrices, flags = self.derive(scores, percentiles, inputs)
+        values = dict(zip(model.score_names, scores, strict=True))
+        return ScoreResult(
+            key=lead.get(model.key),
+            as_of=as_of,
+            scores=values,
+            tiers=dict(zip(self._tier_names, tiers, strict=True)),
+            matrices=dict(zip((m.name for m in model.matrices), matrices, strict=True)),
+            flags=dict(zip((f.name for f in model.flags), flags, strict=True)),
+            rules=tuple(
+                RuleResult(rule.id, score, rule.label, points, raw, fired, False)
+                if fixed is None
+                else fixed[fired]
+                for (score, rule, fixed), (raw, points, fired) in zip(
+                    self._rules, rules, strict=True
+                )
+            ),
+            details={
+                score.name: ScoreDetail(score.name, total, capped, reset, values[score.name])
+                for score, (total, capped, reset) in zip(model.scores, details, strict=True)
+            },
+        )
+
+
+def _fixed_results(
+    score: str, rule: ir.PointsRule | ir.ResetRule
+) -> tuple[RuleResult, RuleResult] | None:
+    """The only two results a when or reset rule can have (not fired, fired), built once and
+    shared by every lead (results are immutable); None for each rules, whose points vary."""
+    if isinstance(rule, ir.EachRule):
+        return None
+    is_reset = isinstance(rule, ir.ResetRule)
+    points = 0.0 if is_reset else float(rule.points)
+    return (
+        RuleResult(rule.id, score, rule.label, 0.0, 0.0, False, is_reset),
+        RuleResult(rule.id, score, rule.label, points, points, True, is_reset),
+    )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Batch scoring allocates many small acyclic objects (results, rule explanations); with
+    the input's events alive, each cyclic-GC pass walks them all and doubled the run time.
+    Nothing scored here can form a cycle, so the collector waits until the batch is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def percentile_bands(tier: ir.PercentileTier, values: list[float | None]) -> list[str | None]:
+    """With N scored leads and g of them strictly greater than a lead, the lead is in the
+    first band `top X%` with g * 100 < X * N (ties share a band); missing scores get None."""
+    ranked = sorted(v for v in values if v is not None)
+    count = len(ranked)
+
+    def band(value: float | None) -> str | None:
+        if value is None:
+            return None
+        greater = count - bisect_right(ranked, value)
+        return next(
+            (label for label, top in tier.bands if top is None or greater * 100 < top * count), None
+        )
+
+    return [band(v) for v in values]
