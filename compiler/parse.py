@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast
 from .diagnostics import Diagnostic, Severity
+from .suggest import did_you_mean
 
 DURATION_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -45,7 +46,10 @@ TOKEN_WORDS = {
 
 # Common mistakes, recognised by Lark's match_examples and explained instead of dumped.
 MISTAKES: dict[str, list[str]] = {
-    "Use == to compare, = only declares.": ['score s { when industry = "x": +1 }', 'flag f = total = 1'],
+    "Use == to compare, = only declares.": [
+        'score s { when industry = "x": +1 }',
+        "flag f = total = 1",
+    ],
     'A rule needs ":" between its condition and its points, e.g. `when x > 1: +5`.': [
         "score s { when industry +1 }",
         'score s { when industry == "x" +1 }',
@@ -54,15 +58,23 @@ MISTAKES: dict[str, list[str]] = {
         'score s { when industry == "x": 10 }',
         "score s { each page_view: 1 }",
     ],
-    "A clamp is written `clamp LOW..HIGH`, e.g. `clamp 0..100`.": ["score s { clamp 0 100 }", "score s { clamp 0-100 }"],
+    "A clamp is written `clamp LOW..HIGH`, e.g. `clamp 0..100`.": [
+        "score s { clamp 0 100 }",
+        "score s { clamp 0-100 }",
+    ],
     "Each `score` needs a name, then `{ rules }` or `= expression`.": ["score { }", "score s"],
+    "`max` caps `each` rules; a `when` rule awards its points once.": [
+        "score s { when x: +1 max 5 }"
+    ],
 }
 
 
 def _span(file: str, meta: Any) -> ast.Span:
     if getattr(meta, "empty", False):
         return ast.NO_SPAN
-    return ast.Span(file, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+    return ast.Span(
+        file, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos
+    )
 
 
 def _unquote(token: str) -> str:
@@ -71,7 +83,7 @@ def _unquote(token: str) -> str:
 
 def duration(text: str, span: ast.Span = ast.NO_SPAN) -> ast.Duration:
     number = text.rstrip("minshdw")
-    return ast.Duration(float(number) * DURATION_SECONDS[text[len(number):]], text, span=span)
+    return ast.Duration(float(number) * DURATION_SECONDS[text[len(number) :]], text, span=span)
 
 
 @v_args(meta=True)
@@ -93,10 +105,14 @@ class _ToAst(Transformer):
         return tuple(children)
 
     def model_decl(self, meta, c):
-        return ast.ModelDecl(self._ident(c[0]), _unquote(c[1]) if c[1] else None, span=self._s(meta))
+        return ast.ModelDecl(
+            self._ident(c[0]), _unquote(c[1]) if c[1] else None, span=self._s(meta)
+        )
 
     def import_decl(self, meta, c):
-        return ast.ImportDecl(ast.String(_unquote(c[0]), span=_span(self.file, c[0])), span=self._s(meta))
+        return ast.ImportDecl(
+            ast.String(_unquote(c[0]), span=_span(self.file, c[0])), span=self._s(meta)
+        )
 
     def type_ref(self, meta, c):
         return ast.TypeRef(str(c[0]), c[1] is not None, span=self._s(meta))
@@ -134,10 +150,14 @@ class _ToAst(Transformer):
         return ast.PercentileBand(self._ident(c[0]), c[1], span=self._s(meta))
 
     def percentile_tier_decl(self, meta, c):
-        return ast.PercentileTierDecl(self._ident(c[0]), self._ident(c[1]), tuple(c[2:]), span=self._s(meta))
+        return ast.PercentileTierDecl(
+            self._ident(c[0]), self._ident(c[1]), tuple(c[2:]), span=self._s(meta)
+        )
 
     def matrix_decl(self, meta, c):
-        return ast.MatrixDecl(self._ident(c[0]), self._ident(c[1]), self._ident(c[2]), span=self._s(meta))
+        return ast.MatrixDecl(
+            self._ident(c[0]), self._ident(c[1]), self._ident(c[2]), span=self._s(meta)
+        )
 
     def flag_decl(self, meta, c):
         return ast.FlagDecl(self._ident(c[0]), c[1], span=self._s(meta))
@@ -179,7 +199,11 @@ class _ToAst(Transformer):
         return ast.Points(1 if c[0] == "+" else -1, self._value(c[1]), span=self._s(meta))
 
     def _value(self, value):
-        return ast.Name(str(value), span=_span(self.file, value)) if isinstance(value, Token) else value
+        return (
+            ast.Name(str(value), span=_span(self.file, value))
+            if isinstance(value, Token)
+            else value
+        )
 
     def reset(self, meta, c):
         return ast.Reset(span=self._s(meta))
@@ -200,7 +224,9 @@ class _ToAst(Transformer):
         return ast.DecayOption(duration(str(c[0]), _span(self.file, c[0])), span=self._s(meta))
 
     def linear_decay_option(self, meta, c):
-        return ast.LinearDecayOption(c[0], duration(str(c[1]), _span(self.file, c[1])), span=self._s(meta))
+        return ast.LinearDecayOption(
+            c[0], duration(str(c[1]), _span(self.file, c[1])), span=self._s(meta)
+        )
 
     def once_per_option(self, meta, c):
         return ast.OncePerOption(duration(str(c[0]), _span(self.file, c[0])), span=self._s(meta))
@@ -336,14 +362,18 @@ def parse(source: str, path: str = "<string>") -> tuple[ast.Module | None, list[
         return None, [_syntax_diagnostic(error, source, path)]
     except RecursionError:
         span = ast.Span(path, 1, 1, 1, 2)
-        return None, [Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)]
+        return None, [
+            Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)
+        ]
     finally:
         _COMMENT_SINK[0] = []
     try:
         decls = _ToAst(path).transform(tree)
     except RecursionError:
         span = ast.Span(path, 1, 1, 1, 2)
-        return None, [Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)]
+        return None, [
+            Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)
+        ]
     module_comments = tuple(ast.Comment(str(t), span=_span(path, t)) for t in comments)
     end = ast.Span(path, 1, 1, source.count("\n") + 1, 1, 0, len(source))
     return ast.Module(path, source, decls, module_comments, span=end), []
@@ -372,17 +402,24 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, path: str) -> Diagno
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         width = max(1, len(str(error.token)))
     span = ast.Span(path, line, column, line, column + width, error.pos_in_stream or 0)
-    explained = _explain(error, source)
+    explained = _explain(error, source) if isinstance(error, UnexpectedToken) else None
     if explained:
         return Diagnostic("E102", Severity.ERROR, explained, span)
     if isinstance(error, UnexpectedCharacters):
         char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
-        return Diagnostic("E101", Severity.ERROR, f"unexpected character {char!r}", span, _expected(error.allowed))
-    if isinstance(error, UnexpectedEOF):
-        return Diagnostic("E103", Severity.ERROR, "the file ends too early", span, _expected(error.expected))
+        return Diagnostic(
+            "E101", Severity.ERROR, f"unexpected character {char!r}", span, _expected(error.allowed)
+        )
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        return Diagnostic(
+            "E103", Severity.ERROR, "the file ends too early", span, _expected(error.expected)
+        )
     assert isinstance(error, UnexpectedToken)
-    found = "the end of the file" if error.token.type == "$END" else repr(str(error.token))
-    return Diagnostic("E100", Severity.ERROR, f"unexpected {found}", span, _expected(error.expected))
+    expected = _expected(error.expected)
+    hint = " ".join(h for h in (_keyword_hint(error), expected) if h) or None
+    return Diagnostic("E100", Severity.ERROR, f"unexpected {str(error.token)!r}", span, hint)
 
 
 def _explain(error: UnexpectedInput, source: str) -> str | None:
@@ -392,10 +429,57 @@ def _explain(error: UnexpectedInput, source: str) -> str | None:
         return None
 
 
+# Terminal sets that read better as one phrase than as a list of tokens.
+DECLARATION_STARTS = frozenset(
+    {
+        "CONST",
+        "EVENT",
+        "FLAG",
+        "IMPORT",
+        "LEAD",
+        "MATRIX",
+        "MODEL",
+        "SCORE",
+        "SEGMENT",
+        "TEST",
+        "TIER",
+    }
+)
+VALUE_STARTS = frozenset(
+    {"ACTIVITY", "DURATION", "FALSE", "LPAR", "LSQB", "NAME", "NUMBER", "STRING", "TRUE", "VISITED"}
+)
+PHRASES = (
+    (
+        DECLARATION_STARTS,
+        "a declaration (model, import, lead, event, const, segment, score, tier, matrix, flag or test)",
+    ),
+    (VALUE_STARTS, "a value: a name, number, string, list, duration or event set"),
+)
+
+
+def _phrases(expected: set[str]) -> tuple[list[str], set[str]]:
+    """Replaces recognisable groups of expected terminals by one phrase each."""
+    phrases = []
+    for group, phrase in PHRASES:
+        if group <= expected:
+            phrases.append(phrase)
+            expected = expected - group
+    return phrases, expected
+
+
+def _keyword_hint(error: UnexpectedToken) -> str | None:
+    """`scor s { }`: a misspelt keyword, when one of the expected keywords is close."""
+    if error.token.type != "NAME":
+        return None
+    keywords = [k.lower() for k in error.expected if k.isalpha() and k.isupper() and k != "NAME"]
+    return did_you_mean(str(error.token), keywords)
+
+
 def _expected(expected: set[str] | frozenset[str] | None) -> str | None:
     if not expected:
         return None
     parser = _parser()
+    phrases, expected = _phrases(set(expected))
     words = set()
     for name in expected:
         if name in TOKEN_WORDS:
@@ -406,7 +490,9 @@ def _expected(expected: set[str] | frozenset[str] | None) -> str | None:
         except KeyError:
             continue
         words.add(f'"{pattern.value}"' if pattern.type == "str" else name.lower())
-    listed = sorted(words)
+    listed = [*phrases, *sorted(words)]
     if len(listed) > 8:
         listed = [*listed[:8], "..."]
-    return "expected " + (listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " or " + listed[-1])
+    return "expected " + (
+        listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " or " + listed[-1]
+    )

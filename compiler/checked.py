@@ -1,0 +1,105 @@
+"""The shapes a checked expression can take, and the scopes that say which names it may use.
+
+A checker method returns one of these; callers ask for the shape they need and report the
+others (see `compiler.typecheck`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import ast, ir
+
+T = ir.Type
+OUTPUT_KINDS = frozenset({"score", "composite", "tier", "percentile_tier", "matrix", "flag"})
+
+
+@dataclass(frozen=True)
+class Value:
+    expr: ir.Expr
+    type: ir.Type
+    choices: tuple[str, ...] = ()  # the strings a tier or matrix can be, for checking literals
+
+
+@dataclass(frozen=True)
+class DurationValue:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ListValue:
+    items: tuple[ir.Literal, ...]
+
+
+@dataclass(frozen=True)
+class RegexValue:
+    pattern: str
+    flags: str
+
+
+@dataclass(frozen=True)
+class EventSet:
+    filter: ir.EventFilter
+
+
+Checked = Value | DurationValue | ListValue | RegexValue | EventSet | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an expression appears, and so which names it may use."""
+
+    context: str  # in words, for messages: "a score rule", "a segment", ...
+    lead: bool = True  # lead fields and segments
+    events: bool = True  # event sets and aggregates
+    outputs: frozenset[str] = frozenset()  # output kinds (symbol kinds) it may reference
+    props: Mapping[str, ir.Type] | None = None  # inside `where`: the event properties
+    expect: bool = False  # a test expectation: unknown names are unknown outputs
+    composite: bool = False  # a composite score: division only by a non-zero number
+
+
+RULE = Scope("a score rule")
+SEGMENT = Scope("a segment", events=False)
+COMPOSITE = Scope(
+    "a composite score",
+    lead=False,
+    events=False,
+    outputs=frozenset({"score", "composite"}),
+    composite=True,
+)
+CONST = Scope("a const", lead=False, events=False)
+FLAG = Scope("a flag", outputs=OUTPUT_KINDS)
+EXPECT = Scope("a test expectation", lead=False, events=False, outputs=OUTPUT_KINDS, expect=True)
+
+
+def literal(value: str | int | float | bool) -> ir.Literal:
+    if isinstance(value, bool):
+        return ir.Literal(value, T.BOOL)
+    if isinstance(value, str):
+        return ir.Literal(value, T.STRING)
+    return ir.Literal(value, T.INT if isinstance(value, int) else T.NUMBER)
+
+
+def number_literal(node: ast.Number) -> ir.Literal:
+    integral = not any(c in node.text for c in ".eE")
+    return literal(int(node.value) if integral else node.value)
+
+
+def count_positive(ref: ir.AggregateRef) -> ir.Expr:
+    return ir.Compare(">", ref, literal(0))
+
+
+def type_word(checked: Checked) -> str:
+    if isinstance(checked, Value):
+        return checked.type.value
+    return {
+        DurationValue: "a duration",
+        ListValue: "a list",
+        RegexValue: "a pattern",
+        EventSet: "an event set",
+    }.get(type(checked), "a value")
+
+
+def comparable(left: ir.Type, right: ir.Type) -> bool:
+    return left is right or (left.numeric and right.numeric)

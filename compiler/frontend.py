@@ -1,0 +1,124 @@
+"""The front end in one call: read and parse a file and its imports, check, lower to the IR.
+
+Imports are followed depth-first relative to the importing file; a file imported twice is
+read once, and a file that (indirectly) imports itself is an error at the `import`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ast, ir
+from .diagnostics import Diagnostic, Severity, has_errors
+from .lower import lower
+from .parse import parse
+from .symbols import collect
+
+DEFAULT_MODEL_NAME = "model"  # for source text that comes from no file
+
+
+@dataclass(frozen=True)
+class Compilation:
+    model: ir.Model | None  # None iff some diagnostic is an error
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]  # path -> text of every file read (for rendering carets)
+    modules: dict[str, ast.Module]  # path -> parsed module
+
+
+def compile_source(source: str, path: str = "<string>") -> Compilation:
+    """Compiles model text; `path` names it in diagnostics and anchors relative imports."""
+    loader = _Loader()
+    loader.load_text(source, path)
+    return loader.finish(path)
+
+
+def compile_file(path: str | Path) -> Compilation:
+    loader = _Loader()
+    root = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problem = Diagnostic(
+            "E209", Severity.ERROR, f"cannot read {root}: {error}", ast.Span(root, 0, 0, 0, 0)
+        )
+        return Compilation(None, [problem], {}, {})
+    loader.load_text(text, root)
+    return loader.finish(root)
+
+
+@dataclass
+class _Loader:
+    sources: dict[str, str] = field(default_factory=dict)
+    modules: dict[str, ast.Module] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # post-order: imports before importers
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)  # the import chain being followed
+
+    def load_text(self, text: str, path: str) -> None:
+        self.sources[path] = text
+        module, problems = parse(text, path)
+        self.diagnostics.extend(problems)
+        if module is None:
+            return
+        self.modules[path] = module
+        self.active.append(path)
+        for decl in module.decls:
+            if isinstance(decl, ast.ImportDecl):
+                self._follow(decl, path)
+        self.active.pop()
+        self.order.append(path)
+
+    def _follow(self, decl: ast.ImportDecl, importer: str) -> None:
+        base = Path.cwd() if importer.startswith("<") else Path(importer).parent
+        target = os.path.normpath(base / decl.path.value)
+        same = [_same_file(p) for p in self.active]
+        if _same_file(target) in same:
+            chain = [*self.active[same.index(_same_file(target)) :], target]
+            self.diagnostics.append(
+                Diagnostic(
+                    "E210",
+                    Severity.ERROR,
+                    f"import cycle: {' -> '.join(chain)}",
+                    decl.path.span,
+                    "move the shared declarations into a file both import",
+                )
+            )
+            return
+        if any(_same_file(p) == _same_file(target) for p in self.sources):
+            return
+        try:
+            text = Path(target).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            self.diagnostics.append(
+                Diagnostic(
+                    "E209",
+                    Severity.ERROR,
+                    f"cannot read the imported file {decl.path.value!r}",
+                    decl.path.span,
+                    f"looked for {target}; paths are relative to the importing file",
+                )
+            )
+            return
+        self.load_text(text, target)
+
+    def finish(self, root: str) -> Compilation:
+        if has_errors(self.diagnostics) or root not in self.modules:
+            return Compilation(None, self.diagnostics, self.sources, self.modules)
+        symbols = collect([(self.modules[p], p == root) for p in self.order])
+        default_name = DEFAULT_MODEL_NAME if root.startswith("<") else Path(root).stem
+        try:
+            model, diagnostics = lower(symbols, self.sources, root, default_name)
+        except RecursionError:  # the parser limits nesting; this guards what it lets through
+            span = ast.Span(root, 1, 1, 1, 2)
+            model, diagnostics = (
+                None,
+                [Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)],
+            )
+        return Compilation(model, [*self.diagnostics, *diagnostics], self.sources, self.modules)
+
+
+def _same_file(path: str) -> str:
+    """One spelling per file, so `a/../b.score` and `b.score` are the same import."""
+    return path if path.startswith("<") else os.path.realpath(path)

@@ -1,0 +1,260 @@
+"""The parser: every declaration and rule form to its AST, and syntax errors in plain words."""
+
+from __future__ import annotations
+
+import pytest
+from scorelang.compiler import ast
+from scorelang.compiler.parse import parse
+
+
+def decls(source: str) -> tuple[ast.Decl, ...]:
+    module, problems = parse(source, "t.score")
+    assert problems == [], problems
+    assert module is not None
+    return module.decls
+
+
+def only(source: str) -> ast.Decl:
+    [decl] = decls(source)
+    return decl
+
+
+def condition(text: str) -> ast.Expr:
+    decl = only(f"score s {{ when {text}: +1 }}")
+    assert isinstance(decl, ast.ScoreDecl)
+    rule = decl.rules[0]
+    assert isinstance(rule, ast.WhenRule)
+    return rule.condition
+
+
+def n(text: str) -> ast.Number:
+    return ast.Number(float(text), text)
+
+
+def name(text: str) -> ast.Name:
+    return ast.Name(text)
+
+
+DAY = 86400.0
+
+
+def days(count: int) -> ast.Duration:
+    return ast.Duration(count * DAY, f"{count}d")
+
+
+def test_model_import_lead_event_const_segment() -> None:
+    source = """
+model funnel "The funnel"
+import "schema.score"
+lead { id: string key, employees: int? }
+event page_view { url: string, ref: string? }
+const free = ["gmail.com", "yahoo.com"]
+segment big = employees >= 100
+"""
+    model, imp, lead, event, const, segment = decls(source)
+    assert model == ast.ModelDecl(ast.Ident("funnel"), "The funnel")
+    assert imp == ast.ImportDecl(ast.String("schema.score"))
+    assert lead == ast.LeadDecl(
+        (
+            ast.FieldDecl(ast.Ident("id"), ast.TypeRef("string"), key=True),
+            ast.FieldDecl(ast.Ident("employees"), ast.TypeRef("int", optional=True)),
+        )
+    )
+    assert event == ast.EventDecl(
+        ast.Ident("page_view"),
+        (
+            ast.FieldDecl(ast.Ident("url"), ast.TypeRef("string")),
+            ast.FieldDecl(ast.Ident("ref"), ast.TypeRef("string", optional=True)),
+        ),
+    )
+    assert const == ast.ConstDecl(
+        ast.Ident("free"), ast.ListExpr((ast.String("gmail.com"), ast.String("yahoo.com")))
+    )
+    assert segment == ast.SegmentDecl(
+        ast.Ident("big"), ast.Compare(">=", name("employees"), n("100"))
+    )
+
+
+def test_score_rules_of_every_form() -> None:
+    source = """
+score engagement "Interest" {
+  when vip: +5 "VIP"
+  when no activity within 90d: reset
+  each page_view: +1 max 20
+  each page_view: +1 decay 14d
+  each email_open: +2 decay linear 10% per 7d
+  each form_submit: -3 once per 1d max bonus
+  group "email" max 10 { when vip: +1 }
+  clamp -10..100
+}
+"""
+    score = only(source)
+    assert isinstance(score, ast.ScoreDecl)
+    assert score.description == "Interest"
+    when, reset, each_max, decay, linear, once, group, clamp = score.rules
+    assert when == ast.WhenRule(name("vip"), ast.Points(1, n("5")), ast.String("VIP"))
+    assert reset == ast.WhenRule(ast.No(ast.Within(ast.Activity(), days(90))), ast.Reset())
+    assert each_max == ast.EachRule(
+        name("page_view"), ast.Points(1, n("1")), (ast.MaxOption(n("20")),)
+    )
+    assert decay.options == (ast.DecayOption(days(14)),)
+    assert linear.options == (ast.LinearDecayOption(n("10"), days(7)),)
+    assert once.points == ast.Points(-1, n("3"))
+    assert once.options == (ast.OncePerOption(days(1)), ast.MaxOption(name("bonus")))
+    assert group == ast.GroupRule(
+        ast.String("email"), n("10"), (ast.WhenRule(name("vip"), ast.Points(1, n("1"))),)
+    )
+    assert clamp == ast.ClampRule(n("-10"), n("100"))
+
+
+def test_outputs_and_tests() -> None:
+    source = """
+score total = 0.4 * fit + max(fit, 10)
+tier stage from total { hot >= 50 cold }
+tier rank from total by percentile { top top 10% rest }
+matrix grid from stage, rank
+flag mql = total >= 70 and tier_ok
+test "t" {
+  lead { id: "l1", employees: 20 }
+  as_of "2026-02-01T00:00:00Z"
+  events { page_view { url: "/p" } at -2d }
+  expect tier stage == "hot"
+  expect not mql
+}
+"""
+    composite, tier, percentile, matrix, flag, test = decls(source)
+    assert composite == ast.CompositeDecl(
+        ast.Ident("total"),
+        None,
+        ast.Arith(
+            "+", ast.Arith("*", n("0.4"), name("fit")), ast.Call("max", (name("fit"), n("10")))
+        ),
+    )
+    assert tier == ast.TierDecl(
+        ast.Ident("stage"),
+        ast.Ident("total"),
+        (ast.TierBand(ast.Ident("hot"), n("50")), ast.TierBand(ast.Ident("cold"), None)),
+    )
+    assert percentile.bands == (
+        ast.PercentileBand(ast.Ident("top"), n("10")),
+        ast.PercentileBand(ast.Ident("rest"), None),
+    )
+    assert matrix == ast.MatrixDecl(ast.Ident("grid"), ast.Ident("stage"), ast.Ident("rank"))
+    assert flag == ast.FlagDecl(
+        ast.Ident("mql"),
+        ast.BoolOp("and", (ast.Compare(">=", name("total"), n("70")), name("tier_ok"))),
+    )
+    assert test == ast.TestDecl(
+        ast.String("t"),
+        lead=(
+            ast.Pair(ast.Ident("id"), ast.String("l1")),
+            ast.Pair(ast.Ident("employees"), n("20")),
+        ),
+        events=(
+            ast.TestEvent(
+                ast.Ident("page_view"),
+                (ast.Pair(ast.Ident("url"), ast.String("/p")),),
+                ast.Neg(days(2)),
+            ),
+        ),
+        as_of=ast.String("2026-02-01T00:00:00Z"),
+        expects=(
+            ast.Expect(ast.Compare("==", name("stage"), ast.String("hot"))),
+            ast.Expect(ast.Not(name("mql"))),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'industry in ["a", "b"]',
+            ast.In(name("industry"), ast.ListExpr((ast.String("a"), ast.String("b")))),
+        ),
+        ("industry not in free", ast.In(name("industry"), name("free"), negated=True)),
+        ("employees between 1 and 9", ast.Between(name("employees"), n("1"), n("9"))),
+        ('email contains "@"', ast.StringTest("contains", name("email"), ast.String("@"))),
+        ('email starts with "a"', ast.StringTest("starts_with", name("email"), ast.String("a"))),
+        ('email ends with "a"', ast.StringTest("ends_with", name("email"), ast.String("a"))),
+        ("title matches /vp|cto/i", ast.Matches(name("title"), ast.Regex("vp|cto", "i"))),
+        ("title is missing", ast.IsMissing(name("title"))),
+        ("title is present", ast.IsMissing(name("title"), negated=True)),
+        (
+            'lead.industry == "x"',
+            ast.Compare("==", ast.QualifiedName("lead", "industry"), ast.String("x")),
+        ),
+        (
+            "not a or b and c",
+            ast.BoolOp("or", (ast.Not(name("a")), ast.BoolOp("and", (name("b"), name("c"))))),
+        ),
+        ('visited "/pricing*" within 7d', ast.Within(ast.Visited("/pricing*"), days(7))),
+        (
+            'form_submit where form == "demo" within 30d',
+            ast.Within(
+                ast.Where(name("form_submit"), ast.Compare("==", name("form"), ast.String("demo"))),
+                days(30),
+            ),
+        ),
+        ("page_view between 7d and 30d ago", ast.BetweenAgo(name("page_view"), days(7), days(30))),
+        ("a then b within 3d", ast.Then(name("a"), ast.Within(name("b"), days(3)))),
+        (
+            "count(page_view within 30d) >= 3",
+            ast.Compare(
+                ">=", ast.Call("count", (ast.Within(name("page_view"), days(30)),)), n("3")
+            ),
+        ),
+        (
+            "days_since(last(x)) < 7",
+            ast.Compare("<", ast.Call("days_since", (ast.Call("last", (name("x"),)),)), n("7")),
+        ),
+        (
+            "-x * 2 + 1 > 0",
+            ast.Compare(
+                ">", ast.Arith("+", ast.Arith("*", ast.Neg(name("x")), n("2")), n("1")), n("0")
+            ),
+        ),
+    ],
+)
+def test_condition_forms(text: str, expected: ast.Expr) -> None:
+    assert condition(text) == expected
+
+
+def test_spans_are_one_based_and_cover_the_node() -> None:
+    expr = condition("employees > 10")
+    assert (expr.span.line, expr.span.column, expr.span.end_column) == (1, 16, 30)
+    assert isinstance(expr, ast.Compare)
+    assert (expr.right.span.column, expr.right.span.end_column) == (28, 30)
+
+
+def test_comments_are_kept_aside() -> None:
+    module, _ = parse("# top\nlead { id: string key }  # the lead\n", "t.score")
+    assert module is not None
+    assert [c.text for c in module.comments] == ["# top", "# the lead"]
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "line", "column", "words"),
+    [
+        ('score s {\n  when industry = "x": +1\n}', "E102", 2, 17, "Use =="),
+        ('score s { when industry == "x" +1 }', "E102", 1, 35, 'needs ":"'),
+        ('score s { when industry == "x": 10 }', "E102", 1, 33, "need a sign"),
+        ("score s { clamp 0 100 }", "E102", 1, 19, "clamp LOW..HIGH"),
+        ("score s { when x: +1 max 5 }", "E102", 1, 22, "`max` caps `each` rules"),
+        ("lead { id string }", "E100", 1, 11, 'expected ":"'),
+        ("scor s { }", "E100", 1, 1, "did you mean `score`?"),
+        ("score s { wen x: +1 }", "E100", 1, 11, "did you mean `when`?"),
+        ("score s { }\n}", "E100", 2, 1, "a declaration"),
+        ("score s { when x within 7: +1 }", "E100", 1, 25, "a duration such as 7d"),
+        ("event e { a: string; }", "E101", 1, 20, "unexpected character ';'"),
+        ("lead { id: string key\n", "E103", 1, 19, '"}"'),
+        ("flag f = x ==", "E103", 1, 12, "a value"),
+    ],
+)
+def test_syntax_errors_in_plain_words(
+    source: str, code: str, line: int, column: int, words: str
+) -> None:
+    module, [problem] = parse(source, "t.score")
+    assert module is None
+    assert (problem.code, problem.span.line, problem.span.column) == (code, line, column)
+    assert words in f"{problem.message} {problem.hint}"
