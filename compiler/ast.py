@@ -406,6 +406,7 @@ class TestEvent(Node):
 @dataclass(frozen=True)
 class Expect(Node):
     condition: Expr
+    tier: bool = False  # written `expect tier x == "a"`; kept for the formatter
 
 
 @dataclass(frozen=True)

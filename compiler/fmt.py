@@ -369,18 +369,13 @@ class _Layout:
         if test.as_of is not None:
             self._emit(1, f"as_of {format_expr(test.as_of)}", test.as_of)
         for expect in test.expects:
-            keyword = "expect tier " if self._says_tier(expect) else "expect "
+            keyword = "expect tier " if expect.tier else "expect "
             self._emit(1, keyword + format_expr(expect.condition), expect)
         self._close(0, test)
 
     def _test_event(self, depth: int, event: ast.TestEvent) -> None:
         tail = f" at {format_expr(event.at)}"
         self._inline_or_block(depth, event.type.text, event, event.properties, _pair, tail)
-
-    def _says_tier(self, expect: ast.Expect) -> bool:
-        """`expect tier x == "a"` keeps its keyword (the AST does not record it)."""
-        words = self.module.source[expect.span.start : expect.condition.span.start].split()
-        return "tier" in words
 
 
 def rule_text(rule: ast.WhenRule | ast.EachRule) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from . import ast, ir
 from .checked import RULE, Value
 from .diagnostics import Diagnostic, Severity
+from .fmt import rule_text
 from .outputs import lower_outputs, output_choices
 from .symbols import Symbols
 from .testcases import lower_tests
@@ -24,12 +25,6 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def slug(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-
-
-def source_text(sources: dict[str, str], span: ast.Span) -> str:
-    """The source of a span, on one line."""
-    text = sources.get(span.file, "")[span.start : span.end]
-    return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
 def lower(
@@ -163,7 +158,7 @@ class _ScoreLowering:
     def _identity(self, rule: ast.WhenRule | ast.EachRule) -> tuple[str, str]:
         self.position += 1
         if rule.label is None:
-            label, base = source_text(self.sources, rule.span), f"r{self.position}"
+            label, base = rule_text(rule), f"r{self.position}"
         else:
             label = rule.label.value
             if label in self.labels:

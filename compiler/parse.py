@@ -179,7 +179,7 @@ class _ToAst(Transformer):
         return ("as_of", c[0])
 
     def test_expect(self, meta, c):
-        return ("expect", ast.Expect(c[1], span=self._s(meta)))
+        return ("expect", ast.Expect(c[1], tier=c[0] is not None, span=self._s(meta)))
 
     def test_decl(self, meta, c):
         parts: dict[str, Any] = {"lead": (), "events": (), "as_of": None}

@@ -159,7 +159,7 @@ test "t" {
         ),
         as_of=ast.String("2026-02-01T00:00:00Z"),
         expects=(
-            ast.Expect(ast.Compare("==", name("stage"), ast.String("hot"))),
+            ast.Expect(ast.Compare("==", name("stage"), ast.String("hot")), tier=True),
             ast.Expect(ast.Not(name("mql"))),
         ),
     )
