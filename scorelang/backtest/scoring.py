@@ -1,0 +1,237 @@
+"""Score historical leads as they looked at their scoring time, paired with their outcome.
+
+No leakage: a lead scored at T sees only its events at or before T. With one `--as-of`
+every engine applies that by semantics; with a per-lead time (`--as-of-column`) leads are
+scored by the Python evaluator, grouped by scoring time, and each lead's events are cut
+at its own time before the evaluator sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+from numpy.typing import NDArray
+from sqlglot import exp
+
+from .. import data
+from ..compiler import ir
+from ..compiler.parse import duration
+from ..config import SourceMapping
+from ..records import EVENT_LEAD, event_time, to_utc
+
+Progress = Callable[[int, int], None]  # (leads scored, leads in all)
+CHUNK = 1000  # leads per evaluator call, so progress moves on large files
+TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
+FALSE_WORDS = frozenset({"0", "false", "f", "no", "n"})
+AS_OF_COLUMN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\s*(\S+))?\s*$")
+
+
+@dataclass(frozen=True)
+class AsOfColumn:
+    """Each lead's scoring time: a timestamp column of the leads file plus an offset
+    (`created_at + 14d`)."""
+
+    column: str
+    offset: float = 0.0  # seconds
+
+    @classmethod
+    def parse(cls, text: str) -> AsOfColumn:
+        match = AS_OF_COLUMN.match(text)
+        if match is None:
+            raise ValueError(
+                f"expected COLUMN or COLUMN + DURATION (e.g. created_at + 14d), got {text!r}"
+            )
+        offset = match.group(2)
+        try:
+            seconds = duration(offset).seconds if offset else 0.0
+        except (KeyError, ValueError):
+            raise ValueError(f"not a duration such as 14d: {offset!r}") from None
+        return cls(match.group(1), seconds)
+
+
+AsOf = datetime | AsOfColumn
+
+
+@dataclass(frozen=True)
+class ScoredLeads:
+    """Output rows (keyed by `model.output_columns`) in the leads file's order, with outcomes."""
+
+    rows: list[dict[str, Any]]
+    outcomes: NDArray[np.bool_]
+    as_of: list[datetime]
+
+
+def parse_outcome(value: Any) -> bool | None:
+    """A 0/1, true/false, yes/no value as a bool; None when it is none of those."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if value is not None else ""
+    return True if text in TRUE_WORDS else False if text in FALSE_WORDS else None
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    """What the leads file says about each lead beyond the model: outcome and scoring time."""
+
+    outcome: dict[Any, bool]
+    as_of: dict[Any, datetime]
+
+
+def read_lead_facts(
+    model: ir.Model, leads: Path, outcome: str, as_of: AsOf, mapping: SourceMapping | None = None
+) -> LeadFacts:
+    """Read the outcome (and per-lead time) columns, keyed by the lead key typed as the model says."""
+    mapping = mapping or SourceMapping()
+    key = data.column_name(mapping, model.key)
+    key_type = next(f.type for f in model.lead_fields if f.name == model.key)
+    con = duckdb.connect()
+    try:
+        present = data.read_raw(con, Path(leads), "_scorelang_backtest_leads")
+        fields = [outcome, *([as_of.column] if isinstance(as_of, AsOfColumn) else [])]
+        wanted = [data.column_name(mapping, name) for name in fields]
+        for column in (key, *wanted):
+            if column not in present:
+                raise data.DataError(
+                    f"{leads}: no column {column!r} (the file has: {', '.join(present)})"
+                )
+        query = (
+            exp.select(data.try_cast(data.col(key), key_type), *(data.col(c) for c in wanted))
+            .from_(data.table("_scorelang_backtest_leads"))
+            .order_by(exp.column("rowid"))
+        )
+        rows = data.run(con, query)
+    finally:
+        con.close()
+    outcomes = {row[0]: parse_outcome(row[1]) for row in rows}
+    bad = [i + 1 for i, row in enumerate(rows) if outcomes[row[0]] is None]
+    if bad:
+        shown = ", ".join(f"row {i}: {rows[i - 1][1]!r}" for i in bad[:3])
+        raise data.DataError(
+            f"{leads}: column {outcome!r} must be 0/1 or true/false; {len(bad)} values are not, e.g. {shown}"
+        )
+    times: dict[Any, datetime] = {}
+    if isinstance(as_of, AsOfColumn):
+        shift = timedelta(seconds=as_of.offset)
+        for i, row in enumerate(rows):
+            if row[2] is None:
+                raise data.DataError(f"{leads}: row {i + 1} has no {as_of.column!r} to score it at")
+            try:
+                times[row[0]] = to_utc(row[2]) + shift
+            except ValueError as error:
+                raise data.DataError(
+                    f"{leads}: row {i + 1}, column {as_of.column!r}: {error}"
+                ) from None
+    return LeadFacts({k: bool(v) for k, v in outcomes.items()}, times)
+
+
+def score_python(
+    model: ir.Model,
+    leads: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+    as_of: Sequence[datetime],
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for `leads`, lead i scored at `as_of[i]` on its events up to that instant only.
+
+    Leads sharing a scoring time are scored together (percentile tiers rank among them).
+    """
+    from ..targets.python import PythonEvaluator
+
+    evaluator = PythonEvaluator(model)
+    by_lead: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
+    for event in events:
+        by_lead[event[EVENT_LEAD]].append(event)
+    batches: dict[datetime, list[int]] = defaultdict(list)
+    for index, instant in enumerate(as_of):
+        batches[instant].append(index)
+    step = max(1, len(leads)) if model.percentile_tiers else CHUNK
+    rows: list[dict[str, Any] | None] = [None] * len(leads)
+    done = 0
+    for instant, members in batches.items():
+        for start in range(0, len(members), step):
+            chunk = members[start : start + step]
+            seen = [
+                e
+                for i in chunk
+                for e in by_lead.get(leads[i][model.key], ())
+                if event_time(e) <= instant
+            ]
+            results = evaluator.score_many([leads[i] for i in chunk], seen, instant)
+            for i, result in zip(chunk, results, strict=True):
+                rows[i] = result.as_row(model)
+            done += len(chunk)
+            if progress:
+                progress(done, len(leads))
+    return [row for row in rows if row is not None]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Lead and event records with each lead's outcome and scoring time, in file order."""
+
+    leads: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    outcomes: NDArray[np.bool_]
+    as_of: list[datetime]
+
+
+def load_dataset(
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    outcome: str,
+    as_of: AsOf,
+    mapping: SourceMapping | None = None,
+) -> Dataset:
+    facts = read_lead_facts(model, leads, outcome, as_of, mapping)
+    records, event_records = data.read_records(model, leads, events, mapping)
+    keys = [r[model.key] for r in records]
+    times = (
+        [facts.as_of[k] for k in keys]
+        if isinstance(as_of, AsOfColumn)
+        else [to_utc(as_of)] * len(keys)
+    )
+    return Dataset(
+        records, event_records, np.array([facts.outcome[k] for k in keys], dtype=bool), times
+    )
+
+
+def score_leads(
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    outcome: str,
+    as_of: AsOf,
+    engine: str = "python",
+    progress: Progress | None = None,
+    mapping: SourceMapping | None = None,
+) -> ScoredLeads:
+    """Score every lead of the file at its scoring time and pair it with its outcome.
+
+    A per-lead time always uses the Python evaluator (one SQL run per distinct time would
+    rescan the events each time); a single time runs on `engine`.
+    """
+    if isinstance(as_of, AsOfColumn) or engine == "python":
+        dataset = load_dataset(model, leads, events, outcome, as_of, mapping)
+        rows = score_python(model, dataset.leads, dataset.events, dataset.as_of, progress)
+        return ScoredLeads(rows, dataset.outcomes, dataset.as_of)
+    from .. import engines
+
+    facts = read_lead_facts(model, leads, outcome, as_of, mapping)
+    rows = engines.score(
+        model, engine, leads=leads, events=events, as_of=to_utc(as_of), mapping=mapping
+    )
+    if progress:
+        progress(len(rows), len(rows))
+    outcomes = np.array([facts.outcome[row[model.key]] for row in rows], dtype=bool)
+    return ScoredLeads(rows, outcomes, [to_utc(as_of)] * len(rows))

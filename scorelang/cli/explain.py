@@ -1,0 +1,159 @@
+"""`scorelang explain`: why one lead has its scores, and how far it is from the next band
+and from each flag."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..explain import Explanation, ScoreLine, explain_lead, to_json
+from .app import app
+from .backtest import (
+    ConfigOpt,
+    EventsOpt,
+    LeadsOpt,
+    ModelArg,
+    load_model,
+    out,
+    parse_instant,
+    source_mapping,
+    user_errors,
+)
+
+
+def _num(value: float) -> str:
+    """To the cent, as scores are rounded (decayed points are long fractions)."""
+    return f"{round(value, 2) + 0.0:g}"
+
+
+def _points(value: float) -> str:
+    return ("+" if value >= 0 else "") + _num(value)
+
+
+def _score_table(score: ScoreLine) -> Table:
+    value = "missing" if score.value is None else f"{score.value:g}"
+    table = Table(
+        "rule",
+        "points",
+        "detail",
+        title=f"{score.name} = {value}",
+        title_justify="left",
+        caption_justify="left",
+    )
+    fired = sorted(
+        (r for r in score.rules if r.fired and not r.is_reset), key=lambda r: -abs(r.points)
+    )
+    for rule in fired:
+        detail = [rule.counting or ""]
+        if rule.per_unit:
+            units = (rule.points if rule.raw_points is None else rule.raw_points) / rule.per_unit
+            detail[0] += f": {units:.4g} × {rule.per_unit:+g}"
+        if rule.capped and rule.raw_points is not None:
+            detail.append(f"{_num(rule.raw_points)} before max {rule.cap:g}")
+        if rule.group:
+            detail.append(f"group {rule.group!r}")
+        table.add_row(
+            f"{escape(rule.label)} [dim]({rule.id})[/]",
+            _points(rule.points),
+            ", ".join(d for d in detail if d),
+        )
+    for group in score.groups:
+        if group.points > group.capped_points:
+            table.add_row(
+                f"group {escape(repr(group.label))} max {group.cap:g}",
+                _points(group.capped_points - group.points),
+                f"{_num(group.points)} capped",
+            )
+    for rule in score.rules:
+        if rule.is_reset and rule.fired:
+            table.add_row(
+                f"{escape(rule.label)} [dim]({rule.id})[/]", "reset", f"{score.after_groups:g} → 0"
+            )
+    if score.clamped and score.clamp is not None:
+        low, high = score.clamp
+        table.add_row(
+            f"clamp {low:g}..{high:g}",
+            _points((score.value or 0) - score.before_clamp),
+            f"{score.before_clamp:g} clamped",
+        )
+    silent = sum(1 for r in score.rules if not r.fired)
+    if silent:
+        table.caption = f"{silent} other rule{'s' if silent > 1 else ''} did not fire"
+    return table
+
+
+def render_text(explanation: Explanation) -> None:
+    when = explanation.as_of.isoformat() if explanation.as_of else "now"
+    out.print(f"[bold]lead {escape(str(explanation.key))}[/] as of {when}")
+    for score in explanation.scores:
+        value = "missing" if score.value is None else f"{score.value:g}"
+        if score.composite:
+            out.print(f"{score.name} = {value} (composite)")
+        elif any(r.fired for r in score.rules) or score.clamped:
+            out.print(_score_table(score))
+        else:
+            out.print(f"{score.name} = {value}: none of its {len(score.rules)} rules fired")
+    for tier in explanation.tiers:
+        line = f"tier {tier.name}: {tier.band or 'none'}"
+        if tier.percentile:
+            line += " (percentile: relative to the batch)"
+        elif tier.next_band is not None and tier.points_to_next is not None:
+            line += f" — {tier.points_to_next:g} points of {tier.score} from {tier.next_band}"
+        out.print(line)
+    for name, cell in explanation.matrices.items():
+        out.print(f"matrix {name}: {cell or 'none'}")
+    for flag in explanation.flags:
+        gaps = [
+            f"{g.score} {g.op} {g.bound:g}: "
+            + (
+                "met"
+                if g.met
+                else "missing"
+                if g.value is None
+                else f"{abs(g.points_needed):g} points {'short' if g.points_needed > 0 else 'over'}"
+            )
+            for g in flag.bounds
+        ]
+        summary = "yes" if flag.value else "no"
+        unmet = [g for g in flag.bounds if not g.met and g.value is not None]
+        if not flag.value and unmet:
+            summary += (
+                " — "
+                + " and ".join(f"{abs(g.points_needed):g} points of {g.score}" for g in unmet)
+                + f" from {flag.name}"
+            )
+        out.print(f"flag {flag.name}: {summary}" + (f" ({'; '.join(gaps)})" if gaps else ""))
+
+
+@app.command()
+def explain(
+    model: ModelArg,
+    lead: Annotated[str, typer.Option("--lead", help="The lead's key.")],
+    leads: LeadsOpt,
+    events: EventsOpt,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Score at this instant (default: now).")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="python (adds points before caps) or duckdb.")
+    ] = "python",
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    config: ConfigOpt = None,
+) -> None:
+    """Explain one lead: the rules that fired with their points, caps, reset and clamp, its
+    tiers and flags, and how many points it needs for the next band or flag."""
+    if format not in ("text", "json"):
+        raise typer.BadParameter("use text or json", param_hint="--format")
+    ir_model = load_model(model)
+    when = parse_instant(as_of, "--as-of") if as_of else None
+    mapping = source_mapping(config)
+    with user_errors():
+        explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping)
+    if format == "json":
+        typer.echo(json.dumps(to_json(explanation), indent=2, default=str))
+    else:
+        render_text(explanation)

@@ -1,0 +1,368 @@
+"""Why a lead has its scores: every rule's points, the caps applied, and how far each
+tier band and flag threshold is.
+
+An explanation is built from one output row (`ScoreResult.as_row`, or a row of the
+`<model>_scores` view: the per-rule columns carry the same rule ids), so every engine can
+be explained the same way. The Python evaluator additionally knows each rule's points
+before its own `max` and whether it fired; SQL rows leave those as None / inferred.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .compiler import ir
+from .config import SourceMapping
+from .records import EVENT_LEAD, as_of_or_now
+from .results import RuleResult, ScoreResult
+
+CENT = 0.01
+FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One rule of a score. `points` is the per-rule column: after the rule's own `max`."""
+
+    id: str
+    label: str
+    points: float
+    raw_points: float | None  # before the rule's `max`; None when the engine does not say
+    fired: bool
+    is_reset: bool
+    cap: float | None  # the rule's `max`
+    group: str | None  # the label of the group the rule is in
+    counting: str | None  # for `each` rules: what is counted (decay, once per, ...)
+    per_unit: float | None  # for `each` rules: the points written per unit counted
+    capped: bool  # the rule's `max` lowered its points (known only with raw points)
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    label: str
+    cap: float
+    points: float  # the group's rules summed
+    capped_points: float  # after the group's cap
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """A score and how it was assembled: rules, then group caps, reset, clamp, rounding."""
+
+    name: str
+    description: str | None
+    value: float | None
+    composite: bool
+    rules: tuple[RuleLine, ...] = ()
+    groups: tuple[GroupLine, ...] = ()
+    after_groups: float = 0.0
+    reset: bool = False
+    clamp: tuple[float, float] | None = None
+    before_clamp: float = 0.0
+    clamped: bool = False  # the clamp changed the score
+
+
+@dataclass(frozen=True)
+class TierLine:
+    name: str
+    score: str
+    band: str | None
+    percentile: bool
+    next_band: str | None = None  # the band above, for fixed tiers
+    points_to_next: float | None = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`score op value` inside a condition, written with the score on the left."""
+
+    node: ir.Compare
+    score: str
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
+class BoundGap:
+    score: str
+    op: str
+    bound: float
+    value: float | None
+    met: bool
+    points_needed: float  # signed change of the score that meets the bound; 0 when met
+
+
+@dataclass(frozen=True)
+class FlagLine:
+    name: str
+    value: bool
+    bounds: tuple[BoundGap, ...]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    key: Any
+    as_of: datetime | None
+    scores: tuple[ScoreLine, ...]
+    tiers: tuple[TierLine, ...]
+    matrices: dict[str, str | None]
+    flags: tuple[FlagLine, ...]
+
+    def score(self, name: str) -> ScoreLine:
+        return next(s for s in self.scores if s.name == name)
+
+    def flag(self, name: str) -> FlagLine:
+        return next(f for f in self.flags if f.name == name)
+
+
+def explain(
+    model: ir.Model,
+    lead: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]] = (),
+    as_of: datetime | None = None,
+) -> Explanation:
+    """Score one lead with the Python evaluator and explain it."""
+    from .targets.python import PythonEvaluator
+
+    return explain_result(model, PythonEvaluator(model).score(lead, events, as_of))
+
+
+def explain_lead(
+    model: ir.Model,
+    key: str,
+    leads: Path,
+    events: Path,
+    as_of: datetime | None = None,
+    engine: str = "python",
+    mapping: SourceMapping | None = None,
+) -> Explanation:
+    """Explain the lead whose key reads as `key` in the leads file, scored by `engine`.
+
+    The Python engine scores that lead alone unless percentile tiers need the whole batch;
+    a SQL engine scores the batch and the row's per-rule columns are explained.
+    """
+    from .data import DataError, read_records
+
+    as_of = as_of_or_now(as_of)  # one instant for the scoring and the explanation
+    if engine != "python":
+        from .engines import score
+
+        rows = [
+            row
+            for row in score(
+                model, engine, leads=leads, events=events, as_of=as_of, mapping=mapping
+            )
+            if str(row[model.key]) == key
+        ]
+        if not rows:
+            raise DataError(f"{leads}: no lead with {model.key} {key!r}")
+        return explain_row(model, rows[0], as_of)
+    from .targets.python import PythonEvaluator
+
+    records, event_records = read_records(model, leads, events, mapping)
+    found = [r for r in records if str(r[model.key]) == key]
+    if not found:
+        raise DataError(f"{leads}: no lead with {model.key} {key!r}")
+    evaluator = PythonEvaluator(model)
+    if model.percentile_tiers:
+        results = evaluator.score_many(records, event_records, as_of)
+        return explain_result(model, next(r for r in results if str(r.key) == key))
+    own = [e for e in event_records if e[EVENT_LEAD] == found[0][model.key]]
+    return explain_result(model, evaluator.score(found[0], own, as_of))
+
+
+def to_json(explanation: Explanation) -> dict[str, Any]:
+    """Plain JSON-ready data (timestamps as ISO 8601)."""
+    data = asdict(explanation)
+    data["as_of"] = explanation.as_of.isoformat() if explanation.as_of else None
+    return data
+
+
+def explain_result(model: ir.Model, result: ScoreResult) -> Explanation:
+    return explain_row(model, result.as_row(model), result.as_of, {r.id: r for r in result.rules})
+
+
+def explain_row(
+    model: ir.Model,
+    row: Mapping[str, Any],
+    as_of: datetime | None = None,
+    rule_results: Mapping[str, RuleResult] | None = None,
+) -> Explanation:
+    """Explain one output row; `rule_results` (from the Python evaluator) adds raw points."""
+    known = rule_results or {}
+    aggregates = {a.id: a for a in model.aggregates}
+    scores = [_score_line(score, row, known, aggregates) for score in model.scores]
+    scores += [
+        ScoreLine(c.name, c.description, _number(row[c.name]), composite=True)
+        for c in model.composites
+    ]
+    tiers = [_tier_line(tier, row) for tier in model.tiers]
+    tiers += [
+        TierLine(t.name, t.source, row[t.name], percentile=True) for t in model.percentile_tiers
+    ]
+    flags = [
+        FlagLine(
+            f.name,
+            bool(row[f.name]),
+            tuple(_gap(b, _number(row[b.score])) for b in score_bounds(f.condition)),
+        )
+        for f in model.flags
+    ]
+    matrices = {m.name: row[m.name] for m in model.matrices}
+    return Explanation(row[model.key], as_of, tuple(scores), tuple(tiers), matrices, tuple(flags))
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _score_line(
+    score: ir.Score,
+    row: Mapping[str, Any],
+    known: Mapping[str, RuleResult],
+    aggregates: Mapping[str, ir.AggregateNode],
+) -> ScoreLine:
+    lines: list[RuleLine] = []
+    groups: list[GroupLine] = []
+    after_groups = 0.0
+    for item in score.items:
+        rules = item.rules if isinstance(item, ir.Group) else (item,)
+        group = item.label if isinstance(item, ir.Group) else None
+        points = [float(row[rule.id]) for rule in rules]
+        lines += [
+            _rule_line(rule, p, known.get(rule.id), group, aggregates)
+            for rule, p in zip(rules, points, strict=True)
+        ]
+        if isinstance(item, ir.Group):
+            groups.append(GroupLine(item.label, item.cap, sum(points), min(sum(points), item.cap)))
+            after_groups += min(sum(points), item.cap)
+        else:
+            after_groups += points[0]
+    resets = [
+        _rule_line(rule, 0.0, known.get(rule.id), None, aggregates, fired=bool(row[rule.id]))
+        for rule in score.resets
+    ]
+    reset = any(r.fired for r in resets)
+    before_clamp = 0.0 if reset else ir.round_score(after_groups)
+    return ScoreLine(
+        name=score.name,
+        description=score.description,
+        value=_number(row[score.name]),
+        composite=False,
+        rules=(*lines, *resets),
+        groups=tuple(groups),
+        after_groups=ir.round_score(after_groups),
+        reset=reset,
+        clamp=score.clamp,
+        before_clamp=before_clamp,
+        clamped=score.clamp is not None and not score.clamp[0] <= before_clamp <= score.clamp[1],
+    )
+
+
+def _rule_line(
+    rule: ir.WhenRule | ir.EachRule | ir.ResetRule,
+    points: float,
+    known: RuleResult | None,
+    group: str | None,
+    aggregates: Mapping[str, ir.AggregateNode],
+    fired: bool | None = None,
+) -> RuleLine:
+    each = isinstance(rule, ir.EachRule)
+    raw = known.raw_points if known else None
+    return RuleLine(
+        id=rule.id,
+        label=rule.label,
+        points=points,
+        raw_points=raw,
+        fired=known.fired if known else (fired if fired is not None else points != 0),
+        is_reset=isinstance(rule, ir.ResetRule),
+        cap=rule.cap if each else None,
+        group=group,
+        counting=_counting(aggregates[rule.quantity.id]) if each else None,
+        per_unit=rule.points if each else None,
+        capped=raw is not None and abs(raw - points) > 1e-9,
+    )
+
+
+def duration_text(seconds: float) -> str:
+    """`1209600` -> `14d`: the largest unit up to days that divides the duration."""
+    unit, size = next((u, s) for u, s in UNITS if seconds % s == 0 or s == 1)
+    return f"{seconds / size:g}{unit}"
+
+
+def _counting(aggregate: ir.AggregateNode) -> str:
+    if isinstance(aggregate, ir.DecayedSum):
+        return f"decay, half-life {duration_text(aggregate.half_life)}"
+    if isinstance(aggregate, ir.LinearDecaySum):
+        return f"linear decay {aggregate.percent:g}% per {duration_text(aggregate.period)}"
+    if isinstance(aggregate, ir.PeriodCount):
+        return f"once per {duration_text(aggregate.period)}"
+    if isinstance(aggregate, ir.Sum):
+        return f"sum of {aggregate.prop}"
+    if isinstance(aggregate, ir.CountDistinct):
+        return f"distinct {aggregate.prop}"
+    return "per event"
+
+
+def _tier_line(tier: ir.Tier, row: Mapping[str, Any]) -> TierLine:
+    band = row[tier.name]
+    labels = [label for label, _ in tier.bands]
+    index = labels.index(band) if band in labels else None
+    if not index:  # the top band (0) or unknown: nothing above
+        return TierLine(tier.name, tier.source, band, percentile=False)
+    label, bound = tier.bands[index - 1]
+    value = _number(row[tier.source])
+    needed = None if bound is None or value is None else ir.round_score(bound - value)
+    return TierLine(tier.name, tier.source, band, False, label, needed)
+
+
+def _children(expr: ir.Expr) -> Iterator[ir.Expr]:
+    for f in fields(expr):
+        value = getattr(expr, f.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, ir.Expr):
+                yield item
+
+
+def score_bounds(condition: ir.Expr) -> list[Bound]:
+    """Every `score <op> number` comparison in a condition (either side), in source order."""
+    found: list[Bound] = []
+    if isinstance(condition, ir.Compare) and condition.op in FLIP:
+        left, right, op = condition.left, condition.right, condition.op
+        if isinstance(right, ir.ScoreRef) and isinstance(left, ir.Literal):
+            left, right, op = right, left, FLIP[op]
+        if (
+            isinstance(left, ir.ScoreRef)
+            and isinstance(right, ir.Literal)
+            and isinstance(right.value, int | float)
+        ):
+            found.append(Bound(condition, left.name, op, float(right.value)))
+    for child in _children(condition):
+        found += score_bounds(child)
+    return found
+
+
+def _gap(bound: Bound, value: float | None) -> BoundGap:
+    """Points are in cents after rounding, so `> 70` needs 70.01."""
+    if value is None:
+        return BoundGap(bound.score, bound.op, bound.value, None, False, 0.0)
+    target = {
+        ">=": bound.value,
+        ">": bound.value + CENT,
+        "<=": bound.value,
+        "<": bound.value - CENT,
+    }[bound.op]
+    met = value >= target if bound.op in (">=", ">") else value <= target
+    return BoundGap(
+        bound.score,
+        bound.op,
+        bound.value,
+        value,
+        met,
+        0.0 if met else ir.round_score(target - value),
+    )
