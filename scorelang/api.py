@@ -18,6 +18,7 @@ from .compiler.frontend import Compilation, compile_file, compile_source
 
 if TYPE_CHECKING:
     from .config import SourceMapping
+    from .explain import Explanation
     from .results import ScoreResult
     from .targets.python import PythonEvaluator
     from .testing import TestOutcome
@@ -65,6 +66,14 @@ class ScoringModel:
         as_of: datetime | None = None,
     ) -> list[ScoreResult]:
         return self.evaluator.score_many(leads, events, as_of)
+
+    def explain(
+        self, lead: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), as_of: datetime | None = None
+    ) -> Explanation:
+        """Why one lead scores what it does: rules, caps, tiers, flags, nearest thresholds."""
+        from .explain import explain_result
+
+        return explain_result(self.ir, self.score(lead, events, as_of))
 
     def run_tests(self) -> list[TestOutcome]:
         from .testing import run_tests

@@ -3,6 +3,19 @@
 Each command lives in its own module and registers itself on `app` when imported.
 """
 
+from . import (  # noqa: F401  (each module registers its command)
+    apply,
+    backtest,
+    check,
+    compile,
+    diff,
+    explain,
+    fmt,
+    lint,
+    score,
+    suggest,
+    test,
+)
 from .app import app
 
 __all__ = ["app"]
