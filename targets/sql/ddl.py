@@ -1,0 +1,64 @@
+"""Deployable DDL: CREATE OR REPLACE VIEW for each view, laid out by a Jinja2 template.
+
+The template only frames the file (header comments, statement separators); every
+statement is a sqlglot tree rendered for the target.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+import jinja2
+from sqlglot import exp
+
+from ...compiler import ir
+from ...config import DEFAULT_SOURCES, SourceMapping, schema_parts
+from .aggregates import qualified_table
+from .builder import build_views
+
+TEMPLATE = "sql_views.sql.j2"
+
+
+@cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("scorelang.targets", "templates"),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        autoescape=False,  # SQL, not HTML; every name and literal is quoted by sqlglot
+    )
+    return environment.get_template(TEMPLATE)
+
+
+def render_ddl(
+    model: ir.Model,
+    dialect: str,
+    *,
+    as_of: datetime | None = None,
+    mapping: SourceMapping = DEFAULT_SOURCES,
+    schema: str | None = None,
+) -> str:
+    """One file creating the model's views (in `schema` when given), pretty-printed."""
+    views_schema = schema_parts(schema) if schema is not None else ()
+    statements = [
+        exp.Create(
+            kind="VIEW",
+            replace=True,
+            this=qualified_table(view.name, views_schema),
+            expression=view.query,
+        ).sql(dialect=dialect, pretty=True)
+        for view in build_views(model, dialect, as_of=as_of, mapping=mapping)
+    ]
+    qualified = ".".join(mapping.schema_parts)
+    return _template().render(
+        model_name=model.name,
+        description=" ".join((model.description or "").split()),
+        dialect=dialect,
+        as_of=as_of.isoformat()
+        if as_of
+        else "the current time when the view is queried (CURRENT_TIMESTAMP, UTC)",
+        leads=f"{qualified}.{mapping.leads_table}" if qualified else mapping.leads_table,
+        events=f"{qualified}.{mapping.events_table}" if qualified else mapping.events_table,
+        statements=statements,
+    )

@@ -1,0 +1,166 @@
+"""`matches` patterns (the portable RE2 subset of compiler/regex.py) for engines that are not RE2.
+
+DuckDB and BigQuery run RE2 itself. Postgres (ARE) and Snowflake (POSIX ERE with Perl
+escapes) differ in ways that change results, so each pattern is rewritten token by token:
+
+* Postgres: `.` matches a newline in ARE, so it becomes `[^\\n]`; `\\d \\w \\s` and `\\b \\B`
+  follow the locale there (`é` is a word character), so they become the ASCII classes and
+  lookaround assertions RE2 means.
+* Snowflake: no `(?:`, no lazy quantifiers (neither changes *whether* a pattern matches, so
+  `(?:` becomes `(` and the laziness is dropped); control escapes become the characters;
+  an escaped character inside `[...]` is refused (ERE reads the backslash literally there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .errors import UnsupportedConstruct
+
+WORD = "0-9A-Za-z_"
+SPACE = "\\t\\n\\f\\r "  # RE2's \s, spelled with ARE escapes
+_CLASS_SETS = {"d": "0-9", "w": WORD, "s": SPACE}
+_CONTROL = {"n": "\n", "r": "\r", "t": "\t"}
+_ERE_SPECIAL = set(".[]{}()\\*+?^$|")
+_QUANTIFIER = re.compile(r"[*+?]|\{\d+(,\d*)?\}")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # escape | class | group | lazy | char
+    text: str
+
+
+def tokens(pattern: str) -> Iterator[Token]:
+    """The pattern as escapes, whole `[...]` classes, `(?:` openers, lazy marks and characters."""
+    pos = 0
+    while pos < len(pattern):
+        char = pattern[pos]
+        if char == "\\":
+            yield Token("escape", pattern[pos : pos + 2])
+            pos += 2
+        elif char == "[":
+            end = _class_end(pattern, pos)
+            yield Token("class", pattern[pos:end])
+            pos = end
+        elif pattern.startswith("(?:", pos):
+            yield Token("group", "(?:")
+            pos += 3
+        elif (match := _QUANTIFIER.match(pattern, pos)) is not None:
+            yield Token("char", match.group())
+            pos = match.end()
+            if pattern.startswith("?", pos):
+                yield Token("lazy", "?")
+                pos += 1
+        else:
+            yield Token("char", char)
+            pos += 1
+
+
+def _class_end(pattern: str, start: int) -> int:
+    pos = start + 1
+    if pattern.startswith("^", pos):
+        pos += 1
+    first = True
+    while pos < len(pattern) and (pattern[pos] != "]" or first):
+        pos += 2 if pattern[pos] == "\\" else 1
+        first = False
+    return pos + 1
+
+
+def class_items(text: str) -> tuple[bool, list[str]]:
+    """A `[...]` token's negation and items (single characters or two-character escapes)."""
+    body = text[1:-1]
+    negated = body.startswith("^")
+    body = body[1:] if negated else body
+    items, pos = [], 0
+    while pos < len(body):
+        size = 2 if body[pos] == "\\" else 1
+        items.append(body[pos : pos + size])
+        pos += size
+    return negated, items
+
+
+def translate(pattern: str, rewrite: Callable[[Token], str]) -> str:
+    return "".join(rewrite(token) for token in tokens(pattern))
+
+
+# ---- Postgres ARE ------------------------------------------------------------------------
+
+_PG_ESCAPES = {
+    "d": "[0-9]",
+    "D": "[^0-9]",
+    "w": f"[{WORD}]",
+    "W": f"[^{WORD}]",
+    "s": f"[{SPACE}]",
+    "S": f"[^{SPACE}]",
+    "b": f"(?:(?<=[{WORD}])(?![{WORD}])|(?<![{WORD}])(?=[{WORD}]))",
+    "B": f"(?:(?<=[{WORD}])(?=[{WORD}])|(?<![{WORD}])(?![{WORD}]))",
+}
+
+
+def to_postgres(pattern: str) -> str:
+    def rewrite(token: Token) -> str:
+        if token.kind == "escape":
+            return _PG_ESCAPES.get(token.text[1], token.text)
+        if token.kind == "class":
+            negated, items = class_items(token.text)
+            return (
+                "[" + "^" * negated + "".join(_pg_class_item(item, pattern) for item in items) + "]"
+            )
+        if token.text == ".":
+            return "[^\\n]"
+        return token.text
+
+    return translate(pattern, rewrite)
+
+
+def _pg_class_item(item: str, pattern: str) -> str:
+    if len(item) == 2 and item[1] in "DWS":
+        raise UnsupportedConstruct("E501", f"`{item}` inside [...] in /{pattern}/", "postgres")
+    return _CLASS_SETS.get(item[1], item) if len(item) == 2 else item
+
+
+# ---- Snowflake POSIX ERE -----------------------------------------------------------------
+
+
+def to_snowflake(pattern: str) -> str:
+    def rewrite(token: Token) -> str:
+        if token.kind == "group":
+            return "("
+        if token.kind == "lazy":
+            return ""
+        if token.kind == "escape":
+            char = token.text[1]
+            if char in _CONTROL:
+                return _CONTROL[char]
+            return token.text if char.isalnum() or char in _ERE_SPECIAL else char
+        if token.kind == "class":
+            negated, items = class_items(token.text)
+            return (
+                "["
+                + "^" * negated
+                + "".join(_snowflake_class_item(item, pattern) for item in items)
+                + "]"
+            )
+        return token.text
+
+    return translate(pattern, rewrite)
+
+
+def _snowflake_class_item(item: str, pattern: str) -> str:
+    if len(item) == 1:
+        return item
+    if item[1] in _CONTROL:
+        return _CONTROL[item[1]]
+    if item[1].isalnum():
+        hint = "spell the class out inside [...], e.g. `0-9` for `\\d`"
+    elif item[1] in "]\\^-[":
+        hint = "POSIX classes read a backslash literally: put `]` first and `-` last, unescaped"
+    else:
+        return item[1]
+    raise UnsupportedConstruct(
+        "E501", f"`{item}` inside [...] in /{pattern}/", "snowflake", hint=hint
+    )

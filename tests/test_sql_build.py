@@ -1,0 +1,518 @@
+"""The SQL target: the generated plan runs in DuckDB and a real Postgres and gives the Python
+evaluator's rows; the plan's shape (one scan, exact output columns) and its refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import re2
+import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scorelang.compiler import ir
+from scorelang.compiler.frontend import compile_file, compile_source
+from scorelang.targets.python import PythonEvaluator
+from scorelang.targets.sql import (
+    DIALECTS,
+    UnsupportedConstruct,
+    build_views,
+    render_ddl,
+    select_scores,
+)
+from scorelang.targets.sql.dialects import get_dialect
+from scorelang.targets.sql.expressions import number, round_half_away
+from sql_fixture import AS_OF, EVENTS, LEADS, NOW, DuckEngine, PgEngine, ago, records_of_test_case
+from sqlglot import exp
+
+from scorelang.config import ConfigError, SourceMapping, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+COVERAGE = ROOT / "tests" / "sql_models" / "coverage.score"
+EXAMPLES = sorted((ROOT / "examples").glob("*/model.score"))
+
+
+def load(path: Path) -> ir.Model:
+    compilation = compile_file(path)
+    assert compilation.model is not None, [str(d) for d in compilation.diagnostics]
+    return compilation.model
+
+
+def model_of(source: str) -> ir.Model:
+    compilation = compile_source(source)
+    assert compilation.model is not None, [str(d) for d in compilation.diagnostics]
+    return compilation.model
+
+
+@pytest.fixture(scope="module")
+def duck() -> DuckEngine:
+    return DuckEngine()
+
+
+@pytest.fixture(scope="module")
+def pg(pg_url: str):
+    engine = PgEngine(pg_url, f"scorelang_sql_{os.getpid()}")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def engine(request: pytest.FixtureRequest):
+    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
+
+
+def sql_rows(
+    engine, model: ir.Model, as_of: datetime | None = AS_OF, **options: Any
+) -> dict[Any, dict[str, Any]]:
+    mapping = options.pop("mapping", SourceMapping(schema=engine.schema))
+    query = select_scores(model, engine.dialect, as_of=as_of, mapping=mapping, **options)
+    return engine.rows(query.sql(dialect=engine.dialect))
+
+
+def python_rows(
+    model: ir.Model, leads: list[dict], events: list[dict], as_of: datetime
+) -> dict[Any, dict[str, Any]]:
+    return {r.key: r.as_row(model) for r in PythonEvaluator(model).score_many(leads, events, as_of)}
+
+
+def assert_same_rows(model: ir.Model, expected: dict, actual: dict) -> None:
+    """Outputs identical (scores are rounded to cents); rule points equal up to summation order."""
+    assert set(actual) == set(expected)
+    rules = {r.id for s in model.scores for r in s.rules}
+    for key, row in expected.items():
+        assert list(actual[key]) == list(model.output_columns)
+        for column, value in row.items():
+            got = actual[key][column]
+            if column in rules and isinstance(value, float) and isinstance(got, float):
+                assert math.isclose(got, value, rel_tol=1e-12, abs_tol=1e-12), (
+                    key,
+                    column,
+                    value,
+                    got,
+                )
+            else:
+                assert got == value and type(got) is type(value), (key, column, value, got)
+
+
+# ---- the same rows as the Python evaluator ----------------------------------------------
+
+
+def test_coverage_model_matches_python(engine) -> None:
+    model = load(COVERAGE)
+    engine.load(model, LEADS, EVENTS)
+    assert_same_rows(model, python_rows(model, LEADS, EVENTS, AS_OF), sql_rows(engine, model))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
+def test_example_test_cases_match_python(engine, path: Path) -> None:
+    model = load(path)
+    assert model.tests, "every example has tests"
+    for case in model.tests:
+        leads, events = records_of_test_case(model, case)
+        engine.load(model, leads, events)
+        expected = python_rows(model, leads, events, case.as_of)
+        assert_same_rows(model, expected, sql_rows(engine, model, as_of=case.as_of))
+
+
+def test_boundaries_in_the_engines(engine) -> None:
+    """The fixture's edge cases, stated directly rather than only as parity."""
+    model = load(COVERAGE)
+    engine.load(model, LEADS, EVENTS)
+    rows = sql_rows(engine, model)
+    l1, l2, l3, l4, l5, l6 = (rows[k] for k in ("l1", "l2", "l3", "l4", "l5", "l6"))
+    assert l1["engagement__r1"] == pytest.approx(
+        0.5 ** (2 / 7) + 0.5
+    )  # the future view does not exist
+    assert l1["engagement__r3"] == 3.0  # opens 12h, 36h and 38h ago: two daily periods
+    assert l1["engagement__r8"] == 6.0  # download then demo exactly 1d later
+    assert l3["engagement__r8"] == 6.0  # at the same instant
+    assert l4["engagement__r8"] == 0.0  # 1 microsecond more than 1d; demo before download
+    assert l1["engagement__r9"] == 2.0 and l5["engagement__r9"] == 0.0  # [7d, 14d)
+    assert l4["engagement__r12"] is True and l3["engagement__r12"] is False  # 45d ago / at as_of
+    assert l4["engagement"] == 0.0
+    assert (l2["fit"], l2["fit__r8"], l2["fit__r10"], l2["engagement"]) == (-4.0, 1.0, -5.0, 0.0)
+    assert (l3["fit__r14"], l4["fit__r14"], l5["fit__r14"]) == (9.0, 0.0, 0.0)  # email_domain
+    assert (l6["fit__r1"], l4["fit__r3"]) == (
+        10.0,
+        0.0,
+    )  # `é` is not a word character; `.` skips \n
+    assert l3["fit__r11"] == 0.0 and l3["big"] is False  # revenue / 0 is missing
+    assert l1["fit__r18"] + l1["fit__r19"] == 16.0 and l1["fit"] == 55.0  # the group caps 16 at 12
+    assert (
+        l3["total"] == 14.0 and l1["level"] == "warm" and l1["rank"] == "top" and l1["grid"] == "B1"
+    )
+    assert (rows["l7"]["rank"], rows["l8"]["rank"]) == ("upper", "upper")  # ties share a band
+
+
+def test_unpinned_as_of_is_the_current_time(engine) -> None:
+    model = model_of(
+        "model m\nlead { id: string key }\nevent visit { }\nscore s { when visit within 1d: +5 }\n"
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    events = [
+        {"lead_id": "recent", "event_type": "visit", "occurred_at": now - timedelta(hours=1)},
+        {"lead_id": "old", "event_type": "visit", "occurred_at": now - timedelta(days=2)},
+    ]
+    engine.load(model, [{"id": "recent"}, {"id": "old"}], events)
+    rows = sql_rows(engine, model, as_of=None)
+    assert (rows["recent"]["s"], rows["old"]["s"]) == (5.0, 0.0)
+
+
+ROUNDING = [0.285, -0.285, 1.005, 2.675, 0.125, -0.125, 1e-10, 12345.675, 0.1 + 0.2, 2.5e-3, 99.995]
+
+
+def test_rounding_is_half_away_from_zero_in_the_engines(engine) -> None:
+    dialect = get_dialect(engine.dialect)
+    query = exp.select(
+        *(round_half_away(dialect, dialect.cast_double(number(v)), 2) for v in ROUNDING)
+    )
+    (row,) = engine.execute(query.sql(dialect=engine.dialect))
+    assert list(row) == [ir.round_score(v) for v in ROUNDING]
+
+
+PATTERNS = [
+    r"\bvp\b",
+    r"a.b",
+    r"\d{2,}",
+    r"\w+@\w+",
+    r"[\d-]+x",
+    r"^\s*x",
+    r"(?:ab)+?c",
+    r"\Bx",
+    r"[^\w]",
+    r"\S\s\S",
+    r"x$",
+    r"[\]]",
+    r"a\.b",
+]
+SUBJECTS = [
+    "vp",
+    "évp",
+    "a vp!",
+    "a\nb",
+    "axb",
+    "12",
+    "1-2x",
+    " \tx",
+    "ababc",
+    "ax",
+    "x",
+    "é",
+    "a b",
+    "]",
+    "a.b",
+    "",
+]
+
+
+def _pairs() -> list[tuple[str, str]]:
+    return [(p, s) for p in PATTERNS for s in SUBJECTS]
+
+
+def test_regexes_mean_what_re2_means_in_postgres(pg) -> None:
+    dialect = get_dialect("postgres")
+    for case_insensitive in (False, True):
+        tests = [
+            dialect.regex_search(exp.Literal.string(s), p, case_insensitive)
+            for p in PATTERNS
+            for s in SUBJECTS
+        ]
+        (row,) = pg.execute(exp.select(*tests).sql(dialect="postgres"))
+        prefix = "(?i)" if case_insensitive else ""
+        expected = [re2.search(prefix + p, s) is not None for p in PATTERNS for s in SUBJECTS]
+        mismatches = [
+            (p, s) for (p, s), a, b in zip(_pairs(), row, expected, strict=True) if a != b
+        ]
+        assert not mismatches
+
+
+def test_string_literals_cannot_inject_sql(duck) -> None:
+    model = model_of(
+        "model m\nlead { id: string key, name: string? }\n"
+        'score s { when name == "x\'; DROP TABLE leads; --": +1 "it\'s \\"quoted\\"" }\n'
+    )
+    duck.load(
+        model, [{"id": "a", "name": "x'; DROP TABLE leads; --"}, {"id": "b", "name": "y"}], []
+    )
+    rows = sql_rows(duck, model)
+    assert (rows["a"]["s"], rows["b"]["s"]) == (1.0, 0.0)
+    assert duck.execute('SELECT COUNT(*) FROM "leads"') == [(2,)]
+
+
+def test_source_mapping_renames_tables_and_columns(duck) -> None:
+    model = load(COVERAGE)
+    duck.load(model, LEADS, EVENTS)
+    duck.execute('CREATE SCHEMA IF NOT EXISTS "raw"')
+    duck.execute(
+        'CREATE OR REPLACE TABLE "raw"."crm" AS SELECT * RENAME ("id" AS "lead_key", "employees" AS "staff") FROM "leads"'
+    )
+    duck.execute(
+        'CREATE OR REPLACE TABLE "raw"."web" AS SELECT * RENAME ("lead_id" AS "who", "event_type" AS "kind", "occurred_at" AS "at", "url" AS "page") FROM "events"'
+    )
+    mapping = SourceMapping(
+        leads_table="crm",
+        events_table="web",
+        schema="raw",
+        event_lead="who",
+        event_type="kind",
+        event_time="at",
+        columns={"id": "lead_key", "employees": "staff", "url": "page"},
+    )
+    assert sql_rows(duck, model, mapping=mapping) == sql_rows(duck, model)
+
+
+# ---- the plan's shape -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_one_scan_one_group_by_and_exactly_the_output_columns(dialect: str) -> None:
+    model = load(COVERAGE)
+    query = select_scores(model, dialect, as_of=AS_OF)
+    tables = [t.name for t in query.find_all(exp.Table)]
+    assert tables.count("events") == 1 and tables.count("leads") == 1
+    assert len(list(query.find_all(exp.Group))) == 1
+    assert query.named_selects == list(model.output_columns)
+    (view,) = build_views(model, dialect)
+    assert view.name == "coverage_scores"
+    assert sqlglot.parse_one(query.sql(dialect=dialect), read=dialect).sql(
+        dialect=dialect
+    ) == query.sql(dialect=dialect)
+
+
+def test_windows_only_for_sequences_and_percentiles() -> None:
+    model = model_of(
+        "model m\nlead { id: string key }\nevent v { }\nscore s { each v within 7d: +1 }\n"
+    )
+    assert next(select_scores(model, "duckdb").find_all(exp.Window), None) is None
+    assert next(select_scores(load(COVERAGE), "duckdb").find_all(exp.Window), None) is not None
+
+
+def test_a_model_without_events_reads_only_leads(duck) -> None:
+    model = model_of("model m\nlead { id: string key, n: int? }\nscore s { when n > 2: +1 }\n")
+    query = select_scores(model, "duckdb", as_of=AS_OF)
+    assert [t.name for t in query.find_all(exp.Table)] == ["leads"]
+    duck.load(model, [{"id": "a", "n": 3}, {"id": "b", "n": None}], [])
+    assert {k: r["s"] for k, r in sql_rows(duck, model).items()} == {"a": 1.0, "b": 0.0}
+
+
+def test_ddl_creates_the_view(duck) -> None:
+    model = load(COVERAGE)
+    duck.load(model, LEADS, EVENTS)
+    duck.execute('CREATE SCHEMA IF NOT EXISTS "marts"')
+    ddl = render_ddl(model, "duckdb", as_of=AS_OF, schema="marts")
+    assert ddl.startswith("-- coverage: Every construct")
+    for statement in sqlglot.parse(ddl, read="duckdb"):
+        duck.execute(statement.sql(dialect="duckdb"))
+    assert duck.rows('SELECT * FROM "marts"."coverage_scores"') == sql_rows(duck, model)
+
+
+# ---- refusals ---------------------------------------------------------------------------
+
+
+def test_snowflake_refuses_escapes_inside_classes() -> None:
+    model = model_of(
+        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\d-]+/: +1 }\n"
+    )
+    with pytest.raises(UnsupportedConstruct) as raised:
+        select_scores(model, "snowflake")
+    assert raised.value.diagnostic.code == "E501" and "snowflake" in raised.value.diagnostic.message
+    for dialect in ("duckdb", "postgres", "bigquery"):
+        select_scores(model, dialect)
+
+
+def test_postgres_refuses_names_it_would_truncate() -> None:
+    label = "a label long enough that the rule id passes sixty-three bytes"
+    model = model_of(
+        f'model m\nlead {{ id: string key, t: string? }}\nscore s {{ when t == "x": +1 "{label}" }}\n'
+    )
+    with pytest.raises(UnsupportedConstruct) as raised:
+        select_scores(model, "postgres")
+    assert raised.value.diagnostic.code == "E502"
+    select_scores(model, "duckdb")
+
+
+def test_case_folding_targets_refuse_names_equal_but_for_case() -> None:
+    model = load(COVERAGE)
+    twin = dataclasses.replace(
+        model, flags=(*model.flags, ir.Flag("HOT", ir.Literal(True, ir.Type.BOOL)))
+    )
+    for dialect in ("duckdb", "bigquery"):
+        with pytest.raises(UnsupportedConstruct, match="E502"):
+            select_scores(twin, dialect)
+    select_scores(twin, "postgres")
+
+
+def test_unknown_target() -> None:
+    with pytest.raises(UnsupportedConstruct) as raised:
+        select_scores(load(COVERAGE), "oracle")
+    assert raised.value.diagnostic.code == "E503" and "duckdb" in (
+        raised.value.diagnostic.hint or ""
+    )
+
+
+# ---- configuration ----------------------------------------------------------------------
+
+
+def test_config_reads_sources(tmp_path: Path) -> None:
+    path = tmp_path / "scorelang.toml"
+    path.write_text(
+        '[sources]\nschema = "my-proj.raw"\nleads_table = "crm"\n[sources.columns]\nemployees = "staff"\n'
+    )
+    mapping = load_config(path).sources
+    assert (mapping.schema_parts, mapping.leads_table, mapping.events_table) == (
+        ("my-proj", "raw"),
+        "crm",
+        "events",
+    )
+    assert (mapping.column("employees"), mapping.column("email")) == ("staff", "email")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[sources]\nleads_table = "x; DROP TABLE y"\n', "leads_table"),
+        ('[sources]\nleads = "crm"\n', "unknown key"),
+        ('[sources.columns]\nemail = "e-mail"\n', "columns.email"),
+        ("[sources\n", "invalid TOML"),
+        ("[target]\nx = 1\n", "unknown section"),
+    ],
+)
+def test_config_rejects_bad_names(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "scorelang.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_config_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None).sources == SourceMapping()
+    with pytest.raises(ConfigError, match="no such"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_fixture_times_are_pinned() -> None:
+    assert ago(days=1) == NOW - timedelta(days=1) and AS_OF.tzinfo is UTC
+
+
+# ---- the command ------------------------------------------------------------------------
+
+
+def run_cli(*args: str):
+    from typer.testing import CliRunner
+
+    from scorelang.cli import app
+
+    return CliRunner().invoke(app, ["compile", *args])
+
+
+def test_compile_prints_the_ddl() -> None:
+    path = ROOT / "examples" / "b2b_saas" / "model.score"
+    result = run_cli(str(path), "--target", "postgres", "--as-of", "2026-01-01T00:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == render_ddl(load(path), "postgres", as_of=AS_OF)
+
+
+def test_compile_writes_a_file_with_schema_and_config(tmp_path: Path) -> None:
+    config = tmp_path / "scorelang.toml"
+    config.write_text('[sources]\nschema = "raw"\nevents_table = "web_events"\n')
+    result = run_cli(
+        str(COVERAGE),
+        "-t",
+        "bigquery",
+        "--out",
+        str(tmp_path / "out"),
+        "--schema",
+        "marts",
+        "--config",
+        str(config),
+    )
+    assert result.exit_code == 0, result.output
+    sql = (tmp_path / "out" / "coverage.bigquery.sql").read_text()
+    assert (
+        "CREATE OR REPLACE VIEW `marts`.`coverage_scores`" in sql
+        and "FROM `raw`.`web_events` AS `e`" in sql
+    )
+    assert "CURRENT_TIMESTAMP()" in sql
+
+
+def test_compile_reports_refusals_and_errors(tmp_path: Path) -> None:
+    model = tmp_path / "m.score"
+    model.write_text(
+        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\w.]+/: +1 }\n"
+    )
+    result = run_cli(str(model), "--target", "snowflake")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert (
+        "error[E501]" in result.stderr
+        and "m.score:3:11" in result.stderr
+        and "when t matches" in result.stderr
+    )
+    model.write_text("model m\nlead { id: string key }\nscore s { when nope > 1: +1 }\n")
+    result = run_cli(str(model), "--target", "duckdb")
+    assert result.exit_code == 1 and "unknown name" in result.stderr
+    bad_config = tmp_path / "bad.toml"
+    bad_config.write_text('[sources]\nleads_table = "a b"\n')
+    result = run_cli(str(COVERAGE), "--target", "duckdb", "--config", str(bad_config))
+    assert result.exit_code == 1 and "leads_table" in result.stderr
+
+
+def test_zoned_timestamps_and_session_time_zone(engine) -> None:
+    """timestamptz columns and a non-UTC session give the same rows (ages are epoch-based)."""
+    model = load(COVERAGE)
+    engine.load(model, LEADS, EVENTS)
+    expected = sql_rows(engine, model)
+    prefix = f'"{engine.schema}".' if engine.schema else ""
+    engine.execute("SET TimeZone = 'UTC'")
+    for table, column in (("events", "occurred_at"), ("leads", "created_at")):
+        engine.execute(f'ALTER TABLE {prefix}"{table}" ALTER COLUMN "{column}" TYPE TIMESTAMPTZ')
+    engine.execute("SET TimeZone = 'America/New_York'")
+    try:
+        assert sql_rows(engine, model) == expected
+    finally:
+        engine.execute("SET TimeZone = 'UTC'")
+
+
+_event_times = st.integers(min_value=-2 * 86_400_000_000, max_value=60 * 86_400_000_000).map(
+    lambda us: NOW - timedelta(microseconds=us)
+)
+_random_events = st.lists(
+    st.builds(
+        lambda lead_id, kind, at, url, duration, amount: {
+            "lead_id": lead_id,
+            "event_type": kind,
+            "occurred_at": at,
+            "url": url,
+            "duration": duration,
+            "amount": amount,
+            "campaign": "c",
+            "form": "f",
+            "asset": "a",
+        },
+        st.sampled_from([lead["id"] for lead in LEADS]),
+        st.sampled_from(["page_view", "email_open", "form_submit", "download", "demo"]),
+        st.one_of(
+            _event_times,
+            st.sampled_from([NOW, ago(days=7), ago(days=14), ago(days=45), ago(days=1)]),
+        ),
+        st.sampled_from(["/pricing", "/docs", "/a", None]),
+        st.one_of(st.none(), st.floats(min_value=0, max_value=100, allow_nan=False)),
+        st.one_of(st.none(), st.integers(min_value=-50, max_value=200)),
+    ),
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(events=_random_events)
+def test_random_histories_match_python_in_duckdb(duck, events: list[dict[str, Any]]) -> None:
+    model = load(COVERAGE)
+    duck.load(model, LEADS, events)
+    assert_same_rows(model, python_rows(model, LEADS, events, AS_OF), sql_rows(duck, model))

@@ -1,0 +1,98 @@
+"""Golden SQL: the DDL of every example model (and the SQL target's coverage model) in every
+dialect, checked in under tests/golden/ and reviewed in diffs. Rewrite them after an intended
+change with `SCORELANG_UPDATE_GOLDEN=1 python -m pytest tests/test_sql_golden.py`.
+
+Each file must also parse back to the same statements in its dialect (sqlglot), and the
+DuckDB and Postgres files must create their views on empty tables of the documented shape.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlglot
+from scorelang.compiler import ir
+from scorelang.compiler.frontend import compile_file
+from scorelang.targets.sql import DIALECTS, render_ddl
+from sql_fixture import DuckEngine, PgEngine
+
+from scorelang.config import SourceMapping
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+MODELS = [
+    *sorted((ROOT / "examples").glob("*/model.score")),
+    *sorted((ROOT / "tests" / "sql_models").glob("*.score")),
+]
+UPDATE = os.environ.get("SCORELANG_UPDATE_GOLDEN") == "1"
+
+
+def load(path: Path) -> ir.Model:
+    compilation = compile_file(path)
+    assert compilation.model is not None, [str(d) for d in compilation.diagnostics]
+    return compilation.model
+
+
+def golden_path(model: ir.Model, dialect: str) -> Path:
+    return GOLDEN / f"{model.name}.{dialect}.sql"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(
+    "path", MODELS, ids=lambda p: p.stem if p.stem != "model" else p.parent.name
+)
+def test_golden_sql(path: Path, dialect: str) -> None:
+    model = load(path)
+    sql = render_ddl(model, dialect, as_of=AS_OF)
+    golden = golden_path(model, dialect)
+    if UPDATE:
+        golden.write_text(sql)
+    assert golden.exists(), f"no golden file {golden.name}; run with SCORELANG_UPDATE_GOLDEN=1"
+    assert sql == golden.read_text(), (
+        f"{golden.name} differs; review, then SCORELANG_UPDATE_GOLDEN=1"
+    )
+    statements = sqlglot.parse(sql, read=dialect)
+    assert [s.sql(dialect=dialect, pretty=True, comments=False) + ";" for s in statements] == [
+        part.strip() for part in sql.split("\n\n") if part.startswith("CREATE")
+    ]
+
+
+def test_every_golden_file_has_a_model() -> None:
+    expected = {golden_path(load(p), d).name for p in MODELS for d in DIALECTS}
+    assert {p.name for p in GOLDEN.glob("*.sql")} <= expected
+
+
+def _create_views(engine, path: Path) -> None:
+    model = load(path)
+    engine.load(model, [], [])
+    mapping = SourceMapping(schema=engine.schema)
+    for statement in sqlglot.parse(
+        render_ddl(model, engine.dialect, mapping=mapping, schema=engine.schema),
+        read=engine.dialect,
+    ):
+        engine.execute(statement.sql(dialect=engine.dialect))
+    prefix = f'"{engine.schema}".' if engine.schema else ""
+    names, rows = engine.columns(f'SELECT * FROM {prefix}"{model.name}_scores"')
+    assert (names, rows) == (list(model.output_columns), [])
+
+
+@pytest.mark.parametrize(
+    "path", MODELS, ids=lambda p: p.stem if p.stem != "model" else p.parent.name
+)
+def test_duckdb_views_are_created(path: Path) -> None:
+    _create_views(DuckEngine(), path)
+
+
+@pytest.mark.parametrize(
+    "path", MODELS, ids=lambda p: p.stem if p.stem != "model" else p.parent.name
+)
+def test_postgres_views_are_created(pg_url: str, path: Path) -> None:
+    engine = PgEngine(pg_url, f"scorelang_golden_{os.getpid()}")
+    try:
+        _create_views(engine, path)
+    finally:
+        engine.close()
