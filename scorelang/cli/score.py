@@ -1,0 +1,299 @@
+"""`scorelang score`: score leads from files (or database tables) and show or save the result.
+
+Exit status: 0 when scored, 1 when the model does not compile or the data cannot be scored,
+2 for usage errors (unknown option, missing file, bad --as-of or --out).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
+
+from ..compiler import ir  # light: dataclasses only, no parser
+from .app import app
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+OUT_FORMATS = (".csv", ".parquet")
+REASONS = 3  # top reasons shown per lead
+LABEL_WIDTH = 28
+
+
+class Engine(enum.StrEnum):
+    duckdb = "duckdb"
+    python = "python"
+    postgres = "postgres"
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """An ISO 8601 instant (no zone means UTC) for --as-of."""
+    if value is None:
+        return None
+    from ..records import to_utc
+
+    try:
+        return to_utc(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time; write e.g. 2026-01-01T00:00:00Z"
+        ) from None
+
+
+def check_out(value: Path | None) -> Path | None:
+    if value is not None and value.suffix.lower() not in OUT_FORMATS:
+        raise typer.BadParameter(f"{value}: write a .csv or a .parquet file")
+    return value
+
+
+@app.command()
+def score(
+    model: Annotated[
+        Path, typer.Argument(help="The .score model file.", exists=True, dir_okay=False)
+    ],
+    leads: Annotated[
+        Path | None,
+        typer.Option(help="Leads file (.csv or .parquet).", exists=True, dir_okay=False),
+    ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(help="Events file (.csv or .parquet).", exists=True, dir_okay=False),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The instant to score at, ISO 8601 (e.g. 2026-01-01T00:00:00Z); default now.",
+        ),
+    ] = None,
+    engine: Annotated[Engine, typer.Option(help="Where to compute the scores.")] = Engine.duckdb,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="A DuckDB file or a postgresql:// URL: the tables to score when no files "
+            "are given; the server to use for --engine postgres."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="scorelang.toml naming the source tables and columns (\\[sources] table).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write every lead's scores to this .csv or .parquet file instead of a table.",
+            callback=check_out,
+        ),
+    ] = None,
+    top: Annotated[
+        int, typer.Option(min=1, help="How many leads the table shows, best first.")
+    ] = 10,
+    by: Annotated[
+        str | None,
+        typer.Option(help="The score the table ranks leads by; default the last one declared."),
+    ] = None,
+) -> None:
+    """Score every lead: scores, tiers, flags and each rule's points; show the best leads."""
+    from ..compiler.frontend import compile_file
+    from ..config import ConfigError, load_config
+    from ..data import DataError
+    from ..engines import score as score_leads
+    from ..report import render
+    from ..targets.sql import UnsupportedConstruct
+
+    instant = parse_as_of(as_of) or datetime.now(UTC)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    compilation = compile_file(model)
+    if compilation.model is None:
+        err.print(escape(render(compilation.diagnostics, compilation.sources, "full")), end="")
+        raise typer.Exit(1)
+    names = compilation.model.score_names
+    ranking = by or (names[-1] if names else None)
+    if ranking not in (*names, None):
+        known = ", ".join(names) or "no scores"
+        raise typer.BadParameter(f"no score named {by!r}; the model has {known}", param_hint="--by")
+    try:
+        mapping = load_config(config).sources
+        rows = score_leads(
+            compilation.model,
+            engine.value,
+            leads=leads,
+            events=events,
+            database=database,
+            as_of=instant,
+            mapping=mapping,
+        )
+        if out is not None:
+            write_rows(compilation.model, rows, out)
+    except UnsupportedConstruct as error:
+        err.print(escape(render([error.diagnostic], compilation.sources, "full")), end="")
+        raise typer.Exit(1) from None
+    except (DataError, ConfigError, OSError) as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from None
+    console = Console(highlight=False)
+    stamp = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if out is not None:
+        console.print(f"scored {len(rows)} leads with {engine.value} as of {stamp}: wrote {out}")
+        return
+    caption = f"as of {stamp}, {engine.value}"
+    show_leads(console, compilation.model, rows, ranking, top, caption)
+    console.print(summary(compilation.model, rows))
+
+
+# ---- the table ------------------------------------------------------------------------------
+
+
+def best_first(rows: Sequence[dict[str, Any]], score: str | None) -> list[dict[str, Any]]:
+    """Highest `score` first (a missing score last); ties keep the engine's key order."""
+    if score is None:
+        return list(rows)
+    return sorted(rows, key=lambda row: -(row[score] if row[score] is not None else float("-inf")))
+
+
+def top_reasons(model: ir.Model, row: dict[str, Any], n: int = REASONS) -> list[str]:
+    """The rules that moved this lead's scores most: a fired reset first, then by |points|.
+    Points are the rule's own (after its `max`); a rule whose group hit its cap says so."""
+    resets, movers = [], []
+    for score in model.scores:
+        capped = capped_groups(score, row)
+        for rule in score.rules:
+            value = row[rule.id]
+            if isinstance(rule, ir.ResetRule):
+                if value:
+                    resets.append(f"{short(rule.label)}: reset {score.name}")
+            elif value:
+                note = f" (group capped at {capped[rule.id]:g})" if rule.id in capped else ""
+                movers.append((abs(value), f"{short(rule.label)} {signed(value)}{note}"))
+    movers.sort(key=lambda mover: -mover[0])  # stable: ties stay in source order
+    return (resets + [text for _size, text in movers])[:n]
+
+
+def capped_groups(score: ir.Score, row: dict[str, Any]) -> dict[str, float]:
+    """Rule id -> its group's cap, for the groups whose rules sum past the cap."""
+    capped: dict[str, float] = {}
+    for group in (item for item in score.items if isinstance(item, ir.Group)):
+        if sum(row[rule.id] for rule in group.rules) > group.cap:
+            capped |= dict.fromkeys((rule.id for rule in group.rules), group.cap)
+    return capped
+
+
+def short(label: str) -> str:
+    return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 1] + "…"
+
+
+def signed(points: float) -> str:
+    """Points as a rule writes them: +50, -20, +0.95."""
+    return f"{points:+.2f}".rstrip("0").rstrip(".")
+
+
+def cell(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def leads_table(
+    model: ir.Model, ranked: Sequence[dict[str, Any]], title: str, caption: str, wide: bool
+) -> Table:
+    """Key, scores and tiers; when `wide`, also the raised flags and the top reasons."""
+    labels = [t.name for t in (*model.tiers, *model.percentile_tiers, *model.matrices)]
+    flags = [f.name for f in model.flags] if wide else []
+    keys = [str(row[model.key]) for row in ranked]
+    table = Table(title=title, caption=caption)
+    table.add_column(
+        model.key, style="bold", no_wrap=True, min_width=max(map(len, keys), default=0)
+    )
+    for name in model.score_names:
+        table.add_column(name, justify="right", no_wrap=True)
+    for name in labels:
+        table.add_column(name, justify="center", no_wrap=True)
+    if flags:
+        table.add_column("flags", style="green", no_wrap=True)
+    if wide:
+        table.add_column("top reasons", style="dim", no_wrap=True)
+    for row in ranked:
+        values = [cell(row[c]) for c in (model.key, *model.score_names, *labels)]
+        values += ["\n".join(f for f in flags if row[f])] if flags else []
+        values += ["\n".join(top_reasons(model, row))] if wide else []
+        table.add_row(*map(escape, values))
+    return table
+
+
+def show_leads(
+    console: Console,
+    model: ir.Model,
+    rows: Sequence[dict[str, Any]],
+    by: str | None,
+    top: int,
+    caption: str,
+) -> None:
+    """The best leads as a table with their flags and top reasons; on a terminal too narrow
+    for that, a narrower table, then each lead's flags and reasons on a line of their own."""
+    ranked = best_first(rows, by)[:top]
+    title = f"{model.name}: top {len(ranked)} of {len(rows)} leads" + (f" by {by}" if by else "")
+    table = leads_table(model, ranked, title, caption, wide=True)
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if natural <= console.width:
+        console.print(table)
+        return
+    console.print(leads_table(model, ranked, title, caption, wide=False))
+    for row in ranked:
+        key = f"[bold]{escape(str(row[model.key]))}[/bold]"
+        raised = [f"[green]{escape(f.name)}[/green]" for f in model.flags if row[f.name]]
+        why = f"[dim]{escape(' · '.join(top_reasons(model, row)) or 'no rule fired')}[/dim]"
+        console.print(" ".join([key, *raised, why]))
+
+
+def summary(model: ir.Model, rows: Sequence[dict[str, Any]]) -> str:
+    """One line: how many leads each flag raised."""
+    counts = [f"{f.name}: {sum(1 for row in rows if row[f.name])}" for f in model.flags]
+    return f"{len(rows)} leads scored" + (f"; {', '.join(counts)}" if counts else "")
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+
+def write_rows(model: ir.Model, rows: Sequence[dict[str, Any]], path: Path) -> None:
+    """Every output column, typed: CSV (empty cell for missing) or Parquet, by extension."""
+    import duckdb
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(list(rows), schema=arrow_schema(model))
+    with duckdb.connect() as con:
+        relation = con.from_arrow(table)
+        if path.suffix.lower() == ".parquet":
+            relation.write_parquet(str(path))
+        else:
+            relation.write_csv(str(path))
+
+
+def arrow_schema(model: ir.Model) -> pa.Schema:
+    import pyarrow as pa
+
+    key_type = next(f.type for f in model.lead_fields if f.name == model.key)
+    types: dict[str, pa.DataType] = {
+        model.key: pa.int64() if key_type is ir.Type.INT else pa.string()
+    }
+    types |= dict.fromkeys(model.score_names, pa.float64())
+    labels = (*model.tiers, *model.percentile_tiers, *model.matrices)
+    types |= dict.fromkeys((t.name for t in labels), pa.string())
+    types |= dict.fromkeys((f.name for f in model.flags), pa.bool_())
+    for rule in (rule for score in model.scores for rule in score.rules):
+        types[rule.id] = pa.bool_() if isinstance(rule, ir.ResetRule) else pa.float64()
+    return pa.schema([(column, types[column]) for column in model.output_columns])
