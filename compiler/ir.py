@@ -492,8 +492,8 @@ class Model:
     @property
     def output_columns(self) -> tuple[str, ...]:
         """The columns of every target's result, in order: the lead key, scores, tiers,
-        percentile tiers, matrices, flags, then one column per rule (points, or a boolean
-        for reset rules). The Python evaluator's rows and the `<model>_scores` view agree."""
+        percentile tiers, matrices, flags, then one column per rule (its points after its own
+        `max`, rounded like a score; a boolean for reset rules). The Python evaluator's rows and the `<model>_scores` view agree."""
         rule_ids = tuple(rule.id for score in self.scores for rule in score.rules)
         return (
             self.key,

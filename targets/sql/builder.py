@@ -149,9 +149,14 @@ class _Builder:
         self._scores()
         self._derived()
         final = self.ctes[-1][0]
-        select = exp.select(*(column(name, final) for name in self.model.output_columns)).from_(
-            ident(final)
+        points = {r.id for score in self.model.scores for r in score.rules if not isinstance(r, ir.ResetRule)}
+        outputs = (
+            exp.alias_(round_half_away(self.dialect, column(name, final), 2), ident(name))
+            if name in points
+            else column(name, final)
+            for name in self.model.output_columns
         )
+        select = exp.select(*outputs).from_(ident(final))
         for name, query in self.ctes:
             select = select.with_(ident(name), as_=query)
         return select
