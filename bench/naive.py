@@ -1,0 +1,73 @@
+"""The naive baseline: the same model as one correlated subquery per aggregate.
+
+This is how the query tends to be written by hand (and what a per-rule compiler emits):
+each aggregate reads the lead's events on its own, so the events table is scanned (or
+probed by lead) once per aggregate instead of once per model. It is derived from the
+compiled query itself, so both compute exactly the same values: the event-side CTEs (the
+scan of events, the sequence windows, the GROUP BY lead) are replaced by a select over the
+leads table where every aggregate is a subquery over that lead's events; everything
+downstream (rule points, caps, tiers, flags) is untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from scorelang.compiler import ir
+from scorelang.targets.sql import select_scores
+from sqlglot import exp
+
+from scorelang.config import SourceMapping
+from scorelang.data import ident, table
+
+OUTER = "naive_leads"
+
+
+def _from_name(select: exp.Select) -> str:
+    return select.args["from_"].this.name
+
+
+def naive_query(
+    model: ir.Model, dialect: str, *, as_of: datetime, mapping: SourceMapping
+) -> exp.Select:
+    query = select_scores(model, dialect, as_of=as_of, mapping=mapping)
+    ctes: list[exp.CTE] = list(query.args["with_"].expressions)
+    selects = {cte.alias: cte.this for cte in ctes}
+    (scan,) = [name for name, s in selects.items() if _from_name(s) == mapping.events_table]
+    event_side = {scan} | {
+        name for name, s in selects.items() if _from_name(s) == scan and not s.args.get("group")
+    }
+    (agg,) = [
+        name for name, s in selects.items() if s.args.get("group") and _from_name(s) in event_side
+    ]
+    source = _from_name(selects[agg])
+
+    # The rows an aggregate reads: the lead's own events (the scan, correlated with the
+    # outer lead), then the sequence windows over them if the model has sequences.
+    outer_key = exp.column(ident(mapping.column(model.key)), table=ident(OUTER))
+    lead_events = selects[scan].copy()
+    lead_events.where(
+        exp.EQ(this=lead_events.expressions[0].this.copy(), expression=outer_key.copy()), copy=False
+    )
+    rows = lead_events
+    if source != scan:
+        rows = selects[source].copy()
+        rows.set(
+            "from_",
+            exp.From(this=exp.Subquery(this=lead_events, alias=exp.TableAlias(this=ident(scan)))),
+        )
+    lead_column = selects[agg].expressions[0]
+    columns = [exp.alias_(outer_key, ident(lead_column.name))]
+    for projection in selects[agg].expressions[1:]:
+        correlated = exp.select(projection.this.copy()).from_(
+            exp.Subquery(this=rows.copy(), alias=exp.TableAlias(this=ident(source)))
+        )
+        columns.append(exp.alias_(exp.Subquery(this=correlated), ident(projection.alias)))
+    leads = table(mapping.leads_table, mapping.schema)
+    leads.set("alias", exp.TableAlias(this=ident(OUTER)))
+    for cte in ctes:
+        if cte.alias in event_side:
+            cte.pop()
+        elif cte.alias == agg:
+            cte.set("this", exp.select(*columns).from_(leads))
+    return query

@@ -1,0 +1,384 @@
+"""Load lead and event files (CSV or Parquet) into typed, validated DuckDB tables.
+
+Every engine reads input files through here, so Python, DuckDB and Postgres see exactly the
+same typed values: DuckDB parses the text once, and the Python engine's records and the
+Postgres scratch tables are copied from those typed tables.
+
+Conventions (docs/data.md): an empty CSV cell (quoted or not) is a missing value; a
+timestamp without a zone is UTC, one with an offset is converted to UTC; `NaN`/`inf` are
+not numbers; an int column rejects `3.5`. Rows whose event type the model does not declare,
+and events of leads absent from the leads file, are dropped and counted in the LoadReport.
+Anything else wrong (missing column, unreadable value, missing required value, duplicate
+lead key) is a DataError naming the file, the column and example rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from .compiler import ir
+from .config import SourceMapping
+
+DIALECT = "duckdb"
+EXAMPLES = 3  # example rows quoted per problem
+
+SQL_TYPES = {
+    ir.Type.STRING: "VARCHAR",
+    ir.Type.INT: "BIGINT",
+    ir.Type.NUMBER: "DOUBLE",
+    ir.Type.BOOL: "BOOLEAN",
+    ir.Type.TIMESTAMP: "TIMESTAMPTZ",
+}
+
+
+class DataError(Exception):
+    """Input data that cannot be scored as given; the message explains what and where."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    leads: int
+    events: int  # events kept: declared type, known lead
+    unknown_lead_events: int  # dropped: lead key not in the leads file
+    undeclared_type_events: int  # dropped: event type not declared by the model
+
+    def summary(self) -> str:
+        text = f"{self.leads} leads, {self.events} events"
+        dropped = [
+            f"{self.unknown_lead_events} events of unknown leads"
+            if self.unknown_lead_events
+            else "",
+            f"{self.undeclared_type_events} events of undeclared types"
+            if self.undeclared_type_events
+            else "",
+        ]
+        dropped = [d for d in dropped if d]
+        return f"{text} (ignored: {', '.join(dropped)})" if dropped else text
+
+
+@dataclass(frozen=True)
+class Column:
+    """One typed column to load: `name` in the model, `source` in the file and the table."""
+
+    name: str
+    source: str
+    type: ir.Type
+    required: bool  # the column must exist in the file
+    # Rows where a missing value is an error: always (None) or only for these event types.
+    not_null_types: tuple[str, ...] | None = ()
+
+
+def column_name(mapping: SourceMapping, name: str) -> str:
+    return mapping.column(name)
+
+
+def lead_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
+    return [
+        Column(
+            f.name,
+            column_name(mapping, f.name),
+            f.type,
+            not f.optional,
+            None if not f.optional else (),
+        )
+        for f in model.lead_fields
+    ]
+
+
+def event_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
+    """The fixed event columns, then one per property name ("wide" events)."""
+    key_type = next(f.type for f in model.lead_fields if f.name == model.key)
+    columns = [
+        Column("lead_id", mapping.event_lead, key_type, True, None),
+        Column("event_type", mapping.event_type, ir.Type.STRING, True, None),
+        Column("occurred_at", mapping.event_time, ir.Type.TIMESTAMP, True, None),
+    ]
+    props: dict[str, list[tuple[str, ir.FieldType]]] = {}
+    for event_type in model.event_types:
+        for prop in event_type.properties:
+            props.setdefault(prop.name, []).append((event_type.name, prop))
+    for name, declared in props.items():
+        strict = tuple(t for t, p in declared if not p.optional)
+        columns.append(
+            Column(name, column_name(mapping, name), declared[0][1].type, bool(strict), strict)
+        )
+    return columns
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str) -> exp.Column:
+    return exp.column(ident(name))
+
+
+def table(name: str | None, schema: str | None = None) -> exp.Table:
+    """A quoted table name (None: the schema itself); `schema` may be `catalog.schema`."""
+    *catalog, db = schema.split(".") if schema else [None]
+    return exp.Table(
+        this=ident(name) if name else None,
+        db=ident(db) if db else None,
+        catalog=ident(catalog[0]) if catalog else None,
+    )
+
+
+def create_schema(schema: str, dialect: str) -> str:
+    return exp.Create(this=table(None, schema), kind="SCHEMA", exists=True).sql(dialect=dialect)
+
+
+def run(con: duckdb.DuckDBPyConnection, query: exp.Expression) -> list[tuple[Any, ...]]:
+    return con.execute(query.sql(dialect=DIALECT)).fetchall()
+
+
+def try_cast(value: exp.Expression, type_: ir.Type) -> exp.Expression:
+    return exp.TryCast(this=value, to=exp.DataType.build(SQL_TYPES[type_], dialect=DIALECT))
+
+
+def is_valid(value: exp.Expression, type_: ir.Type) -> exp.Expression:
+    """True when a present value reads as `type_`; ints must be whole, numbers finite."""
+    parsed = try_cast(value, type_)
+    if type_ is ir.Type.INT:
+        test: exp.Expression = exp.EQ(this=try_cast(value, ir.Type.NUMBER), expression=parsed)
+    elif type_ is ir.Type.NUMBER:
+        test = exp.func("isfinite", parsed)
+    else:
+        test = exp.Not(this=exp.Is(this=parsed, expression=exp.null()))
+    return exp.func("coalesce", test, exp.false())
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
+    """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            relation = con.read_parquet(str(path))
+        else:
+            # RFC 4180 pinned: sniffing would take a stray ' or ; in the data for syntax.
+            relation = con.read_csv(
+                str(path), header=True, all_varchar=True, sep=",", quotechar='"', escapechar='"'
+            )
+        relation.create(name)
+    except duckdb.Error as error:
+        raise DataError(f"{path}: cannot be read: {str(error).splitlines()[0]}") from error
+    return list(relation.columns)
+
+
+def examples(
+    con: duckdb.DuckDBPyConnection, raw: str, where: exp.Expression, value: str
+) -> tuple[int, str]:
+    """How many rows match `where`, and a few of them as `row N: 'value'` (1-based data rows,
+    the header not counted) or `row N` for missing values."""
+    count = run(con, exp.select(exp.Count(this=exp.Star())).from_(table(raw)).where(where))[0][0]
+    query = (
+        exp.select(exp.column("rowid"), exp.cast(col(value), "VARCHAR"))
+        .from_(table(raw))
+        .where(where)
+        .order_by(exp.column("rowid"))
+        .limit(EXAMPLES)
+    )
+    shown = ", ".join(
+        f"row {rowid + 1}" + (f": {text!r}" if text is not None else "")
+        for rowid, text in run(con, query)
+    )
+    return count, shown
+
+
+def check_columns(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    raw: str,
+    present: list[str],
+    columns: list[Column],
+    type_column: str,
+) -> list[str]:
+    """Every problem with the file's columns, as messages (empty when the file is usable)."""
+    problems = []
+    for column in columns:
+        if column.source not in present:
+            if column.required:
+                found = ", ".join(present)
+                problems.append(
+                    f"missing required column {column.source!r} (the file has: {found})"
+                )
+            continue
+        value = col(column.source)
+        bad = exp.and_(
+            exp.Not(this=exp.Is(this=value, expression=exp.null())),
+            exp.Not(this=is_valid(value, column.type)),
+        )
+        count, shown = examples(con, raw, bad, column.source)
+        if count:
+            problems.append(
+                f"column {column.source!r}: {count} values are not a valid {column.type.value}, e.g. {shown}"
+            )
+        if column.not_null_types == ():
+            continue
+        missing: exp.Expression = exp.Is(this=value, expression=exp.null())
+        if column.not_null_types:
+            options = [exp.Literal.string(t) for t in column.not_null_types]
+            missing = exp.and_(missing, exp.In(this=col(type_column), expressions=options))
+        count, shown = examples(con, raw, missing, column.source)
+        if count:
+            problems.append(
+                f"column {column.source!r}: {count} missing values in a required field, e.g. {shown}"
+            )
+    return [f"{path}: {p}" for p in problems]
+
+
+def typed_select(raw: str, columns: list[Column], present: list[str]) -> exp.Select:
+    """The file's columns cast to the model's types; absent optional columns are NULL."""
+    selected = []
+    for column in columns:
+        value = col(column.source) if column.source in present else exp.null()
+        cast = exp.cast(value, exp.DataType.build(SQL_TYPES[column.type], dialect=DIALECT))
+        selected.append(exp.alias_(cast, ident(column.source)))
+    return exp.select(*selected).from_(table(raw)).order_by(exp.column("rowid"))
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection, leads: exp.Table, key: str) -> tuple[int, str]:
+    query = (
+        exp.select(exp.cast(col(key), "VARCHAR"), exp.Count(this=exp.Star()))
+        .from_(leads)
+        .group_by(col(key))
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        .order_by(col(key))
+    )
+    rows = run(con, query)
+    return len(rows), ", ".join(f"{k!r} ({n} rows)" for k, n in rows[:EXAMPLES])
+
+
+def load_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    mapping: SourceMapping | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """Create the mapping's leads and events tables in `con` from two files, validated.
+
+    `progress` (optional) is told each step, for a spinner on large files.
+    """
+    mapping = mapping or SourceMapping()
+    say = progress or (lambda _step: None)
+    con.execute("SET TimeZone = 'UTC'")  # zone-less timestamps are UTC
+    leads, events = Path(leads), Path(events)
+    lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
+    raw_leads, raw_events = "_scorelang_raw_leads", "_scorelang_raw_events"
+    say(f"reading {leads}")
+    present_leads = read_raw(con, leads, raw_leads)
+    say(f"reading {events}")
+    present_events = read_raw(con, events, raw_events)
+    say("validating")
+    problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping.event_type)
+    problems += check_columns(
+        con, events, raw_events, present_events, event_cols, mapping.event_type
+    )
+    if problems:
+        raise DataError("\n".join(problems))
+
+    if mapping.schema:
+        con.execute(create_schema(mapping.schema, DIALECT))
+    leads_table = table(mapping.leads_table, mapping.schema)
+    events_table = table(mapping.events_table, mapping.schema)
+    key = column_name(mapping, model.key)
+    say("building typed tables")
+    create = exp.Create(
+        this=leads_table,
+        kind="TABLE",
+        replace=True,
+        expression=typed_select(raw_leads, lead_cols, present_leads),
+    )
+    con.execute(create.sql(DIALECT))
+    count, shown = duplicate_keys(con, leads_table, key)
+    if count:
+        raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
+
+    typed_events = typed_select(raw_events, event_cols, present_events)
+    declared = exp.In(
+        this=col(mapping.event_type),
+        expressions=[exp.Literal.string(t.name) for t in model.event_types],
+    )
+    known = exp.In(
+        this=col(mapping.event_lead), query=exp.select(col(key)).from_(leads_table).subquery()
+    )
+    staged = "_scorelang_typed_events"
+    con.execute(
+        exp.Create(this=table(staged), kind="TABLE", replace=True, expression=typed_events).sql(
+            DIALECT
+        )
+    )
+    count_where = exp.select(
+        exp.Count(this=exp.Star()),
+        # COUNT_IF over no rows is NULL, not 0.
+        exp.func("coalesce", exp.func("count_if", exp.Not(this=declared)), exp.Literal.number(0)),
+        exp.func(
+            "coalesce",
+            exp.func("count_if", exp.and_(declared, exp.Not(this=known))),
+            exp.Literal.number(0),
+        ),
+    ).from_(table(staged))
+    total, undeclared, unknown = run(con, count_where)[0]
+    keep = (
+        exp.select(exp.Star())
+        .from_(table(staged))
+        .where(exp.and_(declared, known))
+        .order_by(exp.column("rowid"))
+    )
+    con.execute(
+        exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
+    )
+    for name in (raw_leads, raw_events, staged):
+        con.execute(exp.Drop(tables=[table(name)], kind="TABLE", exists=True).sql(DIALECT))
+    lead_count = run(con, exp.select(exp.Count(this=exp.Star())).from_(leads_table))[0][0]
+    return LoadReport(lead_count, total - undeclared - unknown, unknown, undeclared)
+
+
+def python_value(value: Any) -> Any:
+    """DuckDB gives zone-less UTC datetimes (see `fetch_select`); make them aware."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
+
+
+def fetch_select(columns: list[Column], source: exp.Table) -> exp.Select:
+    """Timestamps come back as UTC wall time (TIMESTAMP): DuckDB needs pytz for TIMESTAMPTZ."""
+    selected = [
+        exp.cast(col(c.source), "TIMESTAMP") if c.type is ir.Type.TIMESTAMP else col(c.source)
+        for c in columns
+    ]
+    return exp.select(*selected).from_(source).order_by(exp.column("rowid"))
+
+
+def read_records(
+    model: ir.Model, leads: Path, events: Path, mapping: SourceMapping | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Leads and events as Python records (field and property names as keys) for the
+    Python engine, parsed and validated exactly as for the SQL engines."""
+    mapping = mapping or SourceMapping()
+    con = duckdb.connect()
+    load_duckdb(con, model, leads, events, mapping)
+    lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
+    lead_rows = run(con, fetch_select(lead_cols, table(mapping.leads_table, mapping.schema)))
+    records = [
+        {c.name: python_value(v) for c, v in zip(lead_cols, row, strict=True)} for row in lead_rows
+    ]
+    declared = {
+        t.name: {"lead_id", "event_type", "occurred_at", *(p.name for p in t.properties)}
+        for t in model.event_types
+    }
+    event_rows = run(con, fetch_select(event_cols, table(mapping.events_table, mapping.schema)))
+    event_records = []
+    for row in event_rows:
+        record = {c.name: python_value(v) for c, v in zip(event_cols, row, strict=True)}
+        keep = declared[record["event_type"]]
+        event_records.append({k: v for k, v in record.items() if k in keep})
+    con.close()
+    return records, event_records

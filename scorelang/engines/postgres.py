@@ -1,0 +1,160 @@
+"""Score with Postgres (psycopg 3): files are parsed by DuckDB (as for every engine) and
+copied into temporary tables, or the mapping's existing tables are read as they are."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from sqlglot import exp
+
+from ..compiler import ir
+from ..config import SourceMapping
+from ..data import (
+    DataError,
+    LoadReport,
+    create_schema,
+    event_columns,
+    ident,
+    lead_columns,
+    load_duckdb,
+    table,
+)
+from ..targets.sql import select_scores
+from . import duckdb as duck
+from .rows import to_rows
+from .views import create_views
+
+DIALECT = "postgres"
+PG_TYPES = {
+    ir.Type.STRING: "TEXT",
+    ir.Type.INT: "BIGINT",
+    ir.Type.NUMBER: "DOUBLE PRECISION",
+    ir.Type.BOOL: "BOOLEAN",
+    ir.Type.TIMESTAMP: "TIMESTAMPTZ",
+}
+NULL = "\\N"  # DuckDB writes, Postgres reads: distinct from an empty string
+
+
+def connect(url: str) -> psycopg.Connection:
+    """A connection whose session zone is UTC, or a DataError saying why there is none."""
+    try:
+        pg = psycopg.connect(url)
+    except psycopg.Error as error:
+        raise DataError(f"cannot connect to Postgres: {str(error).strip()}") from error
+    pg.execute("SET TIME ZONE 'UTC'")
+    return pg
+
+
+def copy_table(
+    pg: psycopg.Connection,
+    source: duckdb.DuckDBPyConnection,
+    name: str,
+    target: exp.Table,
+    columns: list[tuple[str, ir.Type]],
+) -> None:
+    """(Re)create `target` in Postgres and stream DuckDB's table `name` into it as CSV."""
+    defs = [
+        exp.ColumnDef(this=ident(c), kind=exp.DataType.build(PG_TYPES[t], dialect=DIALECT))
+        for c, t in columns
+    ]
+    pg.execute(exp.Drop(tables=[target], kind="TABLE", exists=True).sql(DIALECT))
+    pg.execute(
+        exp.Create(this=exp.Schema(this=target, expressions=defs), kind="TABLE").sql(DIALECT)
+    )
+    copy = exp.Copy(
+        this=exp.Schema(this=target, expressions=[ident(c) for c, _ in columns]),
+        kind=True,
+        files=[exp.Var(this="STDIN")],
+        params=[
+            exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this="csv")),
+            exp.CopyParameter(this=exp.Var(this="NULL"), expression=exp.Literal.string(NULL)),
+        ],
+    )
+    with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+        path = Path(folder) / f"{name}.csv"
+        source.table(name).write_csv(str(path), header=False, na_rep=NULL, quoting="all")
+        with pg.cursor().copy(copy.sql(DIALECT)) as sink, path.open("rb") as rows:
+            while chunk := rows.read(1 << 20):
+                sink.write(chunk)
+    pg.execute(exp.Analyze(tables=[target]).sql(DIALECT))
+
+
+def load_postgres(
+    pg: psycopg.Connection,
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    mapping: SourceMapping,
+    temporary: bool = True,
+) -> tuple[LoadReport, SourceMapping]:
+    """Load two files into the Postgres tables the mapping names, replacing them, or by
+    default into temporary tables of those names (the session's own, addressed through
+    `pg_temp` so that a real table is never touched). Returns the mapping that reads them."""
+    target = dataclasses.replace(mapping, schema="pg_temp" if temporary else mapping.schema)
+    local = dataclasses.replace(mapping, schema=None)
+    with duck.connect() as source:
+        report = load_duckdb(source, model, leads, events, local)
+        for name, columns in (
+            (local.leads_table, lead_columns(model, local)),
+            (local.events_table, event_columns(model, local)),
+        ):
+            destination = table(name, target.schema)
+            copy_table(pg, source, name, destination, [(c.source, c.type) for c in columns])
+    return report, local if temporary else mapping
+
+
+def run_scores(
+    pg: psycopg.Connection, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
+) -> list[dict[str, Any]]:
+    sql = select_scores(model, DIALECT, as_of=as_of, mapping=mapping).sql(dialect=DIALECT)
+    try:
+        cursor = pg.execute(sql)
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as error:
+        raise DataError(
+            f"the source tables do not match the model: {str(error).splitlines()[0]}"
+        ) from error
+    except psycopg.Error as error:  # e.g. a column of the wrong type in an existing table
+        raise DataError(
+            f"the scores query failed in Postgres: {str(error).splitlines()[0]}"
+        ) from error
+    names = [d.name for d in cursor.description or ()]
+    return to_rows(model, names, cursor.fetchall())
+
+
+def score(
+    model: ir.Model,
+    *,
+    leads: Path | None,
+    events: Path | None,
+    database: str | None,
+    as_of: datetime | None,
+    mapping: SourceMapping,
+) -> list[dict[str, Any]]:
+    if not database:
+        raise DataError("postgres: give the database URL (postgresql://user@host/db)")
+    with connect(database) as pg:
+        if leads is not None and events is not None:
+            _report, mapping = load_postgres(pg, model, leads, events, mapping)
+        rows = run_scores(pg, model, as_of, mapping)
+        pg.rollback()  # scoring writes nothing; temporary tables go with the session
+        return rows
+
+
+def apply(model: ir.Model, database: str, mapping: SourceMapping, schema: str | None) -> list[str]:
+    """Create (or replace) the model's views in one transaction: all or nothing."""
+    with connect(database) as pg:
+        try:
+            if schema:
+                pg.execute(create_schema(schema, DIALECT))
+            statements = create_views(model, DIALECT, mapping, schema)
+            for _name, sql in statements:
+                pg.execute(sql)
+        except psycopg.Error as error:
+            raise DataError(f"cannot create the views: {str(error).splitlines()[0]}") from error
+    return [name for name, _sql in statements]
