@@ -52,13 +52,20 @@ def source_excerpt(source: str, span: Span) -> tuple[str, int, int]:
     """The span's first line, with the caret's start column and width (at least 1)."""
     lines = source.splitlines() or [""]
     line = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
-    width = (span.end_column - span.column) if span.end_line == span.line else len(line) - span.column + 1
+    width = (
+        (span.end_column - span.column)
+        if span.end_line == span.line
+        else len(line) - span.column + 1
+    )
     return line, span.column, max(1, width)
 
 
 def render_plain(diagnostic: Diagnostic, source: str | None) -> str:
     """A diagnostic as text with the source line and a caret under the span."""
-    out = [f"{diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}", f"  --> {diagnostic.span}"]
+    out = [
+        f"{diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}",
+        f"  --> {diagnostic.span}",
+    ]
     if source is not None and diagnostic.span.line > 0:
         line, column, width = source_excerpt(source, diagnostic.span)
         gutter = str(diagnostic.span.line)

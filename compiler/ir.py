@@ -292,7 +292,17 @@ class Sequence(Aggregate):
     gap: float  # seconds
 
 
-AggregateNode = Count | CountDistinct | Sum | Last | First | DecayedSum | LinearDecaySum | PeriodCount | Sequence
+AggregateNode = (
+    Count
+    | CountDistinct
+    | Sum
+    | Last
+    | First
+    | DecayedSum
+    | LinearDecaySum
+    | PeriodCount
+    | Sequence
+)
 
 
 def aggregate_type(aggregate: Aggregate) -> Type:
@@ -484,7 +494,11 @@ class Model:
         """The event types some aggregate reads: the SQL scan filters to these."""
         used: set[str] = set()
         for aggregate in self.aggregates:
-            filters = (aggregate.first, aggregate.second) if isinstance(aggregate, Sequence) else (aggregate.filter,)
+            filters = (
+                (aggregate.first, aggregate.second)
+                if isinstance(aggregate, Sequence)
+                else (aggregate.filter,)
+            )
             for event_filter in filters:
                 used.update(event_filter.types)
         return tuple(t.name for t in self.event_types if t.name in used)

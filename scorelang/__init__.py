@@ -1,9 +1,9 @@
 """scorelang: a declarative lead-scoring language compiled to Python and warehouse SQL.
 
-    import scorelang
-    model = scorelang.load("examples/b2b_saas/model.score")
-    result = model.score({"id": "l1", ...}, events, as_of=...)
-    result.scores["total"], result.top_reasons("engagement")
+import scorelang
+model = scorelang.load("examples/b2b_saas/model.score")
+result = model.score({"id": "l1", ...}, events, as_of=...)
+result.scores["total"], result.top_reasons("engagement")
 """
 
 from .compiler.diagnostics import CompileError

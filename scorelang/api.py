@@ -54,7 +54,10 @@ class ScoringModel:
         return self.evaluator.source
 
     def score(
-        self, lead: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), as_of: datetime | None = None
+        self,
+        lead: Mapping[str, Any],
+        events: Iterable[Mapping[str, Any]] = (),
+        as_of: datetime | None = None,
     ) -> ScoreResult:
         """Score one lead; percentile tiers need a batch and are None here."""
         return self.evaluator.score(lead, events, as_of)
@@ -68,7 +71,10 @@ class ScoringModel:
         return self.evaluator.score_many(leads, events, as_of)
 
     def explain(
-        self, lead: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), as_of: datetime | None = None
+        self,
+        lead: Mapping[str, Any],
+        events: Iterable[Mapping[str, Any]] = (),
+        as_of: datetime | None = None,
     ) -> Explanation:
         """Why one lead scores what it does: rules, caps, tiers, flags, nearest thresholds."""
         from .explain import explain_result
@@ -81,7 +87,10 @@ class ScoringModel:
         return run_tests(self.ir)
 
     def sql(
-        self, dialect: str = "duckdb", as_of: datetime | None = None, mapping: SourceMapping | None = None
+        self,
+        dialect: str = "duckdb",
+        as_of: datetime | None = None,
+        mapping: SourceMapping | None = None,
     ) -> str:
         """Deployable DDL for the model's views in one dialect."""
         from .config import SourceMapping

@@ -67,7 +67,9 @@ class ScoreResult:
         """One row keyed by exactly `model.output_columns`, the same shape as every SQL target's
         `<model>_scores` view: rule columns hold points rounded to cents like scores (so
         every engine agrees on them too), reset rules a boolean."""
-        rule_values = {r.id: (r.fired if r.is_reset else ir.round_score(r.points)) for r in self.rules}
+        rule_values = {
+            r.id: (r.fired if r.is_reset else ir.round_score(r.points)) for r in self.rules
+        }
         outputs = {**self.scores, **self.tiers, **self.matrices, **self.flags, **rule_values}
         return {model.key: self.key} | {
             column: outputs[column] for column in model.output_columns[1:]

@@ -149,7 +149,12 @@ class _Builder:
         self._scores()
         self._derived()
         final = self.ctes[-1][0]
-        points = {r.id for score in self.model.scores for r in score.rules if not isinstance(r, ir.ResetRule)}
+        points = {
+            r.id
+            for score in self.model.scores
+            for r in score.rules
+            if not isinstance(r, ir.ResetRule)
+        }
         outputs = (
             exp.alias_(round_half_away(self.dialect, column(name, final), 2), ident(name))
             if name in points
