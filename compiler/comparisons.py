@@ -20,6 +20,7 @@ from .checked import (
     comparable,
     type_word,
 )
+from .regex import ascii_case_insensitive
 from .suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -148,7 +149,10 @@ class ComparisonChecks:
             return None
         if value is None or pattern is None:
             return None
-        return Value(ir.Matches(value.expr, pattern.pattern, "i" in pattern.flags), T.BOOL)
+        text = pattern.pattern
+        if "i" in pattern.flags:
+            text = ascii_case_insensitive(text)
+        return Value(ir.Matches(value.expr, text), T.BOOL)
 
     def _IsMissing(self: Checker, node: ast.IsMissing, scope: Scope) -> Checked:
         operand = self.check(node.operand, scope)

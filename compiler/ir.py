@@ -169,11 +169,11 @@ class StringTest(Expr):
 
 @dataclass(frozen=True)
 class Matches(Expr):
-    """Unanchored search with an RE2-compatible pattern already validated by the checker."""
+    """Unanchored, case-sensitive search with a pattern of the checker's portable subset
+    (`/i` is already spelt out in it: compiler.regex.ascii_case_insensitive)."""
 
     value: Expr
     pattern: str
-    case_insensitive: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ named back to the user (backreferences, lookaround, named groups, ...).
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import re2
@@ -231,3 +233,108 @@ class _Parser:
                 self.pos += 1
             elif self._peek() == "+":
                 self._fail("E311", "possessive quantifiers such as `a++` are not supported", start)
+
+
+# ---- tokens: the unit targets rewrite patterns in ------------------------------------------
+
+_QUANTIFIER = re.compile(r"[*+?]|\{\d+(,\d*)?\}")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # escape | class | group | lazy | char
+    text: str
+
+
+def tokens(pattern: str) -> Iterator[Token]:
+    """The pattern as escapes, whole `[...]` classes, `(?:` openers, lazy marks and characters."""
+    pos = 0
+    while pos < len(pattern):
+        char = pattern[pos]
+        if char == "\\":
+            yield Token("escape", pattern[pos : pos + 2])
+            pos += 2
+        elif char == "[":
+            end = _class_end(pattern, pos)
+            yield Token("class", pattern[pos:end])
+            pos = end
+        elif pattern.startswith("(?:", pos):
+            yield Token("group", "(?:")
+            pos += 3
+        elif (match := _QUANTIFIER.match(pattern, pos)) is not None:
+            yield Token("char", match.group())
+            pos = match.end()
+            if pattern.startswith("?", pos):
+                yield Token("lazy", "?")
+                pos += 1
+        else:
+            yield Token("char", char)
+            pos += 1
+
+
+def _class_end(pattern: str, start: int) -> int:
+    pos = start + 1
+    if pattern.startswith("^", pos):
+        pos += 1
+    first = True
+    while pos < len(pattern) and (pattern[pos] != "]" or first):
+        pos += 2 if pattern[pos] == "\\" else 1
+        first = False
+    return pos + 1
+
+
+def class_items(text: str) -> tuple[bool, list[str]]:
+    """A `[...]` token's negation and items (single characters or two-character escapes)."""
+    body = text[1:-1]
+    negated = body.startswith("^")
+    body = body[1:] if negated else body
+    items, pos = [], 0
+    while pos < len(body):
+        size = 2 if body[pos] == "\\" else 1
+        items.append(body[pos : pos + size])
+        pos += size
+    return negated, items
+
+
+# ---- the /i flag -------------------------------------------------------------------------
+
+
+def ascii_case_insensitive(pattern: str) -> str:
+    """`pattern` matching A-Z and a-z in either case, and nothing else differently.
+
+    `/i` means exactly that in every backend: RE2 also folds `ſ`, the Kelvin sign and every
+    non-ASCII letter, and Postgres's `~*` folds whatever the database's locale says, so the
+    flag is spelt out as classes (`a` becomes `[aA]`) and engines run it case-sensitively.
+    """
+
+    def rewrite(token: Token) -> str:
+        if token.kind == "char" and token.text in string.ascii_letters:
+            return f"[{token.text}{token.text.swapcase()}]"
+        if token.kind == "class":
+            return _fold_class(token.text)
+        return token.text
+
+    return "".join(rewrite(token) for token in tokens(pattern))
+
+
+def _fold_class(text: str) -> str:
+    negated, items = class_items(text)
+    added: list[str] = []
+    pos = 0
+    while pos < len(items):
+        if pos + 2 < len(items) and items[pos + 1] == "-":
+            low, high = items[pos][-1], items[pos + 2][-1]
+            pos += 3
+        else:
+            low = high = items[pos] if len(items[pos]) == 1 else ""
+            pos += 1
+        for first, last in (("A", "Z"), ("a", "z")):
+            lo, hi = max(low, first) if low else "", min(high, last) if high else ""
+            if lo and lo <= hi:
+                added.append(lo.swapcase() if lo == hi else f"{lo.swapcase()}-{hi.swapcase()}")
+    body = "".join(items)
+    if items and items[-1] == "-":  # keep a trailing literal `-` last, where it is literal
+        body = body[:-1] + "".join(added) + "-"
+    else:
+        body += "".join(added)
+    return "[" + "^" * negated + body + "]"

@@ -188,6 +188,14 @@ class Checker(ComparisonChecks, FunctionChecks, EventSetChecks):
         return method(node, scope)
 
     def _String(self, node: ast.String, scope: Scope) -> Checked:
+        if "\x00" in node.value:
+            self.error(
+                "E317",
+                "a string cannot hold the NUL character",
+                node,
+                "no SQL engine stores it in text; remove the \\x00",
+            )
+            return None
         return Value(literal(node.value), T.STRING)
 
     def _Number(self, node: ast.Number, scope: Scope) -> Checked:

@@ -81,6 +81,7 @@ CASES = [
     ("E314", "score s { when industry in industry: +1 }", 1, 28),
     ("E315", 'score s { when vip: +1 }\ntest "t" { lead { id: "1", employees: "many" } }', 2, 39),
     ("E316", "score s { when employees between 100 and 10: +1 }", 1, 34),
+    ("E317", 'score s { when email == "a\\x00b": +1 }', 1, 25),
     ("E402", "model again", 1, 1),
     ("E405", "score s { when page_view then form_submit: +1 }", 1, 31),
     ("E406", "score s { each page_view: +1 decay 7d once per 1d }", 1, 39),

@@ -177,8 +177,9 @@ def test_brief_example_fit_rules(brief: ir.Model) -> None:
     assert fit.rules[1].condition == ir.Between(
         ir.LeadField("employees", T.INT), lit(50), lit(1000)
     )
-    assert fit.rules[3].condition == ir.Matches(
-        ir.LeadField("job_title", T.STRING), r"\b(vp|head|director|chief)\b", True
+    assert fit.rules[3].condition == ir.Matches(  # `/i` spelt out: ASCII letters only
+        ir.LeadField("job_title", T.STRING),
+        r"\b([vV][pP]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF])\b",
     )
     domain = ir.Func("email_domain", (ir.LeadField("email", T.STRING),), T.STRING)
     assert fit.rules[4].condition == ir.InList(

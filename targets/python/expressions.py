@@ -37,8 +37,8 @@ _STRING_TESTS = {
 }
 _NULLABLE_FUNCS = {"lower": "lower", "upper": "upper", "len": "length", "abs": "absolute"}
 _PLAIN_FUNCS = {
-    "lower": "{0}.lower()",
-    "upper": "{0}.upper()",
+    "lower": "{0}.translate(ASCII_LOWER)",
+    "upper": "{0}.translate(ASCII_UPPER)",
     "len": "len({0})",
     "abs": "abs({0})",
 }
@@ -185,8 +185,8 @@ class ExpressionCompiler:
             case ir.StringTest(op=op, value=value, operand=operand):
                 (v, o), guard = self._present(value, operand)
                 return self._guarded(guard, _STRING_TESTS[op].format(v=v, o=o))
-            case ir.Matches(value=value, pattern=pattern, case_insensitive=flag):
-                regex = self._constants.define("REGEX", f"Regex({pattern!r}, {flag})")
+            case ir.Matches(value=value, pattern=pattern):
+                regex = self._constants.define("REGEX", f"Regex({pattern!r})")
                 (v,), guard = self._present(value)
                 return self._guarded(guard, f"{regex}.found_in({v})")
             case _:

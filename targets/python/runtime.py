@@ -3,6 +3,7 @@ a missing operand gives missing (None), never an exception."""
 
 from __future__ import annotations
 
+import string
 from bisect import bisect_left
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -13,6 +14,8 @@ from ...compiler.ir import round_score
 from ...records import EVENT_TYPE, event_time, optional_utc
 
 __all__ = [
+    "ASCII_LOWER",
+    "ASCII_UPPER",
     "DAY",
     "MICROSECOND",
     "NO_AGE",
@@ -37,6 +40,10 @@ __all__ = [
     "upper",
 ]
 
+# lower/upper map A-Z and a-z only: engines and database locales disagree beyond ASCII
+# (`ß`, dotted `İ`, final sigma), and every backend must give the same answer.
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 MICROSECOND = timedelta(microseconds=1)
 DAY = timedelta(days=1)
 NO_AGE = 1 << 62  # larger than any age in microseconds: "no event yet" for Last
@@ -53,7 +60,7 @@ def event_kind_age(event: object, as_of: datetime) -> tuple[object, int]:
 
 
 class Regex:
-    """An RE2 pattern compiled once, at model load (`i` is RE2's inline `(?i)`).
+    """An RE2 pattern compiled once, at model load (`/i` is already folded into it).
 
     Answers are memoised per value: lead fields repeat a lot across leads, and a call into
     re2's Python binding costs microseconds, about as much as scoring the rest of a lead.
@@ -62,8 +69,8 @@ class Regex:
     __slots__ = ("_answers", "_regex")
     _LIMIT = 4096
 
-    def __init__(self, pattern: str, case_insensitive: bool) -> None:
-        self._regex = re2.compile(f"(?i){pattern}" if case_insensitive else pattern)
+    def __init__(self, pattern: str) -> None:
+        self._regex = re2.compile(pattern)
         self._answers: dict[str, bool] = {}
 
     def found_in(self, value: str) -> bool:
@@ -102,11 +109,11 @@ def absolute(a: float | None) -> float | None:
 
 
 def lower(s: str | None) -> str | None:
-    return None if s is None else s.lower()
+    return None if s is None else s.translate(ASCII_LOWER)
 
 
 def upper(s: str | None) -> str | None:
-    return None if s is None else s.upper()
+    return None if s is None else s.translate(ASCII_UPPER)
 
 
 def length(s: str | None) -> int | None:
@@ -118,7 +125,7 @@ def email_domain(s: str | None) -> str | None:
     if s is None:
         return None
     at = s.rfind("@")
-    return None if at < 0 else s[at + 1 :].lower()
+    return None if at < 0 else s[at + 1 :].translate(ASCII_LOWER)
 
 
 def days_since(ts: datetime | None, as_of: datetime) -> float | None:

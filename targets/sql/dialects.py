@@ -62,11 +62,8 @@ class Dialect:
         """A string operand of < <= > >= between, ordered by code point."""
         return value
 
-    def regex_search(
-        self, value: exp.Expression, pattern: str, case_insensitive: bool
-    ) -> exp.Expression:
-        node = exp.RegexpILike if case_insensitive else exp.RegexpLike
-        return node(this=value, expression=exp.Literal.string(pattern))
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
 
 
 class DuckDB(Dialect):
@@ -97,10 +94,8 @@ class Postgres(Dialect):
     def ordered_string(self, value: exp.Expression) -> exp.Expression:
         return exp.Collate(this=value, expression=exp.to_identifier("C", quoted=True))
 
-    def regex_search(
-        self, value: exp.Expression, pattern: str, case_insensitive: bool
-    ) -> exp.Expression:
-        return super().regex_search(value, regex.to_postgres(pattern), case_insensitive)
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        return super().regex_search(value, regex.to_postgres(pattern))
 
 
 class BigQuery(Dialect):
@@ -109,11 +104,8 @@ class BigQuery(Dialect):
     folds_identifier_case = True
     timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP (an instant; literals read as UTC)
 
-    def regex_search(
-        self, value: exp.Expression, pattern: str, case_insensitive: bool
-    ) -> exp.Expression:
-        flagged = f"(?i){pattern}" if case_insensitive else pattern
-        return exp.RegexpLike(this=value, expression=exp.Literal.string(flagged))
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
 
 
 class Snowflake(Dialect):
@@ -136,9 +128,7 @@ class Snowflake(Dialect):
     def greatest(self, values: list[exp.Expression]) -> exp.Expression:
         return exp.Greatest(this=values[0], expressions=values[1:], ignore_nulls=False)
 
-    def regex_search(
-        self, value: exp.Expression, pattern: str, case_insensitive: bool
-    ) -> exp.Expression:
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
         # REGEXP_LIKE is anchored at both ends in Snowflake; REGEXP_INSTR searches.
         found = exp.RegexpInstr(
             this=value,
@@ -146,7 +136,7 @@ class Snowflake(Dialect):
             position=exp.Literal.number(1),
             occurrence=exp.Literal.number(1),
             option=exp.Literal.number(0),
-            parameters=exp.Literal.string("i" if case_insensitive else "c"),
+            parameters=exp.Literal.string("c"),
         )
         return exp.GT(this=found, expression=exp.Literal.number(0))
 

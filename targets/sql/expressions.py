@@ -8,6 +8,7 @@ its epoch microseconds (an exact integer), so instants compare and subtract exac
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,8 +108,8 @@ class ExpressionCompiler:
                 return exp.Between(this=parts[0], low=parts[1], high=parts[2])
             case ir.StringTest(op=op, value=value, operand=operand):
                 return self._string_test(op, self.value(value), operand)
-            case ir.Matches(value=value, pattern=pattern, case_insensitive=ci):
-                return self.dialect.regex_search(self.value(value), pattern, ci)
+            case ir.Matches(value=value, pattern=pattern):
+                return self.dialect.regex_search(self.value(value), pattern)
         raise UnsupportedConstruct(
             "E504", f"the condition {type(node).__name__}", self.dialect.name
         )
@@ -216,10 +217,8 @@ class ExpressionCompiler:
     def function(self, node: ir.Func) -> exp.Expression:
         args = node.args
         match node.name:
-            case "lower":
-                return exp.Lower(this=self.value(args[0]))
-            case "upper":
-                return exp.Upper(this=self.value(args[0]))
+            case "lower" | "upper":
+                return ascii_case(self.value(args[0]), upper=node.name == "upper")
             case "len":
                 return exp.Length(this=self.value(args[0]))
             case "abs":
@@ -250,7 +249,15 @@ class ExpressionCompiler:
         domain = exp.Right(
             this=text.copy(), expression=exp.Sub(this=from_end, expression=exp.Literal.number(1))
         )
-        return exp.case().when(has_at, exp.Lower(this=domain))
+        return exp.case().when(has_at, ascii_case(domain, upper=False))
+
+
+def ascii_case(text: exp.Expression, upper: bool) -> exp.Expression:
+    """lower/upper of A-Z only, like the Python target: LOWER and UPPER follow each engine's
+    (and each database's locale's) idea of non-ASCII letters, TRANSLATE does not."""
+    small = exp.Literal.string(string.ascii_lowercase)
+    large = exp.Literal.string(string.ascii_uppercase)
+    return exp.Translate(this=text, from_=small if upper else large, to=large if upper else small)
 
 
 def round_half_away(dialect: Dialect, value: exp.Expression, digits: int) -> exp.Expression:

@@ -13,10 +13,9 @@ escapes) differ in ways that change results, so each pattern is rewritten token 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 
+from ...compiler.regex import Token, class_items, tokens
 from .errors import UnsupportedConstruct
 
 WORD = "0-9A-Za-z_"
@@ -24,63 +23,6 @@ SPACE = "\\t\\n\\f\\r "  # RE2's \s, spelled with ARE escapes
 _CLASS_SETS = {"d": "0-9", "w": WORD, "s": SPACE}
 _CONTROL = {"n": "\n", "r": "\r", "t": "\t"}
 _ERE_SPECIAL = set(".[]{}()\\*+?^$|")
-_QUANTIFIER = re.compile(r"[*+?]|\{\d+(,\d*)?\}")
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # escape | class | group | lazy | char
-    text: str
-
-
-def tokens(pattern: str) -> Iterator[Token]:
-    """The pattern as escapes, whole `[...]` classes, `(?:` openers, lazy marks and characters."""
-    pos = 0
-    while pos < len(pattern):
-        char = pattern[pos]
-        if char == "\\":
-            yield Token("escape", pattern[pos : pos + 2])
-            pos += 2
-        elif char == "[":
-            end = _class_end(pattern, pos)
-            yield Token("class", pattern[pos:end])
-            pos = end
-        elif pattern.startswith("(?:", pos):
-            yield Token("group", "(?:")
-            pos += 3
-        elif (match := _QUANTIFIER.match(pattern, pos)) is not None:
-            yield Token("char", match.group())
-            pos = match.end()
-            if pattern.startswith("?", pos):
-                yield Token("lazy", "?")
-                pos += 1
-        else:
-            yield Token("char", char)
-            pos += 1
-
-
-def _class_end(pattern: str, start: int) -> int:
-    pos = start + 1
-    if pattern.startswith("^", pos):
-        pos += 1
-    first = True
-    while pos < len(pattern) and (pattern[pos] != "]" or first):
-        pos += 2 if pattern[pos] == "\\" else 1
-        first = False
-    return pos + 1
-
-
-def class_items(text: str) -> tuple[bool, list[str]]:
-    """A `[...]` token's negation and items (single characters or two-character escapes)."""
-    body = text[1:-1]
-    negated = body.startswith("^")
-    body = body[1:] if negated else body
-    items, pos = [], 0
-    while pos < len(body):
-        size = 2 if body[pos] == "\\" else 1
-        items.append(body[pos : pos + size])
-        pos += size
-    return negated, items
 
 
 def translate(pattern: str, rewrite: Callable[[Token], str]) -> str:

@@ -198,7 +198,7 @@ WITH "scan" AS (
     "base".*,
     CAST(CASE
       WHEN COALESCE(
-        LOWER("base"."lead_industry") IN ('software', 'saas', 'fintech', 'devtools'),
+        TRANSLATE("base"."lead_industry", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('software', 'saas', 'fintech', 'devtools'),
         FALSE
       )
       THEN 15
@@ -230,8 +230,7 @@ WITH "scan" AS (
       WHEN COALESCE(
         REGEXP_MATCHES(
           "base"."lead_job_title",
-          '\b(vp|vice president|head|director|chief|cto|ceo|founder)\b',
-          'i'
+          '\b([vV][pP]|[vV][iI][cC][eE] [pP][rR][eE][sS][iI][dD][eE][nN][tT]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF]|[cC][tT][oO]|[cC][eE][oO]|[fF][oO][uU][nN][dD][eE][rR])\b'
         ),
         FALSE
       )
@@ -240,7 +239,10 @@ WITH "scan" AS (
     END AS DOUBLE) AS "fit__senior_title",
     CAST(CASE
       WHEN COALESCE(
-        REGEXP_MATCHES("base"."lead_job_title", '\b(student|intern|freelancer?|retired)\b', 'i'),
+        REGEXP_MATCHES(
+          "base"."lead_job_title",
+          '\b([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN]|[fF][rR][eE][eE][lL][aA][nN][cC][eE][rR]?|[rR][eE][tT][iI][rR][eE][dD])\b'
+        ),
         FALSE
       )
       THEN -20
@@ -250,7 +252,11 @@ WITH "scan" AS (
       WHEN COALESCE(
         CASE
           WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'icloud.com'),
         FALSE
       )
@@ -275,7 +281,10 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE) AS "fit__no_company_name",
     CAST(CASE
-      WHEN COALESCE(UPPER("base"."lead_country") IN ('US', 'CA'), FALSE)
+      WHEN COALESCE(
+        TRANSLATE("base"."lead_country", 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'CA'),
+        FALSE
+      )
       OR COALESCE(LEFT("base"."lead_phone", LENGTH('+1')) = '+1', FALSE)
       THEN 5
       ELSE 0

@@ -198,7 +198,7 @@ WITH "scan" AS (
     "base".*,
     CAST(CASE
       WHEN COALESCE(
-        LOWER("base"."lead_industry") IN ('software', 'saas', 'fintech', 'devtools'),
+        TRANSLATE("base"."lead_industry", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('software', 'saas', 'fintech', 'devtools'),
         FALSE
       )
       THEN 15
@@ -228,7 +228,7 @@ WITH "scan" AS (
     END AS DOUBLE PRECISION) AS "fit__high_revenue_per_employee",
     CAST(CASE
       WHEN COALESCE(
-        "base"."lead_job_title" ~* '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))(vp|vice president|head|director|chief|cto|ceo|founder)(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
+        "base"."lead_job_title" ~ '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))([vV][pP]|[vV][iI][cC][eE] [pP][rR][eE][sS][iI][dD][eE][nN][tT]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF]|[cC][tT][oO]|[cC][eE][oO]|[fF][oO][uU][nN][dD][eE][rR])(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
         FALSE
       )
       THEN 15
@@ -236,7 +236,7 @@ WITH "scan" AS (
     END AS DOUBLE PRECISION) AS "fit__senior_title",
     CAST(CASE
       WHEN COALESCE(
-        "base"."lead_job_title" ~* '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))(student|intern|freelancer?|retired)(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
+        "base"."lead_job_title" ~ '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN]|[fF][rR][eE][eE][lL][aA][nN][cC][eE][rR]?|[rR][eE][tT][iI][rR][eE][dD])(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
         FALSE
       )
       THEN -20
@@ -246,7 +246,11 @@ WITH "scan" AS (
       WHEN COALESCE(
         CASE
           WHEN POSITION('@' IN "base"."lead_email") > 0
-          THEN LOWER(RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'icloud.com'),
         FALSE
       )
@@ -271,7 +275,10 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE PRECISION) AS "fit__no_company_name",
     CAST(CASE
-      WHEN COALESCE(UPPER("base"."lead_country") IN ('US', 'CA'), FALSE)
+      WHEN COALESCE(
+        TRANSLATE("base"."lead_country", 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'CA'),
+        FALSE
+      )
       OR COALESCE(LEFT("base"."lead_phone", LENGTH('+1')) = '+1', FALSE)
       THEN 5
       ELSE 0

@@ -155,7 +155,10 @@ WITH "scan" AS (
     CAST(CASE WHEN COALESCE("base"."lead_employees" > 1000, FALSE) THEN 10 ELSE 0 END AS DOUBLE) AS "fit__enterprise_company",
     CAST(CASE
       WHEN COALESCE(
-        REGEXP_MATCHES("base"."lead_job_title", '\b(vp|head|director|chief)\b', 'i'),
+        REGEXP_MATCHES(
+          "base"."lead_job_title",
+          '\b([vV][pP]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF])\b'
+        ),
         FALSE
       )
       THEN 15
@@ -170,7 +173,11 @@ WITH "scan" AS (
       WHEN COALESCE(
         CASE
           WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com'),
         FALSE
       )
@@ -179,7 +186,13 @@ WITH "scan" AS (
     END AS DOUBLE) AS "fit__free_email_address",
     CAST(CASE WHEN COALESCE("base"."lead_industry" = 'education', FALSE) THEN -30 ELSE 0 END AS DOUBLE) AS "fit__education_sector",
     CAST(CASE
-      WHEN COALESCE(REGEXP_MATCHES("base"."lead_job_title", '\b(student|intern)\b', 'i'), FALSE)
+      WHEN COALESCE(
+        REGEXP_MATCHES(
+          "base"."lead_job_title",
+          '\b([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN])\b'
+        ),
+        FALSE
+      )
       THEN -15
       ELSE 0
     END AS DOUBLE) AS "fit__student_or_intern",

@@ -155,7 +155,7 @@ WITH "scan" AS (
     CAST(CASE WHEN COALESCE("base"."lead_employees" > 1000, FALSE) THEN 10 ELSE 0 END AS DOUBLE PRECISION) AS "fit__enterprise_company",
     CAST(CASE
       WHEN COALESCE(
-        "base"."lead_job_title" ~* '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))(vp|head|director|chief)(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
+        "base"."lead_job_title" ~ '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))([vV][pP]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF])(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
         FALSE
       )
       THEN 15
@@ -170,7 +170,11 @@ WITH "scan" AS (
       WHEN COALESCE(
         CASE
           WHEN POSITION('@' IN "base"."lead_email") > 0
-          THEN LOWER(RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com'),
         FALSE
       )
@@ -180,7 +184,7 @@ WITH "scan" AS (
     CAST(CASE WHEN COALESCE("base"."lead_industry" = 'education', FALSE) THEN -30 ELSE 0 END AS DOUBLE PRECISION) AS "fit__education_sector",
     CAST(CASE
       WHEN COALESCE(
-        "base"."lead_job_title" ~* '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))(student|intern)(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
+        "base"."lead_job_title" ~ '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN])(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
         FALSE
       )
       THEN -15

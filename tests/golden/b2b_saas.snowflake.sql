@@ -165,7 +165,14 @@ WITH "scan" AS (
     CAST(CASE WHEN COALESCE("base"."lead_employees" > 1000, FALSE) THEN 10 ELSE 0 END AS DOUBLE) AS "fit__enterprise_company",
     CAST(CASE
       WHEN COALESCE(
-        REGEXP_INSTR("base"."lead_job_title", '\\b(vp|head|director|chief)\\b', 1, 1, 0, 'i') > 0,
+        REGEXP_INSTR(
+          "base"."lead_job_title",
+          '\\b([vV][pP]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF])\\b',
+          1,
+          1,
+          0,
+          'c'
+        ) > 0,
         FALSE
       )
       THEN 15
@@ -180,7 +187,11 @@ WITH "scan" AS (
       WHEN COALESCE(
         CASE
           WHEN CHARINDEX('@', "base"."lead_email") > 0
-          THEN LOWER(RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com'),
         FALSE
       )
@@ -190,7 +201,14 @@ WITH "scan" AS (
     CAST(CASE WHEN COALESCE("base"."lead_industry" = 'education', FALSE) THEN -30 ELSE 0 END AS DOUBLE) AS "fit__education_sector",
     CAST(CASE
       WHEN COALESCE(
-        REGEXP_INSTR("base"."lead_job_title", '\\b(student|intern)\\b', 1, 1, 0, 'i') > 0,
+        REGEXP_INSTR(
+          "base"."lead_job_title",
+          '\\b([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN])\\b',
+          1,
+          1,
+          0,
+          'c'
+        ) > 0,
         FALSE
       )
       THEN -15

@@ -119,7 +119,7 @@ WITH `scan` AS (
   SELECT
     `base`.*,
     CAST(CASE
-      WHEN COALESCE(REGEXP_CONTAINS(`base`.`lead_title`, '(?i)\\b(vp|head)\\b'), FALSE)
+      WHEN COALESCE(REGEXP_CONTAINS(`base`.`lead_title`, '\\b([vV][pP]|[hH][eE][aA][dD])\\b'), FALSE)
       THEN 10
       ELSE 0
     END AS FLOAT64) AS `fit__r1`,
@@ -174,12 +174,25 @@ WITH `scan` AS (
       THEN 2
       ELSE 0
     END AS FLOAT64) AS `fit__r12`,
-    CAST(CASE WHEN COALESCE(LENGTH(LOWER(`base`.`lead_name`)) >= 5, FALSE) THEN 1 ELSE 0 END AS FLOAT64) AS `fit__r13`,
+    CAST(CASE
+      WHEN COALESCE(
+        LENGTH(
+          TRANSLATE(`base`.`lead_name`, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+        ) >= 5,
+        FALSE
+      )
+      THEN 1
+      ELSE 0
+    END AS FLOAT64) AS `fit__r13`,
     CAST(CASE
       WHEN COALESCE(
         CASE
           WHEN INSTR(`base`.`lead_email`, '@') > 0
-          THEN LOWER(RIGHT(`base`.`lead_email`, INSTR(REVERSE(`base`.`lead_email`), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT(`base`.`lead_email`, INSTR(REVERSE(`base`.`lead_email`), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END = 'acme.io',
         FALSE
       )

@@ -116,7 +116,7 @@ WITH "scan" AS (
   SELECT
     "base".*,
     CAST(CASE
-      WHEN COALESCE(REGEXP_MATCHES("base"."lead_title", '\b(vp|head)\b', 'i'), FALSE)
+      WHEN COALESCE(REGEXP_MATCHES("base"."lead_title", '\b([vV][pP]|[hH][eE][aA][dD])\b'), FALSE)
       THEN 10
       ELSE 0
     END AS DOUBLE) AS "fit__r1",
@@ -171,12 +171,25 @@ WITH "scan" AS (
       THEN 2
       ELSE 0
     END AS DOUBLE) AS "fit__r12",
-    CAST(CASE WHEN COALESCE(LENGTH(LOWER("base"."lead_name")) >= 5, FALSE) THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r13",
+    CAST(CASE
+      WHEN COALESCE(
+        LENGTH(
+          TRANSLATE("base"."lead_name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+        ) >= 5,
+        FALSE
+      )
+      THEN 1
+      ELSE 0
+    END AS DOUBLE) AS "fit__r13",
     CAST(CASE
       WHEN COALESCE(
         CASE
           WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END = 'acme.io',
         FALSE
       )

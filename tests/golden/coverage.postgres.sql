@@ -117,7 +117,7 @@ WITH "scan" AS (
     "base".*,
     CAST(CASE
       WHEN COALESCE(
-        "base"."lead_title" ~* '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))(vp|head)(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
+        "base"."lead_title" ~ '(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))([vV][pP]|[hH][eE][aA][dD])(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))',
         FALSE
       )
       THEN 10
@@ -170,12 +170,25 @@ WITH "scan" AS (
       THEN 2
       ELSE 0
     END AS DOUBLE PRECISION) AS "fit__r12",
-    CAST(CASE WHEN COALESCE(LENGTH(LOWER("base"."lead_name")) >= 5, FALSE) THEN 1 ELSE 0 END AS DOUBLE PRECISION) AS "fit__r13",
+    CAST(CASE
+      WHEN COALESCE(
+        LENGTH(
+          TRANSLATE("base"."lead_name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+        ) >= 5,
+        FALSE
+      )
+      THEN 1
+      ELSE 0
+    END AS DOUBLE PRECISION) AS "fit__r13",
     CAST(CASE
       WHEN COALESCE(
         CASE
           WHEN POSITION('@' IN "base"."lead_email") > 0
-          THEN LOWER(RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END = 'acme.io',
         FALSE
       )

@@ -125,7 +125,10 @@ WITH "scan" AS (
   SELECT
     "base".*,
     CAST(CASE
-      WHEN COALESCE(REGEXP_INSTR("base"."lead_title", '\\b(vp|head)\\b', 1, 1, 0, 'i') > 0, FALSE)
+      WHEN COALESCE(
+        REGEXP_INSTR("base"."lead_title", '\\b([vV][pP]|[hH][eE][aA][dD])\\b', 1, 1, 0, 'c') > 0,
+        FALSE
+      )
       THEN 10
       ELSE 0
     END AS DOUBLE) AS "fit__r1",
@@ -183,12 +186,25 @@ WITH "scan" AS (
       THEN 2
       ELSE 0
     END AS DOUBLE) AS "fit__r12",
-    CAST(CASE WHEN COALESCE(LENGTH(LOWER("base"."lead_name")) >= 5, FALSE) THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r13",
+    CAST(CASE
+      WHEN COALESCE(
+        LENGTH(
+          TRANSLATE("base"."lead_name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+        ) >= 5,
+        FALSE
+      )
+      THEN 1
+      ELSE 0
+    END AS DOUBLE) AS "fit__r13",
     CAST(CASE
       WHEN COALESCE(
         CASE
           WHEN CHARINDEX('@', "base"."lead_email") > 0
-          THEN LOWER(RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END = 'acme.io',
         FALSE
       )

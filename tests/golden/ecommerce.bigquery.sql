@@ -135,7 +135,11 @@ WITH `scan` AS (
       AND COALESCE(
         NOT CASE
           WHEN INSTR(`base`.`lead_email`, '@') > 0
-          THEN LOWER(RIGHT(`base`.`lead_email`, INSTR(REVERSE(`base`.`lead_email`), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT(`base`.`lead_email`, INSTR(REVERSE(`base`.`lead_email`), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
         FALSE
       )
@@ -146,7 +150,11 @@ WITH `scan` AS (
       WHEN COALESCE(
         CASE
           WHEN INSTR(`base`.`lead_email`, '@') > 0
-          THEN LOWER(RIGHT(`base`.`lead_email`, INSTR(REVERSE(`base`.`lead_email`), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT(`base`.`lead_email`, INSTR(REVERSE(`base`.`lead_email`), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
         FALSE
       )

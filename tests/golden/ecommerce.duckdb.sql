@@ -140,7 +140,11 @@ WITH "scan" AS (
       AND COALESCE(
         NOT CASE
           WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
         FALSE
       )
@@ -151,7 +155,11 @@ WITH "scan" AS (
       WHEN COALESCE(
         CASE
           WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN TRANSLATE(
+            RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+            'abcdefghijklmnopqrstuvwxyz'
+          )
         END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
         FALSE
       )
