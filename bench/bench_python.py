@@ -21,71 +21,17 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from scorelang.compiler.frontend import compile_source
 from scorelang.compiler.ir import Model, round_score
 from scorelang.targets.python import PythonEvaluator
 
-MODEL = r"""
-model b2b_saas "Lead score for the B2B SaaS funnel"
-
-lead {
-  id: string key
-  email: string
-  job_title: string?
-  industry: string?
-  employees: int?
-  country: string?
-  created_at: timestamp
-}
-
-event page_view      { url: string }
-event form_submit    { form: string }
-event email_open     { campaign: string }
-event email_click    { campaign: string, link: string? }
-event content_download { asset: string }
-event webinar_attend { webinar: string }
-event demo_request   { }
-
-const free_email = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
-
-score fit "Firmographic and demographic fit" {
-  when industry in ["software", "saas", "fintech"]: +20
-  when employees between 50 and 1000: +15
-  when employees > 1000: +10
-  when job_title matches /\b(vp|head|director|chief)\b/i: +15
-  when email_domain(email) in free_email: -20
-  when industry == "education": -30
-  clamp 0..100
-}
-
-score engagement "Behavioural interest" {
-  when visited "/pricing" within 7d: +15
-  when count(email_open within 30d) >= 3: +5
-  each email_click within 30d: +2 max 10
-  when form_submit where form == "contact-us": +50
-  when webinar_attend within 90d: +20
-  when content_download then demo_request within 3d: +25
-  each page_view: +1 decay 14d max 20
-  when no activity within 30d: -10
-  when no activity within 60d: -10
-  when no activity within 90d: -20
-  when no activity within 180d: reset
-  clamp 0..100
-}
-
-score total = 0.4 * fit + 0.6 * engagement
-
-tier stage from total {
-  decision   >= 76
-  evaluation >= 51
-  interest   >= 26
-  awareness
-}
-
-flag mql = total >= 70 and fit >= 40
-"""
+# The complete example of the language brief (its test block is not scored here).
+MODEL = (Path(__file__).parent.parent / "tests" / "fixtures" / "brief_example.score").read_text(
+    encoding="utf-8"
+)
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 Outputs = tuple[float, float, float, str, bool]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from scorelang.compiler import ir
@@ -11,77 +12,9 @@ from scorelang.compiler.frontend import compile_source
 T = ir.Type
 DAY = 86400.0
 
-BRIEF_EXAMPLE = r"""
-model b2b_saas "Lead score for the B2B SaaS funnel"
-
-lead {
-  id: string key
-  email: string
-  job_title: string?
-  industry: string?
-  employees: int?
-  country: string?
-  created_at: timestamp
-}
-
-event page_view      { url: string }
-event form_submit    { form: string }
-event email_open     { campaign: string }
-event email_click    { campaign: string, link: string? }
-event content_download { asset: string }
-event webinar_attend { webinar: string }
-event demo_request   { }
-
-const free_email = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
-
-score fit "Firmographic and demographic fit" {
-  when industry in ["software", "saas", "fintech"]: +20
-  when employees between 50 and 1000: +15
-  when employees > 1000: +10
-  when job_title matches /\b(vp|head|director|chief)\b/i: +15
-  when email_domain(email) in free_email: -20
-  when industry == "education": -30
-  clamp 0..100
-}
-
-score engagement "Behavioural interest" {
-  when visited "/pricing" within 7d: +15
-  when count(email_open within 30d) >= 3: +5          # not a point per open
-  each email_click within 30d: +2 max 10              # per event, capped
-  when form_submit where form == "contact-us": +50
-  when webinar_attend within 90d: +20
-  when content_download then demo_request within 3d: +25
-  each page_view: +1 decay 14d max 20                 # half-life weighting
-  when no activity within 30d: -10
-  when no activity within 60d: -10
-  when no activity within 90d: -20
-  when no activity within 180d: reset
-  clamp 0..100
-}
-
-score total = 0.4 * fit + 0.6 * engagement
-
-tier stage from total {
-  decision   >= 76
-  evaluation >= 51
-  interest   >= 26
-  awareness
-}
-
-flag mql = total >= 70 and fit >= 40
-
-test "VP at a SaaS company who just looked at pricing" {
-  lead { id: "l1", email: "ann@acme.io", job_title: "VP Sales", industry: "saas", employees: 200, created_at: -60d }
-  events {
-    page_view { url: "/pricing" } at -2d
-  }
-  expect fit == 50
-  expect engagement == 15.91      # 15 + 1 * 0.5^(2/14), rounded
-  expect total == 29.55           # 0.4 * 50 + 0.6 * 15.91, rounded
-  expect tier stage == "interest"
-  expect not mql
-}
-"""
+BRIEF_EXAMPLE = (Path(__file__).parent / "fixtures" / "brief_example.score").read_text(
+    encoding="utf-8"
+)
 
 SCHEMA = """model t
 lead { id: string key, industry: string?, employees: int?, vip: bool }

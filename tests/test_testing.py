@@ -12,77 +12,8 @@ from typer.testing import CliRunner
 from scorelang.cli import app
 from scorelang.testing import Failure, run_tests
 
-EXAMPLE = r"""
-model b2b_saas "Lead score for the B2B SaaS funnel"
-
-lead {
-  id: string key
-  email: string
-  job_title: string?
-  industry: string?
-  employees: int?
-  country: string?
-  created_at: timestamp
-}
-
-event page_view      { url: string }
-event form_submit    { form: string }
-event email_open     { campaign: string }
-event email_click    { campaign: string, link: string? }
-event content_download { asset: string }
-event webinar_attend { webinar: string }
-event demo_request   { }
-
-const free_email = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
-
-score fit "Firmographic and demographic fit" {
-  when industry in ["software", "saas", "fintech"]: +20
-  when employees between 50 and 1000: +15
-  when employees > 1000: +10
-  when job_title matches /\b(vp|head|director|chief)\b/i: +15
-  when email_domain(email) in free_email: -20
-  when industry == "education": -30
-  clamp 0..100
-}
-
-score engagement "Behavioural interest" {
-  when visited "/pricing" within 7d: +15
-  when count(email_open within 30d) >= 3: +5          # not a point per open
-  each email_click within 30d: +2 max 10              # per event, capped
-  when form_submit where form == "contact-us": +50
-  when webinar_attend within 90d: +20
-  when content_download then demo_request within 3d: +25
-  each page_view: +1 decay 14d max 20                 # half-life weighting
-  when no activity within 30d: -10
-  when no activity within 60d: -10
-  when no activity within 90d: -20
-  when no activity within 180d: reset
-  clamp 0..100
-}
-
-score total = 0.4 * fit + 0.6 * engagement
-
-tier stage from total {
-  decision   >= 76
-  evaluation >= 51
-  interest   >= 26
-  awareness
-}
-
-flag mql = total >= 70 and fit >= 40
-
-test "VP at a SaaS company who just looked at pricing" {
-  lead { id: "l1", email: "ann@acme.io", job_title: "VP Sales", industry: "saas", employees: 200, created_at: -60d }
-  events {
-    page_view { url: "/pricing" } at -2d
-  }
-  expect fit == 50
-  expect engagement == 15.91      # 15 + 1 * 0.5^(2/14), rounded
-  expect total == 29.55           # 0.4 * 50 + 0.6 * 15.91, rounded
-  expect tier stage == "interest"
-  expect not mql
-}
-"""
+# The complete example of the language brief, with its test block.
+EXAMPLE = (Path(__file__).parent / "fixtures" / "brief_example.score").read_text(encoding="utf-8")
 
 FAILING = """
 test "wrong on purpose" {
@@ -125,7 +56,7 @@ def test_failures_report_expected_and_actual_values() -> None:
         ("not (fit == 0)", "==", False, True),
         ('tier stage == "decision"', "==", "decision", "awareness"),
     ]
-    assert [f.span.line for f in outcome.failures] == [77, 79, 80, 81, 82, 83]
+    assert [f.span.line for f in outcome.failures] == [76, 78, 79, 80, 81, 82]
 
 
 def test_test_as_of_and_absolute_times() -> None:
@@ -210,7 +141,7 @@ def test_cli_prints_passes_failures_and_a_summary(tmp_path: Path) -> None:
     assert "expected >= 70" in result.output
     assert 'expected "decision"\n        actual   "awareness"' in result.output
     assert "expected false\n        actual   true" in result.output
-    assert f"at {failing}:77:3" in result.output
+    assert f"at {failing}:76:3" in result.output
     assert "2 passed, 1 failed" in result.output
 
 

@@ -7,7 +7,7 @@ a terminal view, or with `--markdown` the comment to post on a pull request.
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -96,6 +96,7 @@ def diff(
             write(compilation.diagnostics, compilation.sources)
             raise typer.Exit(1)
     assert old.model is not None and new.model is not None
+    as_of = as_of or datetime.now(UTC)  # one instant for both versions: decay must not drift
     old_rows, new_rows = (
         sample_rows(m, leads, events, as_of, engine) for m in (old.model, new.model)
     )
