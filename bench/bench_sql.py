@@ -10,7 +10,9 @@ then three queries are timed (median of --runs runs after one warm-up, rows fetc
 - compiled: `select_scores` as every user gets it (one scan of events, one GROUP BY lead);
 - naive:    the same model with one correlated subquery per aggregate (bench/naive.py);
 - floor:    a scan of events counting rows per lead: no query over these tables that reads
-            every event can be much faster.
+            every event can be much faster;
+- filtered: a second reference, not a target: the floor restricted to the model's event types
+            and to events at or before as_of, the rows any plan of the model must read.
 
 Targets (docs/performance.md): compiled within 2x of the floor, >= 5x faster than naive at
 100k leads. Postgres gets an index on the events' lead column, which only the naive query
@@ -69,9 +71,23 @@ def floor_query(mapping: SourceMapping) -> exp.Select:
     )
 
 
+def filtered_floor_query(model: ir.Model, mapping: SourceMapping) -> exp.Select:
+    """A second, stricter reference (not the issue's floor): the floor restricted to the
+    rows every plan of this model must read, the model's event types at or before as_of."""
+    instant = exp.cast(exp.Literal.string(AS_OF.isoformat(sep=" ")), "TIMESTAMPTZ")
+    return floor_query(mapping).where(
+        exp.In(
+            this=col(mapping.event_type),
+            expressions=[exp.Literal.string(t) for t in model.used_event_types],
+        ),
+        exp.LTE(this=col(mapping.event_time), expression=instant),
+    )
+
+
 def queries(model: ir.Model, dialect: str) -> dict[str, str]:
     return {
         "floor": floor_query(MAPPING).sql(dialect=dialect),
+        "filtered": filtered_floor_query(model, MAPPING).sql(dialect=dialect),
         "compiled": select_scores(model, dialect, as_of=AS_OF, mapping=MAPPING).sql(
             dialect=dialect
         ),
@@ -133,7 +149,13 @@ def bench_duckdb(
 
 
 def bench_postgres(
-    model: ir.Model, leads: Path, events: Path, runs: Runs, url: str, status: Status
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    runs: Runs,
+    url: str,
+    status: Status,
+    settings: list[str] = (),
 ) -> dict[str, float]:
     with postgres.connect(url) as pg:
         status.update("postgres: loading")
@@ -148,6 +170,19 @@ def bench_postgres(
         )
         pg.execute(index.sql(dialect="postgres"))
         pg.execute("SET work_mem = '256MB'")
+        for setting in settings:  # e.g. jit=off: not the issue's configuration, for study
+            name, _, value = setting.partition("=")
+            pg.execute(
+                exp.Set(
+                    expressions=[
+                        exp.SetItem(
+                            this=exp.EQ(
+                                this=exp.var(name.strip()), expression=exp.var(value.strip())
+                            )
+                        )
+                    ]
+                ).sql(dialect="postgres")
+            )
         status.update("postgres: timing")
         timings = time_queries(lambda sql: pg.execute(sql).fetchall(), model, "postgres", runs)
         pg.rollback()
@@ -171,6 +206,13 @@ def main() -> None:
     parser.add_argument(
         "--pg-url", default=os.environ.get("SCORELANG_PG_URL"), help="default: $SCORELANG_PG_URL"
     )
+    parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra Postgres session setting for every query, e.g. jit=off (repeatable)",
+    )
     args = parser.parse_args()
     compilation = compile_file(args.model)
     if compilation.model is None:
@@ -191,9 +233,11 @@ def main() -> None:
         "leads",
         "events",
         "floor",
+        "filtered floor",
         "compiled",
         "naive",
         "compiled / floor",
+        "compiled / filtered",
         "naive / compiled",
     ):
         result.add_column(heading, justify="right")
@@ -211,19 +255,24 @@ def main() -> None:
                     if engine == "duckdb":
                         t = bench_duckdb(model, leads, events, runs, status)
                     else:
-                        t = bench_postgres(model, leads, events, runs, args.pg_url, status)
+                        t = bench_postgres(
+                            model, leads, events, runs, args.pg_url, status, args.pg_setting
+                        )
                 result.add_row(
                     engine,
                     f"{size:,}",
                     f"{event_count:,}",
                     f"{t['floor']:.3f}",
+                    f"{t['filtered']:.3f}",
                     f"{t['compiled']:.3f}",
                     f"{t['naive']:.3f}",
                     f"{t['compiled'] / t['floor']:.2f}x",
+                    f"{t['compiled'] / t['filtered']:.2f}x",
                     f"{t['naive'] / t['compiled']:.1f}x",
                 )
                 console.print(
-                    f"{engine} {size:,} leads: floor {t['floor']:.3f}s, compiled {t['compiled']:.3f}s, naive {t['naive']:.3f}s"
+                    f"{engine} {size:,} leads: floor {t['floor']:.3f}s, filtered floor "
+                    f"{t['filtered']:.3f}s, compiled {t['compiled']:.3f}s, naive {t['naive']:.3f}s"
                 )
     console.print(result)
 

@@ -33,41 +33,60 @@ def naive_query(
     query = select_scores(model, dialect, as_of=as_of, mapping=mapping)
     ctes: list[exp.CTE] = list(query.args["with_"].expressions)
     selects = {cte.alias: cte.this for cte in ctes}
-    (scan,) = [name for name, s in selects.items() if _from_name(s) == mapping.events_table]
-    event_side = {scan} | {
-        name for name, s in selects.items() if _from_name(s) == scan and not s.args.get("group")
-    }
-    (agg,) = [
-        name for name, s in selects.items() if s.args.get("group") and _from_name(s) in event_side
-    ]
-    source = _from_name(selects[agg])
 
-    # The rows an aggregate reads: the lead's own events (the scan, correlated with the
-    # outer lead), then the sequence windows over them if the model has sequences.
+    def reads_events(select: exp.Select) -> bool:
+        return any(t.name == mapping.events_table for t in select.find_all(exp.Table))
+
+    # The event side: the scans of events, the windows over a scan, the GROUP BY leads.
+    scans = {name for name, s in selects.items() if reads_events(s)}
+    windows = {
+        name: _from_name(s)
+        for name, s in selects.items()
+        if _from_name(s) in scans and not s.args.get("group")
+    }
+    groups = [
+        name
+        for name, s in selects.items()
+        if s.args.get("group") and _from_name(s) in scans | set(windows)
+    ]
     outer_key = exp.column(ident(mapping.column(model.key)), table=ident(OUTER))
-    lead_events = selects[scan].copy()
-    lead_events.where(
-        exp.EQ(this=lead_events.expressions[0].this.copy(), expression=outer_key.copy()), copy=False
-    )
-    rows = lead_events
-    if source != scan:
-        rows = selects[source].copy()
-        rows.set(
-            "from_",
-            exp.From(this=exp.Subquery(this=lead_events, alias=exp.TableAlias(this=ident(scan)))),
-        )
-    lead_column = selects[agg].expressions[0]
-    columns = [exp.alias_(outer_key, ident(lead_column.name))]
-    for projection in selects[agg].expressions[1:]:
-        correlated = exp.select(projection.this.copy()).from_(
-            exp.Subquery(this=rows.copy(), alias=exp.TableAlias(this=ident(source)))
-        )
-        columns.append(exp.alias_(exp.Subquery(this=correlated), ident(projection.alias)))
     leads = table(mapping.leads_table, mapping.schema)
     leads.set("alias", exp.TableAlias(this=ident(OUTER)))
+    replaced = {}
+    for agg in groups:
+        source = _from_name(selects[agg])
+        scan = windows.get(source, source)
+        # The rows an aggregate reads: the lead's own events (the scan, correlated with the
+        # outer lead), then the sequence windows over them if this is the sequences' group.
+        lead_events = selects[scan].copy()
+        (reader,) = [
+            s
+            for s in lead_events.find_all(exp.Select)
+            if isinstance(s.args["from_"].this, exp.Table)
+            and s.args["from_"].this.name == mapping.events_table
+        ]
+        event_lead = reader.expressions[0].this.copy()
+        reader.where(exp.EQ(this=event_lead, expression=outer_key.copy()), copy=False)
+        rows = lead_events
+        if source != scan:
+            rows = selects[source].copy()
+            rows.set(
+                "from_",
+                exp.From(
+                    this=exp.Subquery(this=lead_events, alias=exp.TableAlias(this=ident(scan)))
+                ),
+            )
+        lead_column = selects[agg].expressions[0]
+        columns = [exp.alias_(outer_key.copy(), ident(lead_column.name))]
+        for projection in selects[agg].expressions[1:]:
+            correlated = exp.select(projection.this.copy()).from_(
+                exp.Subquery(this=rows.copy(), alias=exp.TableAlias(this=ident(source)))
+            )
+            columns.append(exp.alias_(exp.Subquery(this=correlated), ident(projection.alias)))
+        replaced[agg] = exp.select(*columns).from_(leads.copy())
     for cte in ctes:
-        if cte.alias in event_side:
+        if cte.alias in scans or cte.alias in windows:
             cte.pop()
-        elif cte.alias == agg:
-            cte.set("this", exp.select(*columns).from_(leads))
+        elif cte.alias in replaced:
+            cte.set("this", replaced[cte.alias])
     return query

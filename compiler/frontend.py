@@ -71,6 +71,17 @@ class _Loader:
         self.order.append(path)
 
     def _follow(self, decl: ast.ImportDecl, importer: str) -> None:
+        if "\0" in decl.path.value:  # no file system takes it (os.path raises ValueError)
+            self.diagnostics.append(
+                Diagnostic(
+                    "E209",
+                    Severity.ERROR,
+                    f"cannot read the imported file {decl.path.value!r}",
+                    decl.path.span,
+                    "a path cannot contain a NUL character",
+                )
+            )
+            return
         base = Path.cwd() if importer.startswith("<") else Path(importer).parent
         target = os.path.normpath(base / decl.path.value)
         same = [_same_file(p) for p in self.active]

@@ -44,12 +44,18 @@ class Type(enum.Enum):
         return self in (Type.INT, Type.NUMBER)
 
 
+# Every double at least this large is a whole number: rounding leaves it as it is.
+INTEGRAL = 2.0**52
+
+
 def round_score(value: float) -> float:
     """Round to 2 decimals, half away from zero, after absorbing binary noise at 9 decimals.
 
     `0.285` is stored as 0.28499999999999998; a person expects 0.29. Every SQL target
     does the same: CAST(x AS DECIMAL(38, 9)), then ROUND(_, 2) on the decimal.
     """
+    if not abs(value) < INTEGRAL:  # already whole (or inf/nan): Decimal would overflow
+        return float(value)
     nine = Decimal(repr(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
     return float(nine.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 

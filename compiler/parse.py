@@ -9,7 +9,13 @@ from importlib import resources
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from . import ast
 from .diagnostics import Diagnostic, Severity
@@ -77,8 +83,26 @@ def _span(file: str, meta: Any) -> ast.Span:
     )
 
 
+class BadString(ValueError):
+    """A string token the grammar accepts but that holds no valid text (reported as E105)."""
+
+    def __init__(self, token: str, reason: str) -> None:
+        super().__init__(reason)
+        self.token = token
+
+
 def _unquote(token: str) -> str:
-    return pyast.literal_eval(token)
+    """The text of a string token, with Python's escapes; a broken escape (`\\x`,
+    `\\u12`), a raw carriage return or a lone surrogate is a BadString."""
+    try:
+        text = pyast.literal_eval(token)
+    except (SyntaxError, ValueError):
+        raw = {"\r": "a raw carriage return", "\0": "a raw NUL character"}
+        reason = next((raw[c] for c in raw if c in token), "an invalid escape sequence")
+        raise BadString(token, f"this string holds {reason}") from None
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        raise BadString(token, "this string holds a lone surrogate (\\ud800-\\udfff), not text")
+    return text
 
 
 def duration(text: str, span: ast.Span = ast.NO_SPAN) -> ast.Duration:
@@ -369,6 +393,13 @@ def parse(source: str, path: str = "<string>") -> tuple[ast.Module | None, list[
         _COMMENT_SINK[0] = []
     try:
         decls = _ToAst(path).transform(tree)
+    except VisitError as error:
+        if not isinstance(error.orig_exc, BadString):
+            raise
+        token = error.orig_exc.token
+        span = _span(path, token) if isinstance(token, Token) else ast.Span(path, 1, 1, 1, 2)
+        hint = 'escapes are \\" \\\\ \\n \\t \\r \\xHH \\uHHHH'
+        return None, [Diagnostic("E105", Severity.ERROR, str(error.orig_exc), span, hint)]
     except RecursionError:
         span = ast.Span(path, 1, 1, 1, 2)
         return None, [

@@ -28,6 +28,11 @@ from .config import SourceMapping
 
 DIALECT = "duckdb"
 EXAMPLES = 3  # example rows quoted per problem
+# Numbers in data are 0 or of magnitude in [MIN_MAGNITUDE, MAX_MAGNITUDE]. Beyond that the
+# engines part ways: ints above 2**53 lose digits as doubles, Python overflows to inf where
+# Postgres raises, and Postgres raises on underflow (5e-324 / 3) where the others give 0.
+MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-15
 
 SQL_TYPES = {
     ir.Type.STRING: "VARCHAR",
@@ -48,6 +53,10 @@ class LoadReport:
     events: int  # events kept: declared type, known lead
     unknown_lead_events: int  # dropped: lead key not in the leads file
     undeclared_type_events: int  # dropped: event type not declared by the model
+
+    @property
+    def dropped(self) -> int:
+        return self.unknown_lead_events + self.undeclared_type_events
 
     def summary(self) -> str:
         text = f"{self.leads} leads, {self.events} events"
@@ -154,6 +163,19 @@ def is_valid(value: exp.Expression, type_: ir.Type) -> exp.Expression:
     return exp.func("coalesce", test, exp.false())
 
 
+def in_range(value: exp.Expression, type_: ir.Type) -> exp.Expression:
+    """True when a valid numeric value is within the range every engine computes alike."""
+    size = exp.Abs(this=try_cast(value, ir.Type.NUMBER))
+    test: exp.Expression = exp.LTE(this=size, expression=exp.Literal.number(MAX_MAGNITUDE))
+    if type_ is ir.Type.NUMBER:
+        small = exp.or_(
+            exp.EQ(this=size.copy(), expression=exp.Literal.number(0)),
+            exp.GTE(this=size.copy(), expression=exp.Literal.number(MIN_MAGNITUDE)),
+        )
+        test = exp.and_(test, small)
+    return exp.func("coalesce", test, exp.false())
+
+
 def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
     """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
     if not path.exists():
@@ -220,6 +242,21 @@ def check_columns(
             problems.append(
                 f"column {column.source!r}: {count} values are not a valid {column.type.value}, e.g. {shown}"
             )
+        elif column.type in (ir.Type.INT, ir.Type.NUMBER):
+            wild = exp.and_(
+                exp.Not(this=exp.Is(this=value, expression=exp.null())),
+                exp.Not(this=in_range(value, column.type)),
+            )
+            count, shown = examples(con, raw, wild, column.source)
+            if count:
+                limits = f"at most {MAX_MAGNITUDE:g} in absolute value" + (
+                    f", and 0 or at least {MIN_MAGNITUDE:g}"
+                    if column.type is ir.Type.NUMBER
+                    else ""
+                )
+                problems.append(
+                    f"column {column.source!r}: {count} values are out of range ({limits}), e.g. {shown}"
+                )
         if column.not_null_types == ():
             continue
         missing: exp.Expression = exp.Is(this=value, expression=exp.null())
@@ -358,13 +395,20 @@ def fetch_select(columns: list[Column], source: exp.Table) -> exp.Select:
 
 
 def read_records(
-    model: ir.Model, leads: Path, events: Path, mapping: SourceMapping | None = None
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    mapping: SourceMapping | None = None,
+    on_load: Callable[[LoadReport], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Leads and events as Python records (field and property names as keys) for the
-    Python engine, parsed and validated exactly as for the SQL engines."""
+    Python engine, parsed and validated exactly as for the SQL engines. `on_load` receives
+    the LoadReport (rows kept and dropped)."""
     mapping = mapping or SourceMapping()
     con = duckdb.connect()
-    load_duckdb(con, model, leads, events, mapping)
+    report = load_duckdb(con, model, leads, events, mapping)
+    if on_load is not None:
+        on_load(report)
     lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
     lead_rows = run(con, fetch_select(lead_cols, table(mapping.leads_table, mapping.schema)))
     records = [

@@ -56,6 +56,12 @@ lead {
 event page_view { url: string, secs: number? }
 event mail  { campaign: string?, clicks: int? }
 event buy   { amount: number, plan: string? }
+
+const words = ["a", "é", "A b"]
+const pattern = /a|é/i
+const bonus = 7.5
+const cap = 4
+segment named = name is present and not (name in words)
 """
 
 STRING_FIELDS = ("name", "email")
@@ -75,7 +81,7 @@ SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 # Short strings drawn from a tiny alphabet, so that generated literals and data collide.
 WORDS = ("a", "ab", "A", "b", "/p", "/pricing", "x@y.io", "é", "Ünï", "日本", "a'b", 'q"', "")
-TEXT = st.sampled_from(WORDS) | st.text(alphabet="abAé'/ \\;-日", min_size=1, max_size=5)
+TEXT = st.sampled_from(WORDS) | st.text(alphabet="abAé'/ \\;-日ßİ\u212a", min_size=1, max_size=5)
 # Literals written in source: no backslash (escapes would change their meaning) and non-empty.
 LITERAL_TEXT = st.sampled_from([w for w in WORDS if w]) | st.text(
     alphabet="abAé'/ ;-日", min_size=1, max_size=4
@@ -135,9 +141,15 @@ def string_condition(draw: st.DrawFn) -> str:
 @st.composite
 def numeric_expression(draw: st.DrawFn) -> str:
     field = draw(st.sampled_from(NUMBER_FIELDS))
-    form = draw(st.integers(0, 4))
+    form = draw(st.integers(0, 7))
     if form == 0:
         return field
+    if form == 5:
+        return draw(st.sampled_from(["abs(revenue)", "-revenue", "employees + revenue"]))
+    if form == 6:
+        return f"{draw(st.sampled_from(['min', 'max']))}({field}, {number_literal(draw(SMALL_NUMBERS))})"
+    if form == 7:
+        return "min(employees, revenue, 3)"
     if form == 1:
         return f"revenue / {field}"  # x / 0 is missing
     if form == 2:
@@ -160,7 +172,20 @@ def numeric_condition(draw: st.DrawFn) -> str:
 LEAD_CONDITIONS = st.one_of(
     string_condition(),
     numeric_condition(),
-    st.sampled_from(["active == true", "active != false", "created_at is missing"]),
+    st.sampled_from(
+        [
+            "active == true",
+            "active != false",
+            "active",
+            "not active",
+            "created_at is missing",
+            "named",
+            "name in words",
+            "name not in words",
+            "lower(name) matches pattern",
+            "email matches pattern",
+        ]
+    ),
 )
 
 
@@ -192,11 +217,13 @@ def prop_condition(draw: st.DrawFn, event_type: str) -> str:
 
 @st.composite
 def window(draw: st.DrawFn) -> str:
-    form = draw(st.integers(0, 2))
+    form = draw(st.integers(0, 3))
     if form == 0:
         return ""
     if form == 1:
         return f" within {draw(st.sampled_from(DURATIONS))}"
+    if form == 3:
+        return f" between 0d and {draw(st.sampled_from(DURATIONS))} ago"
     pair = draw(st.lists(st.sampled_from(DURATIONS), min_size=2, max_size=2, unique_by=seconds))
     low, high = sorted(pair, key=seconds)
     return f" between {low} and {high} ago"
@@ -216,6 +243,8 @@ def event_set(draw: st.DrawFn, event_type: str | None = None) -> str:
     text = kind
     if kind != "activity" and draw(st.booleans()):
         text += f" where ({draw(prop_condition(kind))})"
+        if draw(st.integers(0, 3)) == 0:  # `(E where a) where b`: both
+            text = f"({text}) where ({draw(prop_condition(kind))})"
     span = draw(window())
     # `between .. ago` applies to a plain operand: parenthesise a filtered set.
     return f"({text}){span}" if "where" in text and "ago" in span else text + span
@@ -223,7 +252,11 @@ def event_set(draw: st.DrawFn, event_type: str | None = None) -> str:
 
 @st.composite
 def event_condition(draw: st.DrawFn) -> str:
-    form = draw(st.integers(0, 7))
+    form = draw(st.integers(0, 8))
+    if form == 8:
+        left = draw(st.sampled_from(["created_at", f"first({draw(event_set())})"]))
+        op = draw(st.sampled_from(["<", "<=", "==", ">"]))
+        return f"{left} {op} last({draw(event_set())})"
     if form == 0:
         return draw(event_set())
     if form == 1:
@@ -245,7 +278,11 @@ def event_condition(draw: st.DrawFn) -> str:
         return f"days_since({which}({draw(event_set())})) {op} {draw(st.sampled_from(['0', '1', '7', '30', '0.5']))}"
     if form == 6:
         first = draw(event_set(draw(st.sampled_from(EVENT_TYPES))))
+        if draw(st.booleans()):
+            first = f"({first})"
         second = draw(st.sampled_from(EVENT_TYPES))
+        if draw(st.booleans()):
+            second = f"({second} where ({draw(prop_condition(second))}))"
         gap = draw(st.sampled_from(DURATIONS))
         return f"{first} then {second} within {gap}"
     return f"last({draw(event_set())}) is missing"
@@ -272,7 +309,7 @@ def condition(depth: int = 2) -> st.SearchStrategy[str]:
 
 @st.composite
 def each_rule(draw: st.DrawFn) -> str:
-    points = f"{draw(st.sampled_from(['+', '-']))}{draw(POINTS)}"
+    points = f"{draw(st.sampled_from(['+', '-']))}{draw(POINTS | st.just('bonus'))}"
     option = draw(
         st.sampled_from(
             [
@@ -284,10 +321,14 @@ def each_rule(draw: st.DrawFn) -> str:
                 " once per 1d",
                 " once per 7d",
                 " once per 12h",
+                " once per 2w",
+                " decay 1.5d",
+                " decay linear 100% per 1d",
+                " decay linear 33.3% per 12h",
             ]
         )
     )
-    cap = draw(st.sampled_from(["", "", " max 5", " max 12.5"]))
+    cap = draw(st.sampled_from(["", "", " max 5", " max 12.5", " max cap"]))
     source = draw(event_set(draw(st.sampled_from((*EVENT_TYPES, "activity")))))
     return f"each {source}: {points}{option}{cap}"
 
@@ -296,7 +337,7 @@ def each_rule(draw: st.DrawFn) -> str:
 def when_rule(draw: st.DrawFn) -> str:
     award = draw(
         st.sampled_from(["reset"])
-        | st.builds(lambda s, p: f"{s}{p}", st.sampled_from("+-"), POINTS)
+        | st.builds(lambda s, p: f"{s}{p}", st.sampled_from("+-"), POINTS | st.just("bonus"))
     )
     return f"when {draw(condition())}: {award}"
 
@@ -340,42 +381,46 @@ class Generated:
 
 
 @st.composite
+def composite(draw: st.DrawFn, names: list[str]) -> str:
+    a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    return draw(
+        st.sampled_from(
+            [
+                f"0.4 * {a} + 0.6 * {b}",
+                f"max(0, {a} - {b} / 3)",
+                f"min(100, {a} * 2) + 0.005",
+                f"{a} / 4 - {b} / 3",
+                f"abs({a} - {b})",
+                f"round({a} / 3, 1) + round({b} / 7)",
+                f"-{a} * 1.5",
+            ]
+        )
+    )
+
+
+@st.composite
+def fixed_tier(draw: st.DrawFn, name: str, source: str) -> str:
+    bounds = sorted(
+        set(draw(st.lists(st.sampled_from([-5, 0, 1, 2.5, 5, 10, 20]), min_size=1, max_size=3))),
+        reverse=True,
+    )
+    bands = "\n  ".join(f"b{i} >= {number_literal(b)}" for i, b in enumerate(bounds))
+    return f"tier {name} from {source} {{\n  {bands}\n  rest\n}}"
+
+
+@st.composite
 def model_source(draw: st.DrawFn) -> str:
-    """SCHEMA plus 1-2 rule scores, maybe a composite, tiers, a percentile tier, a matrix
-    and flags, each referring only to what exists."""
+    """SCHEMA plus 1-2 rule scores, maybe composites (one may use the other), tiers, a
+    percentile tier, matrices (over fixed and percentile tiers) and flags, each referring
+    only to what exists."""
     scores = ["s1", "s2"][: draw(st.integers(1, 2))]
     parts = [SCHEMA] + [draw(score_block(name)) for name in scores]
     names = list(scores)
-    if draw(st.booleans()):
-        a, b = draw(st.sampled_from(scores)), draw(st.sampled_from(scores))
-        parts.append(
-            draw(
-                st.sampled_from(
-                    [
-                        f"score combo = 0.4 * {a} + 0.6 * {b}",
-                        f"score combo = max(0, {a} - {b} / 3)",
-                        f"score combo = min(100, {a} * 2) + 0.005",
-                        f"score combo = {a} / 4 - {b} / 3",
-                    ]
-                )
-            )
-        )
-        names.append("combo")
-    tiers = []
-    for index in range(draw(st.integers(0, 2))):
-        source = draw(st.sampled_from(names))
-        bounds = sorted(
-            set(
-                draw(st.lists(st.sampled_from([-5, 0, 1, 2.5, 5, 10, 20]), min_size=1, max_size=3))
-            ),
-            reverse=True,
-        )
-        bands = "\n  ".join(f"b{i} >= {number_literal(b)}" for i, b in enumerate(bounds))
-        parts.append(f"tier t{index} from {source} {{\n  {bands}\n  rest\n}}")
-        tiers.append(f"t{index}")
-    if len(tiers) == 2 and draw(st.booleans()):
-        parts.append("matrix grid from t0, t1")
-        parts.append('flag in_grid = grid in ["A1", "B2", "A2"]')
+    for combo in ["combo", "combo2"][: draw(st.integers(0, 2))]:
+        parts.append(f"score {combo} = {draw(composite(names))}")
+        names.append(combo)
+    tiers = [f"t{i}" for i in range(draw(st.integers(0, 2)))]
+    parts += [draw(fixed_tier(t, draw(st.sampled_from(names)))) for t in tiers]
     if draw(st.booleans()):
         top = sorted(
             draw(st.lists(st.sampled_from([10, 25, 50, 75]), min_size=1, max_size=2, unique=True))
@@ -384,19 +429,37 @@ def model_source(draw: st.DrawFn) -> str:
         parts.append(
             f"tier pct from {draw(st.sampled_from(names))} by percentile {{\n  {bands}\n  low\n}}"
         )
+        tiers.append("pct")
+    if len(tiers) >= 2 and draw(st.booleans()):
+        row, column = draw(st.permutations(tiers))[:2]
+        parts.append(f"matrix grid from {row}, {column}")
+        parts.append('flag in_grid = grid in ["A1", "B2", "A2"]')
     if draw(st.booleans()):
         subject = draw(st.sampled_from(names))
-        extra = f' and {tiers[0]} != "rest"' if tiers else ""
+        extra = f' and {tiers[0]} != "rest"' if tiers and tiers[0] != "pct" else ""
         parts.append(f"flag hot = {subject} >= {draw(SMALL_NUMBERS)}{extra}")
         parts.append(f"flag quiet = not hot or ({draw(LEAD_CONDITIONS)})")
+        if draw(st.booleans()):
+            pick = '(pct == "low")' if "pct" in tiers else "hot"
+            parts.append(f"flag busy = {pick} and ({draw(event_condition())})")
     return "\n\n".join(parts) + "\n"
 
 
 # ---- data --------------------------------------------------------------------------------------
 
-EXTREME = st.sampled_from([0.0, -0.0, 1e-300, 1e15, -1e15, 123456789.125, 0.005, 2.675, -7.5])
-NUMBERS = EXTREME | st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
-INTS = st.sampled_from([0, 1, -1, 2**31 - 1, -(2**31)]) | st.integers(-100, 2000)
+# Extreme but in range: scorelang.data refuses magnitudes above 1e15 and non-zero ones below
+# 1e-15 (tests/test_bad_data.py), where the engines' double arithmetic would part ways.
+EXTREME = st.sampled_from(
+    [0.0, -0.0, 1e-15, -1e-15, 1e15, -1e15, 999999999999999.9, 123456789.125, 0.005, 2.675, -7.5]
+)
+NUMBERS = (
+    EXTREME
+    | SMALL_NUMBERS
+    | st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False).filter(
+        lambda x: x == 0 or abs(x) >= 1e-15
+    )
+)
+INTS = st.sampled_from([0, 1, -1, 2**31 - 1, -(2**31), 10**15, -(10**15)]) | st.integers(-100, 2000)
 # Ages in seconds: window boundaries of every generated duration (and one second either
 # side), duplicates, "now" and events after as_of (which must not count).
 BOUNDARY_AGES = sorted({a + d for a in (seconds(x) for x in DURATIONS) for d in (-1, 0, 1)})

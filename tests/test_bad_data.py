@@ -81,6 +81,15 @@ ERRORS = {
         "lead_id,event_type,occurred_at,url\nl1,visit,2025-12-31,\nl1,mail,2025-12-31,\n",
         ("column 'url': 1 missing values in a required field, e.g. row 1",),  # mail has no url
     ),
+    "numbers out of range": Bad(
+        "id,employees,revenue\nl1,9007199254740993,1e300\nl2,3,5e-324\nl3,4,1e15\n",
+        EVENTS,
+        (
+            "column 'employees': 1 values are out of range (at most 1e+15 in absolute value), "
+            "e.g. row 1: '9007199254740993'",
+            "column 'revenue': 2 values are out of range",
+        ),
+    ),
     "empty leads file": Bad("", EVENTS, ("leads.csv: cannot be read",)),
     "empty events file": Bad(LEADS, "", ("events.csv: cannot be read",)),
 }
@@ -186,3 +195,139 @@ def test_header_only_files_mean_no_leads(tmp_path: Path) -> None:
     leads, events = write(tmp_path, "id,employees\n", EVENTS)
     report = load_duckdb(duckdb.connect(), MODEL, leads, events, SourceMapping())
     assert report == LoadReport(leads=0, events=0, unknown_lead_events=1, undeclared_type_events=0)
+
+
+def test_cli_reports_dropped_events(tmp_path: Path) -> None:
+    """The LoadReport's counts reach the user: a note on stderr, the scores on stdout."""
+    leads, events = write(tmp_path, LEADS, DROPPED)
+    model = tmp_path / "bad.score"
+    model.write_text(SOURCE, encoding="utf-8")
+    for engine in ("duckdb", "python"):
+        arguments = ["score", str(model), "--leads", str(leads), "--events", str(events)]
+        result = CliRunner().invoke(
+            app, [*arguments, "--as-of", "2026-01-01T00:00:00Z", "--engine", engine]
+        )
+        assert result.exit_code == 0, result.output
+        output = " ".join(result.output.split())
+        assert (
+            "note: read 1 leads, 1 events (ignored: 2 events of unknown leads, "
+            "3 events of undeclared types)" in output
+        )
+
+
+def test_cli_says_nothing_when_nothing_is_dropped(tmp_path: Path) -> None:
+    leads, events = write(tmp_path, LEADS, EVENTS)
+    model = tmp_path / "bad.score"
+    model.write_text(SOURCE, encoding="utf-8")
+    arguments = ["score", str(model), "--leads", str(leads), "--events", str(events)]
+    result = CliRunner().invoke(app, [*arguments, "--as-of", "2026-01-01T00:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "note:" not in result.output and "1 leads scored" in result.output
+
+
+# ---- Parquet: typed files go through the same checks -------------------------------------
+
+
+def parquet(folder: Path, name: str, select: str) -> Path:
+    """A Parquet file written by DuckDB from a SELECT (so column types are exact)."""
+    path = folder / name
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
+    return path
+
+
+PARQUET_EVENTS = (
+    "SELECT 'l1' AS lead_id, 'visit' AS event_type, "
+    "TIMESTAMPTZ '2025-12-31 23:30:00+00' AS occurred_at, '/a' AS url, NULL::DOUBLE AS secs"
+)
+PARQUET_ERRORS = {
+    "missing required column": (
+        "SELECT 'l1' AS id, 1.5 AS revenue",
+        PARQUET_EVENTS,
+        "leads.parquet: missing required column 'employees'",
+    ),
+    "wrong type": (
+        "SELECT * FROM (VALUES ('l1', 'many'), ('l2', '2.5')) t(id, employees)",
+        PARQUET_EVENTS,
+        "column 'employees': 2 values are not a valid int, e.g. row 1: 'many', row 2: '2.5'",
+    ),
+    "double in an int column": (
+        "SELECT 'l1' AS id, 2.5::DOUBLE AS employees",
+        PARQUET_EVENTS,
+        "column 'employees': 1 values are not a valid int, e.g. row 1: '2.5'",
+    ),
+    "non-finite number": (
+        "SELECT 'l1' AS id, 3 AS employees, 'NaN'::DOUBLE AS revenue",
+        PARQUET_EVENTS,
+        "column 'revenue': 1 values are not a valid number",
+    ),
+    "unparsable timestamp": (
+        "SELECT 'l1' AS id, 3 AS employees, 'yesterday' AS signed_up",
+        PARQUET_EVENTS,
+        "column 'signed_up': 1 values are not a valid timestamp, e.g. row 1: 'yesterday'",
+    ),
+    "duplicate lead keys": (
+        "SELECT * FROM (VALUES ('l1', 1), ('l1', 2)) t(id, employees)",
+        PARQUET_EVENTS,
+        "1 duplicate lead keys in column 'id', e.g. 'l1' (2 rows)",
+    ),
+    "missing event time": (
+        "SELECT 'l1' AS id, 3 AS employees",
+        "SELECT 'l1' AS lead_id, 'visit' AS event_type, NULL::TIMESTAMP AS occurred_at, "
+        "'/a' AS url",
+        "column 'occurred_at': 1 missing values in a required field, e.g. row 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PARQUET_ERRORS))
+def test_bad_parquet_files_are_clear_errors(case: str, tmp_path: Path) -> None:
+    leads_sql, events_sql, message = PARQUET_ERRORS[case]
+    leads = parquet(tmp_path, "leads.parquet", leads_sql)
+    events = parquet(tmp_path, "events.parquet", events_sql)
+    with pytest.raises(DataError) as raised:
+        load_duckdb(duckdb.connect(), MODEL, leads, events, SourceMapping())
+    assert message in str(raised.value)
+    model = tmp_path / "bad.score"
+    model.write_text(SOURCE, encoding="utf-8")
+    arguments = ["score", str(model), "--leads", str(leads), "--events", str(events)]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message.split(",")[0] in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb", "postgres"])
+def test_parquet_zone_less_and_aware_times_are_the_same_instants(
+    engine: str, tmp_path: Path, pg_url: str
+) -> None:
+    """A zone-less Parquet TIMESTAMP is UTC; a TIMESTAMPTZ keeps its instant."""
+    leads = parquet(tmp_path, "leads.parquet", "SELECT 'l1' AS id, 20 AS employees")
+    events = parquet(
+        tmp_path,
+        "events.parquet",
+        "SELECT * FROM (VALUES "
+        "('l1', 'visit', TIMESTAMP '2025-12-31 23:30:00', '/naive'), "
+        "('l1', 'visit', TIMESTAMP '2025-12-31 22:59:59', '/old'), "
+        "('zz', 'visit', TIMESTAMP '2025-12-31 23:59:00', '/unknown lead'), "
+        "('l1', 'click', TIMESTAMP '2025-12-31 23:59:00', '/undeclared')"
+        ") t(lead_id, event_type, occurred_at, url)",
+    )
+    aware = parquet(
+        tmp_path,
+        "aware.parquet",
+        "SELECT 'l1' AS lead_id, 'visit' AS event_type, "
+        "TIMESTAMPTZ '2026-01-01 00:30:00+01' AS occurred_at, '/aware' AS url",
+    )
+    seen: list[LoadReport] = []
+    for file in (events, aware):
+        rows = score(
+            MODEL,
+            engine,
+            leads=leads,
+            events=file,
+            database=pg_url,
+            as_of=AS_OF,
+            on_load=seen.append,
+        )
+        assert rows[0]["s__r2"] == 1.0  # 23:30 UTC either way; 22:59:59 is outside 1h
+    assert seen[0] == LoadReport(leads=1, events=2, unknown_lead_events=1, undeclared_type_events=1)

@@ -1,9 +1,10 @@
 """The front end on hostile input: whatever the text, `compile_source` returns a Compilation
 (a model, or diagnostics with an error) — it never raises, hangs or overflows the stack.
 
-Inputs: generated models (tests/strategies.py) and the example models, mutated token-wise
-(delete, duplicate, swap, insert random characters, truncate); arbitrary text; pathological
-nesting; and a check that compile time grows linearly with the size of the model.
+Inputs: text derived from the Lark grammar itself (hypothesis' `from_lark`: every
+production, random terminals); generated models (tests/strategies.py) and the example models,
+mutated token-wise (delete, duplicate, swap, insert random characters, truncate); arbitrary
+text; pathological nesting; and a check that compile time grows linearly with model size.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+from lark import Lark
 from scorelang.compiler.diagnostics import has_errors
 from scorelang.compiler.frontend import Compilation, compile_source
 from strategies import SCHEMA, model_source, settings_for
@@ -84,6 +87,21 @@ def mutated(draw: st.DrawFn, texts: st.SearchStrategy[str]) -> str:
 
 
 SOURCES = st.sampled_from(EXAMPLES) | model_source()
+GRAMMAR = Lark((ROOT / "grammar" / "scorelang.lark").read_text(encoding="utf-8"), parser="lalr")
+
+
+@settings_for(CI_EXAMPLES // 3)
+@given(source=from_lark(GRAMMAR, start="start"))
+def test_grammar_derived_text_gives_diagnostics(source: str) -> None:
+    """Syntactically valid files of any shape: the checker and lowering must cope."""
+    compile_safely(source)
+
+
+@settings_for(CI_EXAMPLES // 3)
+@given(source=from_lark(GRAMMAR, start="start").map(lambda tail: SCHEMA + "\n" + tail))
+def test_grammar_derived_declarations_over_a_schema_give_diagnostics(source: str) -> None:
+    """The same after a real schema, so names resolve and the type checker goes deeper."""
+    compile_safely(source)
 
 
 @settings_for(CI_EXAMPLES)

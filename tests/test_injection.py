@@ -10,6 +10,7 @@ Names that cannot be identifiers in every target are refused by SourceMapping wi
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from pathlib import Path
 
@@ -17,11 +18,13 @@ import duckdb
 import psycopg
 import pytest
 from scorelang.compiler.frontend import compile_source
-from strategies import compile_model, differences, quote, score_everywhere, write_csv
+from strategies import AS_OF, compile_model, differences, quote, score_everywhere, write_csv
+from typer.testing import CliRunner
 
+from scorelang.cli import app
 from scorelang.config import ConfigError, SourceMapping
 from scorelang.data import load_duckdb
-from scorelang.engines import apply
+from scorelang.engines import apply, score
 from scorelang.engines.postgres import load_postgres
 
 HOSTILE = [
@@ -36,7 +39,11 @@ HOSTILE = [
     "日本語 é ✓ \u202e reversed",
     "semi;colon;;",
     "tab\tand\nnewline",
+    "'; DROP TABLE scorelang_sentinel; --",
+    '"; DELETE FROM scorelang_sentinel; --',
+    "'); TRUNCATE scorelang_sentinel; COMMIT; --",
 ]
+SENTINEL_ROWS = 3
 SCHEMA = """model inj "Injection"
 lead { id: string key
   name: string? }
@@ -79,10 +86,21 @@ def write_files(folder: Path, text: str) -> tuple[Path, Path]:
     )
 
 
+def sentinel_rows(pg: psycopg.Connection) -> int:
+    """Rows of a real table the hostile strings name: it must survive every case intact."""
+    pg.execute("CREATE TABLE IF NOT EXISTS scorelang_sentinel (n int)")
+    if pg.execute("SELECT count(*) FROM scorelang_sentinel").fetchone() == (0,):
+        pg.execute("INSERT INTO scorelang_sentinel VALUES (1), (2), (3)")
+    return pg.execute("SELECT count(*) FROM scorelang_sentinel").fetchone()[0]
+
+
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_literals_are_data_in_every_engine(text: str, tmp_path: Path, pg_url: str) -> None:
     model = compile_model(model_source(text))
-    rows = score_everywhere(model, *write_files(tmp_path, text), pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        assert sentinel_rows(pg) == SENTINEL_ROWS
+        rows = score_everywhere(model, *write_files(tmp_path, text), pg_url)
+        assert sentinel_rows(pg) == SENTINEL_ROWS
     assert not differences(model, rows), differences(model, rows)
     by_key = {row["id"]: row for row in rows["postgres"]}
     assert set(by_key) == {text, "near", "plain"}  # the key comes back intact
@@ -164,12 +182,19 @@ def test_keyword_names_work_on_duckdb_and_tables_survive(tmp_path: Path) -> None
     database = tmp_path / "inj.duckdb"
     with duckdb.connect(str(database)) as con:
         load_duckdb(con, model, *keyword_files(tmp_path, text), KEYWORD_MAPPING)
+        con.execute("CREATE TABLE leads AS SELECT range AS n FROM range(3)")  # the sentinel
     views = apply(model, str(database), mapping=KEYWORD_MAPPING)
+    rows = score(model, "duckdb", database=str(database), mapping=KEYWORD_MAPPING, as_of=AS_OF)
     with duckdb.connect(str(database)) as con:
         scores = dict(con.execute(f"SELECT id, s FROM {views[-1]}").fetchall())
         tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        counts = [
+            con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+            for t in ("leads", "select", "order")
+        ]
     assert scores == {text: 16, "near": 0, "plain": 0}
-    assert {"select", "order"} <= tables
+    assert {r["id"]: r["s"] for r in rows} == scores
+    assert {"select", "order", "leads"} <= tables and counts == [3, 3, 2]
 
 
 def test_keyword_names_work_on_postgres_and_tables_survive(tmp_path: Path, pg_url: str) -> None:
@@ -194,3 +219,20 @@ def test_keyword_names_work_on_postgres_and_tables_survive(tmp_path: Path, pg_ur
             pg.execute(f'DROP SCHEMA "{schema}" CASCADE')
     assert {k: float(v) for k, v in rows} == {text: 16, "near": 0, "plain": 0}
     assert {"select", "order"} <= tables
+
+
+@pytest.mark.parametrize("name", ["leads; DROP TABLE x", 'a"b', "{{ table }}", "é"])
+def test_cli_refuses_a_config_with_invalid_names(name: str, tmp_path: Path) -> None:
+    """scorelang.toml is user input too: one clear line, exit 1, nothing run."""
+    text = HOSTILE[0]
+    model = tmp_path / "inj.score"
+    model.write_text(model_source(text), encoding="utf-8")
+    config = tmp_path / "scorelang.toml"
+    config.write_text(f"[sources]\nleads_table = {json.dumps(name)}\n", encoding="utf-8")
+    leads, events = write_files(tmp_path, text)
+    arguments = ["score", str(model), "--leads", str(leads), "--events", str(events)]
+    result = CliRunner().invoke(app, [*arguments, "--config", str(config)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        "[sources] leads_table = " in result.output and "is not a valid identifier" in result.output
+    )

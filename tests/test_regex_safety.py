@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scorelang.compiler.frontend import compile_source
+from strategies import differences, score_everywhere, settings_for, write_csv
 
 TESTS = Path(__file__).resolve().parent
 REJECTED = {
@@ -82,3 +85,43 @@ def test_catastrophic_patterns_run_in_linear_time(pattern: str, pg_url: str) -> 
     assert done.stdout.strip() == str(
         [("duckdb", scored), ("postgres", scored), ("python", scored)]
     )
+
+
+# ---- random patterns: refused with E311, or matched alike by every engine --------------------
+
+PATTERN_PIECES = [
+    *"ab.é日^$|*+?()[]{}\\-,",
+    *["\\d", "\\w", "\\s", "\\b", "\\B", "\\.", "\\\\", "\\1", "(?=", "(?!", "(?:", "(?i)"],
+    *["{2}", "{1,3}", "[^a]", "[a-z]", "\\x41", "\\u00e9", "\\n", "\\/", "\\p{L}", "\\Z"],
+]
+SUBJECTS = ["a", "ab", "aab", "b a", "é日", "A", "a.b", "", "\n", "ab1", "x-y,z", "AB"]
+
+
+@settings_for(30)
+@given(
+    pieces=st.lists(st.sampled_from(PATTERN_PIECES), min_size=1, max_size=6),
+    flags=st.sampled_from(["", "i"]),
+)
+def test_random_patterns_are_refused_or_agree(
+    pieces: list[str], flags: str, tmp_path_factory: pytest.TempPathFactory, pg_url: str
+) -> None:
+    pattern = "".join(pieces).replace("/", "\\/")
+    if pattern.endswith("\\") and not pattern.endswith("\\\\"):
+        pattern += "\\"  # a lone trailing backslash would escape the closing slash
+    source = (
+        "model m\nlead { id: string key\n name: string? }\nevent e { }\n"
+        f"score s {{\n  when name matches /{pattern}/{flags}: +1\n}}\n"
+    )
+    compilation = compile_source(source)
+    if compilation.model is None:
+        assert {d.code for d in compilation.diagnostics} <= {"E311", "E312", "E100", "E101", "E103"}
+        return
+    folder = tmp_path_factory.mktemp("re")
+    leads = [{"id": f"l{i}", "name": s} for i, s in enumerate(SUBJECTS)]
+    rows = score_everywhere(
+        compilation.model,
+        write_csv(folder / "leads.csv", leads, ["id", "name"]),
+        write_csv(folder / "events.csv", [], ["lead_id", "event_type", "occurred_at"]),
+        pg_url,
+    )
+    assert not differences(compilation.model, rows), (pattern, differences(compilation.model, rows))

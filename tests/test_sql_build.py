@@ -9,6 +9,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import re2
@@ -27,8 +28,18 @@ from scorelang.targets.sql import (
     select_scores,
 )
 from scorelang.targets.sql.dialects import get_dialect
-from scorelang.targets.sql.expressions import number, round_half_away
-from sql_fixture import AS_OF, EVENTS, LEADS, NOW, DuckEngine, PgEngine, ago, records_of_test_case
+from scorelang.targets.sql.expressions import epoch_micros, number, round_half_away
+from sql_fixture import (
+    AS_OF,
+    EVENTS,
+    LEADS,
+    NOW,
+    DuckEngine,
+    PgEngine,
+    ago,
+    event,
+    records_of_test_case,
+)
 from sqlglot import exp
 
 from scorelang.config import ConfigError, SourceMapping, load_config
@@ -265,19 +276,196 @@ def test_source_mapping_renames_tables_and_columns(duck) -> None:
 # ---- the plan's shape -------------------------------------------------------------------
 
 
+def _ctes(query: exp.Select) -> dict[str, exp.Select]:
+    return {cte.alias: cte.this for cte in query.args["with_"].expressions}
+
+
+def _event_types_read(select: exp.Select) -> set[str]:
+    """The event types a scan of the events table keeps (its `event_type IN (...)`)."""
+    (scan,) = [s for s in select.find_all(exp.Select) if s.args["from_"].this.name == "events"]
+    where = scan.args["where"].this
+    tests = [where] if isinstance(where, exp.EQ | exp.In) else list(where.find_all(exp.EQ, exp.In))
+    (test,) = [t for t in tests if t.this.name == "event_type"]
+    return {v.name for v in ([test.expression] if isinstance(test, exp.EQ) else test.expressions)}
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_one_scan_one_group_by_and_exactly_the_output_columns(dialect: str) -> None:
+    """Every aggregate but the sequences from one scan and one GROUP BY; the sequences from a
+    second scan of their own event types (the window sorts what it reads), one GROUP BY."""
     model = load(COVERAGE)
     query = select_scores(model, dialect, as_of=AS_OF)
     tables = [t.name for t in query.find_all(exp.Table)]
-    assert tables.count("events") == 1 and tables.count("leads") == 1
-    assert len(list(query.find_all(exp.Group))) == 1
+    assert tables.count("events") == 2 and tables.count("leads") == 1
+    assert len(list(query.find_all(exp.Group))) == 2
     assert query.named_selects == list(model.output_columns)
+    without_sequences = model_of(
+        "model m\nlead { id: string key }\nevent v { }\nevent w { }\n"
+        "score s { each v within 7d: +1\n when w: +2 }\n"
+    )
+    query = select_scores(without_sequences, dialect, as_of=AS_OF)
+    assert [t.name for t in query.find_all(exp.Table)].count("events") == 1
+    assert len(list(query.find_all(exp.Group))) == 1
     (view,) = build_views(model, dialect)
     assert view.name == "coverage_scores"
     assert sqlglot.parse_one(query.sql(dialect=dialect), read=dialect).sql(
         dialect=dialect
     ) == query.sql(dialect=dialect)
+
+
+def test_the_sequence_window_reads_only_the_sequences_event_types() -> None:
+    model = model_of(
+        "model m\nlead { id: string key }\nevent a { }\nevent b { }\nevent c { }\n"
+        "event d { }\nscore s { when a then b within 3d: +1\n when count(c) > 2: +1\n"
+        " when count(d within 7d) > 0: +1 }\n"
+    )
+    for dialect in DIALECTS:
+        ctes = _ctes(select_scores(model, dialect, as_of=AS_OF))
+        (window,) = [name for name, s in ctes.items() if s.find(exp.Window)]
+        source = ctes[window].args["from_"].this.name
+        assert _event_types_read(ctes[source]) == {"a", "b"}
+        # the other aggregates' scan keeps their own types only, and never sorts
+        (grouped,) = [
+            s
+            for name, s in ctes.items()
+            if s.args.get("group")
+            and not ctes[name].find(exp.Window)
+            and s.args["from_"].this.name != window
+        ]
+        scan = ctes[grouped.args["from_"].this.name]
+        assert _event_types_read(scan) == {"c", "d"} and not scan.find(exp.Window)
+
+
+def test_aggregates_do_not_retest_what_the_scan_kept() -> None:
+    """`activity` covers every type the scan keeps: its count tests only the window."""
+    model = model_of(
+        "model m\nlead { id: string key }\nevent a { }\nevent b { }\n"
+        "score s { when count(a) > 1: +1\n when no activity within 30d: -1 }\n"
+    )
+    ctes = _ctes(select_scores(model, "postgres", as_of=AS_OF))
+    (agg,) = [s for s in ctes.values() if s.args.get("group")]
+    quiet = agg.expressions[2].this
+    assert not any(c.name == "event_type" for c in quiet.find_all(exp.Column))
+
+
+def test_postgres_fences_per_lead_steps_and_reads_times_as_doubles() -> None:
+    """Postgres inlines a CTE into its reader without sharing subexpressions: the per-lead
+    steps are fenced with OFFSET 0 (there only). Event times are read with date_part (a
+    double, exact in range) rather than numeric EXTRACT, kept for as_of and out of range."""
+    model = load(COVERAGE)
+    for dialect in DIALECTS:
+        query = select_scores(model, dialect, as_of=AS_OF)
+        fenced = {name for name, s in _ctes(query).items() if s.args.get("offset")}
+        if dialect == "postgres":
+            assert {"points", "totals", "scored"} <= fenced and not fenced & {"scan", "agg"}
+            assert 'pg_catalog.date_part(\'epoch\', "e"."occurred_at")' in query.sql(dialect)
+        else:
+            assert not fenced
+
+
+_INSTANTS = [
+    datetime(1, 1, 1),
+    datetime(1899, 12, 31, 23, 59, 59, 999_999),
+    datetime(1900, 1, 1),
+    datetime(1900, 1, 1, 0, 0, 0, 1),
+    datetime(1969, 12, 31, 23, 59, 59, 999_999),
+    datetime(1970, 1, 1),
+    datetime(2026, 1, 1, 12, 34, 56, 789_012),
+    datetime(2039, 12, 31, 23, 59, 59, 999_999),
+    datetime(2040, 1, 1),
+    datetime(2041, 5, 1, 0, 0, 0, 999_999),
+    datetime(9999, 12, 31, 23, 59, 59, 999_999),
+] + [datetime(1900, 1, 1) + timedelta(microseconds=7_777_777_777_777 * k + k) for k in range(600)]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/St_Johns"])
+def test_postgres_epoch_microseconds_are_exact(pg, zone: str) -> None:
+    """The fast path (date_part) and its fallback give the exact epoch µs of naive (UTC)
+    and zoned columns, on both sides of the bounds and in any session time zone."""
+    dialect = get_dialect("postgres")
+    values = exp.Values(
+        expressions=[exp.Tuple(expressions=[exp.Literal.string(t.isoformat())]) for t in _INSTANTS],
+        alias=exp.TableAlias(this=exp.to_identifier("v"), columns=[exp.to_identifier("t")]),
+    )
+    pg.execute(f"SET TimeZone = '{zone}'")
+    try:
+        for kind in ("TIMESTAMP", "TIMESTAMPTZ"):
+            cast = exp.cast(exp.column("t", "v"), exp.DataType.build(kind))
+            reads = exp.select(dialect.epoch_us(cast)).from_(
+                exp.select(exp.alias_(cast, "t")).from_(values).subquery("v")
+            )
+            got = [r[0] for r in pg.execute(reads.sql(dialect="postgres"))]
+            zone_of = UTC if kind == "TIMESTAMP" else ZoneInfo(zone)
+            expected = [epoch_micros(t.replace(tzinfo=zone_of)) for t in _INSTANTS]
+            assert got == expected, kind
+    finally:
+        pg.execute("SET TimeZone = 'UTC'")
+
+
+def test_points_already_in_cents_are_not_rounded_again() -> None:
+    model = model_of(
+        "model m\nlead { id: string key, n: int? }\nevent v { }\n"
+        "score s { when n > 2: +5\n each v: +2 max 10\n when n > 9: +0.125 }\n"
+        "score t { when n > 2: +5\n each v: +2 max 10 }\n"
+    )
+    query = select_scores(model, "duckdb", as_of=AS_OF)
+    rounded = {e.alias for e in query.expressions if e.find(exp.Round)}
+    # the 0.125 rule and s need rounding; t is a sum of integers; integer points are exact
+    assert rounded == {"s__r3"}
+    scored = next(c.this for c in query.args["with_"].expressions if c.alias == "scored")
+    assert [e.alias for e in scored.expressions if e.find(exp.Round)] == ["s"]
+
+
+_EXISTENCE = """model m
+lead { id: string key }
+event v { url: string? }
+event w { }
+score s {
+  when no activity within 30d: -1
+  when no activity within 60d: -2
+  when count(activity within 90d) >= 1: +4
+  when 0 < count(v where url == "/a" within 7d): +8
+  when v where url == "/a" within 14d: +16
+  when count(v within 90d) > 1: +32
+  each w within 30d: +64
+  when count(w within 60d) == 0: +128
+}
+"""
+
+
+def test_existence_counts_share_one_youngest_age_per_filter() -> None:
+    """`no activity within 30d`, `... 60d`, `count(... within 90d) >= 1` only ask whether
+    there is some event: one MIN(age) answers them all; real counts stay counts."""
+    model = model_of(_EXISTENCE)
+    for dialect in DIALECTS:
+        (agg,) = [s for s in _ctes(select_scores(model, dialect)).values() if s.args.get("group")]
+        youngest = [p for p in agg.expressions[1:] if p.find(exp.Min)]
+        counted = [p for p in agg.expressions[1:] if not p.find(exp.Min)]
+        # activity x3 and `v where url == "/a"` x2 share MINs; `v within 90d > 1`, `each w`
+        # and the lone `w within 60d` are counted
+        assert len(youngest) == 5 and len(counted) == 3
+        assert len({p.find(exp.Min).sql(dialect) for p in youngest}) == 2
+
+
+def test_existence_counts_in_the_engines(engine) -> None:
+    model = model_of(_EXISTENCE)
+    leads = [{"id": f"l{i}"} for i in range(8)]
+    day = timedelta(days=1)
+    events = [
+        event("l0", "v", NOW - 30 * day, url="/a"),  # exactly 30d: outside `within 30d`
+        event("l1", "v", NOW - 30 * day + timedelta(microseconds=1), url="/b"),
+        event("l2", "w", NOW - 60 * day),
+        event("l2", "w", NOW + day),  # after as_of: does not exist
+        event("l3", "v", NOW - 7 * day, url="/a"),
+        event("l3", "v", NOW - 13 * day, url="/a"),
+        event("l4", "v", NOW - 90 * day + timedelta(microseconds=1), url=None),
+        event("l4", "w", NOW - 2 * day),
+        event("l5", "v", NOW, url="/a"),
+        event("l5", "v", NOW - 89 * day, url="/a"),
+        event("l6", "v", NOW + day, url="/a"),
+    ]
+    engine.load(model, leads, events)
+    assert_same_rows(model, python_rows(model, leads, events, AS_OF), sql_rows(engine, model))
 
 
 def test_windows_only_for_sequences_and_percentiles() -> None:

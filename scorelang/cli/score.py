@@ -24,6 +24,8 @@ from .app import app
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ..data import LoadReport
+
 OUT_FORMATS = (".csv", ".parquet")
 REASONS = 3  # top reasons shown per lead
 LABEL_WIDTH = 28
@@ -135,6 +137,7 @@ def score(
             database=database,
             as_of=instant,
             mapping=mapping,
+            on_load=lambda report: report_dropped(err, report),
         )
         if out is not None:
             write_rows(compilation.model, rows, out)
@@ -152,6 +155,12 @@ def score(
     caption = f"as of {stamp}, {engine.value}"
     show_leads(console, compilation.model, rows, ranking, top, caption)
     console.print(summary(compilation.model, rows))
+
+
+def report_dropped(err: Console, report: LoadReport) -> None:
+    """Say how many input rows were not scored and why (docs/data.md), on stderr."""
+    if report.dropped:
+        err.print(f"[yellow]note:[/yellow] read {escape(report.summary())}")
 
 
 # ---- the table ------------------------------------------------------------------------------

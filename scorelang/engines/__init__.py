@@ -6,13 +6,14 @@ returns rows keyed by `model.output_columns` with the same Python types, sorted 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import DataError, read_records
+from ..data import DataError, LoadReport, read_records
 from .rows import sort_rows
 
 ENGINES = ("python", "duckdb", "postgres")
@@ -27,9 +28,11 @@ def score(
     database: str | None = None,
     as_of: datetime | None = None,
     mapping: SourceMapping | None = None,
+    on_load: Callable[[LoadReport], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Score every lead: from `leads` and `events` files, or (SQL engines) from the tables
-    the mapping names in `database`. `as_of` None means now."""
+    the mapping names in `database`. `as_of` None means now. With files, `on_load` receives
+    the LoadReport: how many rows were kept, and how many events were dropped and why."""
     mapping = mapping or SourceMapping()
     if (leads is None) != (events is None):
         raise DataError("give both a leads file and an events file")
@@ -38,20 +41,32 @@ def score(
             raise DataError("the python engine scores files: give a leads file and an events file")
         from ..targets.python import PythonEvaluator
 
-        lead_records, event_records = read_records(model, leads, events, mapping)
+        lead_records, event_records = read_records(model, leads, events, mapping, on_load)
         results = PythonEvaluator(model).score_many(lead_records, event_records, as_of)
         return sort_rows(model, [result.as_row(model) for result in results])
     if engine == "duckdb":
         from . import duckdb
 
         return duckdb.score(
-            model, leads=leads, events=events, database=database, as_of=as_of, mapping=mapping
+            model,
+            leads=leads,
+            events=events,
+            database=database,
+            as_of=as_of,
+            mapping=mapping,
+            on_load=on_load,
         )
     if engine == "postgres":
         from . import postgres
 
         return postgres.score(
-            model, leads=leads, events=events, database=database, as_of=as_of, mapping=mapping
+            model,
+            leads=leads,
+            events=events,
+            database=database,
+            as_of=as_of,
+            mapping=mapping,
+            on_load=on_load,
         )
     raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
 

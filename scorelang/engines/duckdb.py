@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import duckdb
 
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import DataError, create_schema, load_duckdb
+from ..data import DataError, LoadReport, create_schema, load_duckdb
 from ..targets.sql import select_scores
 from .rows import to_rows
 from .views import create_views
@@ -59,11 +60,14 @@ def score(
     database: str | Path | None,
     as_of: datetime | None,
     mapping: SourceMapping,
+    on_load: Callable[[LoadReport], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Files (when given) go to an in-memory database; otherwise `database` is read as is."""
     if leads is not None and events is not None:
         con = connect()
-        load_duckdb(con, model, leads, events, mapping)
+        report = load_duckdb(con, model, leads, events, mapping)
+        if on_load is not None:
+            on_load(report)
     elif database is not None:
         con = connect(database, read_only=True)
     else:

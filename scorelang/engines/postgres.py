@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -135,12 +136,15 @@ def score(
     database: str | None,
     as_of: datetime | None,
     mapping: SourceMapping,
+    on_load: Callable[[LoadReport], None] | None = None,
 ) -> list[dict[str, Any]]:
     if not database:
         raise DataError("postgres: give the database URL (postgresql://user@host/db)")
     with connect(database) as pg:
         if leads is not None and events is not None:
-            _report, mapping = load_postgres(pg, model, leads, events, mapping)
+            report, mapping = load_postgres(pg, model, leads, events, mapping)
+            if on_load is not None:
+                on_load(report)
         rows = run_scores(pg, model, as_of, mapping)
         pg.rollback()  # scoring writes nothing; temporary tables go with the session
         return rows

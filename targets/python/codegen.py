@@ -152,12 +152,12 @@ class _Writer:
 
     def _flag_inputs(self) -> list[str]:
         """Names of the lead fields and aggregates that flags read, passed on to `derive`."""
-        leaves = (
-            e
-            for e in subexpressions(self.model.flags)
-            if isinstance(e, ir.LeadField | ir.AggregateRef)
-        )
-        return list(dict.fromkeys(self.resolve(e)[0] for e in leaves))
+        flags = list(subexpressions(self.model.flags))
+        leaves = (e for e in flags if isinstance(e, ir.LeadField | ir.AggregateRef))
+        names = list(dict.fromkeys(self.resolve(e)[0] for e in leaves))
+        # `days_since` in a flag reads the instant: derive has no `as_of` of its own.
+        uses_as_of = any(isinstance(e, ir.Func) and e.name == "days_since" for e in flags)
+        return [*names, "as_of"] if uses_as_of else names
 
     def _lead_fields(self) -> list[tuple[str, ir.Type]]:
         used = {

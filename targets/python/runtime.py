@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import re2
 
-from ...compiler.ir import round_score
+from ...compiler.ir import INTEGRAL, round_score
 from ...records import EVENT_TYPE, event_time, optional_utc
 
 __all__ = [
@@ -146,6 +146,8 @@ def round_half_away(value: float | None, digits: int) -> float | None:
     decimals, the same steps as `round_score`."""
     if value is None:
         return None
+    if not abs(value) < INTEGRAL:  # already whole (or inf/nan): Decimal would overflow
+        return float(value)
     nine = Decimal(repr(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
     return float(nine.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
 

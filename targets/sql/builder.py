@@ -1,14 +1,16 @@
 """The single-scan SQL plan of a model, as one sqlglot SELECT with CTEs (ARCHITECTURE.md).
 
-    scan -> [sequenced] -> agg          one pass over events, one GROUP BY lead (aggregates.py)
-    base        leads LEFT JOIN agg; aggregates of leads without events filled in (0, FALSE)
+    scan -> agg                         one pass over events, one GROUP BY lead (aggregates.py)
+    [sequence_scan -> sequenced -> sequence_agg]    the same for sequences, over their types only
+    base        leads LEFT JOIN the aggs; aggregates of leads without events filled in (0, FALSE)
     points      one column per rule: its points after its own max (reset rules: fired)
     totals      per score: rules summed, group caps, reset
     scored      per score: clamp, then rounding (ir.round_score's steps)
     derived_N   composites, tiers, percentile tiers, matrices, flags, by dependency level
 
 Each CTE selects the previous one's columns plus its own, so every later expression reads
-names, never repeats a subexpression. The final SELECT lists exactly model.output_columns.
+names, never repeats a subexpression (where an engine would inline a step and recompute its
+columns per use, the dialect fences it). The final SELECT lists exactly model.output_columns.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ...config import DEFAULT_SOURCES, SourceMapping
 from .aggregates import EventPlanner, source_table
 from .dialects import Dialect, get_dialect
 from .errors import UnsupportedConstruct
-from .expressions import ExpressionCompiler, Scope, number, round_half_away, walk
+from .expressions import ExpressionCompiler, Scope, number, round_half_away, walk, when_true
 from .names import Names, column, ident
 
 
@@ -76,6 +78,29 @@ def _derived_outputs(model: ir.Model) -> list[tuple[str, Derived, set[str]]]:
     return outputs
 
 
+def _integral(rule: ir.PointsRule | ir.ResetRule) -> bool:
+    """The rule's points are always an integer (in double, exactly)."""
+    match rule:
+        case ir.ResetRule():
+            return True
+        case ir.WhenRule(points=points):
+            return float(points).is_integer()
+        case ir.EachRule(points=points, cap=cap, quantity=quantity):
+            return (
+                quantity.type is ir.Type.INT
+                and float(points).is_integer()
+                and (cap is None or float(cap).is_integer())
+            )
+    return False
+
+
+def _in_cents(rule: ir.PointsRule) -> bool:
+    """The rule's points are always a value ir.round_score leaves as it is."""
+    if isinstance(rule, ir.WhenRule):
+        return abs(rule.points) < 1e15 and ir.round_score(rule.points) == rule.points
+    return _integral(rule)
+
+
 def _refs(node: ir.Expr) -> set[str]:
     return {
         n.name
@@ -98,10 +123,11 @@ class _Builder:
         }
         self.aggregates = {a.id: self.names.fresh("agg", a.id) for a in model.aggregates}
         self.ctes: list[tuple[str, exp.Select]] = []
+        self.stages: set[str] = set()  # per-lead CTEs whose columns later ones read again
 
     def as_of_us(self) -> exp.Expression:
         if self.as_of is None:
-            instant: exp.Expression = exp.CurrentTimestamp()
+            return self.dialect.once(self.dialect.epoch_us(exp.CurrentTimestamp()))
         else:
             utc = (
                 self.as_of.astimezone(UTC).replace(tzinfo=None) if self.as_of.tzinfo else self.as_of
@@ -110,7 +136,7 @@ class _Builder:
                 exp.Literal.string(utc.isoformat(sep=" ")),
                 exp.DataType.build(self.dialect.timestamp_type),
             )
-        return self.dialect.epoch_us(instant)
+            return self.dialect.epoch_us(instant)
 
     def _fields_used(self) -> list[str]:
         roots: list[ir.Expr] = [c.expr for c in self.model.composites] + [
@@ -139,6 +165,7 @@ class _Builder:
         for alias, value in columns:
             select = select.select(exp.alias_(value, ident(alias)))
         self.ctes.append((cte, select))
+        self.stages.add(cte)
         return cte
 
     # ---- the plan -------------------------------------------------------------------------
@@ -149,11 +176,12 @@ class _Builder:
         self._scores()
         self._derived()
         final = self.ctes[-1][0]
+        # A rule's points already in cents (integer points, counts) are output as they are.
         points = {
             r.id
             for score in self.model.scores
             for r in score.rules
-            if not isinstance(r, ir.ResetRule)
+            if not isinstance(r, ir.ResetRule) and not _in_cents(r)
         }
         outputs = (
             exp.alias_(round_half_away(self.dialect, column(name, final), 2), ident(name))
@@ -163,6 +191,8 @@ class _Builder:
         )
         select = exp.select(*outputs).from_(ident(final))
         for name, query in self.ctes:
+            if name in self.stages:
+                query = self.dialect.fence(query)
             select = select.with_(ident(name), as_=query)
         return select
 
@@ -174,17 +204,17 @@ class _Builder:
         if self.model.aggregates:
             events = EventPlanner(self.model, self.dialect, m, self.as_of_us, self.cte_names).plan()
             self.ctes.extend(events.ctes)
-            agg = events.ctes[-1][0]
-            on = exp.EQ(
-                this=column(m.column(self.model.key), alias),
-                expression=column(events.lead_column, agg),
-            )
-            select = select.join(exp.Table(this=ident(agg)), on=on, join_type="LEFT")
-            for aggregate in self.model.aggregates:
-                raw = column(events.columns[aggregate.id], agg)
-                select = select.select(
-                    exp.alias_(self._filled(aggregate, raw), ident(self.aggregates[aggregate.id]))
+            raws: dict[str, exp.Expression] = {}
+            for result in events.results:
+                on = exp.EQ(
+                    this=column(m.column(self.model.key), alias),
+                    expression=column(result.lead_column, result.name),
                 )
+                select = select.join(exp.Table(this=ident(result.name)), on=on, join_type="LEFT")
+                raws |= {id: column(c, result.name) for id, c in result.columns.items()}
+            for aggregate in self.model.aggregates:
+                filled = self._filled(aggregate, raws[aggregate.id])
+                select = select.select(exp.alias_(filled, ident(self.aggregates[aggregate.id])))
         self.ctes.append((self.cte_names.fresh("base"), select))
 
     def _filled(self, aggregate: ir.AggregateNode, raw: exp.Expression) -> exp.Expression:
@@ -214,7 +244,7 @@ class _Builder:
         if isinstance(rule, ir.ResetRule):
             return compiler.condition(rule.condition)
         if isinstance(rule, ir.WhenRule):
-            fired = compiler.condition(rule.condition)
+            fired = when_true(compiler.condition(rule.condition))
             return double(exp.case().when(fired, number(rule.points)).else_(exp.Literal.number(0)))
         raw = exp.Mul(this=double(number(rule.points)), expression=compiler.number(rule.quantity))
         if rule.cap is None:
@@ -255,7 +285,11 @@ class _Builder:
         return exp.case().when(fired, self.dialect.cast_double(exp.Literal.number(0))).else_(total)
 
     def _final(self, score: ir.Score, value: exp.Column) -> exp.Expression:
+        integral = all(_integral(r) for r in score.rules) and all(
+            float(g.cap).is_integer() for g in score.items if isinstance(g, ir.Group)
+        )
         if score.clamp is not None:
+            integral = integral and all(float(b).is_integer() for b in score.clamp)
             low, high = (self.dialect.cast_double(number(b)) for b in score.clamp)
             value = (
                 exp.case()
@@ -263,7 +297,8 @@ class _Builder:
                 .when(exp.GT(this=value.copy(), expression=high), high.copy())
                 .else_(value.copy())
             )
-        return round_half_away(self.dialect, value, 2)
+        # A sum of integers in double is exact: rounding to cents would not change it.
+        return value if integral else round_half_away(self.dialect, value, 2)
 
     def _sum(self, terms: Iterable[exp.Expression]) -> exp.Expression:
         """a + b + c, left to right like Python's addition; 0 for no terms."""

@@ -15,6 +15,7 @@ the engine (DuckDB, Postgres) or its documentation (BigQuery, Snowflake):
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -47,6 +48,15 @@ class Dialect:
     def count_if(self, condition: exp.Expression) -> exp.Expression:
         return exp.CountIf(this=condition)
 
+    def once(self, value: exp.Expression) -> exp.Expression:
+        """A value the same for every row (as_of's microseconds), computed once."""
+        return value
+
+    def fence(self, select: exp.Select) -> exp.Select:
+        """A per-lead step whose columns later steps read, some several times (a clamp reads
+        the total three times): as it is, where the engine computes each column once."""
+        return select
+
     def floor_div(self, dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:
         """floor(a / b) for integers a >= 0, b > 0, exactly."""
         return exp.IntDiv(this=dividend, expression=divisor)
@@ -62,6 +72,15 @@ class Dialect:
         """A string operand of < <= > >= between, ordered by code point."""
         return value
 
+    def ascii_case(self, text: exp.Expression, upper: bool) -> exp.Expression:
+        """lower/upper of A-Z only, like the Python target: LOWER and UPPER follow each
+        engine's (and each database's locale's) idea of non-ASCII letters, TRANSLATE does not."""
+        small = exp.Literal.string(string.ascii_lowercase)
+        large = exp.Literal.string(string.ascii_uppercase)
+        return exp.Translate(
+            this=text, from_=small if upper else large, to=large if upper else small
+        )
+
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
         return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
 
@@ -74,6 +93,16 @@ class DuckDB(Dialect):
     def count_if(self, condition: exp.Expression) -> exp.Expression:
         return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
 
+    def ascii_case(self, text: exp.Expression, upper: bool) -> exp.Expression:
+        # TRANSLATE costs microseconds a string here; LOWER/UPPER are exact on ASCII-only
+        # text, which has as many bytes (STRLEN) as code points (LENGTH).
+        ascii_only = exp.EQ(
+            this=exp.Anonymous(this="STRLEN", expressions=[text.copy()]),
+            expression=exp.Length(this=text.copy()),
+        )
+        fast = exp.Upper(this=text.copy()) if upper else exp.Lower(this=text.copy())
+        return exp.case().when(ascii_only, fast).else_(super().ascii_case(text, upper))
+
 
 class Postgres(Dialect):
     name = "postgres"
@@ -84,15 +113,53 @@ class Postgres(Dialect):
         return exp.DataType.build("DOUBLE PRECISION", dialect="postgres")
 
     def epoch_us(self, timestamp: exp.Expression) -> exp.Expression:
-        # EXTRACT(EPOCH ...) is an exact numeric (PG 14+): seconds with 6 decimals.
+        # EXTRACT(EPOCH ...) is an exact numeric (PG 14+): seconds with 6 decimals; a
+        # constant (a pinned as_of) is folded once, but per row numeric arithmetic is slow.
         seconds = exp.Extract(this=exp.var("EPOCH"), expression=timestamp)
-        return exp.cast(exp.Mul(this=seconds, expression=exp.Literal.number(1_000_000)), "BIGINT")
+        exact = exp.cast(exp.Mul(this=seconds, expression=exp.Literal.number(1_000_000)), "BIGINT")
+        constant = isinstance(timestamp, exp.Cast) and isinstance(timestamp.this, exp.Literal)
+        if constant or isinstance(timestamp, exp.CurrentTimestamp):
+            return exact  # as_of: folded, or computed once (`once`)
+        # date_part('epoch', t) is the double (t - epoch) / 1e6 of the exact integer µs T;
+        # times 1e6 it is T within |T| * 2**-52 < 0.5 while |T| < 2**51 µs (1898-2041), so
+        # the cast (which rounds to nearest) gives T. Outside [1900, 2040), exact numeric;
+        # the bounds are read in the column's type, a session time zone moves them < 1 day.
+        double = exp.Dot(
+            this=exp.to_identifier("pg_catalog"),
+            expression=exp.Anonymous(
+                this="date_part", expressions=[exp.Literal.string("epoch"), timestamp.copy()]
+            ),
+        )
+        fast = exp.cast(exp.Mul(this=double, expression=exp.Literal.number(1_000_000)), "BIGINT")
+        inside = exp.and_(
+            exp.GTE(this=timestamp.copy(), expression=exp.Literal.string("1900-01-01")),
+            exp.LT(this=timestamp.copy(), expression=exp.Literal.string("2040-01-01")),
+        )
+        return exp.case().when(inside, fast).else_(exact)
 
     def count_if(self, condition: exp.Expression) -> exp.Expression:
         return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
 
+    def once(self, value: exp.Expression) -> exp.Expression:
+        # Postgres folds only immutable expressions: the epoch of CURRENT_TIMESTAMP would be
+        # recomputed per event. An uncorrelated scalar subquery runs once (an InitPlan).
+        return exp.Subquery(this=exp.select(value))
+
+    def fence(self, select: exp.Select) -> exp.Select:
+        # Postgres inlines a CTE read once into its reader, substituting each column's
+        # expression at every use, without finding common subexpressions: nested steps
+        # would recompute whole rule sets per use. OFFSET 0 keeps the step a subquery
+        # whose columns are computed once (cheaper than AS MATERIALIZED, which copies rows).
+        return select.offset(0)
+
     def ordered_string(self, value: exp.Expression) -> exp.Expression:
         return exp.Collate(this=value, expression=exp.to_identifier("C", quoted=True))
+
+    def ascii_case(self, text: exp.Expression, upper: bool) -> exp.Expression:
+        # In the "C" collation LOWER/UPPER map A-Z only (whatever the encoding), and much
+        # faster than TRANSLATE, which Postgres runs character by character.
+        in_c = exp.Collate(this=text, expression=exp.to_identifier("C", quoted=True))
+        return exp.Upper(this=in_c) if upper else exp.Lower(this=in_c)
 
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
         return super().regex_search(value, regex.to_postgres(pattern))

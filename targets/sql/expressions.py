@@ -8,7 +8,6 @@ its epoch microseconds (an exact integer), so instants compare and subtract exac
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +44,21 @@ def false() -> exp.Expression:
 
 def null_safe(predicate: exp.Expression) -> exp.Expression:
     return exp.Coalesce(this=predicate, expressions=[false()])
+
+
+def when_true(condition: exp.Expression) -> exp.Expression:
+    """A condition where only TRUE counts (WHERE, FILTER, CASE WHEN): there NULL and FALSE
+    are alike, so `COALESCE(p, FALSE)` is just `p`, also inside AND and OR (not NOT)."""
+    match condition:
+        case exp.Coalesce(this=inner) if condition.expressions == [false()]:
+            return when_true(inner)
+        case exp.And() | exp.Or():
+            return type(condition)(
+                this=when_true(condition.this), expression=when_true(condition.expression)
+            )
+        case exp.Paren(this=inner):
+            return exp.Paren(this=when_true(inner))
+    return condition
 
 
 def paren(node: exp.Expression) -> exp.Expression:
@@ -218,7 +232,7 @@ class ExpressionCompiler:
         args = node.args
         match node.name:
             case "lower" | "upper":
-                return ascii_case(self.value(args[0]), upper=node.name == "upper")
+                return self.dialect.ascii_case(self.value(args[0]), upper=node.name == "upper")
             case "len":
                 return exp.Length(this=self.value(args[0]))
             case "abs":
@@ -249,15 +263,7 @@ class ExpressionCompiler:
         domain = exp.Right(
             this=text.copy(), expression=exp.Sub(this=from_end, expression=exp.Literal.number(1))
         )
-        return exp.case().when(has_at, ascii_case(domain, upper=False))
-
-
-def ascii_case(text: exp.Expression, upper: bool) -> exp.Expression:
-    """lower/upper of A-Z only, like the Python target: LOWER and UPPER follow each engine's
-    (and each database's locale's) idea of non-ASCII letters, TRANSLATE does not."""
-    small = exp.Literal.string(string.ascii_lowercase)
-    large = exp.Literal.string(string.ascii_uppercase)
-    return exp.Translate(this=text, from_=small if upper else large, to=large if upper else small)
+        return exp.case().when(has_at, self.dialect.ascii_case(domain, upper=False))
 
 
 def round_half_away(dialect: Dialect, value: exp.Expression, digits: int) -> exp.Expression:

@@ -27,147 +27,122 @@ WITH "scan" AS (
       'unsubscribe'
     )
     AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") >= 0
-), "sequenced" AS (
-  SELECT
-    *,
-    MIN(CASE WHEN "scan"."event_type" = 'trial_start' THEN "scan"."age_us" END) OVER (
-      PARTITION BY "scan"."lead_key"
-      ORDER BY "scan"."age_us" DESC NULLS LAST
-      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS "nearest_first_a10"
-  FROM "scan"
 ), "agg" AS (
   SELECT
-    "sequenced"."lead_key",
+    "scan"."lead_key",
     SUM(
       CASE
-        WHEN "sequenced"."event_type" = 'page_view'
+        WHEN "scan"."event_type" = 'page_view'
         THEN POWER(
           CAST(0.5 AS DOUBLE),
-          CAST("sequenced"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
+          CAST("scan"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
         )
       END
     ) AS "agg_a1",
     SUM(
       CASE
         WHEN (
-          "sequenced"."event_type" = 'page_view'
-          AND "sequenced"."age_us" < 2592000000000
-          AND COALESCE(LEFT("sequenced"."prop_url", LENGTH('/docs')) = '/docs', FALSE)
+          "scan"."event_type" = 'page_view'
+          AND "scan"."age_us" < 2592000000000
+          AND LEFT("scan"."prop_url", LENGTH('/docs')) = '/docs'
         )
         AND CAST(1 AS DOUBLE) - CAST(0.25 AS DOUBLE) * CAST(CAST((
-          "sequenced"."age_us" - "sequenced"."age_us" % 604800000000
+          "scan"."age_us" - "scan"."age_us" % 604800000000
         ) / 604800000000 AS BIGINT) AS DOUBLE) > 0
         THEN CAST(1 AS DOUBLE) - CAST(0.25 AS DOUBLE) * CAST(CAST((
-          "sequenced"."age_us" - "sequenced"."age_us" % 604800000000
+          "scan"."age_us" - "scan"."age_us" % 604800000000
         ) / 604800000000 AS BIGINT) AS DOUBLE)
       END
     ) AS "agg_a2",
     COUNT(
       DISTINCT CASE
-        WHEN "sequenced"."event_type" = 'page_view' AND "sequenced"."age_us" < 2592000000000
-        THEN "sequenced"."prop_url"
+        WHEN "scan"."event_type" = 'page_view' AND "scan"."age_us" < 2592000000000
+        THEN "scan"."prop_url"
       END
     ) AS "agg_a3",
     COUNT_IF(
-      "sequenced"."event_type" = 'page_view'
-      AND "sequenced"."age_us" >= 604800000000
-      AND "sequenced"."age_us" < 2592000000000
-      AND COALESCE("sequenced"."prop_url" = '/pricing', FALSE)
+      "scan"."event_type" = 'page_view'
+      AND "scan"."age_us" >= 604800000000
+      AND "scan"."age_us" < 2592000000000
+      AND "scan"."prop_url" = '/pricing'
     ) AS "agg_a4",
     COUNT_IF(
-      "sequenced"."event_type" = 'page_view'
-      AND "sequenced"."age_us" < 604800000000
-      AND COALESCE("sequenced"."prop_url" = '/pricing', FALSE)
+      "scan"."event_type" = 'page_view'
+      AND "scan"."age_us" < 604800000000
+      AND "scan"."prop_url" = '/pricing'
     ) AS "agg_a5",
     COUNT(
       DISTINCT CASE
-        WHEN "sequenced"."event_type" = 'email_click'
+        WHEN "scan"."event_type" = 'email_click'
         THEN CAST((
-          "sequenced"."age_us" - "sequenced"."age_us" % 86400000000
+          "scan"."age_us" - "scan"."age_us" % 86400000000
         ) / 86400000000 AS BIGINT)
       END
     ) AS "agg_a6",
-    COUNT_IF("sequenced"."event_type" = 'email_open' AND "sequenced"."age_us" < 1209600000000) AS "agg_a7",
-    COUNT_IF(
-      "sequenced"."event_type" = 'trial_start' AND "sequenced"."age_us" < 2592000000000
-    ) AS "agg_a8",
+    COUNT_IF("scan"."event_type" = 'email_open' AND "scan"."age_us" < 1209600000000) AS "agg_a7",
+    COUNT_IF("scan"."event_type" = 'trial_start' AND "scan"."age_us" < 2592000000000) AS "agg_a8",
     COUNT(
       DISTINCT CASE
-        WHEN "sequenced"."event_type" = 'feature_used'
-        AND "sequenced"."age_us" < 2592000000000
+        WHEN "scan"."event_type" = 'feature_used'
+        AND "scan"."age_us" < 2592000000000
         AND (
-          COALESCE("sequenced"."prop_feature" = 'api', FALSE)
-          OR COALESCE("sequenced"."prop_feature" = 'sso', FALSE)
+          "scan"."prop_feature" = 'api' OR "scan"."prop_feature" = 'sso'
         )
         THEN CAST((
-          "sequenced"."age_us" - "sequenced"."age_us" % 604800000000
+          "scan"."age_us" - "scan"."age_us" % 604800000000
         ) / 604800000000 AS BIGINT)
       END
     ) AS "agg_a9",
+    SUM(
+      CASE
+        WHEN "scan"."event_type" = 'invite_sent' AND "scan"."age_us" < 2592000000000
+        THEN CAST("scan"."prop_seats" AS DOUBLE)
+      END
+    ) AS "agg_a11",
+    MAX(CASE WHEN "scan"."event_type" = 'trial_start' THEN "scan"."age_us" END) AS "agg_a12",
+    COUNT_IF("scan"."event_type" = 'purchase') AS "agg_a13",
+    MIN("scan"."age_us") AS "agg_a14",
+    COUNT_IF("scan"."age_us" >= 5184000000000 AND "scan"."age_us" < 10368000000000) AS "agg_a15",
+    COUNT_IF("scan"."age_us" < 5184000000000) AS "agg_a16",
+    COUNT_IF(
+      "scan"."event_type" = 'support_ticket'
+      AND "scan"."age_us" < 1209600000000
+      AND "scan"."prop_severity" = 'high'
+    ) AS "agg_a17",
+    COUNT_IF("scan"."event_type" = 'unsubscribe') AS "agg_a18"
+  FROM "scan"
+  GROUP BY
+    "scan"."lead_key"
+), "sequence_scan" AS (
+  SELECT
+    "e"."lead_id" AS "lead_key",
+    "e"."event_type" AS "event_type",
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") AS "age_us"
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_type" IN ('trial_start', 'invite_sent')
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") >= 0
+), "sequenced" AS (
+  SELECT
+    *,
+    MIN(
+      CASE
+        WHEN "sequence_scan"."event_type" = 'trial_start'
+        THEN "sequence_scan"."age_us"
+      END
+    ) OVER (
+      PARTITION BY "sequence_scan"."lead_key"
+      ORDER BY "sequence_scan"."age_us" DESC NULLS LAST
+      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "nearest_first_a10"
+  FROM "sequence_scan"
+), "sequence_agg" AS (
+  SELECT
+    "sequenced"."lead_key",
     COUNT_IF(
       "sequenced"."event_type" = 'invite_sent'
       AND "sequenced"."nearest_first_a10" - "sequenced"."age_us" <= 172800000000
-    ) > 0 AS "agg_a10",
-    SUM(
-      CASE
-        WHEN "sequenced"."event_type" = 'invite_sent' AND "sequenced"."age_us" < 2592000000000
-        THEN CAST("sequenced"."prop_seats" AS DOUBLE)
-      END
-    ) AS "agg_a11",
-    MAX(CASE WHEN "sequenced"."event_type" = 'trial_start' THEN "sequenced"."age_us" END) AS "agg_a12",
-    COUNT_IF("sequenced"."event_type" = 'purchase') AS "agg_a13",
-    MIN(
-      CASE
-        WHEN "sequenced"."event_type" IN (
-          'page_view',
-          'email_open',
-          'email_click',
-          'trial_start',
-          'feature_used',
-          'invite_sent',
-          'purchase',
-          'support_ticket',
-          'unsubscribe'
-        )
-        THEN "sequenced"."age_us"
-      END
-    ) AS "agg_a14",
-    COUNT_IF(
-      "sequenced"."event_type" IN (
-        'page_view',
-        'email_open',
-        'email_click',
-        'trial_start',
-        'feature_used',
-        'invite_sent',
-        'purchase',
-        'support_ticket',
-        'unsubscribe'
-      )
-      AND "sequenced"."age_us" >= 5184000000000
-      AND "sequenced"."age_us" < 10368000000000
-    ) AS "agg_a15",
-    COUNT_IF(
-      "sequenced"."event_type" IN (
-        'page_view',
-        'email_open',
-        'email_click',
-        'trial_start',
-        'feature_used',
-        'invite_sent',
-        'purchase',
-        'support_ticket',
-        'unsubscribe'
-      )
-      AND "sequenced"."age_us" < 5184000000000
-    ) AS "agg_a16",
-    COUNT_IF(
-      "sequenced"."event_type" = 'support_ticket'
-      AND "sequenced"."age_us" < 1209600000000
-      AND COALESCE("sequenced"."prop_severity" = 'high', FALSE)
-    ) AS "agg_a17",
-    COUNT_IF("sequenced"."event_type" = 'unsubscribe') AS "agg_a18"
+    ) > 0 AS "agg_a10"
   FROM "sequenced"
   GROUP BY
     "sequenced"."lead_key"
@@ -193,7 +168,7 @@ WITH "scan" AS (
     COALESCE("agg"."agg_a7", 0) AS "agg_a7",
     COALESCE("agg"."agg_a8", 0) AS "agg_a8",
     COALESCE("agg"."agg_a9", 0) AS "agg_a9",
-    COALESCE("agg"."agg_a10", FALSE) AS "agg_a10",
+    COALESCE("sequence_agg"."agg_a10", FALSE) AS "agg_a10",
     COALESCE("agg"."agg_a11", 0) AS "agg_a11",
     DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "agg"."agg_a12" AS "agg_a12",
     COALESCE("agg"."agg_a13", 0) AS "agg_a13",
@@ -205,167 +180,127 @@ WITH "scan" AS (
   FROM "leads" AS "l"
   LEFT JOIN "agg"
     ON "l"."id" = "agg"."lead_key"
+  LEFT JOIN "sequence_agg"
+    ON "l"."id" = "sequence_agg"."lead_key"
 ), "points" AS (
   SELECT
     "base".*,
     CAST(CASE
-      WHEN COALESCE(
-        TRANSLATE("base"."lead_industry", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('software', 'saas', 'fintech', 'devtools'),
-        FALSE
-      )
+      WHEN TRANSLATE("base"."lead_industry", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') IN ('software', 'saas', 'fintech', 'devtools')
       THEN 15
       ELSE 0
     END AS DOUBLE) AS "fit__target_industry",
+    CAST(CASE WHEN "base"."lead_employees" BETWEEN 20 AND 5000 THEN 10 ELSE 0 END AS DOUBLE) AS "fit__company_size",
     CAST(CASE
-      WHEN COALESCE("base"."lead_employees" BETWEEN 20 AND 5000, FALSE)
-      THEN 10
-      ELSE 0
-    END AS DOUBLE) AS "fit__company_size",
-    CAST(CASE
-      WHEN COALESCE("base"."lead_employees" > 5000, FALSE)
-      OR COALESCE("base"."lead_annual_revenue" >= 100000000, FALSE)
+      WHEN "base"."lead_employees" > 5000 OR "base"."lead_annual_revenue" >= 100000000
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "fit__enterprise",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(ROUND(
-          CAST(CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) AS DECIMAL(38, 9)),
-          0
-        ) AS DOUBLE) >= 200000,
-        FALSE
-      )
+      WHEN CAST(ROUND(
+        CAST(CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) AS DECIMAL(38, 9)),
+        0
+      ) AS DOUBLE) >= 200000
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "fit__high_revenue_per_employee",
     CAST(CASE
-      WHEN COALESCE(
-        REGEXP_INSTR(
-          "base"."lead_job_title",
-          '\\b([vV][pP]|[vV][iI][cC][eE] [pP][rR][eE][sS][iI][dD][eE][nN][tT]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF]|[cC][tT][oO]|[cC][eE][oO]|[fF][oO][uU][nN][dD][eE][rR])\\b',
-          1,
-          1,
-          0,
-          'c'
-        ) > 0,
-        FALSE
-      )
+      WHEN REGEXP_INSTR(
+        "base"."lead_job_title",
+        '\\b([vV][pP]|[vV][iI][cC][eE] [pP][rR][eE][sS][iI][dD][eE][nN][tT]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF]|[cC][tT][oO]|[cC][eE][oO]|[fF][oO][uU][nN][dD][eE][rR])\\b',
+        1,
+        1,
+        0,
+        'c'
+      ) > 0
       THEN 15
       ELSE 0
     END AS DOUBLE) AS "fit__senior_title",
     CAST(CASE
-      WHEN COALESCE(
-        REGEXP_INSTR(
-          "base"."lead_job_title",
-          '\\b([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN]|[fF][rR][eE][eE][lL][aA][nN][cC][eE][rR]?|[rR][eE][tT][iI][rR][eE][dD])\\b',
-          1,
-          1,
-          0,
-          'c'
-        ) > 0,
-        FALSE
-      )
+      WHEN REGEXP_INSTR(
+        "base"."lead_job_title",
+        '\\b([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN]|[fF][rR][eE][eE][lL][aA][nN][cC][eE][rR]?|[rR][eE][tT][iI][rR][eE][dD])\\b',
+        1,
+        1,
+        0,
+        'c'
+      ) > 0
       THEN -20
       ELSE 0
     END AS DOUBLE) AS "fit__personal_title",
     CAST(CASE
-      WHEN COALESCE(
-        CASE
-          WHEN CHARINDEX('@', "base"."lead_email") > 0
-          THEN TRANSLATE(
-            RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
-            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-            'abcdefghijklmnopqrstuvwxyz'
-          )
-        END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'icloud.com'),
-        FALSE
-      )
+      WHEN CASE
+        WHEN CHARINDEX('@', "base"."lead_email") > 0
+        THEN TRANSLATE(
+          RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
+          'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+          'abcdefghijklmnopqrstuvwxyz'
+        )
+      END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'icloud.com')
       THEN -15
       ELSE 0
     END AS DOUBLE) AS "fit__free_email",
     CAST(CASE
-      WHEN COALESCE(RIGHT("base"."lead_email", LENGTH('.edu')) = '.edu', FALSE)
-      OR COALESCE(RIGHT("base"."lead_email", LENGTH('.ac.uk')) = '.ac.uk', FALSE)
+      WHEN RIGHT("base"."lead_email", LENGTH('.edu')) = '.edu'
+      OR RIGHT("base"."lead_email", LENGTH('.ac.uk')) = '.ac.uk'
       THEN -15
       ELSE 0
     END AS DOUBLE) AS "fit__academic_address",
+    CAST(CASE WHEN CHARINDEX('Consulting', "base"."lead_company") > 0 THEN -5 ELSE 0 END AS DOUBLE) AS "fit__consultancy",
     CAST(CASE
-      WHEN COALESCE(CHARINDEX('Consulting', "base"."lead_company") > 0, FALSE)
-      THEN -5
-      ELSE 0
-    END AS DOUBLE) AS "fit__consultancy",
-    CAST(CASE
-      WHEN "base"."lead_company" IS NULL
-      OR COALESCE(LENGTH("base"."lead_company") < 2, FALSE)
+      WHEN "base"."lead_company" IS NULL OR LENGTH("base"."lead_company") < 2
       THEN -5
       ELSE 0
     END AS DOUBLE) AS "fit__no_company_name",
     CAST(CASE
-      WHEN COALESCE(
-        TRANSLATE("base"."lead_country", 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'CA'),
-        FALSE
-      )
-      OR COALESCE(LEFT("base"."lead_phone", LENGTH('+1')) = '+1', FALSE)
+      WHEN TRANSLATE("base"."lead_country", 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'CA')
+      OR LEFT("base"."lead_phone", LENGTH('+1')) = '+1'
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "fit__north_america",
     CAST(CASE WHEN NOT "base"."lead_phone" IS NULL THEN 3 ELSE 0 END AS DOUBLE) AS "fit__left_a_phone_number",
     CAST(CASE
-      WHEN COALESCE(NOT "base"."lead_country" IN ('US', 'CA', 'GB', 'DE', 'FR'), FALSE)
-      AND COALESCE("base"."lead_country" <> 'NL', FALSE)
+      WHEN NOT "base"."lead_country" IN ('US', 'CA', 'GB', 'DE', 'FR')
+      AND "base"."lead_country" <> 'NL'
       THEN -5
       ELSE 0
     END AS DOUBLE) AS "fit__outside_sales_territories",
     COALESCE("base"."lead_is_customer", FALSE) AS "fit__already_a_customer",
     CAST(1 AS DOUBLE) * CAST("base"."agg_a1" AS DOUBLE) AS "engagement__page_views_half_life_a_week",
     CAST(2 AS DOUBLE) * CAST("base"."agg_a2" AS DOUBLE) AS "engagement__docs_reading",
-    CAST(CASE WHEN COALESCE("base"."agg_a3" >= 5, FALSE) THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__explored_the_site",
+    CAST(CASE WHEN "base"."agg_a3" >= 5 THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__explored_the_site",
     CAST(CASE
-      WHEN COALESCE("base"."agg_a4" > 0, FALSE)
-      AND NOT (
+      WHEN "base"."agg_a4" > 0 AND NOT (
         COALESCE("base"."agg_a5" > 0, FALSE)
       )
       THEN 3
       ELSE 0
     END AS DOUBLE) AS "engagement__looked_at_pricing_weeks_ago",
     CAST(4 AS DOUBLE) * CAST("base"."agg_a6" AS DOUBLE) AS "engagement__email_clicks_once_a_day",
-    CAST(CASE WHEN COALESCE("base"."agg_a7" >= 3, FALSE) THEN 2 ELSE 0 END AS DOUBLE) AS "engagement__opens_recent_emails",
-    CAST(CASE WHEN COALESCE("base"."agg_a8" > 0, FALSE) THEN 25 ELSE 0 END AS DOUBLE) AS "engagement__started_a_trial",
+    CAST(CASE WHEN "base"."agg_a7" >= 3 THEN 2 ELSE 0 END AS DOUBLE) AS "engagement__opens_recent_emails",
+    CAST(CASE WHEN "base"."agg_a8" > 0 THEN 25 ELSE 0 END AS DOUBLE) AS "engagement__started_a_trial",
     CASE
       WHEN CAST(5 AS DOUBLE) * CAST("base"."agg_a9" AS DOUBLE) < CAST(20 AS DOUBLE)
       THEN CAST(5 AS DOUBLE) * CAST("base"."agg_a9" AS DOUBLE)
       ELSE CAST(20 AS DOUBLE)
     END AS "engagement__key_features_weekly",
-    CAST(CASE WHEN COALESCE("base"."agg_a10", FALSE) THEN 15 ELSE 0 END AS DOUBLE) AS "engagement__invited_the_team_early",
-    CAST(CASE WHEN COALESCE("base"."agg_a11" >= 5, FALSE) THEN 10 ELSE 0 END AS DOUBLE) AS "engagement__invited_five_seats_or_more",
+    CAST(CASE WHEN "base"."agg_a10" THEN 15 ELSE 0 END AS DOUBLE) AS "engagement__invited_the_team_early",
+    CAST(CASE WHEN "base"."agg_a11" >= 5 THEN 10 ELSE 0 END AS DOUBLE) AS "engagement__invited_five_seats_or_more",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a12" AS DOUBLE) / CAST(86400000000 AS DOUBLE) >= 14,
-        FALSE
-      )
-      AND COALESCE("base"."agg_a13" = 0, FALSE)
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a12" AS DOUBLE) / CAST(86400000000 AS DOUBLE) >= 14
+      AND "base"."agg_a13" = 0
       THEN -10
       ELSE 0
     END AS DOUBLE) AS "engagement__trial_ending_without_a_purchase",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a14" AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 21,
-        FALSE
-      )
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a14" AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 21
       THEN -10
       ELSE 0
     END AS DOUBLE) AS "engagement__quiet_for_three_weeks",
+    CAST(CASE WHEN "base"."agg_a15" > 0 AND "base"."agg_a16" = 0 THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__went_quiet",
+    CAST(CASE WHEN "base"."agg_a17" > 0 THEN -5 ELSE 0 END AS DOUBLE) AS "engagement__blocked_by_a_bug",
     CAST(CASE
-      WHEN COALESCE("base"."agg_a15" > 0, FALSE) AND COALESCE("base"."agg_a16" = 0, FALSE)
-      THEN -10
-      ELSE 0
-    END AS DOUBLE) AS "engagement__went_quiet",
-    CAST(CASE WHEN COALESCE("base"."agg_a17" > 0, FALSE) THEN -5 ELSE 0 END AS DOUBLE) AS "engagement__blocked_by_a_bug",
-    CAST(CASE
-      WHEN COALESCE(
-        CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "base"."lead_last_contacted_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 3,
-        FALSE
-      )
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "base"."lead_last_contacted_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 3
       THEN -5
       ELSE 0
     END AS DOUBLE) AS "engagement__sales_called_this_week",
@@ -396,16 +331,13 @@ WITH "scan" AS (
 ), "scored" AS (
   SELECT
     "totals".*,
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_fit" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE)
-        THEN CAST(60 AS DOUBLE)
-        ELSE "totals"."unclamped_fit"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "fit",
+    CASE
+      WHEN "totals"."unclamped_fit" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE)
+      THEN CAST(60 AS DOUBLE)
+      ELSE "totals"."unclamped_fit"
+    END AS "fit",
     CAST(ROUND(
       CAST(CASE
         WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
@@ -563,37 +495,34 @@ SELECT
   "derived_4"."nurture",
   "derived_4"."self_serve",
   "derived_4"."lopsided",
-  CAST(ROUND(CAST("derived_4"."fit__target_industry" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__target_industry",
-  CAST(ROUND(CAST("derived_4"."fit__company_size" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__company_size",
-  CAST(ROUND(CAST("derived_4"."fit__enterprise" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__enterprise",
-  CAST(ROUND(CAST("derived_4"."fit__high_revenue_per_employee" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__high_revenue_per_employee",
-  CAST(ROUND(CAST("derived_4"."fit__senior_title" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__senior_title",
-  CAST(ROUND(CAST("derived_4"."fit__personal_title" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__personal_title",
-  CAST(ROUND(CAST("derived_4"."fit__free_email" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__free_email",
-  CAST(ROUND(CAST("derived_4"."fit__academic_address" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__academic_address",
-  CAST(ROUND(CAST("derived_4"."fit__consultancy" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__consultancy",
-  CAST(ROUND(CAST("derived_4"."fit__no_company_name" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__no_company_name",
-  CAST(ROUND(CAST("derived_4"."fit__north_america" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__north_america",
-  CAST(ROUND(CAST("derived_4"."fit__left_a_phone_number" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__left_a_phone_number",
-  CAST(ROUND(CAST("derived_4"."fit__outside_sales_territories" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__outside_sales_territories",
+  "derived_4"."fit__target_industry",
+  "derived_4"."fit__company_size",
+  "derived_4"."fit__enterprise",
+  "derived_4"."fit__high_revenue_per_employee",
+  "derived_4"."fit__senior_title",
+  "derived_4"."fit__personal_title",
+  "derived_4"."fit__free_email",
+  "derived_4"."fit__academic_address",
+  "derived_4"."fit__consultancy",
+  "derived_4"."fit__no_company_name",
+  "derived_4"."fit__north_america",
+  "derived_4"."fit__left_a_phone_number",
+  "derived_4"."fit__outside_sales_territories",
   "derived_4"."fit__already_a_customer",
   CAST(ROUND(CAST("derived_4"."engagement__page_views_half_life_a_week" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__page_views_half_life_a_week",
   CAST(ROUND(CAST("derived_4"."engagement__docs_reading" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__docs_reading",
-  CAST(ROUND(CAST("derived_4"."engagement__explored_the_site" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__explored_the_site",
-  CAST(ROUND(CAST("derived_4"."engagement__looked_at_pricing_weeks_ago" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__looked_at_pricing_weeks_ago",
-  CAST(ROUND(CAST("derived_4"."engagement__email_clicks_once_a_day" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__email_clicks_once_a_day",
-  CAST(ROUND(CAST("derived_4"."engagement__opens_recent_emails" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__opens_recent_emails",
-  CAST(ROUND(CAST("derived_4"."engagement__started_a_trial" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__started_a_trial",
-  CAST(ROUND(CAST("derived_4"."engagement__key_features_weekly" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__key_features_weekly",
-  CAST(ROUND(CAST("derived_4"."engagement__invited_the_team_early" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__invited_the_team_early",
-  CAST(ROUND(CAST("derived_4"."engagement__invited_five_seats_or_more" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__invited_five_seats_or_more",
-  CAST(ROUND(
-    CAST("derived_4"."engagement__trial_ending_without_a_purchase" AS DECIMAL(38, 9)),
-    2
-  ) AS DOUBLE) AS "engagement__trial_ending_without_a_purchase",
-  CAST(ROUND(CAST("derived_4"."engagement__quiet_for_three_weeks" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__quiet_for_three_weeks",
-  CAST(ROUND(CAST("derived_4"."engagement__went_quiet" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__went_quiet",
-  CAST(ROUND(CAST("derived_4"."engagement__blocked_by_a_bug" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__blocked_by_a_bug",
-  CAST(ROUND(CAST("derived_4"."engagement__sales_called_this_week" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__sales_called_this_week",
+  "derived_4"."engagement__explored_the_site",
+  "derived_4"."engagement__looked_at_pricing_weeks_ago",
+  "derived_4"."engagement__email_clicks_once_a_day",
+  "derived_4"."engagement__opens_recent_emails",
+  "derived_4"."engagement__started_a_trial",
+  "derived_4"."engagement__key_features_weekly",
+  "derived_4"."engagement__invited_the_team_early",
+  "derived_4"."engagement__invited_five_seats_or_more",
+  "derived_4"."engagement__trial_ending_without_a_purchase",
+  "derived_4"."engagement__quiet_for_three_weeks",
+  "derived_4"."engagement__went_quiet",
+  "derived_4"."engagement__blocked_by_a_bug",
+  "derived_4"."engagement__sales_called_this_week",
   "derived_4"."engagement__unsubscribed"
 FROM "derived_4";

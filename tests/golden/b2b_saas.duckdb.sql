@@ -23,95 +23,72 @@ WITH "scan" AS (
       'demo_request'
     )
     AND EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") >= 0
-), "sequenced" AS (
-  SELECT
-    *,
-    MIN(CASE WHEN "scan"."event_type" = 'content_download' THEN "scan"."age_us" END) OVER (
-      PARTITION BY "scan"."lead_key"
-      ORDER BY "scan"."age_us" DESC
-      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS "nearest_first_a8"
-  FROM "scan"
 ), "agg" AS (
   SELECT
-    "sequenced"."lead_key",
+    "scan"."lead_key",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'page_view'
-      AND "sequenced"."age_us" < 604800000000
-      AND COALESCE("sequenced"."prop_url" = '/pricing', FALSE)) AS "agg_a1",
+      "scan"."event_type" = 'page_view'
+      AND "scan"."age_us" < 604800000000
+      AND "scan"."prop_url" = '/pricing') AS "agg_a1",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'page_view'
-      AND "sequenced"."age_us" < 1209600000000
-      AND COALESCE(LEFT("sequenced"."prop_url", LENGTH('/docs/')) = '/docs/', FALSE)) AS "agg_a2",
+      "scan"."event_type" = 'page_view'
+      AND "scan"."age_us" < 1209600000000
+      AND LEFT("scan"."prop_url", LENGTH('/docs/')) = '/docs/') AS "agg_a2",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'email_open' AND "sequenced"."age_us" < 2592000000000) AS "agg_a3",
+      "scan"."event_type" = 'email_open' AND "scan"."age_us" < 2592000000000) AS "agg_a3",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'email_click' AND "sequenced"."age_us" < 2592000000000) AS "agg_a4",
+      "scan"."event_type" = 'email_click' AND "scan"."age_us" < 2592000000000) AS "agg_a4",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'form_submit'
-      AND COALESCE("sequenced"."prop_form" = 'contact-us', FALSE)) AS "agg_a5",
+      "scan"."event_type" = 'form_submit' AND "scan"."prop_form" = 'contact-us') AS "agg_a5",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'demo_request'
-      AND "sequenced"."age_us" < 2592000000000) AS "agg_a6",
+      "scan"."event_type" = 'demo_request' AND "scan"."age_us" < 2592000000000) AS "agg_a6",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'webinar_attend'
-      AND "sequenced"."age_us" < 7776000000000) AS "agg_a7",
-    COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" = 'demo_request'
-      AND "sequenced"."nearest_first_a8" - "sequenced"."age_us" <= 259200000000) > 0 AS "agg_a8",
+      "scan"."event_type" = 'webinar_attend' AND "scan"."age_us" < 7776000000000) AS "agg_a7",
     SUM(
       CASE
-        WHEN "sequenced"."event_type" = 'page_view'
+        WHEN "scan"."event_type" = 'page_view'
         THEN POWER(
           CAST(0.5 AS DOUBLE),
-          CAST("sequenced"."age_us" AS DOUBLE) / CAST(1209600000000 AS DOUBLE)
+          CAST("scan"."age_us" AS DOUBLE) / CAST(1209600000000 AS DOUBLE)
         )
       END
     ) AS "agg_a9",
+    CASE WHEN MIN("scan"."age_us") < 2592000000000 THEN 1 ELSE 0 END AS "agg_a10",
+    CASE WHEN MIN("scan"."age_us") < 5184000000000 THEN 1 ELSE 0 END AS "agg_a11",
+    CASE WHEN MIN("scan"."age_us") < 7776000000000 THEN 1 ELSE 0 END AS "agg_a12",
+    CASE WHEN MIN("scan"."age_us") < 15552000000000 THEN 1 ELSE 0 END AS "agg_a13"
+  FROM "scan"
+  GROUP BY
+    "scan"."lead_key"
+), "sequence_scan" AS (
+  SELECT
+    "e"."lead_id" AS "lead_key",
+    "e"."event_type" AS "event_type",
+    EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") AS "age_us"
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_type" IN ('content_download', 'demo_request')
+    AND EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") >= 0
+), "sequenced" AS (
+  SELECT
+    *,
+    MIN(
+      CASE
+        WHEN "sequence_scan"."event_type" = 'content_download'
+        THEN "sequence_scan"."age_us"
+      END
+    ) OVER (
+      PARTITION BY "sequence_scan"."lead_key"
+      ORDER BY "sequence_scan"."age_us" DESC
+      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "nearest_first_a8"
+  FROM "sequence_scan"
+), "sequence_agg" AS (
+  SELECT
+    "sequenced"."lead_key",
     COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" IN (
-        'page_view',
-        'form_submit',
-        'email_open',
-        'email_click',
-        'content_download',
-        'webinar_attend',
-        'demo_request'
-      )
-      AND "sequenced"."age_us" < 2592000000000) AS "agg_a10",
-    COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" IN (
-        'page_view',
-        'form_submit',
-        'email_open',
-        'email_click',
-        'content_download',
-        'webinar_attend',
-        'demo_request'
-      )
-      AND "sequenced"."age_us" < 5184000000000) AS "agg_a11",
-    COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" IN (
-        'page_view',
-        'form_submit',
-        'email_open',
-        'email_click',
-        'content_download',
-        'webinar_attend',
-        'demo_request'
-      )
-      AND "sequenced"."age_us" < 7776000000000) AS "agg_a12",
-    COUNT(*) FILTER(WHERE
-      "sequenced"."event_type" IN (
-        'page_view',
-        'form_submit',
-        'email_open',
-        'email_click',
-        'content_download',
-        'webinar_attend',
-        'demo_request'
-      )
-      AND "sequenced"."age_us" < 15552000000000) AS "agg_a13"
+      "sequenced"."event_type" = 'demo_request'
+      AND "sequenced"."nearest_first_a8" - "sequenced"."age_us" <= 259200000000) > 0 AS "agg_a8"
   FROM "sequenced"
   GROUP BY
     "sequenced"."lead_key"
@@ -130,7 +107,7 @@ WITH "scan" AS (
     COALESCE("agg"."agg_a5", 0) AS "agg_a5",
     COALESCE("agg"."agg_a6", 0) AS "agg_a6",
     COALESCE("agg"."agg_a7", 0) AS "agg_a7",
-    COALESCE("agg"."agg_a8", FALSE) AS "agg_a8",
+    COALESCE("sequence_agg"."agg_a8", FALSE) AS "agg_a8",
     COALESCE("agg"."agg_a9", 0) AS "agg_a9",
     COALESCE("agg"."agg_a10", 0) AS "agg_a10",
     COALESCE("agg"."agg_a11", 0) AS "agg_a11",
@@ -139,83 +116,76 @@ WITH "scan" AS (
   FROM "leads" AS "l"
   LEFT JOIN "agg"
     ON "l"."id" = "agg"."lead_key"
+  LEFT JOIN "sequence_agg"
+    ON "l"."id" = "sequence_agg"."lead_key"
 ), "points" AS (
   SELECT
     "base".*,
     CAST(CASE
-      WHEN COALESCE("base"."lead_industry" IN ('software', 'saas', 'fintech'), FALSE)
+      WHEN "base"."lead_industry" IN ('software', 'saas', 'fintech')
       THEN 20
       ELSE 0
     END AS DOUBLE) AS "fit__target_industry",
+    CAST(CASE WHEN "base"."lead_employees" BETWEEN 50 AND 1000 THEN 15 ELSE 0 END AS DOUBLE) AS "fit__mid_market_company",
+    CAST(CASE WHEN "base"."lead_employees" > 1000 THEN 10 ELSE 0 END AS DOUBLE) AS "fit__enterprise_company",
     CAST(CASE
-      WHEN COALESCE("base"."lead_employees" BETWEEN 50 AND 1000, FALSE)
-      THEN 15
-      ELSE 0
-    END AS DOUBLE) AS "fit__mid_market_company",
-    CAST(CASE WHEN COALESCE("base"."lead_employees" > 1000, FALSE) THEN 10 ELSE 0 END AS DOUBLE) AS "fit__enterprise_company",
-    CAST(CASE
-      WHEN COALESCE(
-        REGEXP_MATCHES(
-          "base"."lead_job_title",
-          '\b([vV][pP]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF])\b'
-        ),
-        FALSE
+      WHEN REGEXP_MATCHES(
+        "base"."lead_job_title",
+        '\b([vV][pP]|[hH][eE][aA][dD]|[dD][iI][rR][eE][cC][tT][oO][rR]|[cC][hH][iI][eE][fF])\b'
       )
       THEN 15
       ELSE 0
     END AS DOUBLE) AS "fit__decision_maker",
     CAST(CASE
-      WHEN COALESCE("base"."lead_country" IN ('US', 'CA', 'GB', 'DE', 'FR', 'NL'), FALSE)
+      WHEN "base"."lead_country" IN ('US', 'CA', 'GB', 'DE', 'FR', 'NL')
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "fit__core_market",
     CAST(CASE
-      WHEN COALESCE(
-        CASE
-          WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN TRANSLATE(
+      WHEN CASE
+        WHEN STRPOS("base"."lead_email", '@') > 0
+        THEN CASE
+          WHEN STRLEN(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1)) = LENGTH(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          ELSE TRANSLATE(
             RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
             'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
             'abcdefghijklmnopqrstuvwxyz'
           )
-        END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com'),
-        FALSE
-      )
+        END
+      END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com')
       THEN -20
       ELSE 0
     END AS DOUBLE) AS "fit__free_email_address",
-    CAST(CASE WHEN COALESCE("base"."lead_industry" = 'education', FALSE) THEN -30 ELSE 0 END AS DOUBLE) AS "fit__education_sector",
+    CAST(CASE WHEN "base"."lead_industry" = 'education' THEN -30 ELSE 0 END AS DOUBLE) AS "fit__education_sector",
     CAST(CASE
-      WHEN COALESCE(
-        REGEXP_MATCHES(
-          "base"."lead_job_title",
-          '\b([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN])\b'
-        ),
-        FALSE
+      WHEN REGEXP_MATCHES(
+        "base"."lead_job_title",
+        '\b([sS][tT][uU][dD][eE][nN][tT]|[iI][nN][tT][eE][rR][nN])\b'
       )
       THEN -15
       ELSE 0
     END AS DOUBLE) AS "fit__student_or_intern",
-    CAST(CASE WHEN COALESCE("base"."agg_a1" > 0, FALSE) THEN 15 ELSE 0 END AS DOUBLE) AS "engagement__viewed_pricing_this_week",
-    CAST(CASE WHEN COALESCE("base"."agg_a2" > 0, FALSE) THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__read_the_docs",
-    CAST(CASE WHEN COALESCE("base"."agg_a3" >= 3, FALSE) THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__opens_emails_regularly",
+    CAST(CASE WHEN "base"."agg_a1" > 0 THEN 15 ELSE 0 END AS DOUBLE) AS "engagement__viewed_pricing_this_week",
+    CAST(CASE WHEN "base"."agg_a2" > 0 THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__read_the_docs",
+    CAST(CASE WHEN "base"."agg_a3" >= 3 THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__opens_emails_regularly",
     CASE
       WHEN CAST(2 AS DOUBLE) * CAST("base"."agg_a4" AS DOUBLE) < CAST(10 AS DOUBLE)
       THEN CAST(2 AS DOUBLE) * CAST("base"."agg_a4" AS DOUBLE)
       ELSE CAST(10 AS DOUBLE)
     END AS "engagement__email_clicks",
-    CAST(CASE WHEN COALESCE("base"."agg_a5" > 0, FALSE) THEN 50 ELSE 0 END AS DOUBLE) AS "engagement__contact_form",
-    CAST(CASE WHEN COALESCE("base"."agg_a6" > 0, FALSE) THEN 30 ELSE 0 END AS DOUBLE) AS "engagement__requested_a_demo",
-    CAST(CASE WHEN COALESCE("base"."agg_a7" > 0, FALSE) THEN 20 ELSE 0 END AS DOUBLE) AS "engagement__attended_a_webinar",
-    CAST(CASE WHEN COALESCE("base"."agg_a8", FALSE) THEN 25 ELSE 0 END AS DOUBLE) AS "engagement__download_then_demo",
+    CAST(CASE WHEN "base"."agg_a5" > 0 THEN 50 ELSE 0 END AS DOUBLE) AS "engagement__contact_form",
+    CAST(CASE WHEN "base"."agg_a6" > 0 THEN 30 ELSE 0 END AS DOUBLE) AS "engagement__requested_a_demo",
+    CAST(CASE WHEN "base"."agg_a7" > 0 THEN 20 ELSE 0 END AS DOUBLE) AS "engagement__attended_a_webinar",
+    CAST(CASE WHEN "base"."agg_a8" THEN 25 ELSE 0 END AS DOUBLE) AS "engagement__download_then_demo",
     CASE
       WHEN CAST(1 AS DOUBLE) * CAST("base"."agg_a9" AS DOUBLE) < CAST(20 AS DOUBLE)
       THEN CAST(1 AS DOUBLE) * CAST("base"."agg_a9" AS DOUBLE)
       ELSE CAST(20 AS DOUBLE)
     END AS "engagement__page_views",
-    CAST(CASE WHEN COALESCE("base"."agg_a10" = 0, FALSE) THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__quiet_for_30_days",
-    CAST(CASE WHEN COALESCE("base"."agg_a11" = 0, FALSE) THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__quiet_for_60_days",
-    CAST(CASE WHEN COALESCE("base"."agg_a12" = 0, FALSE) THEN -20 ELSE 0 END AS DOUBLE) AS "engagement__quiet_for_90_days",
+    CAST(CASE WHEN "base"."agg_a10" = 0 THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__quiet_for_30_days",
+    CAST(CASE WHEN "base"."agg_a11" = 0 THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__quiet_for_60_days",
+    CAST(CASE WHEN "base"."agg_a12" = 0 THEN -20 ELSE 0 END AS DOUBLE) AS "engagement__quiet_for_90_days",
     COALESCE("base"."agg_a13" = 0, FALSE) AS "engagement__dormant_for_180_days"
   FROM "base"
 ), "totals" AS (
@@ -231,16 +201,13 @@ WITH "scan" AS (
 ), "scored" AS (
   SELECT
     "totals".*,
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_fit" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_fit" > CAST(100 AS DOUBLE)
-        THEN CAST(100 AS DOUBLE)
-        ELSE "totals"."unclamped_fit"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "fit",
+    CASE
+      WHEN "totals"."unclamped_fit" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_fit" > CAST(100 AS DOUBLE)
+      THEN CAST(100 AS DOUBLE)
+      ELSE "totals"."unclamped_fit"
+    END AS "fit",
     CAST(ROUND(
       CAST(CASE
         WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
@@ -289,25 +256,25 @@ SELECT
   "derived_2"."total",
   "derived_2"."stage",
   "derived_2"."mql",
-  CAST(ROUND(CAST("derived_2"."fit__target_industry" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__target_industry",
-  CAST(ROUND(CAST("derived_2"."fit__mid_market_company" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__mid_market_company",
-  CAST(ROUND(CAST("derived_2"."fit__enterprise_company" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__enterprise_company",
-  CAST(ROUND(CAST("derived_2"."fit__decision_maker" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__decision_maker",
-  CAST(ROUND(CAST("derived_2"."fit__core_market" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__core_market",
-  CAST(ROUND(CAST("derived_2"."fit__free_email_address" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__free_email_address",
-  CAST(ROUND(CAST("derived_2"."fit__education_sector" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__education_sector",
-  CAST(ROUND(CAST("derived_2"."fit__student_or_intern" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__student_or_intern",
-  CAST(ROUND(CAST("derived_2"."engagement__viewed_pricing_this_week" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__viewed_pricing_this_week",
-  CAST(ROUND(CAST("derived_2"."engagement__read_the_docs" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__read_the_docs",
-  CAST(ROUND(CAST("derived_2"."engagement__opens_emails_regularly" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__opens_emails_regularly",
-  CAST(ROUND(CAST("derived_2"."engagement__email_clicks" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__email_clicks",
-  CAST(ROUND(CAST("derived_2"."engagement__contact_form" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__contact_form",
-  CAST(ROUND(CAST("derived_2"."engagement__requested_a_demo" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__requested_a_demo",
-  CAST(ROUND(CAST("derived_2"."engagement__attended_a_webinar" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__attended_a_webinar",
-  CAST(ROUND(CAST("derived_2"."engagement__download_then_demo" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__download_then_demo",
+  "derived_2"."fit__target_industry",
+  "derived_2"."fit__mid_market_company",
+  "derived_2"."fit__enterprise_company",
+  "derived_2"."fit__decision_maker",
+  "derived_2"."fit__core_market",
+  "derived_2"."fit__free_email_address",
+  "derived_2"."fit__education_sector",
+  "derived_2"."fit__student_or_intern",
+  "derived_2"."engagement__viewed_pricing_this_week",
+  "derived_2"."engagement__read_the_docs",
+  "derived_2"."engagement__opens_emails_regularly",
+  "derived_2"."engagement__email_clicks",
+  "derived_2"."engagement__contact_form",
+  "derived_2"."engagement__requested_a_demo",
+  "derived_2"."engagement__attended_a_webinar",
+  "derived_2"."engagement__download_then_demo",
   CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__page_views",
-  CAST(ROUND(CAST("derived_2"."engagement__quiet_for_30_days" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__quiet_for_30_days",
-  CAST(ROUND(CAST("derived_2"."engagement__quiet_for_60_days" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__quiet_for_60_days",
-  CAST(ROUND(CAST("derived_2"."engagement__quiet_for_90_days" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__quiet_for_90_days",
+  "derived_2"."engagement__quiet_for_30_days",
+  "derived_2"."engagement__quiet_for_60_days",
+  "derived_2"."engagement__quiet_for_90_days",
   "derived_2"."engagement__dormant_for_180_days"
 FROM "derived_2";

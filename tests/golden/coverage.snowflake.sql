@@ -16,83 +16,89 @@ WITH "scan" AS (
   WHERE
     "e"."event_type" IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
     AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") >= 0
-), "sequenced" AS (
-  SELECT
-    *,
-    MIN(CASE WHEN "scan"."event_type" = 'download' THEN "scan"."age_us" END) OVER (
-      PARTITION BY "scan"."lead_key"
-      ORDER BY "scan"."age_us" DESC NULLS LAST
-      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS "nearest_first_a8"
-  FROM "scan"
 ), "agg" AS (
   SELECT
-    "sequenced"."lead_key",
+    "scan"."lead_key",
     SUM(
       CASE
-        WHEN "sequenced"."event_type" = 'page_view'
+        WHEN "scan"."event_type" = 'page_view'
         THEN POWER(
           CAST(0.5 AS DOUBLE),
-          CAST("sequenced"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
+          CAST("scan"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
         )
       END
     ) AS "agg_a1",
     SUM(
       CASE
         WHEN (
-          "sequenced"."event_type" = 'page_view'
-          AND COALESCE("sequenced"."prop_url" = '/pricing', FALSE)
+          "scan"."event_type" = 'page_view' AND "scan"."prop_url" = '/pricing'
         )
         AND CAST(1 AS DOUBLE) - CAST(0.2 AS DOUBLE) * CAST(CAST((
-          "sequenced"."age_us" - "sequenced"."age_us" % 86400000000
+          "scan"."age_us" - "scan"."age_us" % 86400000000
         ) / 86400000000 AS BIGINT) AS DOUBLE) > 0
         THEN CAST(1 AS DOUBLE) - CAST(0.2 AS DOUBLE) * CAST(CAST((
-          "sequenced"."age_us" - "sequenced"."age_us" % 86400000000
+          "scan"."age_us" - "scan"."age_us" % 86400000000
         ) / 86400000000 AS BIGINT) AS DOUBLE)
       END
     ) AS "agg_a2",
     COUNT(
       DISTINCT CASE
-        WHEN "sequenced"."event_type" = 'email_open'
+        WHEN "scan"."event_type" = 'email_open'
         THEN CAST((
-          "sequenced"."age_us" - "sequenced"."age_us" % 86400000000
+          "scan"."age_us" - "scan"."age_us" % 86400000000
         ) / 86400000000 AS BIGINT)
       END
     ) AS "agg_a3",
-    COUNT(
-      DISTINCT CASE WHEN "sequenced"."event_type" = 'page_view' THEN "sequenced"."prop_url" END
-    ) AS "agg_a4",
+    COUNT(DISTINCT CASE WHEN "scan"."event_type" = 'page_view' THEN "scan"."prop_url" END) AS "agg_a4",
     SUM(
       CASE
-        WHEN "sequenced"."event_type" = 'form_submit'
-        THEN CAST("sequenced"."prop_amount" AS DOUBLE)
+        WHEN "scan"."event_type" = 'form_submit'
+        THEN CAST("scan"."prop_amount" AS DOUBLE)
       END
     ) AS "agg_a5",
-    MIN(CASE WHEN "sequenced"."event_type" = 'page_view' THEN "sequenced"."age_us" END) AS "agg_a6",
-    MAX(
+    MIN(CASE WHEN "scan"."event_type" = 'page_view' THEN "scan"."age_us" END) AS "agg_a6",
+    MAX("scan"."age_us") AS "agg_a7",
+    COUNT_IF(
+      "scan"."event_type" = 'page_view'
+      AND "scan"."age_us" >= 604800000000
+      AND "scan"."age_us" < 1209600000000
+    ) AS "agg_a9",
+    COUNT_IF("scan"."event_type" = 'form_submit') AS "agg_a10",
+    COUNT_IF("scan"."event_type" = 'page_view' AND "scan"."prop_duration" > 10.5) AS "agg_a11",
+    COUNT_IF("scan"."age_us" < 3888000000000) AS "agg_a12"
+  FROM "scan"
+  GROUP BY
+    "scan"."lead_key"
+), "sequence_scan" AS (
+  SELECT
+    "e"."lead_id" AS "lead_key",
+    "e"."event_type" AS "event_type",
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") AS "age_us"
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_type" IN ('download', 'demo')
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") >= 0
+), "sequenced" AS (
+  SELECT
+    *,
+    MIN(
       CASE
-        WHEN "sequenced"."event_type" IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
-        THEN "sequenced"."age_us"
+        WHEN "sequence_scan"."event_type" = 'download'
+        THEN "sequence_scan"."age_us"
       END
-    ) AS "agg_a7",
+    ) OVER (
+      PARTITION BY "sequence_scan"."lead_key"
+      ORDER BY "sequence_scan"."age_us" DESC NULLS LAST
+      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "nearest_first_a8"
+  FROM "sequence_scan"
+), "sequence_agg" AS (
+  SELECT
+    "sequenced"."lead_key",
     COUNT_IF(
       "sequenced"."event_type" = 'demo'
       AND "sequenced"."nearest_first_a8" - "sequenced"."age_us" <= 86400000000
-    ) > 0 AS "agg_a8",
-    COUNT_IF(
-      "sequenced"."event_type" = 'page_view'
-      AND "sequenced"."age_us" >= 604800000000
-      AND "sequenced"."age_us" < 1209600000000
-    ) AS "agg_a9",
-    COUNT_IF("sequenced"."event_type" = 'form_submit') AS "agg_a10",
-    COUNT_IF(
-      "sequenced"."event_type" = 'page_view'
-      AND COALESCE("sequenced"."prop_duration" > 10.5, FALSE)
-    ) AS "agg_a11",
-    COUNT_IF(
-      "sequenced"."event_type" IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
-      AND "sequenced"."age_us" < 3888000000000
-    ) AS "agg_a12"
+    ) > 0 AS "agg_a8"
   FROM "sequenced"
   GROUP BY
     "sequenced"."lead_key"
@@ -113,7 +119,7 @@ WITH "scan" AS (
     COALESCE("agg"."agg_a5", 0) AS "agg_a5",
     DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "agg"."agg_a6" AS "agg_a6",
     DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "agg"."agg_a7" AS "agg_a7",
-    COALESCE("agg"."agg_a8", FALSE) AS "agg_a8",
+    COALESCE("sequence_agg"."agg_a8", FALSE) AS "agg_a8",
     COALESCE("agg"."agg_a9", 0) AS "agg_a9",
     COALESCE("agg"."agg_a10", 0) AS "agg_a10",
     COALESCE("agg"."agg_a11", 0) AS "agg_a11",
@@ -121,123 +127,85 @@ WITH "scan" AS (
   FROM "leads" AS "l"
   LEFT JOIN "agg"
     ON "l"."id" = "agg"."lead_key"
+  LEFT JOIN "sequence_agg"
+    ON "l"."id" = "sequence_agg"."lead_key"
 ), "points" AS (
   SELECT
     "base".*,
     CAST(CASE
-      WHEN COALESCE(
-        REGEXP_INSTR("base"."lead_title", '\\b([vV][pP]|[hH][eE][aA][dD])\\b', 1, 1, 0, 'c') > 0,
-        FALSE
-      )
+      WHEN REGEXP_INSTR("base"."lead_title", '\\b([vV][pP]|[hH][eE][aA][dD])\\b', 1, 1, 0, 'c') > 0
       THEN 10
       ELSE 0
     END AS DOUBLE) AS "fit__r1",
     CAST(CASE
-      WHEN COALESCE(
-        REGEXP_INSTR("base"."lead_title", '^[A-Z]\\w+\\s+\\d{2,}$', 1, 1, 0, 'c') > 0,
-        FALSE
-      )
+      WHEN REGEXP_INSTR("base"."lead_title", '^[A-Z]\\w+\\s+\\d{2,}$', 1, 1, 0, 'c') > 0
       THEN 3
       ELSE 0
     END AS DOUBLE) AS "fit__r2",
     CAST(CASE
-      WHEN COALESCE(REGEXP_INSTR("base"."lead_title", 'a.b', 1, 1, 0, 'c') > 0, FALSE)
+      WHEN REGEXP_INSTR("base"."lead_title", 'a.b', 1, 1, 0, 'c') > 0
       THEN 1
       ELSE 0
     END AS DOUBLE) AS "fit__r3",
-    CAST(CASE WHEN COALESCE(CHARINDEX('x', "base"."lead_name") > 0, FALSE) THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r4",
-    CAST(CASE
-      WHEN COALESCE(LEFT("base"."lead_name", LENGTH('Dr')) = 'Dr', FALSE)
-      THEN 2
-      ELSE 0
-    END AS DOUBLE) AS "fit__r5",
-    CAST(CASE
-      WHEN COALESCE(RIGHT("base"."lead_name", LENGTH('son')) = 'son', FALSE)
-      THEN 2
-      ELSE 0
-    END AS DOUBLE) AS "fit__r6",
-    CAST(CASE
-      WHEN COALESCE(NOT "base"."lead_name" IN ('ann', 'bob'), FALSE)
-      THEN 1
-      ELSE 0
-    END AS DOUBLE) AS "fit__r7",
+    CAST(CASE WHEN CHARINDEX('x', "base"."lead_name") > 0 THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r4",
+    CAST(CASE WHEN LEFT("base"."lead_name", LENGTH('Dr')) = 'Dr' THEN 2 ELSE 0 END AS DOUBLE) AS "fit__r5",
+    CAST(CASE WHEN RIGHT("base"."lead_name", LENGTH('son')) = 'son' THEN 2 ELSE 0 END AS DOUBLE) AS "fit__r6",
+    CAST(CASE WHEN NOT "base"."lead_name" IN ('ann', 'bob') THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r7",
     CAST(CASE WHEN NOT (
       COALESCE("base"."lead_name" = 'zed', FALSE)
     ) THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r8",
-    CAST(CASE
-      WHEN COALESCE("base"."lead_employees" BETWEEN 50 AND 1000, FALSE)
-      THEN 4
-      ELSE 0
-    END AS DOUBLE) AS "fit__r9",
+    CAST(CASE WHEN "base"."lead_employees" BETWEEN 50 AND 1000 THEN 4 ELSE 0 END AS DOUBLE) AS "fit__r9",
     CAST(CASE WHEN "base"."lead_email" IS NULL THEN -5 ELSE 0 END AS DOUBLE) AS "fit__r10",
     CAST(CASE
-      WHEN COALESCE(
-        CAST("base"."lead_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) > 1000,
-        FALSE
-      )
+      WHEN CAST("base"."lead_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) > 1000
       THEN 7
       ELSE 0
     END AS DOUBLE) AS "fit__r11",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "base"."lead_created_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 30.5,
-        FALSE
-      )
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "base"."lead_created_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 30.5
       THEN 2
       ELSE 0
     END AS DOUBLE) AS "fit__r12",
     CAST(CASE
-      WHEN COALESCE(
-        LENGTH(
-          TRANSLATE("base"."lead_name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-        ) >= 5,
-        FALSE
-      )
+      WHEN LENGTH(
+        TRANSLATE("base"."lead_name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+      ) >= 5
       THEN 1
       ELSE 0
     END AS DOUBLE) AS "fit__r13",
     CAST(CASE
-      WHEN COALESCE(
-        CASE
-          WHEN CHARINDEX('@', "base"."lead_email") > 0
-          THEN TRANSLATE(
-            RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
-            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-            'abcdefghijklmnopqrstuvwxyz'
-          )
-        END = 'acme.io',
-        FALSE
-      )
+      WHEN CASE
+        WHEN CHARINDEX('@', "base"."lead_email") > 0
+        THEN TRANSLATE(
+          RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
+          'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+          'abcdefghijklmnopqrstuvwxyz'
+        )
+      END = 'acme.io'
       THEN 9
       ELSE 0
     END AS DOUBLE) AS "fit__r14",
-    CAST(CASE WHEN COALESCE("base"."lead_vip", FALSE) THEN 3 ELSE 0 END AS DOUBLE) AS "fit__r15",
+    CAST(CASE WHEN "base"."lead_vip" THEN 3 ELSE 0 END AS DOUBLE) AS "fit__r15",
     CAST(CASE
-      WHEN COALESCE(
-        CASE
-          WHEN CAST("base"."lead_employees" AS DOUBLE) IS NULL OR CAST(10 AS DOUBLE) IS NULL
-          THEN NULL
-          ELSE GREATEST(CAST("base"."lead_employees" AS DOUBLE), CAST(10 AS DOUBLE))
-        END > 50,
-        FALSE
-      )
+      WHEN CASE
+        WHEN CAST("base"."lead_employees" AS DOUBLE) IS NULL OR CAST(10 AS DOUBLE) IS NULL
+        THEN NULL
+        ELSE GREATEST(CAST("base"."lead_employees" AS DOUBLE), CAST(10 AS DOUBLE))
+      END > 50
       THEN 1
       ELSE 0
     END AS DOUBLE) AS "fit__r16",
     CAST(CASE
-      WHEN COALESCE(
-        CASE
-          WHEN CAST("base"."lead_revenue" AS DOUBLE) IS NULL OR CAST(5 AS DOUBLE) IS NULL
-          THEN NULL
-          ELSE LEAST(CAST("base"."lead_revenue" AS DOUBLE), CAST(5 AS DOUBLE))
-        END < 1,
-        FALSE
-      )
+      WHEN CASE
+        WHEN CAST("base"."lead_revenue" AS DOUBLE) IS NULL OR CAST(5 AS DOUBLE) IS NULL
+        THEN NULL
+        ELSE LEAST(CAST("base"."lead_revenue" AS DOUBLE), CAST(5 AS DOUBLE))
+      END < 1
       THEN 1
       ELSE 0
     END AS DOUBLE) AS "fit__r17",
-    CAST(CASE WHEN COALESCE("base"."lead_employees" > 10, FALSE) THEN 8 ELSE 0 END AS DOUBLE) AS "fit__r18",
-    CAST(CASE WHEN COALESCE("base"."lead_employees" > 100, FALSE) THEN 8 ELSE 0 END AS DOUBLE) AS "fit__r19",
+    CAST(CASE WHEN "base"."lead_employees" > 10 THEN 8 ELSE 0 END AS DOUBLE) AS "fit__r18",
+    CAST(CASE WHEN "base"."lead_employees" > 100 THEN 8 ELSE 0 END AS DOUBLE) AS "fit__r19",
     CASE
       WHEN CAST(1 AS DOUBLE) * CAST("base"."agg_a1" AS DOUBLE) < CAST(30 AS DOUBLE)
       THEN CAST(1 AS DOUBLE) * CAST("base"."agg_a1" AS DOUBLE)
@@ -245,26 +213,20 @@ WITH "scan" AS (
     END AS "engagement__r1",
     CAST(2 AS DOUBLE) * CAST("base"."agg_a2" AS DOUBLE) AS "engagement__r2",
     CAST(1.5 AS DOUBLE) * CAST("base"."agg_a3" AS DOUBLE) AS "engagement__r3",
-    CAST(CASE WHEN COALESCE("base"."agg_a4" >= 2, FALSE) THEN 3 ELSE 0 END AS DOUBLE) AS "engagement__r4",
-    CAST(CASE WHEN COALESCE("base"."agg_a5" > 100, FALSE) THEN 4 ELSE 0 END AS DOUBLE) AS "engagement__r5",
+    CAST(CASE WHEN "base"."agg_a4" >= 2 THEN 3 ELSE 0 END AS DOUBLE) AS "engagement__r4",
+    CAST(CASE WHEN "base"."agg_a5" > 100 THEN 4 ELSE 0 END AS DOUBLE) AS "engagement__r5",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a6" AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 1.5,
-        FALSE
-      )
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a6" AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 1.5
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "engagement__r6",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a7" AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 20,
-        FALSE
-      )
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a7" AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 20
       THEN 1
       ELSE 0
     END AS DOUBLE) AS "engagement__r7",
-    CAST(CASE WHEN COALESCE("base"."agg_a8", FALSE) THEN 6 ELSE 0 END AS DOUBLE) AS "engagement__r8",
-    CAST(CASE WHEN COALESCE("base"."agg_a9" > 0, FALSE) THEN 2 ELSE 0 END AS DOUBLE) AS "engagement__r9",
+    CAST(CASE WHEN "base"."agg_a8" THEN 6 ELSE 0 END AS DOUBLE) AS "engagement__r8",
+    CAST(CASE WHEN "base"."agg_a9" > 0 THEN 2 ELSE 0 END AS DOUBLE) AS "engagement__r9",
     CASE
       WHEN CAST(-3 AS DOUBLE) * CAST("base"."agg_a10" AS DOUBLE) > CAST(-5 AS DOUBLE)
       THEN CAST(-3 AS DOUBLE) * CAST("base"."agg_a10" AS DOUBLE)
@@ -290,16 +252,13 @@ WITH "scan" AS (
 ), "scored" AS (
   SELECT
     "totals".*,
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_fit" < CAST(-10 AS DOUBLE)
-        THEN CAST(-10 AS DOUBLE)
-        WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE)
-        THEN CAST(60 AS DOUBLE)
-        ELSE "totals"."unclamped_fit"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "fit",
+    CASE
+      WHEN "totals"."unclamped_fit" < CAST(-10 AS DOUBLE)
+      THEN CAST(-10 AS DOUBLE)
+      WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE)
+      THEN CAST(60 AS DOUBLE)
+      ELSE "totals"."unclamped_fit"
+    END AS "fit",
     CAST(ROUND(
       CAST(CASE
         WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
@@ -401,35 +360,35 @@ SELECT
   "derived_4"."not_top",
   "derived_4"."big",
   "derived_4"."large",
-  CAST(ROUND(CAST("derived_4"."fit__r1" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r1",
-  CAST(ROUND(CAST("derived_4"."fit__r2" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r2",
-  CAST(ROUND(CAST("derived_4"."fit__r3" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r3",
-  CAST(ROUND(CAST("derived_4"."fit__r4" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r4",
-  CAST(ROUND(CAST("derived_4"."fit__r5" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r5",
-  CAST(ROUND(CAST("derived_4"."fit__r6" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r6",
-  CAST(ROUND(CAST("derived_4"."fit__r7" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r7",
-  CAST(ROUND(CAST("derived_4"."fit__r8" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r8",
-  CAST(ROUND(CAST("derived_4"."fit__r9" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r9",
-  CAST(ROUND(CAST("derived_4"."fit__r10" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r10",
-  CAST(ROUND(CAST("derived_4"."fit__r11" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r11",
-  CAST(ROUND(CAST("derived_4"."fit__r12" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r12",
-  CAST(ROUND(CAST("derived_4"."fit__r13" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r13",
-  CAST(ROUND(CAST("derived_4"."fit__r14" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r14",
-  CAST(ROUND(CAST("derived_4"."fit__r15" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r15",
-  CAST(ROUND(CAST("derived_4"."fit__r16" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r16",
-  CAST(ROUND(CAST("derived_4"."fit__r17" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r17",
-  CAST(ROUND(CAST("derived_4"."fit__r18" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r18",
-  CAST(ROUND(CAST("derived_4"."fit__r19" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "fit__r19",
+  "derived_4"."fit__r1",
+  "derived_4"."fit__r2",
+  "derived_4"."fit__r3",
+  "derived_4"."fit__r4",
+  "derived_4"."fit__r5",
+  "derived_4"."fit__r6",
+  "derived_4"."fit__r7",
+  "derived_4"."fit__r8",
+  "derived_4"."fit__r9",
+  "derived_4"."fit__r10",
+  "derived_4"."fit__r11",
+  "derived_4"."fit__r12",
+  "derived_4"."fit__r13",
+  "derived_4"."fit__r14",
+  "derived_4"."fit__r15",
+  "derived_4"."fit__r16",
+  "derived_4"."fit__r17",
+  "derived_4"."fit__r18",
+  "derived_4"."fit__r19",
   CAST(ROUND(CAST("derived_4"."engagement__r1" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r1",
   CAST(ROUND(CAST("derived_4"."engagement__r2" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r2",
   CAST(ROUND(CAST("derived_4"."engagement__r3" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r3",
-  CAST(ROUND(CAST("derived_4"."engagement__r4" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r4",
-  CAST(ROUND(CAST("derived_4"."engagement__r5" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r5",
-  CAST(ROUND(CAST("derived_4"."engagement__r6" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r6",
-  CAST(ROUND(CAST("derived_4"."engagement__r7" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r7",
-  CAST(ROUND(CAST("derived_4"."engagement__r8" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r8",
-  CAST(ROUND(CAST("derived_4"."engagement__r9" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r9",
-  CAST(ROUND(CAST("derived_4"."engagement__r10" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r10",
+  "derived_4"."engagement__r4",
+  "derived_4"."engagement__r5",
+  "derived_4"."engagement__r6",
+  "derived_4"."engagement__r7",
+  "derived_4"."engagement__r8",
+  "derived_4"."engagement__r9",
+  "derived_4"."engagement__r10",
   CAST(ROUND(CAST("derived_4"."engagement__r11" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r11",
   "derived_4"."engagement__r12"
 FROM "derived_4";

@@ -33,22 +33,13 @@ WITH "scan" AS (
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'social_engagement'
       AND "scan"."age_us" < 2592000000000
-      AND COALESCE("scan"."prop_action" = 'share', FALSE)) AS "agg_a3",
+      AND "scan"."prop_action" = 'share') AS "agg_a3",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'social_engagement'
       AND "scan"."age_us" < 2592000000000
-      AND COALESCE("scan"."prop_action" IN ('like', 'comment'), FALSE)) AS "agg_a4",
+      AND "scan"."prop_action" IN ('like', 'comment')) AS "agg_a4",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" IN (
-        'email_open',
-        'email_click',
-        'social_engagement',
-        'product_view',
-        'add_to_cart',
-        'checkout_start',
-        'purchase'
-      )
-      AND "scan"."age_us" < 5184000000000) AS "agg_a5",
+      "scan"."age_us" < 5184000000000) AS "agg_a5",
     SUM(
       CASE
         WHEN "scan"."event_type" = 'product_view' AND "scan"."age_us" < 1209600000000
@@ -60,12 +51,18 @@ WITH "scan" AS (
     ) AS "agg_a6",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'add_to_cart' AND "scan"."age_us" < 604800000000) AS "agg_a7",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase' AND "scan"."age_us" < 604800000000) AS "agg_a8",
+    CASE
+      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 604800000000
+      THEN 1
+      ELSE 0
+    END AS "agg_a8",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'checkout_start' AND "scan"."age_us" < 259200000000) AS "agg_a9",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase' AND "scan"."age_us" < 259200000000) AS "agg_a10",
+    CASE
+      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 259200000000
+      THEN 1
+      ELSE 0
+    END AS "agg_a10",
     SUM(
       CASE
         WHEN "scan"."event_type" = 'purchase' AND "scan"."age_us" < 31536000000000
@@ -74,8 +71,11 @@ WITH "scan" AS (
     ) AS "agg_a11",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'purchase' AND "scan"."age_us" < 7776000000000) AS "agg_a12",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase' AND "scan"."age_us" < 172800000000) AS "agg_a13"
+    CASE
+      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 172800000000
+      THEN 1
+      ELSE 0
+    END AS "agg_a13"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -108,26 +108,21 @@ WITH "scan" AS (
 ), "points" AS (
   SELECT
     "base".*,
-    CAST(CASE
-      WHEN COALESCE("base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU'), FALSE)
-      THEN 10
-      ELSE 0
-    END AS DOUBLE) AS "profile__ships_to_their_country",
+    CAST(CASE WHEN "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU') THEN 10 ELSE 0 END AS DOUBLE) AS "profile__ships_to_their_country",
     CAST(CASE
       WHEN NOT "base"."lead_country" IS NULL
-      AND COALESCE(NOT "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU'), FALSE)
+      AND NOT "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU')
       THEN -25
       ELSE 0
     END AS DOUBLE) AS "profile__outside_shipping_area",
-    CAST(CASE WHEN COALESCE("base"."lead_age" BETWEEN 18 AND 34, FALSE) THEN 10 ELSE 0 END AS DOUBLE) AS "profile__core_age_group",
+    CAST(CASE WHEN "base"."lead_age" BETWEEN 18 AND 34 THEN 10 ELSE 0 END AS DOUBLE) AS "profile__core_age_group",
     CAST(CASE
-      WHEN COALESCE("base"."lead_loyalty_member", FALSE)
-      AND COALESCE("base"."lead_lifetime_value" >= 500, FALSE)
+      WHEN "base"."lead_loyalty_member" AND "base"."lead_lifetime_value" >= 500
       THEN 25
       ELSE 0
     END AS DOUBLE) AS "profile__vip_customer",
     CAST(CASE
-      WHEN COALESCE("base"."lead_loyalty_member", FALSE)
+      WHEN "base"."lead_loyalty_member"
       AND NOT (
         COALESCE("base"."lead_loyalty_member", FALSE)
         AND COALESCE("base"."lead_lifetime_value" >= 500, FALSE)
@@ -136,67 +131,58 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE) AS "profile__loyalty_member",
     CAST(CASE
-      WHEN COALESCE("base"."lead_marketing_opt_in", FALSE)
-      AND COALESCE(
-        NOT CASE
-          WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN TRANSLATE(
+      WHEN "base"."lead_marketing_opt_in"
+      AND NOT CASE
+        WHEN STRPOS("base"."lead_email", '@') > 0
+        THEN CASE
+          WHEN STRLEN(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1)) = LENGTH(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          ELSE TRANSLATE(
             RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
             'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
             'abcdefghijklmnopqrstuvwxyz'
           )
-        END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
-        FALSE
-      )
+        END
+      END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN 10
       ELSE 0
     END AS DOUBLE) AS "profile__reachable_by_email",
     CAST(CASE
-      WHEN COALESCE(
-        CASE
-          WHEN STRPOS("base"."lead_email", '@') > 0
-          THEN TRANSLATE(
+      WHEN CASE
+        WHEN STRPOS("base"."lead_email", '@') > 0
+        THEN CASE
+          WHEN STRLEN(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1)) = LENGTH(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
+          ELSE TRANSLATE(
             RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
             'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
             'abcdefghijklmnopqrstuvwxyz'
           )
-        END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
-        FALSE
-      )
+        END
+      END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN -30
       ELSE 0
     END AS DOUBLE) AS "profile__disposable_email",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("base"."lead_signup_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) <= 30,
-        FALSE
-      )
+      WHEN CAST(EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("base"."lead_signup_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) <= 30
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "profile__new_sign_up",
-    CAST(CASE WHEN COALESCE("base"."agg_a1" >= 2, FALSE) THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__opens_emails",
+    CAST(CASE WHEN "base"."agg_a1" >= 2 THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__opens_emails",
     CAST(3 AS DOUBLE) * CAST("base"."agg_a2" AS DOUBLE) AS "engagement__email_clicks",
     CAST(4 AS DOUBLE) * CAST("base"."agg_a3" AS DOUBLE) AS "engagement__social_shares",
     CAST(1 AS DOUBLE) * CAST("base"."agg_a4" AS DOUBLE) AS "engagement__social_likes_and_comments",
-    CAST(CASE WHEN COALESCE("base"."agg_a5" = 0, FALSE) THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__no_activity_for_60_days",
+    CAST(CASE WHEN "base"."agg_a5" = 0 THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__no_activity_for_60_days",
     CASE
       WHEN CAST(1 AS DOUBLE) * CAST("base"."agg_a6" AS DOUBLE) < CAST(15 AS DOUBLE)
       THEN CAST(1 AS DOUBLE) * CAST("base"."agg_a6" AS DOUBLE)
       ELSE CAST(15 AS DOUBLE)
     END AS "shopping__recent_product_views",
-    CAST(CASE
-      WHEN COALESCE("base"."agg_a7" >= 1, FALSE) AND COALESCE("base"."agg_a8" = 0, FALSE)
-      THEN 20
-      ELSE 0
-    END AS DOUBLE) AS "shopping__abandoned_a_cart",
-    CAST(CASE
-      WHEN COALESCE("base"."agg_a9" > 0, FALSE) AND COALESCE("base"."agg_a10" = 0, FALSE)
-      THEN 15
-      ELSE 0
-    END AS DOUBLE) AS "shopping__abandoned_checkout",
-    CAST(CASE WHEN COALESCE("base"."agg_a11" > 200, FALSE) THEN 15 ELSE 0 END AS DOUBLE) AS "shopping__spent_over_200_this_year",
-    CAST(CASE WHEN COALESCE("base"."agg_a12" >= 2, FALSE) THEN 10 ELSE 0 END AS DOUBLE) AS "shopping__repeat_buyer",
-    CAST(CASE WHEN COALESCE("base"."agg_a13" > 0, FALSE) THEN -20 ELSE 0 END AS DOUBLE) AS "shopping__just_bought"
+    CAST(CASE WHEN "base"."agg_a7" >= 1 AND "base"."agg_a8" = 0 THEN 20 ELSE 0 END AS DOUBLE) AS "shopping__abandoned_a_cart",
+    CAST(CASE WHEN "base"."agg_a9" > 0 AND "base"."agg_a10" = 0 THEN 15 ELSE 0 END AS DOUBLE) AS "shopping__abandoned_checkout",
+    CAST(CASE WHEN "base"."agg_a11" > 200 THEN 15 ELSE 0 END AS DOUBLE) AS "shopping__spent_over_200_this_year",
+    CAST(CASE WHEN "base"."agg_a12" >= 2 THEN 10 ELSE 0 END AS DOUBLE) AS "shopping__repeat_buyer",
+    CAST(CASE WHEN "base"."agg_a13" > 0 THEN -20 ELSE 0 END AS DOUBLE) AS "shopping__just_bought"
   FROM "base"
 ), "totals" AS (
   SELECT
@@ -216,26 +202,20 @@ WITH "scan" AS (
 ), "scored" AS (
   SELECT
     "totals".*,
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_profile" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE)
-        THEN CAST(60 AS DOUBLE)
-        ELSE "totals"."unclamped_profile"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "profile",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE)
-        THEN CAST(25 AS DOUBLE)
-        ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "engagement",
+    CASE
+      WHEN "totals"."unclamped_profile" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE)
+      THEN CAST(60 AS DOUBLE)
+      ELSE "totals"."unclamped_profile"
+    END AS "profile",
+    CASE
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE)
+      THEN CAST(25 AS DOUBLE)
+      ELSE "totals"."unclamped_engagement"
+    END AS "engagement",
     CAST(ROUND(
       CAST(CASE
         WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
@@ -302,23 +282,23 @@ SELECT
   "derived_3"."priority",
   "derived_3"."retarget",
   "derived_3"."nurture",
-  CAST(ROUND(CAST("derived_3"."profile__ships_to_their_country" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__ships_to_their_country",
-  CAST(ROUND(CAST("derived_3"."profile__outside_shipping_area" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__outside_shipping_area",
-  CAST(ROUND(CAST("derived_3"."profile__core_age_group" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__core_age_group",
-  CAST(ROUND(CAST("derived_3"."profile__vip_customer" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__vip_customer",
-  CAST(ROUND(CAST("derived_3"."profile__loyalty_member" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__loyalty_member",
-  CAST(ROUND(CAST("derived_3"."profile__reachable_by_email" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__reachable_by_email",
-  CAST(ROUND(CAST("derived_3"."profile__disposable_email" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__disposable_email",
-  CAST(ROUND(CAST("derived_3"."profile__new_sign_up" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "profile__new_sign_up",
-  CAST(ROUND(CAST("derived_3"."engagement__opens_emails" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__opens_emails",
-  CAST(ROUND(CAST("derived_3"."engagement__email_clicks" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__email_clicks",
-  CAST(ROUND(CAST("derived_3"."engagement__social_shares" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__social_shares",
-  CAST(ROUND(CAST("derived_3"."engagement__social_likes_and_comments" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__social_likes_and_comments",
-  CAST(ROUND(CAST("derived_3"."engagement__no_activity_for_60_days" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__no_activity_for_60_days",
+  "derived_3"."profile__ships_to_their_country",
+  "derived_3"."profile__outside_shipping_area",
+  "derived_3"."profile__core_age_group",
+  "derived_3"."profile__vip_customer",
+  "derived_3"."profile__loyalty_member",
+  "derived_3"."profile__reachable_by_email",
+  "derived_3"."profile__disposable_email",
+  "derived_3"."profile__new_sign_up",
+  "derived_3"."engagement__opens_emails",
+  "derived_3"."engagement__email_clicks",
+  "derived_3"."engagement__social_shares",
+  "derived_3"."engagement__social_likes_and_comments",
+  "derived_3"."engagement__no_activity_for_60_days",
   CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__recent_product_views",
-  CAST(ROUND(CAST("derived_3"."shopping__abandoned_a_cart" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__abandoned_a_cart",
-  CAST(ROUND(CAST("derived_3"."shopping__abandoned_checkout" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__abandoned_checkout",
-  CAST(ROUND(CAST("derived_3"."shopping__spent_over_200_this_year" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__spent_over_200_this_year",
-  CAST(ROUND(CAST("derived_3"."shopping__repeat_buyer" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__repeat_buyer",
-  CAST(ROUND(CAST("derived_3"."shopping__just_bought" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__just_bought"
+  "derived_3"."shopping__abandoned_a_cart",
+  "derived_3"."shopping__abandoned_checkout",
+  "derived_3"."shopping__spent_over_200_this_year",
+  "derived_3"."shopping__repeat_buyer",
+  "derived_3"."shopping__just_bought"
 FROM "derived_3";

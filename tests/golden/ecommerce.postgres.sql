@@ -8,7 +8,11 @@ WITH "scan" AS (
   SELECT
     "e"."lead_id" AS "lead_key",
     "e"."event_type" AS "event_type",
-    CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT) AS "age_us",
+    CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
+      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
+      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
+      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
+    END AS "age_us",
     "e"."action" AS "prop_action",
     "e"."amount" AS "prop_amount"
   FROM "events" AS "e"
@@ -22,7 +26,11 @@ WITH "scan" AS (
       'checkout_start',
       'purchase'
     )
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT) >= 0
+    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
+      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
+      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
+      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
+    END >= 0
 ), "agg" AS (
   SELECT
     "scan"."lead_key",
@@ -33,22 +41,13 @@ WITH "scan" AS (
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'social_engagement'
       AND "scan"."age_us" < 2592000000000
-      AND COALESCE("scan"."prop_action" = 'share', FALSE)) AS "agg_a3",
+      AND "scan"."prop_action" = 'share') AS "agg_a3",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'social_engagement'
       AND "scan"."age_us" < 2592000000000
-      AND COALESCE("scan"."prop_action" IN ('like', 'comment'), FALSE)) AS "agg_a4",
+      AND "scan"."prop_action" IN ('like', 'comment')) AS "agg_a4",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" IN (
-        'email_open',
-        'email_click',
-        'social_engagement',
-        'product_view',
-        'add_to_cart',
-        'checkout_start',
-        'purchase'
-      )
-      AND "scan"."age_us" < 5184000000000) AS "agg_a5",
+      "scan"."age_us" < 5184000000000) AS "agg_a5",
     SUM(
       CASE
         WHEN "scan"."event_type" = 'product_view' AND "scan"."age_us" < 1209600000000
@@ -60,12 +59,18 @@ WITH "scan" AS (
     ) AS "agg_a6",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'add_to_cart' AND "scan"."age_us" < 604800000000) AS "agg_a7",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase' AND "scan"."age_us" < 604800000000) AS "agg_a8",
+    CASE
+      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 604800000000
+      THEN 1
+      ELSE 0
+    END AS "agg_a8",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'checkout_start' AND "scan"."age_us" < 259200000000) AS "agg_a9",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase' AND "scan"."age_us" < 259200000000) AS "agg_a10",
+    CASE
+      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 259200000000
+      THEN 1
+      ELSE 0
+    END AS "agg_a10",
     SUM(
       CASE
         WHEN "scan"."event_type" = 'purchase' AND "scan"."age_us" < 31536000000000
@@ -74,8 +79,11 @@ WITH "scan" AS (
     ) AS "agg_a11",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'purchase' AND "scan"."age_us" < 7776000000000) AS "agg_a12",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase' AND "scan"."age_us" < 172800000000) AS "agg_a13"
+    CASE
+      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 172800000000
+      THEN 1
+      ELSE 0
+    END AS "agg_a13"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -108,26 +116,21 @@ WITH "scan" AS (
 ), "points" AS (
   SELECT
     "base".*,
-    CAST(CASE
-      WHEN COALESCE("base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU'), FALSE)
-      THEN 10
-      ELSE 0
-    END AS DOUBLE PRECISION) AS "profile__ships_to_their_country",
+    CAST(CASE WHEN "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU') THEN 10 ELSE 0 END AS DOUBLE PRECISION) AS "profile__ships_to_their_country",
     CAST(CASE
       WHEN NOT "base"."lead_country" IS NULL
-      AND COALESCE(NOT "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU'), FALSE)
+      AND NOT "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU')
       THEN -25
       ELSE 0
     END AS DOUBLE PRECISION) AS "profile__outside_shipping_area",
-    CAST(CASE WHEN COALESCE("base"."lead_age" BETWEEN 18 AND 34, FALSE) THEN 10 ELSE 0 END AS DOUBLE PRECISION) AS "profile__core_age_group",
+    CAST(CASE WHEN "base"."lead_age" BETWEEN 18 AND 34 THEN 10 ELSE 0 END AS DOUBLE PRECISION) AS "profile__core_age_group",
     CAST(CASE
-      WHEN COALESCE("base"."lead_loyalty_member", FALSE)
-      AND COALESCE("base"."lead_lifetime_value" >= 500, FALSE)
+      WHEN "base"."lead_loyalty_member" AND "base"."lead_lifetime_value" >= 500
       THEN 25
       ELSE 0
     END AS DOUBLE PRECISION) AS "profile__vip_customer",
     CAST(CASE
-      WHEN COALESCE("base"."lead_loyalty_member", FALSE)
+      WHEN "base"."lead_loyalty_member"
       AND NOT (
         COALESCE("base"."lead_loyalty_member", FALSE)
         AND COALESCE("base"."lead_lifetime_value" >= 500, FALSE)
@@ -136,68 +139,53 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE PRECISION) AS "profile__loyalty_member",
     CAST(CASE
-      WHEN COALESCE("base"."lead_marketing_opt_in", FALSE)
-      AND COALESCE(
-        NOT CASE
-          WHEN POSITION('@' IN "base"."lead_email") > 0
-          THEN TRANSLATE(
-            RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1),
-            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-            'abcdefghijklmnopqrstuvwxyz'
-          )
-        END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
-        FALSE
-      )
+      WHEN "base"."lead_marketing_opt_in"
+      AND NOT CASE
+        WHEN POSITION('@' IN "base"."lead_email") > 0
+        THEN LOWER(
+          RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1) COLLATE "C"
+        )
+      END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN 10
       ELSE 0
     END AS DOUBLE PRECISION) AS "profile__reachable_by_email",
     CAST(CASE
-      WHEN COALESCE(
-        CASE
-          WHEN POSITION('@' IN "base"."lead_email") > 0
-          THEN TRANSLATE(
-            RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1),
-            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-            'abcdefghijklmnopqrstuvwxyz'
-          )
-        END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com'),
-        FALSE
-      )
+      WHEN CASE
+        WHEN POSITION('@' IN "base"."lead_email") > 0
+        THEN LOWER(
+          RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1) COLLATE "C"
+        )
+      END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN -30
       ELSE 0
     END AS DOUBLE PRECISION) AS "profile__disposable_email",
     CAST(CASE
-      WHEN COALESCE(
-        CAST(CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CAST(EXTRACT(EPOCH FROM "base"."lead_signup_at") * 1000000 AS BIGINT) AS DOUBLE PRECISION) / CAST(86400000000 AS DOUBLE PRECISION) <= 30,
-        FALSE
-      )
+      WHEN CAST(CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
+        WHEN "base"."lead_signup_at" >= '1900-01-01'
+        AND "base"."lead_signup_at" < '2040-01-01'
+        THEN CAST(pg_catalog.date_part('epoch', "base"."lead_signup_at") * 1000000 AS BIGINT)
+        ELSE CAST(EXTRACT(EPOCH FROM "base"."lead_signup_at") * 1000000 AS BIGINT)
+      END AS DOUBLE PRECISION) / CAST(86400000000 AS DOUBLE PRECISION) <= 30
       THEN 5
       ELSE 0
     END AS DOUBLE PRECISION) AS "profile__new_sign_up",
-    CAST(CASE WHEN COALESCE("base"."agg_a1" >= 2, FALSE) THEN 5 ELSE 0 END AS DOUBLE PRECISION) AS "engagement__opens_emails",
+    CAST(CASE WHEN "base"."agg_a1" >= 2 THEN 5 ELSE 0 END AS DOUBLE PRECISION) AS "engagement__opens_emails",
     CAST(3 AS DOUBLE PRECISION) * CAST("base"."agg_a2" AS DOUBLE PRECISION) AS "engagement__email_clicks",
     CAST(4 AS DOUBLE PRECISION) * CAST("base"."agg_a3" AS DOUBLE PRECISION) AS "engagement__social_shares",
     CAST(1 AS DOUBLE PRECISION) * CAST("base"."agg_a4" AS DOUBLE PRECISION) AS "engagement__social_likes_and_comments",
-    CAST(CASE WHEN COALESCE("base"."agg_a5" = 0, FALSE) THEN -10 ELSE 0 END AS DOUBLE PRECISION) AS "engagement__no_activity_for_60_days",
+    CAST(CASE WHEN "base"."agg_a5" = 0 THEN -10 ELSE 0 END AS DOUBLE PRECISION) AS "engagement__no_activity_for_60_days",
     CASE
       WHEN CAST(1 AS DOUBLE PRECISION) * CAST("base"."agg_a6" AS DOUBLE PRECISION) < CAST(15 AS DOUBLE PRECISION)
       THEN CAST(1 AS DOUBLE PRECISION) * CAST("base"."agg_a6" AS DOUBLE PRECISION)
       ELSE CAST(15 AS DOUBLE PRECISION)
     END AS "shopping__recent_product_views",
-    CAST(CASE
-      WHEN COALESCE("base"."agg_a7" >= 1, FALSE) AND COALESCE("base"."agg_a8" = 0, FALSE)
-      THEN 20
-      ELSE 0
-    END AS DOUBLE PRECISION) AS "shopping__abandoned_a_cart",
-    CAST(CASE
-      WHEN COALESCE("base"."agg_a9" > 0, FALSE) AND COALESCE("base"."agg_a10" = 0, FALSE)
-      THEN 15
-      ELSE 0
-    END AS DOUBLE PRECISION) AS "shopping__abandoned_checkout",
-    CAST(CASE WHEN COALESCE("base"."agg_a11" > 200, FALSE) THEN 15 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__spent_over_200_this_year",
-    CAST(CASE WHEN COALESCE("base"."agg_a12" >= 2, FALSE) THEN 10 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__repeat_buyer",
-    CAST(CASE WHEN COALESCE("base"."agg_a13" > 0, FALSE) THEN -20 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__just_bought"
+    CAST(CASE WHEN "base"."agg_a7" >= 1 AND "base"."agg_a8" = 0 THEN 20 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__abandoned_a_cart",
+    CAST(CASE WHEN "base"."agg_a9" > 0 AND "base"."agg_a10" = 0 THEN 15 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__abandoned_checkout",
+    CAST(CASE WHEN "base"."agg_a11" > 200 THEN 15 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__spent_over_200_this_year",
+    CAST(CASE WHEN "base"."agg_a12" >= 2 THEN 10 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__repeat_buyer",
+    CAST(CASE WHEN "base"."agg_a13" > 0 THEN -20 ELSE 0 END AS DOUBLE PRECISION) AS "shopping__just_bought"
   FROM "base"
+  OFFSET 0
 ), "totals" AS (
   SELECT
     "points".*,
@@ -213,29 +201,24 @@ WITH "scan" AS (
     END + "points"."engagement__no_activity_for_60_days" AS "unclamped_engagement",
     "points"."shopping__recent_product_views" + "points"."shopping__abandoned_a_cart" + "points"."shopping__abandoned_checkout" + "points"."shopping__spent_over_200_this_year" + "points"."shopping__repeat_buyer" + "points"."shopping__just_bought" AS "unclamped_shopping"
   FROM "points"
+  OFFSET 0
 ), "scored" AS (
   SELECT
     "totals".*,
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_profile" < CAST(0 AS DOUBLE PRECISION)
-        THEN CAST(0 AS DOUBLE PRECISION)
-        WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE PRECISION)
-        THEN CAST(60 AS DOUBLE PRECISION)
-        ELSE "totals"."unclamped_profile"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "profile",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
-        THEN CAST(0 AS DOUBLE PRECISION)
-        WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE PRECISION)
-        THEN CAST(25 AS DOUBLE PRECISION)
-        ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "engagement",
+    CASE
+      WHEN "totals"."unclamped_profile" < CAST(0 AS DOUBLE PRECISION)
+      THEN CAST(0 AS DOUBLE PRECISION)
+      WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE PRECISION)
+      THEN CAST(60 AS DOUBLE PRECISION)
+      ELSE "totals"."unclamped_profile"
+    END AS "profile",
+    CASE
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
+      THEN CAST(0 AS DOUBLE PRECISION)
+      WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE PRECISION)
+      THEN CAST(25 AS DOUBLE PRECISION)
+      ELSE "totals"."unclamped_engagement"
+    END AS "engagement",
     CAST(ROUND(
       CAST(CASE
         WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE PRECISION)
@@ -247,6 +230,7 @@ WITH "scan" AS (
       2
     ) AS DOUBLE PRECISION) AS "shopping"
   FROM "totals"
+  OFFSET 0
 ), "derived_1" AS (
   SELECT
     "scored".*,
@@ -259,6 +243,7 @@ WITH "scan" AS (
     COALESCE("scored"."shopping" >= 20, FALSE)
     AND COALESCE("scored"."profile" >= 20, FALSE) AS "retarget"
   FROM "scored"
+  OFFSET 0
 ), "derived_2" AS (
   SELECT
     "derived_1".*,
@@ -285,12 +270,14 @@ WITH "scan" AS (
       ELSE 'cold'
     END AS "priority"
   FROM "derived_1"
+  OFFSET 0
 ), "derived_3" AS (
   SELECT
     "derived_2".*,
     COALESCE("derived_2"."value" = 'low', FALSE)
     AND COALESCE("derived_2"."engagement" > 0, FALSE) AS "nurture"
   FROM "derived_2"
+  OFFSET 0
 )
 SELECT
   "derived_3"."customer_id",
@@ -302,23 +289,23 @@ SELECT
   "derived_3"."priority",
   "derived_3"."retarget",
   "derived_3"."nurture",
-  CAST(ROUND(CAST("derived_3"."profile__ships_to_their_country" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__ships_to_their_country",
-  CAST(ROUND(CAST("derived_3"."profile__outside_shipping_area" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__outside_shipping_area",
-  CAST(ROUND(CAST("derived_3"."profile__core_age_group" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__core_age_group",
-  CAST(ROUND(CAST("derived_3"."profile__vip_customer" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__vip_customer",
-  CAST(ROUND(CAST("derived_3"."profile__loyalty_member" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__loyalty_member",
-  CAST(ROUND(CAST("derived_3"."profile__reachable_by_email" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__reachable_by_email",
-  CAST(ROUND(CAST("derived_3"."profile__disposable_email" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__disposable_email",
-  CAST(ROUND(CAST("derived_3"."profile__new_sign_up" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "profile__new_sign_up",
-  CAST(ROUND(CAST("derived_3"."engagement__opens_emails" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__opens_emails",
-  CAST(ROUND(CAST("derived_3"."engagement__email_clicks" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__email_clicks",
-  CAST(ROUND(CAST("derived_3"."engagement__social_shares" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__social_shares",
-  CAST(ROUND(CAST("derived_3"."engagement__social_likes_and_comments" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__social_likes_and_comments",
-  CAST(ROUND(CAST("derived_3"."engagement__no_activity_for_60_days" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__no_activity_for_60_days",
+  "derived_3"."profile__ships_to_their_country",
+  "derived_3"."profile__outside_shipping_area",
+  "derived_3"."profile__core_age_group",
+  "derived_3"."profile__vip_customer",
+  "derived_3"."profile__loyalty_member",
+  "derived_3"."profile__reachable_by_email",
+  "derived_3"."profile__disposable_email",
+  "derived_3"."profile__new_sign_up",
+  "derived_3"."engagement__opens_emails",
+  "derived_3"."engagement__email_clicks",
+  "derived_3"."engagement__social_shares",
+  "derived_3"."engagement__social_likes_and_comments",
+  "derived_3"."engagement__no_activity_for_60_days",
   CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "shopping__recent_product_views",
-  CAST(ROUND(CAST("derived_3"."shopping__abandoned_a_cart" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "shopping__abandoned_a_cart",
-  CAST(ROUND(CAST("derived_3"."shopping__abandoned_checkout" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "shopping__abandoned_checkout",
-  CAST(ROUND(CAST("derived_3"."shopping__spent_over_200_this_year" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "shopping__spent_over_200_this_year",
-  CAST(ROUND(CAST("derived_3"."shopping__repeat_buyer" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "shopping__repeat_buyer",
-  CAST(ROUND(CAST("derived_3"."shopping__just_bought" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "shopping__just_bought"
+  "derived_3"."shopping__abandoned_a_cart",
+  "derived_3"."shopping__abandoned_checkout",
+  "derived_3"."shopping__spent_over_200_this_year",
+  "derived_3"."shopping__repeat_buyer",
+  "derived_3"."shopping__just_bought"
 FROM "derived_3";
