@@ -25,6 +25,7 @@ Semantics (docs/language.md is the user-facing statement of the same contract):
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -46,10 +47,12 @@ class Type(enum.Enum):
 
 # Every double at least this large is a whole number: rounding leaves it as it is.
 INTEGRAL = 2.0**52
+_QUANTA = tuple(Decimal(1).scaleb(-digits) for digits in range(10))  # 1, 0.1, ... 1e-9
 
 
-def round_score(value: float) -> float:
-    """Round to 2 decimals, half away from zero, after absorbing binary noise at 9 decimals.
+def round_score(value: float, digits: int = 2) -> float:
+    """Round to 2 (or `digits`) decimals, half away from zero, after absorbing binary noise
+    at 9 decimals.
 
     `0.285` is stored as 0.28499999999999998; a person expects 0.29. Every SQL target
     does the same: CAST(x AS DECIMAL(38, 9)), then ROUND(_, 2) on the decimal.
@@ -57,7 +60,7 @@ def round_score(value: float) -> float:
     if not abs(value) < INTEGRAL:  # already whole (or inf/nan): Decimal would overflow
         return float(value)
     nine = Decimal(repr(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
-    return float(nine.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return float(nine.quantize(_QUANTA[digits], rounding=ROUND_HALF_UP))
 
 
 # ---- expressions over one lead (and, inside event filters, one event) --------------------
@@ -311,6 +314,13 @@ AggregateNode = (
 )
 
 
+def event_filters(aggregate: AggregateNode) -> tuple[EventFilter, ...]:
+    """The filters an aggregate reads events through: a sequence has two."""
+    if isinstance(aggregate, Sequence):
+        return (aggregate.first, aggregate.second)
+    return (aggregate.filter,)
+
+
 def aggregate_type(aggregate: Aggregate) -> Type:
     if isinstance(aggregate, Count | CountDistinct | PeriodCount):
         return Type.INT
@@ -498,15 +508,11 @@ class Model:
     @property
     def used_event_types(self) -> tuple[str, ...]:
         """The event types some aggregate reads: the SQL scan filters to these."""
-        used: set[str] = set()
-        for aggregate in self.aggregates:
-            filters = (
-                (aggregate.first, aggregate.second)
-                if isinstance(aggregate, Sequence)
-                else (aggregate.filter,)
-            )
-            for event_filter in filters:
-                used.update(event_filter.types)
+        return self.event_types_read(self.aggregates)
+
+    def event_types_read(self, aggregates: Iterable[AggregateNode]) -> tuple[str, ...]:
+        """The event types these aggregates read, in declaration order."""
+        used = {t for a in aggregates for f in event_filters(a) for t in f.types}
         return tuple(t.name for t in self.event_types if t.name in used)
 
     @property

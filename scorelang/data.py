@@ -25,6 +25,8 @@ from sqlglot import exp
 
 from .compiler import ir
 from .config import SourceMapping
+from .targets.sql.names import column as col
+from .targets.sql.names import ident
 
 DIALECT = "duckdb"
 EXAMPLES = 3  # example rows quoted per problem
@@ -84,15 +86,11 @@ class Column:
     not_null_types: tuple[str, ...] | None = ()
 
 
-def column_name(mapping: SourceMapping, name: str) -> str:
-    return mapping.column(name)
-
-
 def lead_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
     return [
         Column(
             f.name,
-            column_name(mapping, f.name),
+            mapping.column(f.name),
             f.type,
             not f.optional,
             None if not f.optional else (),
@@ -116,17 +114,9 @@ def event_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
     for name, declared in props.items():
         strict = tuple(t for t, p in declared if not p.optional)
         columns.append(
-            Column(name, column_name(mapping, name), declared[0][1].type, bool(strict), strict)
+            Column(name, mapping.column(name), declared[0][1].type, bool(strict), strict)
         )
     return columns
-
-
-def ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
-
-
-def col(name: str) -> exp.Column:
-    return exp.column(ident(name))
 
 
 def table(name: str | None, schema: str | None = None) -> exp.Table:
@@ -327,7 +317,7 @@ def load_duckdb(
         con.execute(create_schema(mapping.schema, DIALECT))
     leads_table = table(mapping.leads_table, mapping.schema)
     events_table = table(mapping.events_table, mapping.schema)
-    key = column_name(mapping, model.key)
+    key = mapping.column(model.key)
     say("building typed tables")
     create = exp.Create(
         this=leads_table,

@@ -92,13 +92,13 @@ def read_lead_facts(
 ) -> LeadFacts:
     """Read the outcome (and per-lead time) columns, keyed by the lead key typed as the model says."""
     mapping = mapping or SourceMapping()
-    key = data.column_name(mapping, model.key)
+    key = mapping.column(model.key)
     key_type = next(f.type for f in model.lead_fields if f.name == model.key)
     con = duckdb.connect()
     try:
         present = data.read_raw(con, Path(leads), "_scorelang_backtest_leads")
         fields = [outcome, *([as_of.column] if isinstance(as_of, AsOfColumn) else [])]
-        wanted = [data.column_name(mapping, name) for name in fields]
+        wanted = [mapping.column(name) for name in fields]
         for column in (key, *wanted):
             if column not in present:
                 raise data.DataError(

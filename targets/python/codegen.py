@@ -209,7 +209,7 @@ class _Writer:
         for aggregate in self.model.aggregates:
             for update in self._aggregate_updates(aggregate, event_type, compiler):
                 grouped.setdefault(update.guard, []).extend(update.statements)
-            filters = _filters(aggregate)
+            filters = ir.event_filters(aggregate)
             props |= {
                 e.name
                 for f in filters
@@ -461,14 +461,6 @@ def runtime_import(body: str | None = None) -> str:
 
     names = [n for n in sorted(runtime.__all__) if body is None or re.search(rf"\b{n}\b", body)]
     return f"from {_RUNTIME} import {', '.join(names)}" if names else ""
-
-
-def _filters(aggregate: ir.AggregateNode) -> tuple[ir.EventFilter, ...]:
-    return (
-        (aggregate.first, aggregate.second)
-        if isinstance(aggregate, ir.Sequence)
-        else (aggregate.filter,)
-    )
 
 
 def _timestamp(read: str) -> str:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import string
 from bisect import bisect_left
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import re2
 
-from ...compiler.ir import INTEGRAL, round_score
+from ...compiler.ir import round_score
 from ...records import EVENT_TYPE, event_time, optional_utc
 
 __all__ = [
@@ -144,12 +143,7 @@ def maximum(*values: float | None) -> float | None:
 def round_half_away(value: float | None, digits: int) -> float | None:
     """`round(x, n)` of the language: half away from zero after absorbing binary noise at 9
     decimals, the same steps as `round_score`."""
-    if value is None:
-        return None
-    if not abs(value) < INTEGRAL:  # already whole (or inf/nan): Decimal would overflow
-        return float(value)
-    nine = Decimal(repr(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
-    return float(nine.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
+    return None if value is None else round_score(value, int(digits))
 
 
 def sequence(first_ages: list[int], second_ages: list[int], gap: int) -> bool:

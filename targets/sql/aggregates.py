@@ -64,14 +64,6 @@ class EventPlan:
     results: tuple[AggregateCte, ...]
 
 
-def _filters(aggregate: ir.AggregateNode) -> tuple[ir.EventFilter, ...]:
-    return (
-        (aggregate.first, aggregate.second)
-        if isinstance(aggregate, ir.Sequence)
-        else (aggregate.filter,)
-    )
-
-
 def _is_type(kind: exp.Expression, types: tuple[str, ...] | list[str]) -> exp.Expression:
     """The event is of one of these types (none: no event is)."""
     names = [exp.Literal.string(t) for t in types]
@@ -89,7 +81,7 @@ def _props_used(aggregates: list[ir.AggregateNode]) -> list[str]:
     for aggregate in aggregates:
         if isinstance(aggregate, ir.CountDistinct | ir.Sum):
             used[aggregate.prop] = None
-        for event_filter in _filters(aggregate):
+        for event_filter in ir.event_filters(aggregate):
             if event_filter.where is not None:
                 for node in walk(event_filter.where):
                     if isinstance(node, ir.EventProp):
@@ -199,25 +191,22 @@ class EventPlanner:
         plain = [a for a in self.model.aggregates if not isinstance(a, ir.Sequence)]
         sequences = [a for a in self.model.aggregates if isinstance(a, ir.Sequence)]
         if plain:
-            types = self._types(plain)
+            types = self.model.event_types_read(plain)
             scan = self.cte_names.fresh("scan")
             ctes.append((scan, self._scan(types, _props_used(plain))))
-            names = {a.id: self.columns.fresh("agg", a.id) for a in plain}
             shared = _shared_youngest(self.model, plain)
-            agg = self._group(scan)
-            for aggregate in plain:
-                value = (
-                    self._some_within(aggregate, shared[aggregate.id], scan, types)
-                    if aggregate.id in shared
-                    else self._aggregate(aggregate, scan, types)
-                )
-                agg = agg.select(exp.alias_(value, ident(names[aggregate.id])))
-            agg_name = self.cte_names.fresh("agg")
-            ctes.append((agg_name, agg))
-            results.append(AggregateCte(agg_name, self.lead, names))
+
+            def value(aggregate: ir.AggregateNode) -> exp.Expression:
+                if aggregate.id in shared:
+                    return self._some_within(aggregate, shared[aggregate.id], scan, types)
+                return self._aggregate(aggregate, scan, types)
+
+            cte, result = self._grouped("agg", scan, plain, value)
+            ctes.append(cte)
+            results.append(result)
         if sequences:
             # The window sorts every row it reads: only the sequences' own event types.
-            types = self._types(sequences)
+            types = self.model.event_types_read(sequences)
             scan = self.cte_names.fresh("sequence_scan")
             ctes.append((scan, self._scan(types, _props_used(sequences))))
             windows = {a.id: self.columns.fresh("nearest_first", a.id) for a in sequences}
@@ -227,24 +216,31 @@ class EventPlanner:
                 sequenced = sequenced.select(exp.alias_(nearest, ident(windows[aggregate.id])))
             source = self.cte_names.fresh("sequenced")
             ctes.append((source, sequenced))
-            names = {a.id: self.columns.fresh("agg", a.id) for a in sequences}
-            agg = self._group(source)
-            for aggregate in sequences:
-                value = self._sequence(aggregate, source, windows[aggregate.id], types)
-                agg = agg.select(exp.alias_(value, ident(names[aggregate.id])))
-            agg_name = self.cte_names.fresh("sequence_agg")
-            ctes.append((agg_name, agg))
-            results.append(AggregateCte(agg_name, self.lead, names))
+            cte, result = self._grouped(
+                "sequence_agg",
+                source,
+                sequences,
+                lambda a: self._sequence(a, source, windows[a.id], types),
+            )
+            ctes.append(cte)
+            results.append(result)
         return EventPlan(tuple(ctes), tuple(results))
 
-    def _types(self, aggregates: list[ir.AggregateNode]) -> tuple[str, ...]:
-        """The event types these aggregates read, in declaration order."""
-        used = {t for a in aggregates for f in _filters(a) for t in f.types}
-        return tuple(t.name for t in self.model.event_types if t.name in used)
-
-    def _group(self, source: str) -> exp.Select:
+    def _grouped(
+        self,
+        prefix: str,
+        source: str,
+        aggregates: list[ir.AggregateNode],
+        value: Callable[[ir.AggregateNode], exp.Expression],
+    ) -> tuple[tuple[str, exp.Select], AggregateCte]:
+        """A CTE `prefix` with one row per lead of `source` and each aggregate's value."""
+        names = {a.id: self.columns.fresh("agg", a.id) for a in aggregates}
         lead = column(self.lead, source)
-        return exp.select(lead).from_(ident(source)).group_by(lead.copy())
+        select = exp.select(lead).from_(ident(source)).group_by(lead.copy())
+        for aggregate in aggregates:
+            select = select.select(exp.alias_(value(aggregate), ident(names[aggregate.id])))
+        name = self.cte_names.fresh(prefix)
+        return (name, select), AggregateCte(name, self.lead, names)
 
     # ---- scan ------------------------------------------------------------------------------
 

@@ -171,9 +171,6 @@ class BigQuery(Dialect):
     folds_identifier_case = True
     timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP (an instant; literals read as UTC)
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
-        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
-
 
 class Snowflake(Dialect):
     name = "snowflake"
