@@ -4,6 +4,7 @@ syntax errors a marketing-ops person can act on (E1xx)."""
 from __future__ import annotations
 
 import ast as pyast
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -91,9 +92,19 @@ class BadString(ValueError):
         self.token = token
 
 
+_ESCAPE = re.compile(r"\\(.)")
+_ESCAPES = frozenset("\\'\"abfnrtvxuUN01234567")
+
+
 def _unquote(token: str) -> str:
     """The text of a string token, with Python's escapes; a broken escape (`\\x`,
-    `\\u12`), a raw carriage return or a lone surrogate is a BadString."""
+    `\\u12`), an unknown one (`\\;`: Python keeps the backslash today and will refuse it
+    later), a raw carriage return or a lone surrogate is a BadString."""
+    unknown = next((m.group(0) for m in _ESCAPE.finditer(token) if m[1] not in _ESCAPES), None)
+    if unknown is not None:
+        raise BadString(
+            token, f"this string holds {unknown}, which is not an escape (a backslash is \\\\)"
+        )
     try:
         text = pyast.literal_eval(token)
     except (SyntaxError, ValueError):

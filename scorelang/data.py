@@ -355,8 +355,20 @@ def load_duckdb(
         ),
     ).from_(table(staged))
     total, undeclared, unknown = run(con, count_where)[0]
+    # Only declared types are kept, so the type can be an ENUM of them: the scores query
+    # compares it with literals several times per event, as integers instead of strings.
+    kinds = exp.DataType(
+        this=exp.DataType.Type.ENUM,
+        expressions=[exp.Literal.string(t.name) for t in model.event_types],
+    )
+    kept = [
+        exp.alias_(exp.cast(col(c.source), kinds), ident(c.source))
+        if c.source == mapping.event_type and model.event_types
+        else col(c.source)
+        for c in event_cols
+    ]
     keep = (
-        exp.select(exp.Star())
+        exp.select(*kept)
         .from_(table(staged))
         .where(exp.and_(declared, known))
         .order_by(exp.column("rowid"))

@@ -129,6 +129,26 @@ def test_report_counts_dropped_events(tmp_path: Path) -> None:
     assert con.execute('SELECT count(*) FROM "events"').fetchone() == (3,)
 
 
+def test_event_types_are_an_enum_of_the_declared_ones(tmp_path: Path) -> None:
+    """The kept events' type compares as a small integer; it still reads back as text, and a
+    literal the model does not declare is simply unequal."""
+    con = duckdb.connect()
+    load_duckdb(con, MODEL, *write(tmp_path))
+    declared = ", ".join(f"'{t.name}'" for t in MODEL.event_types)
+    assert con.execute(
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_name = 'events' AND column_name = 'event_type'"
+    ).fetchone() == (f"ENUM({declared})",)
+    assert con.execute(
+        "SELECT event_type, event_type = 'page_view', event_type = 'webinar' "
+        'FROM "events" ORDER BY rowid'
+    ).fetchall() == [
+        ("page_view", True, False),
+        ("download", False, False),
+        ("page_view", True, False),
+    ]
+
+
 def test_parquet_gives_the_same_records_as_csv(tmp_path: Path) -> None:
     leads_csv, events_csv = write(tmp_path)
     con = duckdb.connect()

@@ -433,18 +433,27 @@ score s {
 """
 
 
-def test_existence_counts_share_one_youngest_age_per_filter() -> None:
+def _aggregate_call(node: exp.Expression) -> exp.Expression:
+    return node.parent if isinstance(node.parent, exp.Filter) else node
+
+
+@pytest.mark.parametrize("as_of", [None, AS_OF], ids=["unpinned", "pinned"])
+def test_existence_counts_share_one_youngest_age_per_filter(as_of: datetime | None) -> None:
     """`no activity within 30d`, `... 60d`, `count(... within 90d) >= 1` only ask whether
-    there is some event: one MIN(age) answers them all; real counts stay counts."""
+    there is some event: one MIN(age) answers them all (MAX(time) with a pinned as_of where
+    the engine compares instants); real counts stay counts."""
     model = model_of(_EXISTENCE)
     for dialect in DIALECTS:
-        (agg,) = [s for s in _ctes(select_scores(model, dialect)).values() if s.args.get("group")]
-        youngest = [p for p in agg.expressions[1:] if p.find(exp.Min)]
-        counted = [p for p in agg.expressions[1:] if not p.find(exp.Min)]
-        # activity x3 and `v where url == "/a"` x2 share MINs; `v within 90d > 1`, `each w`
-        # and the lone `w within 60d` are counted
+        query = select_scores(model, dialect, as_of=as_of)
+        (agg,) = [s for s in _ctes(query).values() if s.args.get("group")]
+        instants = as_of is not None and get_dialect(dialect).reads_untyped_instants
+        youngest_of = exp.Max if instants else exp.Min
+        youngest = [p for p in agg.expressions[1:] if p.find(youngest_of)]
+        counted = [p for p in agg.expressions[1:] if not p.find(youngest_of)]
+        # activity x3 and `v where url == "/a"` x2 share youngest events; `v within 90d > 1`,
+        # `each w` and the lone `w within 60d` are counted
         assert len(youngest) == 5 and len(counted) == 3
-        assert len({p.find(exp.Min).sql(dialect) for p in youngest}) == 2
+        assert len({_aggregate_call(p.find(youngest_of)).sql(dialect) for p in youngest}) == 2
 
 
 def test_existence_counts_in_the_engines(engine) -> None:
@@ -660,6 +669,100 @@ def test_zoned_timestamps_and_session_time_zone(engine) -> None:
         assert sql_rows(engine, model) == expected
     finally:
         engine.execute("SET TimeZone = 'UTC'")
+
+
+_BOUNDS = """model m
+lead { id: string key }
+event v { }
+event w { }
+score s {
+  when v within 7d: +1
+  when count(v within 7d) >= 2: +2
+  when no v within 30d: +4
+  when no activity within 7d: +8
+  when w between 7d and 14d ago: +16
+  each v between 7d and 14d ago: +32
+}
+"""
+
+
+@pytest.mark.parametrize("zoned", [False, True], ids=["naive", "zoned"])
+def test_window_bounds_are_exact_whatever_the_column_type_and_session_zone(
+    engine, zoned: bool
+) -> None:
+    """A pinned as_of bounds windows by instant literals (`at > '...+00'`), which the engine
+    reads in the column's type: exact to the microsecond for naive (UTC) and zoned columns, in
+    any session time zone, and for an as_of given in another zone, like the Python target."""
+    model = model_of(_BOUNDS)
+    as_of = datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=ZoneInfo("Asia/Kolkata"))
+    now = as_of.astimezone(UTC).replace(tzinfo=None)
+    one = timedelta(microseconds=1)
+    day = timedelta(days=1)
+    at = {  # lead -> its events' times, each at or one microsecond from a bound
+        "at7": [now - 7 * day, now - 7 * day],
+        "in7": [now - 7 * day + one, now - 14 * day],
+        "at14": [now - 14 * day, now - 30 * day],
+        "in14": [now - 14 * day + one, now - 7 * day - one],
+        "at30": [now - 30 * day],
+        "in30": [now - 30 * day + one],
+        "now": [now],
+        "after": [now + one],
+    }
+    leads = [{"id": key} for key in at]
+    events = [
+        {"lead_id": key, "event_type": kind, "occurred_at": t}
+        for key, times in at.items()
+        for t in times
+        for kind in ("v", "w")
+    ]
+    engine.load(model, leads, events)
+    prefix = f'"{engine.schema}".' if engine.schema else ""
+    if zoned:
+        engine.execute("SET TimeZone = 'UTC'")
+        engine.execute(f'ALTER TABLE {prefix}"events" ALTER COLUMN "occurred_at" TYPE TIMESTAMPTZ')
+    expected = python_rows(
+        model,
+        leads,
+        [{**e, "occurred_at": e["occurred_at"].replace(tzinfo=UTC)} for e in events],
+        as_of,
+    )
+    try:
+        for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+            engine.execute(f"SET TimeZone = '{zone}'")
+            assert_same_rows(model, expected, sql_rows(engine, model, as_of=as_of))
+    finally:
+        engine.execute("SET TimeZone = 'UTC'")
+    assert {k: r["s"] for k, r in expected.items()} == {
+        "at7": 8 + 16 + 2 * 32,  # exactly 7d: not within 7d, inside between 7d and 14d
+        "in7": 1,
+        "at14": 8,  # exactly 14d: outside between 7d and 14d
+        "in14": 8 + 16 + 2 * 32,
+        "at30": 4 + 8,  # exactly 30d: not within 30d
+        "in30": 8,
+        "now": 1,
+        "after": 4 + 8,  # after as_of: does not exist
+    }
+
+
+def test_sequences_of_integer_keyed_leads(engine) -> None:
+    """The sequence window sorts text keys in the C collation (Postgres); an integer key has
+    no collation and is partitioned as it is."""
+    model = model_of(
+        "model m\nlead { id: int key }\nevent a { }\nevent b { }\n"
+        "score s { when a then b within 1d: +1 }\n"
+    )
+    leads = [{"id": i} for i in (1, 2, 3)]
+    events = [
+        {"lead_id": 1, "event_type": "a", "occurred_at": ago(days=3)},
+        {"lead_id": 1, "event_type": "b", "occurred_at": ago(days=2)},  # exactly 1d later
+        {"lead_id": 2, "event_type": "b", "occurred_at": ago(days=3)},  # b before a
+        {"lead_id": 2, "event_type": "a", "occurred_at": ago(days=2)},
+    ]
+    engine.load(model, leads, events)
+    aware = [{**e, "occurred_at": e["occurred_at"].replace(tzinfo=UTC)} for e in events]
+    expected = python_rows(model, leads, aware, AS_OF)
+    assert {k: r["s"] for k, r in expected.items()} == {1: 1, 2: 0, 3: 0}
+    assert_same_rows(model, expected, sql_rows(engine, model))
 
 
 _event_times = st.integers(min_value=-2 * 86_400_000_000, max_value=60 * 86_400_000_000).map(

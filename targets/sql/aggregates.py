@@ -4,17 +4,21 @@
 computes each event's age in microseconds (exactly as the Python evaluator does); `agg`
 computes every aggregate at once by conditional aggregation. Each filter tests only what the
 scan does not already guarantee, and existence counts that differ only in their window share
-one MIN(age). Sequences get their own, smaller scan (only their event types: the window
-sorts every row it reads): `sequenced` adds one window column per sequence, the smallest age
-of a `first` event at or before this event (RANGE ... CURRENT ROW includes equal times, so
-`a.at == b.at` counts), and `sequence_agg` groups it by lead. Aggregates of a lead without
-events are filled in by the caller's LEFT JOINs.
+one MIN(age). With a pinned as_of, on engines that read an untyped instant literal in the
+column's own type, windows compare the event's time with a literal bound instead (age < D
+exactly when at > as_of - D): no age per event per window (Postgres evaluates a CTE column's
+expression at every use). Sequences get their own, smaller scan (only their event types: the
+window sorts every row it reads): `sequenced` adds one window column per sequence, the
+smallest age of a `first` event at or before this event (RANGE ... CURRENT ROW includes equal
+times, so `a.at == b.at` counts), and `sequence_agg` groups it by lead. Aggregates of a lead
+without events are filled in by the caller's LEFT JOINs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlglot import exp
 
@@ -87,6 +91,10 @@ def _props_used(aggregates: list[ir.AggregateNode]) -> list[str]:
                     if isinstance(node, ir.EventProp):
                         used[node.name] = None
     return list(used)
+
+
+def _windowed(aggregates: list[ir.AggregateNode]) -> bool:
+    return any(f.window is not None for a in aggregates for f in ir.event_filters(a))
 
 
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -169,13 +177,17 @@ class EventPlanner:
         mapping: SourceMapping,
         as_of_us: Callable[[], exp.Expression],
         cte_names: Names,
+        pinned: datetime | None = None,
     ):
+        """`pinned`: as_of as a naive UTC datetime, if the query is for one instant."""
         self.model, self.dialect, self.mapping, self.as_of_us = model, dialect, mapping, as_of_us
         self.cte_names = cte_names
+        self.pinned = pinned if dialect.reads_untyped_instants else None
         self.columns = Names(dialect)
         self.lead = self.columns.fresh("lead_key")
         self.type = self.columns.fresh("event_type")
         self.age = self.columns.fresh("age_us")
+        self.time = self.columns.fresh("event_time")
         self.props = {
             name: self.columns.fresh("prop", name) for name in _props_used(list(model.aggregates))
         }
@@ -193,8 +205,10 @@ class EventPlanner:
         if plain:
             types = self.model.event_types_read(plain)
             scan = self.cte_names.fresh("scan")
-            ctes.append((scan, self._scan(types, _props_used(plain))))
             shared = _shared_youngest(self.model, plain)
+            ctes.append(
+                (scan, self._scan(types, _props_used(plain), bool(shared) or _windowed(plain)))
+            )
 
             def value(aggregate: ir.AggregateNode) -> exp.Expression:
                 if aggregate.id in shared:
@@ -208,7 +222,7 @@ class EventPlanner:
             # The window sorts every row it reads: only the sequences' own event types.
             types = self.model.event_types_read(sequences)
             scan = self.cte_names.fresh("sequence_scan")
-            ctes.append((scan, self._scan(types, _props_used(sequences))))
+            ctes.append((scan, self._scan(types, _props_used(sequences), _windowed(sequences))))
             windows = {a.id: self.columns.fresh("nearest_first", a.id) for a in sequences}
             sequenced = exp.select(exp.Star()).from_(ident(scan))
             for aggregate in sequences:
@@ -244,24 +258,49 @@ class EventPlanner:
 
     # ---- scan ------------------------------------------------------------------------------
 
-    def _scan(self, types: tuple[str, ...], props: list[str]) -> exp.Select:
-        """Events of these types at or before as_of, with their age in microseconds."""
+    def _scan(self, types: tuple[str, ...], props: list[str], bounded: bool) -> exp.Select:
+        """Events of these types at or before as_of, with their age in microseconds (and
+        their time, if windows are `bounded` by instants)."""
         m = self.mapping
         alias = "e"
-        age = exp.Sub(
-            this=self.as_of_us(), expression=self.dialect.epoch_us(column(m.event_time, alias))
-        )
+        time = column(m.event_time, alias)
+        age = exp.Sub(this=self.as_of_us(), expression=self.dialect.epoch_us(time.copy()))
+        times = [exp.alias_(time.copy(), ident(self.time))] if self.pinned and bounded else []
         select = (
             exp.select(
                 exp.alias_(column(m.event_lead, alias), ident(self.lead)),
                 exp.alias_(column(m.event_type, alias), ident(self.type)),
                 exp.alias_(age, ident(self.age)),
+                *times,
                 *(exp.alias_(column(m.column(p), alias), ident(self.props[p])) for p in props),
             )
             .from_(source_table(m, m.events_table, alias))
             .where(_is_type(column(m.event_type, alias), types))
         )
-        return select.where(exp.GTE(this=age.copy(), expression=exp.Literal.number(0)))
+        return select.where(self._age_test(False, 0, time, age))
+
+    # ---- windows ---------------------------------------------------------------------------
+
+    def _instant_before(self, micros: int) -> exp.Expression | None:
+        """as_of minus `micros` as an untyped literal, which the engine reads in the event-time
+        column's type: the instant for a zoned column; a naive column (UTC) ignores the `+00`.
+        None if as_of is not pinned (or the instant would be before year 1)."""
+        if self.pinned is None:
+            return None
+        try:
+            instant = self.pinned - timedelta(microseconds=micros)
+        except OverflowError:
+            return None
+        return exp.Literal.string(instant.isoformat(sep=" ", timespec="microseconds") + "+00")
+
+    def _age_test(
+        self, younger: bool, micros: int, time: exp.Expression, age: exp.Expression
+    ) -> exp.Expression:
+        """age < micros (`younger`) or age >= micros: on the time, if it has an instant bound."""
+        bound = self._instant_before(micros)
+        if bound is None:
+            return (exp.LT if younger else exp.GTE)(this=age, expression=number(micros))
+        return (exp.GT if younger else exp.LTE)(this=time, expression=bound)
 
     # ---- per-event conditions --------------------------------------------------------------
 
@@ -272,14 +311,11 @@ class EventPlanner:
         kept = [t for t in scanned if t in event_filter.types]
         parts = [] if len(kept) == len(scanned) else [_is_type(column(self.type, table), kept)]
         window = event_filter.window
+        time, age = column(self.time, table), column(self.age, table)
         if window is not None and window.min_age > 0:
-            parts.append(
-                exp.GTE(this=column(self.age, table), expression=number(micros(window.min_age)))
-            )
+            parts.append(self._age_test(False, micros(window.min_age), time, age))
         if window is not None and window.max_age != INFINITY:
-            parts.append(
-                exp.LT(this=column(self.age, table), expression=number(micros(window.max_age)))
-            )
+            parts.append(self._age_test(True, micros(window.max_age), time.copy(), age.copy()))
         if event_filter.where is not None:
             where = self._compiler(event_filter, table).condition(event_filter.where)
             parts.append(when_true(where))  # only ever read as FILTER or CASE WHEN
@@ -319,7 +355,7 @@ class EventPlanner:
         )
         return exp.Window(
             this=exp.Min(this=first_age),
-            partition_by=[column(self.lead, table)],
+            partition_by=[self._partition_key(table)],
             order=exp.Order(
                 expressions=[
                     exp.Ordered(this=column(self.age, table), desc=True, nulls_first=False)
@@ -330,6 +366,13 @@ class EventPlanner:
             ),
             over="OVER",
         )
+
+    def _partition_key(self, table: str) -> exp.Expression:
+        """The lead key, for the window's sort: a text key in code-point order (Postgres: C
+        collation, a byte comparison instead of the locale's; the partitions are the same)."""
+        lead = column(self.lead, table)
+        (key,) = [f for f in self.model.lead_fields if f.name == self.model.key]
+        return self.dialect.ordered_string(lead) if key.type is ir.Type.STRING else lead
 
     def _sequence(
         self, aggregate: ir.Sequence, table: str, nearest_first: str, scanned: tuple[str, ...]
@@ -345,19 +388,30 @@ class EventPlanner:
         self, count: ir.Count, unbounded: ir.EventFilter, table: str, scanned: tuple[str, ...]
     ) -> exp.Expression:
         """An existence count as 1 or 0: the youngest event of the filter without its window
-        is inside the window. The same MIN(...) for every window: computed once."""
+        is inside the window. The same MAX(time) / MIN(age) for every window: computed once."""
         condition = self._condition(unbounded, table, scanned)
-        age = column(self.age, table)
-        youngest = exp.Min(
-            this=age if condition == exp.Boolean(this=True) else exp.case().when(condition, age)
-        )
+        newest = self._where(lambda v: exp.Max(this=v), column(self.time, table), condition)
+        youngest = self._where(lambda v: exp.Min(this=v), column(self.age, table), condition)
         window = count.filter.window
         some = (
-            exp.LT(this=youngest, expression=number(micros(window.max_age)))
+            self._age_test(True, micros(window.max_age), newest, youngest)
             if window is not None and window.max_age != INFINITY
-            else exp.Not(this=exp.Is(this=youngest, expression=exp.Null()))
+            else exp.Not(
+                this=exp.Is(this=newest if self.pinned else youngest, expression=exp.Null())
+            )
         )
         return exp.case().when(some, exp.Literal.number(1)).else_(exp.Literal.number(0))
+
+    def _where(
+        self,
+        aggregate: Callable[[exp.Expression], exp.Expression],
+        value: exp.Expression,
+        condition: exp.Expression,
+    ) -> exp.Expression:
+        """aggregate(value) over the events that pass `condition` (TRUE: every scanned one)."""
+        if condition == exp.Boolean(this=True):
+            return aggregate(value)
+        return self.dialect.only_when(aggregate, value, condition.copy())
 
     def _aggregate(
         self, aggregate: ir.AggregateNode, table: str, scanned: tuple[str, ...]
@@ -368,34 +422,38 @@ class EventPlanner:
 
         every = condition == exp.Boolean(this=True)  # every scanned event passes
 
-        def when(value: exp.Expression) -> exp.Expression:
-            return value if every else exp.case().when(condition, value)
+        def where(make: Callable[[exp.Expression], exp.Expression], value: exp.Expression):
+            return self._where(make, value, condition)
+
+        def distinct(value: exp.Expression) -> exp.Expression:
+            return exp.Count(this=exp.Distinct(expressions=[value]))
+
+        def total(value: exp.Expression) -> exp.Expression:
+            return exp.Sum(this=value)
 
         match aggregate:
             case ir.Count():
                 return exp.Count(this=exp.Star()) if every else self.dialect.count_if(condition)
             case ir.CountDistinct(prop=prop):
-                value = self._prop(prop, aggregate.filter.types, table)
-                return exp.Count(this=exp.Distinct(expressions=[when(value)]))
+                return where(distinct, self._prop(prop, aggregate.filter.types, table))
             case ir.Sum(prop=prop):
-                return exp.Sum(this=when(double(self._prop(prop, aggregate.filter.types, table))))
+                return where(total, double(self._prop(prop, aggregate.filter.types, table)))
             case ir.Last():
-                return exp.Min(this=when(age))
+                return where(lambda v: exp.Min(this=v), age)
             case ir.First():
-                return exp.Max(this=when(age))
+                return where(lambda v: exp.Max(this=v), age)
             case ir.DecayedSum(half_life=half_life):
                 exponent = exp.Div(
                     this=double(age), expression=double(number(micros(half_life))), typed=True
                 )
-                return exp.Sum(this=when(exp.Pow(this=double(number(0.5)), expression=exponent)))
+                return where(total, exp.Pow(this=double(number(0.5)), expression=exponent))
             case ir.LinearDecaySum(percent=percent, period=period):
                 periods = double(self.dialect.floor_div(age, number(micros(period))))
                 step = exp.Mul(this=double(number(percent / 100)), expression=periods)
                 weight = exp.Sub(this=double(number(1)), expression=step)
                 above = exp.GT(this=weight, expression=exp.Literal.number(0))
-                positive = above if every else exp.and_(condition, above)
-                return exp.Sum(this=exp.case().when(positive, weight.copy()))
+                positive = above if every else exp.and_(condition.copy(), above)
+                return self.dialect.only_when(total, weight.copy(), positive)
             case ir.PeriodCount(period=period):
-                bucket = self.dialect.floor_div(age, number(micros(period)))
-                return exp.Count(this=exp.Distinct(expressions=[when(bucket)]))
+                return where(distinct, self.dialect.floor_div(age, number(micros(period))))
         raise ValueError(f"unknown aggregate {type(aggregate).__name__}")

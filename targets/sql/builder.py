@@ -125,18 +125,21 @@ class _Builder:
         self.ctes: list[tuple[str, exp.Select]] = []
         self.stages: set[str] = set()  # per-lead CTEs whose columns later ones read again
 
+    @property
+    def pinned(self) -> datetime | None:
+        """as_of as naive UTC, if the query is for one instant."""
+        if self.as_of is None or self.as_of.tzinfo is None:
+            return self.as_of
+        return self.as_of.astimezone(UTC).replace(tzinfo=None)
+
     def as_of_us(self) -> exp.Expression:
-        if self.as_of is None:
+        if self.pinned is None:
             return self.dialect.once(self.dialect.epoch_us(exp.CurrentTimestamp()))
-        else:
-            utc = (
-                self.as_of.astimezone(UTC).replace(tzinfo=None) if self.as_of.tzinfo else self.as_of
-            )
-            instant = exp.cast(
-                exp.Literal.string(utc.isoformat(sep=" ")),
-                exp.DataType.build(self.dialect.timestamp_type),
-            )
-            return self.dialect.epoch_us(instant)
+        instant = exp.cast(
+            exp.Literal.string(self.pinned.isoformat(sep=" ")),
+            exp.DataType.build(self.dialect.timestamp_type),
+        )
+        return self.dialect.epoch_us(instant)
 
     def _fields_used(self) -> list[str]:
         roots: list[ir.Expr] = [c.expr for c in self.model.composites] + [
@@ -202,7 +205,9 @@ class _Builder:
             *(exp.alias_(column(m.column(f), alias), ident(c)) for f, c in self.fields.items())
         ).from_(source_table(m, m.leads_table, alias))
         if self.model.aggregates:
-            events = EventPlanner(self.model, self.dialect, m, self.as_of_us, self.cte_names).plan()
+            events = EventPlanner(
+                self.model, self.dialect, m, self.as_of_us, self.cte_names, self.pinned
+            ).plan()
             self.ctes.extend(events.ctes)
             raws: dict[str, exp.Expression] = {}
             for result in events.results:

@@ -9,6 +9,7 @@ WITH "scan" AS (
     "e"."lead_id" AS "lead_key",
     "e"."event_type" AS "event_type",
     EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") AS "age_us",
+    "e"."occurred_at" AS "event_time",
     "e"."url" AS "prop_url",
     "e"."feature" AS "prop_feature",
     "e"."seats" AS "prop_seats",
@@ -26,82 +27,68 @@ WITH "scan" AS (
       'support_ticket',
       'unsubscribe'
     )
-    AND EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "agg" AS (
   SELECT
     "scan"."lead_key",
     SUM(
-      CASE
-        WHEN "scan"."event_type" = 'page_view'
-        THEN POWER(
-          CAST(0.5 AS DOUBLE),
-          CAST("scan"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
-        )
-      END
-    ) AS "agg_a1",
+      POWER(
+        CAST(0.5 AS DOUBLE),
+        CAST("scan"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
+      )
+    ) FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_a1",
     SUM(
-      CASE
-        WHEN (
-          "scan"."event_type" = 'page_view'
-          AND "scan"."age_us" < 2592000000000
-          AND LEFT("scan"."prop_url", LENGTH('/docs')) = '/docs'
-        )
-        AND CAST(1 AS DOUBLE) - CAST(0.25 AS DOUBLE) * CAST("scan"."age_us" // 604800000000 AS DOUBLE) > 0
-        THEN CAST(1 AS DOUBLE) - CAST(0.25 AS DOUBLE) * CAST("scan"."age_us" // 604800000000 AS DOUBLE)
-      END
-    ) AS "agg_a2",
-    COUNT(
-      DISTINCT CASE
-        WHEN "scan"."event_type" = 'page_view' AND "scan"."age_us" < 2592000000000
-        THEN "scan"."prop_url"
-      END
-    ) AS "agg_a3",
+      CAST(1 AS DOUBLE) - CAST(0.25 AS DOUBLE) * CAST("scan"."age_us" // 604800000000 AS DOUBLE)
+    ) FILTER(WHERE
+      (
+        "scan"."event_type" = 'page_view'
+        AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
+        AND LEFT("scan"."prop_url", LENGTH('/docs')) = '/docs'
+      )
+      AND CAST(1 AS DOUBLE) - CAST(0.25 AS DOUBLE) * CAST("scan"."age_us" // 604800000000 AS DOUBLE) > 0) AS "agg_a2",
+    COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
+      "scan"."event_type" = 'page_view'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a3",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" >= 604800000000
-      AND "scan"."age_us" < 2592000000000
+      AND "scan"."event_time" <= '2025-12-25 00:00:00.000000+00'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
       AND "scan"."prop_url" = '/pricing') AS "agg_a4",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" < 604800000000
+      AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
       AND "scan"."prop_url" = '/pricing') AS "agg_a5",
-    COUNT(
-      DISTINCT CASE
-        WHEN "scan"."event_type" = 'email_click'
-        THEN "scan"."age_us" // 86400000000
-      END
-    ) AS "agg_a6",
+    COUNT(DISTINCT "scan"."age_us" // 86400000000) FILTER(WHERE
+      "scan"."event_type" = 'email_click') AS "agg_a6",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'email_open' AND "scan"."age_us" < 1209600000000) AS "agg_a7",
+      "scan"."event_type" = 'email_open'
+      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00') AS "agg_a7",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'trial_start' AND "scan"."age_us" < 2592000000000) AS "agg_a8",
-    COUNT(
-      DISTINCT CASE
-        WHEN "scan"."event_type" = 'feature_used'
-        AND "scan"."age_us" < 2592000000000
-        AND (
-          "scan"."prop_feature" = 'api' OR "scan"."prop_feature" = 'sso'
-        )
-        THEN "scan"."age_us" // 604800000000
-      END
-    ) AS "agg_a9",
-    SUM(
-      CASE
-        WHEN "scan"."event_type" = 'invite_sent' AND "scan"."age_us" < 2592000000000
-        THEN CAST("scan"."prop_seats" AS DOUBLE)
-      END
-    ) AS "agg_a11",
-    MAX(CASE WHEN "scan"."event_type" = 'trial_start' THEN "scan"."age_us" END) AS "agg_a12",
+      "scan"."event_type" = 'trial_start'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a8",
+    COUNT(DISTINCT "scan"."age_us" // 604800000000) FILTER(WHERE
+      "scan"."event_type" = 'feature_used'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
+      AND (
+        "scan"."prop_feature" = 'api' OR "scan"."prop_feature" = 'sso'
+      )) AS "agg_a9",
+    SUM(CAST("scan"."prop_seats" AS DOUBLE)) FILTER(WHERE
+      "scan"."event_type" = 'invite_sent'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a11",
+    MAX("scan"."age_us") FILTER(WHERE
+      "scan"."event_type" = 'trial_start') AS "agg_a12",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'purchase') AS "agg_a13",
     MIN("scan"."age_us") AS "agg_a14",
     COUNT(*) FILTER(WHERE
-      "scan"."age_us" >= 5184000000000 AND "scan"."age_us" < 10368000000000) AS "agg_a15",
+      "scan"."event_time" <= '2025-11-02 00:00:00.000000+00'
+      AND "scan"."event_time" > '2025-09-03 00:00:00.000000+00') AS "agg_a15",
     COUNT(*) FILTER(WHERE
-      "scan"."age_us" < 5184000000000) AS "agg_a16",
+      "scan"."event_time" > '2025-11-02 00:00:00.000000+00') AS "agg_a16",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'support_ticket'
-      AND "scan"."age_us" < 1209600000000
+      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
       AND "scan"."prop_severity" = 'high') AS "agg_a17",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'unsubscribe') AS "agg_a18"
@@ -116,7 +103,7 @@ WITH "scan" AS (
   FROM "events" AS "e"
   WHERE
     "e"."event_type" IN ('trial_start', 'invite_sent')
-    AND EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "sequenced" AS (
   SELECT
     *,

@@ -13,6 +13,7 @@ WITH "scan" AS (
       THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
       ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
     END AS "age_us",
+    "e"."occurred_at" AS "event_time",
     "e"."url" AS "prop_url",
     "e"."feature" AS "prop_feature",
     "e"."seats" AS "prop_seats",
@@ -30,86 +31,68 @@ WITH "scan" AS (
       'support_ticket',
       'unsubscribe'
     )
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
-      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
-      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
-      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
-    END >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "agg" AS (
   SELECT
     "scan"."lead_key",
     SUM(
-      CASE
-        WHEN "scan"."event_type" = 'page_view'
-        THEN POWER(
-          CAST(0.5 AS DOUBLE PRECISION),
-          CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(604800000000 AS DOUBLE PRECISION)
-        )
-      END
-    ) AS "agg_a1",
+      POWER(
+        CAST(0.5 AS DOUBLE PRECISION),
+        CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(604800000000 AS DOUBLE PRECISION)
+      )
+    ) FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_a1",
     SUM(
-      CASE
-        WHEN (
-          "scan"."event_type" = 'page_view'
-          AND "scan"."age_us" < 2592000000000
-          AND LEFT("scan"."prop_url", LENGTH('/docs')) = '/docs'
-        )
-        AND CAST(1 AS DOUBLE PRECISION) - CAST(0.25 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 604800000000) AS DOUBLE PRECISION) > 0
-        THEN CAST(1 AS DOUBLE PRECISION) - CAST(0.25 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 604800000000) AS DOUBLE PRECISION)
-      END
-    ) AS "agg_a2",
-    COUNT(
-      DISTINCT CASE
-        WHEN "scan"."event_type" = 'page_view' AND "scan"."age_us" < 2592000000000
-        THEN "scan"."prop_url"
-      END
-    ) AS "agg_a3",
+      CAST(1 AS DOUBLE PRECISION) - CAST(0.25 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 604800000000) AS DOUBLE PRECISION)
+    ) FILTER(WHERE
+      (
+        "scan"."event_type" = 'page_view'
+        AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
+        AND LEFT("scan"."prop_url", LENGTH('/docs')) = '/docs'
+      )
+      AND CAST(1 AS DOUBLE PRECISION) - CAST(0.25 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 604800000000) AS DOUBLE PRECISION) > 0) AS "agg_a2",
+    COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
+      "scan"."event_type" = 'page_view'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a3",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" >= 604800000000
-      AND "scan"."age_us" < 2592000000000
+      AND "scan"."event_time" <= '2025-12-25 00:00:00.000000+00'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
       AND "scan"."prop_url" = '/pricing') AS "agg_a4",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" < 604800000000
+      AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
       AND "scan"."prop_url" = '/pricing') AS "agg_a5",
-    COUNT(
-      DISTINCT CASE
-        WHEN "scan"."event_type" = 'email_click'
-        THEN DIV("scan"."age_us", 86400000000)
-      END
-    ) AS "agg_a6",
+    COUNT(DISTINCT DIV("scan"."age_us", 86400000000)) FILTER(WHERE
+      "scan"."event_type" = 'email_click') AS "agg_a6",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'email_open' AND "scan"."age_us" < 1209600000000) AS "agg_a7",
+      "scan"."event_type" = 'email_open'
+      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00') AS "agg_a7",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'trial_start' AND "scan"."age_us" < 2592000000000) AS "agg_a8",
-    COUNT(
-      DISTINCT CASE
-        WHEN "scan"."event_type" = 'feature_used'
-        AND "scan"."age_us" < 2592000000000
-        AND (
-          "scan"."prop_feature" = 'api' OR "scan"."prop_feature" = 'sso'
-        )
-        THEN DIV("scan"."age_us", 604800000000)
-      END
-    ) AS "agg_a9",
-    SUM(
-      CASE
-        WHEN "scan"."event_type" = 'invite_sent' AND "scan"."age_us" < 2592000000000
-        THEN CAST("scan"."prop_seats" AS DOUBLE PRECISION)
-      END
-    ) AS "agg_a11",
-    MAX(CASE WHEN "scan"."event_type" = 'trial_start' THEN "scan"."age_us" END) AS "agg_a12",
+      "scan"."event_type" = 'trial_start'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a8",
+    COUNT(DISTINCT DIV("scan"."age_us", 604800000000)) FILTER(WHERE
+      "scan"."event_type" = 'feature_used'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
+      AND (
+        "scan"."prop_feature" = 'api' OR "scan"."prop_feature" = 'sso'
+      )) AS "agg_a9",
+    SUM(CAST("scan"."prop_seats" AS DOUBLE PRECISION)) FILTER(WHERE
+      "scan"."event_type" = 'invite_sent'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a11",
+    MAX("scan"."age_us") FILTER(WHERE
+      "scan"."event_type" = 'trial_start') AS "agg_a12",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'purchase') AS "agg_a13",
     MIN("scan"."age_us") AS "agg_a14",
     COUNT(*) FILTER(WHERE
-      "scan"."age_us" >= 5184000000000 AND "scan"."age_us" < 10368000000000) AS "agg_a15",
+      "scan"."event_time" <= '2025-11-02 00:00:00.000000+00'
+      AND "scan"."event_time" > '2025-09-03 00:00:00.000000+00') AS "agg_a15",
     COUNT(*) FILTER(WHERE
-      "scan"."age_us" < 5184000000000) AS "agg_a16",
+      "scan"."event_time" > '2025-11-02 00:00:00.000000+00') AS "agg_a16",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'support_ticket'
-      AND "scan"."age_us" < 1209600000000
+      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
       AND "scan"."prop_severity" = 'high') AS "agg_a17",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'unsubscribe') AS "agg_a18"
@@ -128,11 +111,7 @@ WITH "scan" AS (
   FROM "events" AS "e"
   WHERE
     "e"."event_type" IN ('trial_start', 'invite_sent')
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
-      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
-      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
-      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
-    END >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "sequenced" AS (
   SELECT
     *,
@@ -142,7 +121,7 @@ WITH "scan" AS (
         THEN "sequence_scan"."age_us"
       END
     ) OVER (
-      PARTITION BY "sequence_scan"."lead_key"
+      PARTITION BY "sequence_scan"."lead_key" COLLATE "C"
       ORDER BY "sequence_scan"."age_us" DESC NULLS LAST
       RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "nearest_first_a10"

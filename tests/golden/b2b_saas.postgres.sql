@@ -13,6 +13,7 @@ WITH "scan" AS (
       THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
       ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
     END AS "age_us",
+    "e"."occurred_at" AS "event_time",
     "e"."url" AS "prop_url",
     "e"."form" AS "prop_form"
   FROM "events" AS "e"
@@ -26,45 +27,59 @@ WITH "scan" AS (
       'webinar_attend',
       'demo_request'
     )
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
-      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
-      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
-      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
-    END >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "agg" AS (
   SELECT
     "scan"."lead_key",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" < 604800000000
+      AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
       AND "scan"."prop_url" = '/pricing') AS "agg_a1",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" < 1209600000000
+      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
       AND LEFT("scan"."prop_url", LENGTH('/docs/')) = '/docs/') AS "agg_a2",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'email_open' AND "scan"."age_us" < 2592000000000) AS "agg_a3",
+      "scan"."event_type" = 'email_open'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a3",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'email_click' AND "scan"."age_us" < 2592000000000) AS "agg_a4",
+      "scan"."event_type" = 'email_click'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a4",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'form_submit' AND "scan"."prop_form" = 'contact-us') AS "agg_a5",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'demo_request' AND "scan"."age_us" < 2592000000000) AS "agg_a6",
+      "scan"."event_type" = 'demo_request'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a6",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'webinar_attend' AND "scan"."age_us" < 7776000000000) AS "agg_a7",
+      "scan"."event_type" = 'webinar_attend'
+      AND "scan"."event_time" > '2025-10-03 00:00:00.000000+00') AS "agg_a7",
     SUM(
-      CASE
-        WHEN "scan"."event_type" = 'page_view'
-        THEN POWER(
-          CAST(0.5 AS DOUBLE PRECISION),
-          CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(1209600000000 AS DOUBLE PRECISION)
-        )
-      END
-    ) AS "agg_a9",
-    CASE WHEN MIN("scan"."age_us") < 2592000000000 THEN 1 ELSE 0 END AS "agg_a10",
-    CASE WHEN MIN("scan"."age_us") < 5184000000000 THEN 1 ELSE 0 END AS "agg_a11",
-    CASE WHEN MIN("scan"."age_us") < 7776000000000 THEN 1 ELSE 0 END AS "agg_a12",
-    CASE WHEN MIN("scan"."age_us") < 15552000000000 THEN 1 ELSE 0 END AS "agg_a13"
+      POWER(
+        CAST(0.5 AS DOUBLE PRECISION),
+        CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(1209600000000 AS DOUBLE PRECISION)
+      )
+    ) FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_a9",
+    CASE
+      WHEN MAX("scan"."event_time") > '2025-12-02 00:00:00.000000+00'
+      THEN 1
+      ELSE 0
+    END AS "agg_a10",
+    CASE
+      WHEN MAX("scan"."event_time") > '2025-11-02 00:00:00.000000+00'
+      THEN 1
+      ELSE 0
+    END AS "agg_a11",
+    CASE
+      WHEN MAX("scan"."event_time") > '2025-10-03 00:00:00.000000+00'
+      THEN 1
+      ELSE 0
+    END AS "agg_a12",
+    CASE
+      WHEN MAX("scan"."event_time") > '2025-07-05 00:00:00.000000+00'
+      THEN 1
+      ELSE 0
+    END AS "agg_a13"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -80,11 +95,7 @@ WITH "scan" AS (
   FROM "events" AS "e"
   WHERE
     "e"."event_type" IN ('content_download', 'demo_request')
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
-      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
-      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
-      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
-    END >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "sequenced" AS (
   SELECT
     *,
@@ -94,7 +105,7 @@ WITH "scan" AS (
         THEN "sequence_scan"."age_us"
       END
     ) OVER (
-      PARTITION BY "sequence_scan"."lead_key"
+      PARTITION BY "sequence_scan"."lead_key" COLLATE "C"
       ORDER BY "sequence_scan"."age_us" DESC NULLS LAST
       RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "nearest_first_a8"

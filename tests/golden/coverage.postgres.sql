@@ -13,63 +13,50 @@ WITH "scan" AS (
       THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
       ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
     END AS "age_us",
+    "e"."occurred_at" AS "event_time",
     "e"."url" AS "prop_url",
     "e"."amount" AS "prop_amount",
     "e"."duration" AS "prop_duration"
   FROM "events" AS "e"
   WHERE
     "e"."event_type" IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
-      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
-      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
-      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
-    END >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "agg" AS (
   SELECT
     "scan"."lead_key",
     SUM(
-      CASE
-        WHEN "scan"."event_type" = 'page_view'
-        THEN POWER(
-          CAST(0.5 AS DOUBLE PRECISION),
-          CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(604800000000 AS DOUBLE PRECISION)
-        )
-      END
-    ) AS "agg_a1",
+      POWER(
+        CAST(0.5 AS DOUBLE PRECISION),
+        CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(604800000000 AS DOUBLE PRECISION)
+      )
+    ) FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_a1",
     SUM(
-      CASE
-        WHEN (
-          "scan"."event_type" = 'page_view' AND "scan"."prop_url" = '/pricing'
-        )
-        AND CAST(1 AS DOUBLE PRECISION) - CAST(0.2 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 86400000000) AS DOUBLE PRECISION) > 0
-        THEN CAST(1 AS DOUBLE PRECISION) - CAST(0.2 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 86400000000) AS DOUBLE PRECISION)
-      END
-    ) AS "agg_a2",
-    COUNT(
-      DISTINCT CASE
-        WHEN "scan"."event_type" = 'email_open'
-        THEN DIV("scan"."age_us", 86400000000)
-      END
-    ) AS "agg_a3",
-    COUNT(DISTINCT CASE WHEN "scan"."event_type" = 'page_view' THEN "scan"."prop_url" END) AS "agg_a4",
-    SUM(
-      CASE
-        WHEN "scan"."event_type" = 'form_submit'
-        THEN CAST("scan"."prop_amount" AS DOUBLE PRECISION)
-      END
-    ) AS "agg_a5",
-    MIN(CASE WHEN "scan"."event_type" = 'page_view' THEN "scan"."age_us" END) AS "agg_a6",
+      CAST(1 AS DOUBLE PRECISION) - CAST(0.2 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 86400000000) AS DOUBLE PRECISION)
+    ) FILTER(WHERE
+      (
+        "scan"."event_type" = 'page_view' AND "scan"."prop_url" = '/pricing'
+      )
+      AND CAST(1 AS DOUBLE PRECISION) - CAST(0.2 AS DOUBLE PRECISION) * CAST(DIV("scan"."age_us", 86400000000) AS DOUBLE PRECISION) > 0) AS "agg_a2",
+    COUNT(DISTINCT DIV("scan"."age_us", 86400000000)) FILTER(WHERE
+      "scan"."event_type" = 'email_open') AS "agg_a3",
+    COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_a4",
+    SUM(CAST("scan"."prop_amount" AS DOUBLE PRECISION)) FILTER(WHERE
+      "scan"."event_type" = 'form_submit') AS "agg_a5",
+    MIN("scan"."age_us") FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_a6",
     MAX("scan"."age_us") AS "agg_a7",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" >= 604800000000
-      AND "scan"."age_us" < 1209600000000) AS "agg_a9",
+      AND "scan"."event_time" <= '2025-12-25 00:00:00.000000+00'
+      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00') AS "agg_a9",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'form_submit') AS "agg_a10",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view' AND "scan"."prop_duration" > 10.5) AS "agg_a11",
     COUNT(*) FILTER(WHERE
-      "scan"."age_us" < 3888000000000) AS "agg_a12"
+      "scan"."event_time" > '2025-11-17 00:00:00.000000+00') AS "agg_a12"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -85,11 +72,7 @@ WITH "scan" AS (
   FROM "events" AS "e"
   WHERE
     "e"."event_type" IN ('download', 'demo')
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
-      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
-      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
-      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
-    END >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "sequenced" AS (
   SELECT
     *,
@@ -99,7 +82,7 @@ WITH "scan" AS (
         THEN "sequence_scan"."age_us"
       END
     ) OVER (
-      PARTITION BY "sequence_scan"."lead_key"
+      PARTITION BY "sequence_scan"."lead_key" COLLATE "C"
       ORDER BY "sequence_scan"."age_us" DESC NULLS LAST
       RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "nearest_first_a8"

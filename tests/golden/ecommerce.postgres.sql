@@ -13,6 +13,7 @@ WITH "scan" AS (
       THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
       ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
     END AS "age_us",
+    "e"."occurred_at" AS "event_time",
     "e"."action" AS "prop_action",
     "e"."amount" AS "prop_amount"
   FROM "events" AS "e"
@@ -26,61 +27,61 @@ WITH "scan" AS (
       'checkout_start',
       'purchase'
     )
-    AND CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - CASE
-      WHEN "e"."occurred_at" >= '1900-01-01' AND "e"."occurred_at" < '2040-01-01'
-      THEN CAST(pg_catalog.date_part('epoch', "e"."occurred_at") * 1000000 AS BIGINT)
-      ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
-    END >= 0
+    AND "e"."occurred_at" <= '2026-01-01 00:00:00.000000+00'
 ), "agg" AS (
   SELECT
     "scan"."lead_key",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'email_open' AND "scan"."age_us" < 2592000000000) AS "agg_a1",
+      "scan"."event_type" = 'email_open'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a1",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'email_click' AND "scan"."age_us" < 2592000000000) AS "agg_a2",
+      "scan"."event_type" = 'email_click'
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a2",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'social_engagement'
-      AND "scan"."age_us" < 2592000000000
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
       AND "scan"."prop_action" = 'share') AS "agg_a3",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'social_engagement'
-      AND "scan"."age_us" < 2592000000000
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
       AND "scan"."prop_action" IN ('like', 'comment')) AS "agg_a4",
     COUNT(*) FILTER(WHERE
-      "scan"."age_us" < 5184000000000) AS "agg_a5",
+      "scan"."event_time" > '2025-11-02 00:00:00.000000+00') AS "agg_a5",
     SUM(
-      CASE
-        WHEN "scan"."event_type" = 'product_view' AND "scan"."age_us" < 1209600000000
-        THEN POWER(
-          CAST(0.5 AS DOUBLE PRECISION),
-          CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(604800000000 AS DOUBLE PRECISION)
-        )
-      END
-    ) AS "agg_a6",
+      POWER(
+        CAST(0.5 AS DOUBLE PRECISION),
+        CAST("scan"."age_us" AS DOUBLE PRECISION) / CAST(604800000000 AS DOUBLE PRECISION)
+      )
+    ) FILTER(WHERE
+      "scan"."event_type" = 'product_view'
+      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00') AS "agg_a6",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'add_to_cart' AND "scan"."age_us" < 604800000000) AS "agg_a7",
+      "scan"."event_type" = 'add_to_cart'
+      AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00') AS "agg_a7",
     CASE
-      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 604800000000
+      WHEN MAX("scan"."event_time") FILTER(WHERE
+        "scan"."event_type" = 'purchase') > '2025-12-25 00:00:00.000000+00'
       THEN 1
       ELSE 0
     END AS "agg_a8",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'checkout_start' AND "scan"."age_us" < 259200000000) AS "agg_a9",
+      "scan"."event_type" = 'checkout_start'
+      AND "scan"."event_time" > '2025-12-29 00:00:00.000000+00') AS "agg_a9",
     CASE
-      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 259200000000
+      WHEN MAX("scan"."event_time") FILTER(WHERE
+        "scan"."event_type" = 'purchase') > '2025-12-29 00:00:00.000000+00'
       THEN 1
       ELSE 0
     END AS "agg_a10",
-    SUM(
-      CASE
-        WHEN "scan"."event_type" = 'purchase' AND "scan"."age_us" < 31536000000000
-        THEN CAST("scan"."prop_amount" AS DOUBLE PRECISION)
-      END
-    ) AS "agg_a11",
+    SUM(CAST("scan"."prop_amount" AS DOUBLE PRECISION)) FILTER(WHERE
+      "scan"."event_type" = 'purchase'
+      AND "scan"."event_time" > '2025-01-01 00:00:00.000000+00') AS "agg_a11",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase' AND "scan"."age_us" < 7776000000000) AS "agg_a12",
+      "scan"."event_type" = 'purchase'
+      AND "scan"."event_time" > '2025-10-03 00:00:00.000000+00') AS "agg_a12",
     CASE
-      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 172800000000
+      WHEN MAX("scan"."event_time") FILTER(WHERE
+        "scan"."event_type" = 'purchase') > '2025-12-30 00:00:00.000000+00'
       THEN 1
       ELSE 0
     END AS "agg_a13"
