@@ -48,9 +48,11 @@ from naive import naive_query
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file
 from scorelang.targets.sql import select_scores
+from scorelang.targets.sql.names import column as col
+from scorelang.targets.sql.names import ident
 
 from scorelang.config import SourceMapping
-from scorelang.data import col, ident, load_duckdb, table
+from scorelang.data import load_duckdb, table
 from scorelang.datagen import generate, write
 from scorelang.engines import duckdb as duck
 from scorelang.engines import postgres

@@ -15,10 +15,11 @@ from datetime import datetime
 
 from scorelang.compiler import ir
 from scorelang.targets.sql import select_scores
+from scorelang.targets.sql.names import ident
 from sqlglot import exp
 
 from scorelang.config import SourceMapping
-from scorelang.data import ident, table
+from scorelang.data import table
 
 OUTER = "naive_leads"
 

@@ -24,7 +24,8 @@ import duckdb
 from sqlglot import exp
 
 from .compiler import ir
-from .config import SourceMapping
+from .config import SourceMapping, schema_parts
+from .targets.sql.aggregates import qualified_table
 from .targets.sql.names import column as col
 from .targets.sql.names import ident
 
@@ -121,12 +122,7 @@ def event_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
 
 def table(name: str | None, schema: str | None = None) -> exp.Table:
     """A quoted table name (None: the schema itself); `schema` may be `catalog.schema`."""
-    *catalog, db = schema.split(".") if schema else [None]
-    return exp.Table(
-        this=ident(name) if name else None,
-        db=ident(db) if db else None,
-        catalog=ident(catalog[0]) if catalog else None,
-    )
+    return qualified_table(name, schema_parts(schema) if schema else ())
 
 
 def create_schema(schema: str, dialect: str) -> str:

@@ -21,12 +21,12 @@ from ..data import (
     LoadReport,
     create_schema,
     event_columns,
-    ident,
     lead_columns,
     load_duckdb,
     table,
 )
 from ..targets.sql import select_scores
+from ..targets.sql.names import ident
 from . import duckdb as duck
 from .rows import to_rows
 from .views import create_views

@@ -36,11 +36,13 @@ def micros(seconds: float) -> int:
     return round(seconds * 1_000_000)
 
 
-def qualified_table(table: str, schema: tuple[str, ...], alias: str | None = None) -> exp.Table:
-    """`[catalog.][schema.]table`, every part a quoted identifier."""
+def qualified_table(
+    table: str | None, schema: tuple[str, ...], alias: str | None = None
+) -> exp.Table:
+    """`[catalog.][schema.]table`, every part a quoted identifier (no table: the schema)."""
     parts = [ident(p) for p in schema]
     return exp.Table(
-        this=ident(table),
+        this=ident(table) if table else None,
         db=parts[-1] if parts else None,
         catalog=parts[-2] if len(parts) > 1 else None,
         alias=exp.TableAlias(this=ident(alias)) if alias else None,
