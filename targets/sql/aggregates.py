@@ -424,7 +424,9 @@ class EventPlanner:
 
         every = condition == exp.Boolean(this=True)  # every scanned event passes
 
-        def where(make: Callable[[exp.Expression], exp.Expression], value: exp.Expression):
+        def where(
+            make: Callable[[exp.Expression], exp.Expression], value: exp.Expression
+        ) -> exp.Expression:
             return self._where(make, value, condition)
 
         def distinct(value: exp.Expression) -> exp.Expression:
