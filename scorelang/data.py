@@ -327,10 +327,8 @@ def load_duckdb(
         raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
 
     typed_events = typed_select(raw_events, event_cols, present_events)
-    declared = exp.In(
-        this=col(mapping.event_type),
-        expressions=[exp.Literal.string(t.name) for t in model.event_types],
-    )
+    type_names = [exp.Literal.string(t.name) for t in model.event_types]
+    declared = exp.In(this=col(mapping.event_type), expressions=type_names)
     known = exp.In(
         this=col(mapping.event_lead), query=exp.select(col(key)).from_(leads_table).subquery()
     )
@@ -353,10 +351,7 @@ def load_duckdb(
     total, undeclared, unknown = run(con, count_where)[0]
     # Only declared types are kept, so the type can be an ENUM of them: the scores query
     # compares it with literals several times per event, as integers instead of strings.
-    kinds = exp.DataType(
-        this=exp.DataType.Type.ENUM,
-        expressions=[exp.Literal.string(t.name) for t in model.event_types],
-    )
+    kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[n.copy() for n in type_names])
     kept = [
         exp.alias_(exp.cast(col(c.source), kinds), ident(c.source))
         if c.source == mapping.event_type and model.event_types

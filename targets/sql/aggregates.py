@@ -184,7 +184,9 @@ class EventPlanner:
         """`pinned`: as_of as a naive UTC datetime, if the query is for one instant."""
         self.model, self.dialect, self.mapping, self.as_of_us = model, dialect, mapping, as_of_us
         self.cte_names = cte_names
-        self.pinned = pinned if dialect.reads_untyped_instants else None
+        # The instant window bounds count back from, when there are any: as_of is pinned and
+        # the dialect reads untyped instant literals (else windows test ages).
+        self.bounds_from = pinned if dialect.reads_untyped_instants else None
         self.columns = Names(dialect)
         self.lead = self.columns.fresh("lead_key")
         self.type = self.columns.fresh("event_type")
@@ -267,7 +269,7 @@ class EventPlanner:
         alias = "e"
         time = column(m.event_time, alias)
         age = exp.Sub(this=self.as_of_us(), expression=self.dialect.epoch_us(time.copy()))
-        times = [exp.alias_(time.copy(), ident(self.time))] if self.pinned and bounded else []
+        times = [exp.alias_(time.copy(), ident(self.time))] if self.bounds_from and bounded else []
         select = (
             exp.select(
                 exp.alias_(column(m.event_lead, alias), ident(self.lead)),
@@ -287,10 +289,10 @@ class EventPlanner:
         """as_of minus `micros` as an untyped literal, which the engine reads in the event-time
         column's type: the instant for a zoned column; a naive column (UTC) ignores the `+00`.
         None if as_of is not pinned (or the instant would be before year 1)."""
-        if self.pinned is None:
+        if self.bounds_from is None:
             return None
         try:
-            instant = self.pinned - timedelta(microseconds=micros)
+            instant = self.bounds_from - timedelta(microseconds=micros)
         except OverflowError:
             return None
         return exp.Literal.string(instant.isoformat(sep=" ", timespec="microseconds") + "+00")
@@ -399,7 +401,7 @@ class EventPlanner:
             self._age_test(True, micros(window.max_age), newest, youngest)
             if window is not None and window.max_age != INFINITY
             else exp.Not(
-                this=exp.Is(this=newest if self.pinned else youngest, expression=exp.Null())
+                this=exp.Is(this=newest if self.bounds_from else youngest, expression=exp.Null())
             )
         )
         return exp.case().when(some, exp.Literal.number(1)).else_(exp.Literal.number(0))
