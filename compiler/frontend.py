@@ -72,15 +72,7 @@ class _Loader:
 
     def _follow(self, decl: ast.ImportDecl, importer: str) -> None:
         if "\0" in decl.path.value:  # no file system takes it (os.path raises ValueError)
-            self.diagnostics.append(
-                Diagnostic(
-                    "E209",
-                    Severity.ERROR,
-                    f"cannot read the imported file {decl.path.value!r}",
-                    decl.path.span,
-                    "a path cannot contain a NUL character",
-                )
-            )
+            self._unreadable(decl, "a path cannot contain a NUL character")
             return
         base = Path.cwd() if importer.startswith("<") else Path(importer).parent
         target = os.path.normpath(base / decl.path.value)
@@ -102,17 +94,13 @@ class _Loader:
         try:
             text = Path(target).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            self.diagnostics.append(
-                Diagnostic(
-                    "E209",
-                    Severity.ERROR,
-                    f"cannot read the imported file {decl.path.value!r}",
-                    decl.path.span,
-                    f"looked for {target}; paths are relative to the importing file",
-                )
-            )
+            self._unreadable(decl, f"looked for {target}; paths are relative to the importing file")
             return
         self.load_text(text, target)
+
+    def _unreadable(self, decl: ast.ImportDecl, hint: str) -> None:
+        message = f"cannot read the imported file {decl.path.value!r}"
+        self.diagnostics.append(Diagnostic("E209", Severity.ERROR, message, decl.path.span, hint))
 
     def finish(self, root: str) -> Compilation:
         if has_errors(self.diagnostics) or root not in self.modules:

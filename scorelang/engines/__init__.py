@@ -45,30 +45,20 @@ def score(
         results = PythonEvaluator(model).score_many(lead_records, event_records, as_of)
         return sort_rows(model, [result.as_row(model) for result in results])
     if engine == "duckdb":
-        from . import duckdb
-
-        return duckdb.score(
-            model,
-            leads=leads,
-            events=events,
-            database=database,
-            as_of=as_of,
-            mapping=mapping,
-            on_load=on_load,
-        )
-    if engine == "postgres":
-        from . import postgres
-
-        return postgres.score(
-            model,
-            leads=leads,
-            events=events,
-            database=database,
-            as_of=as_of,
-            mapping=mapping,
-            on_load=on_load,
-        )
-    raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+        from . import duckdb as backend
+    elif engine == "postgres":
+        from . import postgres as backend
+    else:
+        raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    return backend.score(
+        model,
+        leads=leads,
+        events=events,
+        database=database,
+        as_of=as_of,
+        mapping=mapping,
+        on_load=on_load,
+    )
 
 
 def apply(
