@@ -10,6 +10,7 @@ could not be a portable identifier at all are rejected here, with the offending 
     event_lead = "lead_id"
     event_type = "event_type"
     event_time = "occurred_at"
+    event_time_zoned = true        # optional: the event-time column's type (see below)
 
     [sources.columns]              # lead field or event property -> column
     employees = "employee_count"
@@ -64,12 +65,21 @@ class SourceMapping:
     event_type: str = "event_type"
     event_time: str = "occurred_at"
     columns: Mapping[str, str] = field(default_factory=dict)
+    # The event-time column's type: True for a timestamp with time zone, False without one
+    # (UTC), None unknown. Known, a view for "now" bounds its windows by instants of that type
+    # instead of computing every event's age; `apply` reads it from the database.
+    event_time_zoned: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("leads_table", "events_table", "event_lead", "event_type", "event_time"):
             check_identifier(getattr(self, name), name)
         if self.schema is not None:
             schema_parts(self.schema)
+        if self.event_time_zoned is not None and not isinstance(self.event_time_zoned, bool):
+            raise ConfigError(
+                f"event_time_zoned = {self.event_time_zoned!r} is not a boolean: use true "
+                "(timestamp with time zone) or false (timestamp without time zone, in UTC)"
+            )
         if not isinstance(self.columns, Mapping):
             raise ConfigError('columns must be a table of `name = "column"` pairs')
         for source, column in self.columns.items():

@@ -3,6 +3,7 @@ and the errors a user can meet on the way (cross-engine agreement at scale: test
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -180,6 +181,31 @@ def test_apply_creates_views_in_a_duckdb_file(files: tuple[Path, Path], tmp_path
         assert [row[0] for row in cursor.fetchall()] == ["a", "b", "c"]
 
 
+@pytest.mark.parametrize("zoned", [True, False], ids=["zoned", "naive"])
+def test_apply_reads_the_event_time_type_for_instant_bounds(
+    files: tuple[Path, Path], tmp_path: Path, zoned: bool
+) -> None:
+    """The deployed view is for "now": knowing the time column's type from the database, it
+    bounds windows by now in that type; a scorelang.toml that says otherwise is an error."""
+    database = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        load_duckdb(con, MODEL, *files)
+        if not zoned:
+            con.execute('ALTER TABLE "events" ALTER COLUMN "occurred_at" TYPE TIMESTAMP')
+    engines.apply(MODEL, str(database))
+    with duckdb.connect(str(database)) as con:
+        (view,) = con.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = 'mini_scores'"
+        ).fetchone()
+    assert "event_time > (CURRENT_TIMESTAMP - to_microseconds(604800000000))" in view.replace(
+        "timezone('UTC', CURRENT_TIMESTAMP)", "CURRENT_TIMESTAMP"
+    )
+    assert ("timezone('UTC', CURRENT_TIMESTAMP)" in view) is not zoned
+    kind = "with" if zoned else "without"
+    with pytest.raises(DataError, match=f"events.occurred_at is a timestamp {kind} time zone"):
+        engines.apply(MODEL, str(database), mapping=SourceMapping(event_time_zoned=not zoned))
+
+
 def test_postgres_scores_files(files: tuple[Path, Path], pg_url: str) -> None:
     assert (
         engines.score(
@@ -206,11 +232,23 @@ def test_postgres_scores_existing_tables_and_apply_creates_views(
         rows = pg.execute(
             f'SELECT "id", "fit", "stage" FROM "{pg_schema}"."mini_scores" ORDER BY 1'
         ).fetchall()
+        (view,) = pg.execute(
+            "SELECT pg_get_viewdef(%s::regclass)", [f'"{pg_schema}"."mini_scores"']
+        ).fetchone()
     assert [(key, float(fit), stage) for key, fit, stage in rows] == [
         ("a", 10.0, "good"),
         ("b", 0.0, "meh"),
         ("c", 0.0, "meh"),
     ]
+    # The loaded time column is zoned: the view's windows are instants before its now.
+    assert "event_time > ( SELECT (CURRENT_TIMESTAMP - '168:00:00'::interval))" in " ".join(
+        view.split()
+    )
+    with pytest.raises(DataError, match="is a timestamp with time zone in the database"):
+        engines.apply(MODEL, pg_url, mapping=dataclasses.replace(mapping, event_time_zoned=False))
+    # No tables to read the type from: CREATE VIEW says what is missing.
+    with pytest.raises(DataError, match=r"cannot create the views: relation .* does not exist"):
+        engines.apply(MODEL, pg_url, mapping=SourceMapping(schema=pg_schema, events_table="none"))
 
 
 def test_postgres_connection_errors_are_data_errors(files: tuple[Path, Path]) -> None:

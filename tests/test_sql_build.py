@@ -554,7 +554,8 @@ def test_unknown_target() -> None:
 def test_config_reads_sources(tmp_path: Path) -> None:
     path = tmp_path / "scorelang.toml"
     path.write_text(
-        '[sources]\nschema = "my-proj.raw"\nleads_table = "crm"\n[sources.columns]\nemployees = "staff"\n'
+        '[sources]\nschema = "my-proj.raw"\nleads_table = "crm"\nevent_time_zoned = false\n'
+        '[sources.columns]\nemployees = "staff"\n'
     )
     mapping = load_config(path).sources
     assert (mapping.schema_parts, mapping.leads_table, mapping.events_table) == (
@@ -562,6 +563,7 @@ def test_config_reads_sources(tmp_path: Path) -> None:
         "crm",
         "events",
     )
+    assert mapping.event_time_zoned is False and SourceMapping().event_time_zoned is None
     assert (mapping.column("employees"), mapping.column("email")) == ("staff", "email")
 
 
@@ -573,6 +575,7 @@ def test_config_reads_sources(tmp_path: Path) -> None:
         ('[sources.columns]\nemail = "e-mail"\n', "columns.email"),
         ("[sources\n", "invalid TOML"),
         ("[target]\nx = 1\n", "unknown section"),
+        ('[sources]\nevent_time_zoned = "yes"\n', "event_time_zoned = 'yes' is not a boolean"),
     ],
 )
 def test_config_rejects_bad_names(tmp_path: Path, text: str, message: str) -> None:
@@ -686,6 +689,45 @@ score s {
 """
 
 
+# Each lead's events at or one microsecond from a bound of _BOUNDS, and its expected score.
+_AT_BOUNDS = {
+    "at7": ([(7, 0), (7, 0)], 8 + 16 + 2 * 32),  # exactly 7d: not within 7d, inside 7d-14d ago
+    "in7": ([(7, -1), (14, 0)], 1),
+    "at14": ([(14, 0), (30, 0)], 8),  # exactly 14d: outside between 7d and 14d
+    "in14": ([(14, -1), (7, 1)], 8 + 16 + 2 * 32),
+    "at30": ([(30, 0)], 4 + 8),  # exactly 30d: not within 30d
+    "in30": ([(30, -1)], 8),
+    "now": ([(0, 0)], 1),
+    "after": ([(0, -1)], 4 + 8),  # after as_of: does not exist
+}
+
+
+def at_bounds(now: datetime) -> tuple[list[dict], list[dict]]:
+    """_AT_BOUNDS' leads and events (naive UTC times) for an as_of of `now` (naive UTC)."""
+    leads = [{"id": key} for key in _AT_BOUNDS]
+    events = [
+        {
+            "lead_id": key,
+            "event_type": kind,
+            "occurred_at": now - timedelta(days=days, microseconds=micros),
+        }
+        for key, (times, _score) in _AT_BOUNDS.items()
+        for days, micros in times
+        for kind in ("v", "w")
+    ]
+    return leads, events
+
+
+def make_zoned(engine) -> None:
+    """The events' time column as a timestamp with time zone (read from UTC)."""
+    prefix = f'"{engine.schema}".' if engine.schema else ""
+    engine.execute("SET TimeZone = 'UTC'")
+    engine.execute(f'ALTER TABLE {prefix}"events" ALTER COLUMN "occurred_at" TYPE TIMESTAMPTZ')
+
+
+SESSION_ZONES = ("UTC", "America/New_York", "Asia/Kolkata")
+
+
 @pytest.mark.parametrize("zoned", [False, True], ids=["naive", "zoned"])
 def test_window_bounds_are_exact_whatever_the_column_type_and_session_zone(
     engine, zoned: bool
@@ -695,48 +737,69 @@ def test_window_bounds_are_exact_whatever_the_column_type_and_session_zone(
     any session time zone, and for an as_of given in another zone, like the Python target."""
     model = model_of(_BOUNDS)
     as_of = datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=ZoneInfo("Asia/Kolkata"))
-    now = as_of.astimezone(UTC).replace(tzinfo=None)
-    one = timedelta(microseconds=1)
-    day = timedelta(days=1)
-    at = {  # lead -> its events' times, each at or one microsecond from a bound
-        "at7": [now - 7 * day, now - 7 * day],
-        "in7": [now - 7 * day + one, now - 14 * day],
-        "at14": [now - 14 * day, now - 30 * day],
-        "in14": [now - 14 * day + one, now - 7 * day - one],
-        "at30": [now - 30 * day],
-        "in30": [now - 30 * day + one],
-        "now": [now],
-        "after": [now + one],
-    }
-    leads = [{"id": key} for key in at]
-    events = [
-        {"lead_id": key, "event_type": kind, "occurred_at": t}
-        for key, times in at.items()
-        for t in times
-        for kind in ("v", "w")
-    ]
+    leads, events = at_bounds(as_of.astimezone(UTC).replace(tzinfo=None))
     engine.load(model, leads, events)
-    prefix = f'"{engine.schema}".' if engine.schema else ""
     if zoned:
-        engine.execute("SET TimeZone = 'UTC'")
-        engine.execute(f'ALTER TABLE {prefix}"events" ALTER COLUMN "occurred_at" TYPE TIMESTAMPTZ')
+        make_zoned(engine)
     expected = python_rows(model, leads, events, as_of)  # naive times are UTC
+    assert {k: r["s"] for k, r in expected.items()} == {k: s for k, (_, s) in _AT_BOUNDS.items()}
     try:
-        for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+        for zone in SESSION_ZONES:
             engine.execute(f"SET TimeZone = '{zone}'")
             assert_same_rows(model, expected, sql_rows(engine, model, as_of=as_of))
     finally:
         engine.execute("SET TimeZone = 'UTC'")
-    assert {k: r["s"] for k, r in expected.items()} == {
-        "at7": 8 + 16 + 2 * 32,  # exactly 7d: not within 7d, inside between 7d and 14d
-        "in7": 1,
-        "at14": 8,  # exactly 14d: outside between 7d and 14d
-        "in14": 8 + 16 + 2 * 32,
-        "at30": 4 + 8,  # exactly 30d: not within 30d
-        "in30": 8,
-        "now": 1,
-        "after": 4 + 8,  # after as_of: does not exist
-    }
+
+
+@pytest.mark.parametrize("zoned", [False, True], ids=["naive", "zoned"])
+def test_a_view_for_now_bounds_windows_in_the_column_type(engine, zoned: bool) -> None:
+    """Unpinned (a view's as_of is the query's now) with the event-time column's type known,
+    windows are bounded by now in that type minus an exact interval: the Python evaluator's
+    scores at the transaction's now, to the microsecond, in any session time zone."""
+    model = model_of(_BOUNDS)
+    mapping = SourceMapping(schema=engine.schema, event_time_zoned=zoned)
+    sql = select_scores(model, engine.dialect, mapping=mapping).sql(dialect=engine.dialect)
+    assert "CURRENT_TIMESTAMP" in sql and '"event_time" >' in sql and '"age_us" <' not in sql
+    now_us = exp.select(get_dialect(engine.dialect).epoch_us(exp.CurrentTimestamp()))
+    engine.execute("BEGIN TRANSACTION")  # CURRENT_TIMESTAMP: the transaction's start
+    try:
+        (now,) = engine.execute(now_us.sql(dialect=engine.dialect))[0]
+        as_of = datetime(1970, 1, 1) + timedelta(microseconds=now)  # naive UTC
+        leads, events = at_bounds(as_of)
+        engine.load(model, leads, events)
+        if zoned:
+            make_zoned(engine)
+        expected = python_rows(model, leads, events, as_of.replace(tzinfo=UTC))
+        assert {k: r["s"] for k, r in expected.items()} == {
+            k: s for k, (_, s) in _AT_BOUNDS.items()
+        }
+        for zone in SESSION_ZONES:
+            engine.execute(f"SET TimeZone = '{zone}'")
+            assert_same_rows(model, expected, engine.rows(sql))
+    finally:
+        engine.execute("ROLLBACK")
+        engine.execute("SET TimeZone = 'UTC'")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_the_time_type_matters_only_to_views_for_now_that_bound_by_instants(dialect: str) -> None:
+    """A pinned as_of's literal bound fits either column type; BigQuery and Snowflake test
+    ages: knowing the column's type changes nothing there."""
+    model = model_of(_BOUNDS)
+    known = SourceMapping(event_time_zoned=True)
+    for as_of in (AS_OF, None):
+        changed = select_scores(model, dialect, as_of=as_of, mapping=known) != select_scores(
+            model, dialect, as_of=as_of
+        )
+        assert changed is (as_of is None and dialect in ("duckdb", "postgres"))
+
+
+def test_a_view_for_now_tests_ages_beyond_a_millennium() -> None:
+    """now - 1,150 years could leave Postgres' timestamp range: that window tests ages."""
+    source = "model m\nlead { id: string key }\nevent v { }\nscore s { when v within 60000w: +1 }\n"
+    known = SourceMapping(event_time_zoned=True)
+    sql = select_scores(model_of(source), "postgres", mapping=known).sql(dialect="postgres")
+    assert '"age_us" < 36288000000000000' in sql and '"event_time" >' not in sql
 
 
 def test_sequences_of_integer_keyed_leads(engine) -> None:

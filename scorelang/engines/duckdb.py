@@ -14,7 +14,7 @@ from ..config import SourceMapping
 from ..data import DataError, LoadReport, create_schema, load_duckdb
 from ..targets.sql import select_scores
 from .rows import to_rows
-from .views import create_views
+from .views import create_views, event_time_probe, knowing_event_time
 
 DIALECT = "duckdb"
 
@@ -84,7 +84,8 @@ def apply(
         try:
             if schema:
                 con.execute(create_schema(schema, DIALECT))
-            statements = create_views(model, DIALECT, mapping, schema)
+            known = knowing_event_time(mapping, event_time_zoned(con, mapping))
+            statements = create_views(model, DIALECT, known, schema)
             for _name, sql in statements:
                 con.execute(sql)
         except duckdb.Error as error:
@@ -92,3 +93,13 @@ def apply(
                 f"{database}: cannot create the views: {str(error).splitlines()[0]}"
             ) from error
     return [name for name, _sql in statements]
+
+
+def event_time_zoned(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> bool | None:
+    """Whether the events' time column has a time zone (None: not a timestamp, or no such
+    column yet, which CREATE VIEW then reports)."""
+    try:
+        description = con.execute(event_time_probe(mapping, DIALECT)).description
+    except duckdb.Error:
+        return None
+    return {"TIMESTAMP WITH TIME ZONE": True, "TIMESTAMP": False}.get(str(description[0][1]))

@@ -29,7 +29,7 @@ from ..targets.sql import select_scores
 from ..targets.sql.names import ident
 from . import duckdb as duck
 from .rows import to_rows
-from .views import create_views
+from .views import create_views, event_time_probe, knowing_event_time
 
 DIALECT = "postgres"
 PG_TYPES = {
@@ -156,9 +156,26 @@ def apply(model: ir.Model, database: str, mapping: SourceMapping, schema: str | 
         try:
             if schema:
                 pg.execute(create_schema(schema, DIALECT))
-            statements = create_views(model, DIALECT, mapping, schema)
+            known = knowing_event_time(mapping, event_time_zoned(pg, mapping))
+            statements = create_views(model, DIALECT, known, schema)
             for _name, sql in statements:
                 pg.execute(sql)
         except psycopg.Error as error:
             raise DataError(f"cannot create the views: {str(error).splitlines()[0]}") from error
     return [name for name, _sql in statements]
+
+
+def event_time_zoned(pg: psycopg.Connection, mapping: SourceMapping) -> bool | None:
+    """Whether the events' time column has a time zone (None: not a timestamp, or no such
+    column yet, which CREATE VIEW then reports). Probed in a savepoint: a failure here must
+    not abort the transaction that creates the views."""
+    try:
+        with pg.transaction():
+            description = pg.execute(event_time_probe(mapping, DIALECT)).description or ()
+    except psycopg.Error:
+        return None
+    types = {
+        pg.adapters.types[name].oid: zoned
+        for name, zoned in (("timestamptz", True), ("timestamp", False))
+    }
+    return types.get(description[0].type_code) if description else None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlglot import exp
 
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import table
+from ..data import DataError, table
 from ..targets.sql import build_views
+from ..targets.sql.names import column
 
 
 def create_views(
@@ -30,3 +33,24 @@ def create_views(
         statements.append((name.sql(dialect=dialect), create.sql(dialect=dialect)))
         created.add(view.name)
     return statements
+
+
+def event_time_probe(mapping: SourceMapping, dialect: str) -> str:
+    """A query with no rows and one column, the events' time: the cursor tells its type."""
+    source = table(mapping.events_table, mapping.schema)
+    return exp.select(column(mapping.event_time)).from_(source).limit(0).sql(dialect=dialect)
+
+
+def knowing_event_time(mapping: SourceMapping, zoned: bool | None) -> SourceMapping:
+    """The mapping with the event-time column's type read from the database (`zoned` None: not
+    a timestamp, or not readable, and the mapping is left as it is): a view for "now" can then
+    bound its windows by instants. A declared type the database contradicts is an error."""
+    if zoned is None:
+        return mapping
+    if mapping.event_time_zoned not in (None, zoned):
+        where = ".".join((*mapping.schema_parts, mapping.events_table, mapping.event_time))
+        raise DataError(
+            f"scorelang.toml declares event_time_zoned = {str(not zoned).lower()}, but {where} "
+            f"is a timestamp {'with' if zoned else 'without'} time zone in the database"
+        )
+    return dataclasses.replace(mapping, event_time_zoned=zoned)

@@ -4,11 +4,13 @@
 computes each event's age in microseconds (exactly as the Python evaluator does); `agg`
 computes every aggregate at once by conditional aggregation. Each filter tests only what the
 scan does not already guarantee, and existence counts that differ only in their window share
-one MIN(age). With a pinned as_of, on engines that read an untyped instant literal in the
-column's own type, windows compare the event's time with a literal bound instead (age < D
-exactly when at > as_of - D): no age per event per window (Postgres evaluates a CTE column's
-expression at every use). Sequences get their own, smaller scan (only their event types: the
-window sorts every row it reads): `sequenced` adds one window column per sequence, the
+one MIN(age). On engines that read an untyped instant literal in the column's own type,
+windows compare the event's time with an instant bound instead (age < D exactly when
+at > as_of - D): a literal for a pinned as_of, or the query's now in the column's type minus
+an interval of microseconds when the mapping knows that type; no age per event per window
+(Postgres evaluates a CTE column's expression at every use). Sequences get their own,
+smaller scan (only their event types: the window sorts every row it reads): `sequenced` adds
+one window column per sequence, the
 smallest age of a `first` event at or before this event (RANGE ... CURRENT ROW includes equal
 times, so `a.at == b.at` counts), and `sequence_agg` groups it by lead. Aggregates of a lead
 without events are filled in by the caller's LEFT JOINs.
@@ -30,6 +32,9 @@ from .expressions import ExpressionCompiler, Scope, number, walk, when_true
 from .names import Names, column, ident
 
 INFINITY = float("inf")
+# A view's now minus a longer window could leave an engine's timestamp range (Postgres: 4713
+# BC); such windows test ages, which are exact at any length.
+NOW_BOUND_HORIZON_US = 1000 * 366 * 86_400 * 1_000_000
 
 
 def micros(seconds: float) -> int:
@@ -184,9 +189,15 @@ class EventPlanner:
         """`pinned`: as_of as a naive UTC datetime, if the query is for one instant."""
         self.model, self.dialect, self.mapping, self.as_of_us = model, dialect, mapping, as_of_us
         self.cte_names = cte_names
-        # The instant window bounds count back from, when there are any: as_of is pinned and
-        # the dialect reads untyped instant literals (else windows test ages).
-        self.bounds_from = pinned if dialect.reads_untyped_instants else None
+        # What instant window bounds count back from, if anything (else windows test ages):
+        # a pinned as_of, read as an untyped literal; for a view of "now", the query's now in
+        # the event-time column's type, when the mapping knows that type.
+        self.bounds_from: datetime | exp.Expression | None = None
+        if dialect.reads_untyped_instants:
+            if pinned is not None:
+                self.bounds_from = pinned
+            elif mapping.event_time_zoned is not None:
+                self.bounds_from = dialect.now_as(zoned=mapping.event_time_zoned)
         self.columns = Names(dialect)
         self.lead = self.columns.fresh("lead_key")
         self.type = self.columns.fresh("event_type")
@@ -269,7 +280,8 @@ class EventPlanner:
         alias = "e"
         time = column(m.event_time, alias)
         age = exp.Sub(this=self.as_of_us(), expression=self.dialect.epoch_us(time.copy()))
-        times = [exp.alias_(time.copy(), ident(self.time))] if self.bounds_from and bounded else []
+        instants = self.bounds_from is not None and bounded
+        times = [exp.alias_(time.copy(), ident(self.time))] if instants else []
         select = (
             exp.select(
                 exp.alias_(column(m.event_lead, alias), ident(self.lead)),
@@ -286,11 +298,16 @@ class EventPlanner:
     # ---- windows ---------------------------------------------------------------------------
 
     def _instant_before(self, micros: int) -> exp.Expression | None:
-        """as_of minus `micros` as an untyped literal, which the engine reads in the event-time
-        column's type: the instant for a zoned column; a naive column (UTC) ignores the `+00`.
-        None if as_of is not pinned (or the instant would be before year 1)."""
+        """as_of minus `micros` in the event-time column's type. Pinned, an untyped literal,
+        which the engine reads in that type: the instant for a zoned column; a naive column
+        (UTC) ignores the `+00`. None without instant bounds (or out of the engine's range)."""
         if self.bounds_from is None:
             return None
+        if isinstance(self.bounds_from, exp.Expression):
+            if micros > NOW_BOUND_HORIZON_US:
+                return None
+            now = self.bounds_from.copy()
+            return self.dialect.once(now if micros == 0 else self.dialect.minus_micros(now, micros))
         try:
             instant = self.bounds_from - timedelta(microseconds=micros)
         except OverflowError:
@@ -401,7 +418,9 @@ class EventPlanner:
             self._age_test(True, micros(window.max_age), newest, youngest)
             if window is not None and window.max_age != INFINITY
             else exp.Not(
-                this=exp.Is(this=newest if self.bounds_from else youngest, expression=exp.Null())
+                this=exp.Is(
+                    this=youngest if self.bounds_from is None else newest, expression=exp.Null()
+                )
             )
         )
         return exp.case().when(some, exp.Literal.number(1)).else_(exp.Literal.number(0))

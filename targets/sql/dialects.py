@@ -43,7 +43,8 @@ class Dialect:
     # `time_column <= '2026-01-01 00:00:00.000000+00'` reads the literal in the column's type:
     # the instant for a zoned column, the UTC wall time for a naive one (the offset ignored),
     # whatever the session time zone (verified on the engine). Lets a pinned as_of bound
-    # windows by instants instead of computing every event's age.
+    # windows by instants instead of computing every event's age; so does a view's now, in
+    # the column's type (now_as), when that type is known.
     reads_untyped_instants: ClassVar[bool] = False
 
     def double(self) -> exp.DataType:
@@ -74,6 +75,20 @@ class Dialect:
     def once(self, value: exp.Expression) -> exp.Expression:
         """A value the same for every row (as_of's microseconds), computed once."""
         return value
+
+    def now_as(self, zoned: bool) -> exp.Expression:
+        """The query's now (a view's as_of) in the event-time column's type: the instant for a
+        zoned column, the UTC wall time for a naive one, whatever the session time zone."""
+        now = exp.CurrentTimestamp()
+        if zoned:
+            return now
+        return exp.Paren(this=exp.AtTimeZone(this=now, zone=exp.Literal.string("UTC")))
+
+    def minus_micros(self, instant: exp.Expression, micros: int) -> exp.Expression:
+        """instant - micros, exactly: an interval of microseconds only (one of days would
+        follow the session time zone's daylight saving in zoned arithmetic)."""
+        interval = exp.Interval(this=exp.Literal.string(str(micros)), unit=exp.var("MICROSECONDS"))
+        return exp.Sub(this=instant, expression=interval)
 
     def fence(self, select: exp.Select) -> exp.Select:
         """A per-lead step whose columns later steps read, some several times (a clamp reads
@@ -124,6 +139,12 @@ class DuckDB(Dialect):
         )
         fast = exp.Upper(this=text.copy()) if upper else exp.Lower(this=text.copy())
         return exp.case().when(ascii_only, fast).else_(super().ascii_case(text, upper))
+
+    def minus_micros(self, instant: exp.Expression, micros: int) -> exp.Expression:
+        # INTERVAL 'n' MICROSECONDS reads n as a DOUBLE (inexact past 2**53 µs, 285 years);
+        # TO_MICROSECONDS of an integer literal is exact.
+        interval = exp.Anonymous(this="TO_MICROSECONDS", expressions=[exp.Literal.number(micros)])
+        return exp.Sub(this=instant, expression=interval)
 
 
 class Postgres(Dialect):
