@@ -11,7 +11,8 @@ the engine (DuckDB, Postgres) or its documentation (BigQuery, Snowflake):
 * untyped instant literals (DuckDB, Postgres read them in the compared column's type);
 * regex search (unanchored, RE2 meaning; see regex.py);
 * integer floor division (Snowflake's integer `/` rounds to 6 decimals first);
-* string ordering (Postgres orders by the database collation; "C" is code-point order).
+* string ordering (Postgres orders by the database collation; "C" is code-point order);
+* the part after the last `@` (SPLIT_PART counts from the end in DuckDB and Postgres 14+).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Dialect:
     # windows by instants instead of computing every event's age; so does a view's now, in
     # the column's type (now_as), when that type is known.
     reads_untyped_instants: ClassVar[bool] = False
+    # SPLIT_PART(s, sep, -1) is the part after the last separator (DuckDB; Postgres 14+).
+    splits_from_the_end: ClassVar[bool] = False
 
     def double(self) -> exp.DataType:
         return exp.DataType.build("DOUBLE")
@@ -119,6 +122,20 @@ class Dialect:
             this=text, from_=small if upper else large, to=large if upper else small
         )
 
+    def lowered_domain(self, email: exp.Expression) -> exp.Expression:
+        """email_domain of an email with an `@`: the part after the last one, ASCII-lowered."""
+        at = exp.Literal.string("@")
+        if self.splits_from_the_end:
+            # Lowered first (A-Z only, so the `@`s stay where they are): the email is usually
+            # a column, the domain an expression that the case mapping would read three times.
+            lowered = self.ascii_case(email, upper=False)
+            return exp.SplitPart(this=lowered, delimiter=at, part_index=exp.Literal.number(-1))
+        from_end = exp.StrPosition(this=exp.Reverse(this=email.copy()), substr=at)
+        domain = exp.Right(
+            this=email, expression=exp.Sub(this=from_end, expression=exp.Literal.number(1))
+        )
+        return self.ascii_case(domain, upper=False)
+
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
         return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
 
@@ -129,6 +146,7 @@ class DuckDB(Dialect):
     finds_empty_string = True
     filter_clause = True
     reads_untyped_instants = True
+    splits_from_the_end = True
 
     def ascii_case(self, text: exp.Expression, upper: bool) -> exp.Expression:
         # TRANSLATE costs microseconds a string here; LOWER/UPPER are exact on ASCII-only
@@ -153,6 +171,7 @@ class Postgres(Dialect):
     finds_empty_string = True
     filter_clause = True
     reads_untyped_instants = True
+    splits_from_the_end = True
 
     def double(self) -> exp.DataType:
         return exp.DataType.build("DOUBLE PRECISION", dialect="postgres")

@@ -259,11 +259,7 @@ class ExpressionCompiler:
         has_at = exp.GT(
             this=exp.StrPosition(this=text, substr=at), expression=exp.Literal.number(0)
         )
-        from_end = exp.StrPosition(this=exp.Reverse(this=text.copy()), substr=at.copy())
-        domain = exp.Right(
-            this=text.copy(), expression=exp.Sub(this=from_end, expression=exp.Literal.number(1))
-        )
-        return exp.case().when(has_at, self.dialect.ascii_case(domain, upper=False))
+        return exp.case().when(has_at, self.dialect.lowered_domain(text.copy()))
 
 
 def round_half_away(dialect: Dialect, value: exp.Expression, digits: int) -> exp.Expression:

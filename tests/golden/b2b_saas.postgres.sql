@@ -168,9 +168,7 @@ WITH "scan" AS (
     CAST(CASE
       WHEN CASE
         WHEN POSITION('@' IN "base"."lead_email") > 0
-        THEN LOWER(
-          RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1) COLLATE "C"
-        )
+        THEN SPLIT_PART(LOWER("base"."lead_email" COLLATE "C"), '@', -1)
       END IN ('gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com')
       THEN -20
       ELSE 0

@@ -162,15 +162,15 @@ WITH "scan" AS (
     CAST(CASE
       WHEN CASE
         WHEN STRPOS("base"."lead_email", '@') > 0
-        THEN CASE
-          WHEN STRLEN(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1)) = LENGTH(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
-          THEN LOWER(RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1))
-          ELSE TRANSLATE(
-            RIGHT("base"."lead_email", STRPOS(REVERSE("base"."lead_email"), '@') - 1),
-            'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-            'abcdefghijklmnopqrstuvwxyz'
-          )
-        END
+        THEN SPLIT_PART(
+          CASE
+            WHEN STRLEN("base"."lead_email") = LENGTH("base"."lead_email")
+            THEN LOWER("base"."lead_email")
+            ELSE TRANSLATE("base"."lead_email", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+          END,
+          '@',
+          -1
+        )
       END = 'acme.io'
       THEN 9
       ELSE 0

@@ -143,9 +143,7 @@ WITH "scan" AS (
       WHEN "base"."lead_marketing_opt_in"
       AND NOT CASE
         WHEN POSITION('@' IN "base"."lead_email") > 0
-        THEN LOWER(
-          RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1) COLLATE "C"
-        )
+        THEN SPLIT_PART(LOWER("base"."lead_email" COLLATE "C"), '@', -1)
       END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN 10
       ELSE 0
@@ -153,9 +151,7 @@ WITH "scan" AS (
     CAST(CASE
       WHEN CASE
         WHEN POSITION('@' IN "base"."lead_email") > 0
-        THEN LOWER(
-          RIGHT("base"."lead_email", POSITION('@' IN REVERSE("base"."lead_email")) - 1) COLLATE "C"
-        )
+        THEN SPLIT_PART(LOWER("base"."lead_email" COLLATE "C"), '@', -1)
       END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN -30
       ELSE 0
