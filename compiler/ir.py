@@ -55,7 +55,7 @@ def round_score(value: float, digits: int = 2) -> float:
     at 9 decimals.
 
     `0.285` is stored as 0.28499999999999998; a person expects 0.29. Every SQL target
-    does the same: CAST(x AS DECIMAL(38, 9)), then ROUND(_, 2) on the decimal.
+    does the same: the double as DECIMAL(38, 9), then ROUND(_, 2) on the decimal.
     """
     if not abs(value) < INTEGRAL:  # already whole (or inf/nan): Decimal would overflow
         return float(value)

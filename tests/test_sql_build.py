@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,7 @@ def test_unpinned_as_of_is_the_current_time(engine) -> None:
 
 
 ROUNDING = [0.285, -0.285, 1.005, 2.675, 0.125, -0.125, 1e-10, 12345.675, 0.1 + 0.2, 2.5e-3, 99.995]
+ROUNDING += [999_999_999.995, -999_999_999.125, 1e9 + 0.125, 1e12 + 0.375, -4.5e15]
 
 
 def test_rounding_is_half_away_from_zero_in_the_engines(engine) -> None:
@@ -184,6 +186,27 @@ def test_rounding_is_half_away_from_zero_in_the_engines(engine) -> None:
     )
     (row,) = engine.execute(query.sql(dialect=engine.dialect))
     assert list(row) == [ir.round_score(v) for v in ROUNDING]
+
+
+def test_rounding_matches_python_at_every_magnitude(engine) -> None:
+    """Half-cent values (and noise around them) from 1e-3 to 1e13, as ir.round_score rounds
+    them: DuckDB casts a double to a decimal as round(x * 1e9), inexact past ~9e6."""
+    rng = random.Random(5)
+    values = [
+        rng.randrange(-(10**digits), 10**digits) + rng.choice((0.005, 0.125, 0.285, 0.675, 0.995))
+        for digits in range(14)
+        for _ in range(300)
+    ]
+    values += [v + rng.choice((-1, 1)) * 1e-7 * abs(v) ** 0.5 for v in values[:2000]]
+    dialect = get_dialect(engine.dialect)
+    rounded = round_half_away(dialect, dialect.cast_double(exp.column("x")), 2)
+    parameter, array = ("%s", "DOUBLE PRECISION[]") if engine.schema else ("?", "DOUBLE[]")
+    rows = engine.execute(
+        f"SELECT x, {rounded.sql(dialect=engine.dialect)} "
+        f"FROM UNNEST(CAST({parameter} AS {array})) AS t(x)",
+        [values],
+    )
+    assert [r for r in rows if r[1] != ir.round_score(r[0])] == []
 
 
 PATTERNS = [

@@ -28,6 +28,7 @@ from . import regex
 from .errors import UnsupportedConstruct
 
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
+DECIMAL_NINE = "DECIMAL(38, 9)"  # every target's widest exact decimal, 9 places
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,12 @@ class Dialect:
         follow the session time zone's daylight saving in zoned arithmetic)."""
         interval = exp.Interval(this=exp.Literal.string(str(micros)), unit=exp.var("MICROSECONDS"))
         return exp.Sub(this=instant, expression=interval)
+
+    def at_nine_places(
+        self, value: exp.Expression, then: Callable[[exp.Expression], exp.Expression]
+    ) -> exp.Expression:
+        """then(the double `value` as a DECIMAL of 9 places: the decimal it prints as, rounded)."""
+        return then(exp.cast(value, exp.DataType.build(DECIMAL_NINE)))
 
     def fence(self, select: exp.Select) -> exp.Select:
         """A per-lead step whose columns later steps read, some several times (a clamp reads
@@ -158,6 +165,22 @@ class DuckDB(Dialect):
         fast = exp.Upper(this=text.copy()) if upper else exp.Lower(this=text.copy())
         return exp.case().when(ascii_only, fast).else_(super().ascii_case(text, upper))
 
+    def at_nine_places(
+        self, value: exp.Expression, then: Callable[[exp.Expression], exp.Expression]
+    ) -> exp.Expression:
+        # CAST(double AS DECIMAL) is round(x * 1e9) in double arithmetic: the decimal x prints
+        # as only while x's own error is far below 1e-9 (-8916382.325 became ...382.32).
+        # Beyond 1e6, x's text is cast: the shortest round trip, like Python's repr. Below,
+        # DECIMAL(18, 9) is a 64-bit integer, half the cost of (38, 9)'s 128 bits.
+        small = exp.LT(this=exp.Abs(this=value.copy()), expression=exp.Literal.number(1_000_000))
+        narrow = exp.cast(value.copy(), exp.DataType.build("DECIMAL(18, 9)"))
+        text = exp.cast(value, exp.DataType.build("VARCHAR"))
+        return (
+            exp.case()
+            .when(small, then(narrow))
+            .else_(then(exp.cast(text, exp.DataType.build(DECIMAL_NINE))))
+        )
+
     def minus_micros(self, instant: exp.Expression, micros: int) -> exp.Expression:
         # INTERVAL 'n' MICROSECONDS reads n as a DOUBLE (inexact past 2**53 µs, 285 years);
         # TO_MICROSECONDS of an integer literal is exact.
@@ -200,6 +223,15 @@ class Postgres(Dialect):
             exp.LT(this=timestamp.copy(), expression=exp.Literal.string("2040-01-01")),
         )
         return exp.case().when(inside, fast).else_(exact)
+
+    def at_nine_places(
+        self, value: exp.Expression, then: Callable[[exp.Expression], exp.Expression]
+    ) -> exp.Expression:
+        # float8 -> numeric prints 15 significant digits (%.15g: -6692067293974.005 became
+        # ...974.00); float8 -> text is the shortest round trip, like Python's repr (with
+        # extra_float_digits >= 1, the default; at 0 or below it is %.15g again).
+        text = exp.cast(value, exp.DataType.build("TEXT"))
+        return then(exp.cast(text, exp.DataType.build(DECIMAL_NINE)))
 
     def once(self, value: exp.Expression) -> exp.Expression:
         # Postgres folds only immutable expressions: the epoch of CURRENT_TIMESTAMP would be

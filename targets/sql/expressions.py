@@ -263,10 +263,12 @@ class ExpressionCompiler:
 
 
 def round_half_away(dialect: Dialect, value: exp.Expression, digits: int) -> exp.Expression:
-    """ir.round_score's steps: absorb binary noise at 9 decimals, then round the decimal
-    half away from zero (ROUND on a DECIMAL does that in every target), back to double."""
-    nine = exp.cast(value, exp.DataType.build("DECIMAL(38, 9)"))
-    return dialect.cast_double(exp.Round(this=nine, decimals=exp.Literal.number(digits)))
+    """ir.round_score's steps: the double as a decimal of 9 places (the decimal it prints as,
+    rounded: binary noise absorbed), then ROUND half away from zero (ROUND on a DECIMAL does
+    that in every target), back to double."""
+    return dialect.at_nine_places(
+        value, lambda nine: dialect.cast_double(exp.Round(this=nine, decimals=number(digits)))
+    )
 
 
 _COMPARE: dict[str, type[exp.Binary]] = {

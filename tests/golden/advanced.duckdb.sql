@@ -182,10 +182,19 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE) AS "fit__enterprise",
     CAST(CASE
-      WHEN CAST(ROUND(
-        CAST(CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) AS DECIMAL(38, 9)),
-        0
-      ) AS DOUBLE) >= 200000
+      WHEN CASE
+        WHEN ABS(
+          CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0)
+        ) < 1000000
+        THEN CAST(ROUND(
+          CAST(CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) AS DECIMAL(18, 9)),
+          0
+        ) AS DOUBLE)
+        ELSE CAST(ROUND(
+          CAST(CAST(CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) AS TEXT) AS DECIMAL(38, 9)),
+          0
+        ) AS DOUBLE)
+      END >= 200000
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "fit__high_revenue_per_employee",
@@ -323,52 +332,139 @@ WITH "scan" AS (
       THEN CAST(60 AS DOUBLE)
       ELSE "totals"."unclamped_fit"
     END AS "fit",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-        THEN CAST(100 AS DOUBLE)
-        ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "engagement"
+    CASE
+      WHEN ABS(
+        CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST(CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "engagement"
   FROM "totals"
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST(CAST(CASE
-        WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
-        THEN NULL
-        ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
-      END AS DOUBLE) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "momentum",
-    CAST(ROUND(
-      CAST(CAST(CASE
-        WHEN CAST(100 AS DOUBLE) IS NULL
-        OR (
-          (
-            CAST(2 AS DOUBLE) * "scored"."fit"
-          ) + (
-            CAST(3 AS DOUBLE) * "scored"."engagement"
-          )
-        ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
-        THEN NULL
-        ELSE LEAST(
-          CAST(100 AS DOUBLE),
-          (
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
+        END AS DOUBLE)
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
+        END AS DOUBLE) AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CAST(CASE
+          WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
+        END AS DOUBLE) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "momentum",
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(100 AS DOUBLE) IS NULL
+          OR (
             (
               CAST(2 AS DOUBLE) * "scored"."fit"
             ) + (
               CAST(3 AS DOUBLE) * "scored"."engagement"
             )
-          ) / NULLIF(CAST(5 AS DOUBLE), 0)
-        )
-      END AS DOUBLE) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "total",
+          ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS DOUBLE),
+            (
+              (
+                CAST(2 AS DOUBLE) * "scored"."fit"
+              ) + (
+                CAST(3 AS DOUBLE) * "scored"."engagement"
+              )
+            ) / NULLIF(CAST(5 AS DOUBLE), 0)
+          )
+        END AS DOUBLE)
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN CAST(100 AS DOUBLE) IS NULL
+          OR (
+            (
+              CAST(2 AS DOUBLE) * "scored"."fit"
+            ) + (
+              CAST(3 AS DOUBLE) * "scored"."engagement"
+            )
+          ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS DOUBLE),
+            (
+              (
+                CAST(2 AS DOUBLE) * "scored"."fit"
+              ) + (
+                CAST(3 AS DOUBLE) * "scored"."engagement"
+              )
+            ) / NULLIF(CAST(5 AS DOUBLE), 0)
+          )
+        END AS DOUBLE) AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CAST(CASE
+          WHEN CAST(100 AS DOUBLE) IS NULL
+          OR (
+            (
+              CAST(2 AS DOUBLE) * "scored"."fit"
+            ) + (
+              CAST(3 AS DOUBLE) * "scored"."engagement"
+            )
+          ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS DOUBLE),
+            (
+              (
+                CAST(2 AS DOUBLE) * "scored"."fit"
+              ) + (
+                CAST(3 AS DOUBLE) * "scored"."engagement"
+              )
+            ) / NULLIF(CAST(5 AS DOUBLE), 0)
+          )
+        END AS DOUBLE) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "total",
     CASE
       WHEN "scored"."fit" IS NULL
       THEN NULL
@@ -494,8 +590,19 @@ SELECT
   "derived_4"."fit__left_a_phone_number",
   "derived_4"."fit__outside_sales_territories",
   "derived_4"."fit__already_a_customer",
-  CAST(ROUND(CAST("derived_4"."engagement__page_views_half_life_a_week" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__page_views_half_life_a_week",
-  CAST(ROUND(CAST("derived_4"."engagement__docs_reading" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__docs_reading",
+  CASE
+    WHEN ABS("derived_4"."engagement__page_views_half_life_a_week") < 1000000
+    THEN CAST(ROUND(CAST("derived_4"."engagement__page_views_half_life_a_week" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(
+      CAST(CAST("derived_4"."engagement__page_views_half_life_a_week" AS TEXT) AS DECIMAL(38, 9)),
+      2
+    ) AS DOUBLE)
+  END AS "engagement__page_views_half_life_a_week",
+  CASE
+    WHEN ABS("derived_4"."engagement__docs_reading") < 1000000
+    THEN CAST(ROUND(CAST("derived_4"."engagement__docs_reading" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__docs_reading" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__docs_reading",
   "derived_4"."engagement__explored_the_site",
   "derived_4"."engagement__looked_at_pricing_weeks_ago",
   "derived_4"."engagement__email_clicks_once_a_day",

@@ -187,7 +187,7 @@ WITH "scan" AS (
     END AS DOUBLE PRECISION) AS "fit__enterprise",
     CAST(CASE
       WHEN CAST(ROUND(
-        CAST(CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0) AS DECIMAL(38, 9)),
+        CAST(CAST(CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0) AS TEXT) AS DECIMAL(38, 9)),
         0
       ) AS DOUBLE PRECISION) >= 200000
       THEN 5
@@ -317,13 +317,13 @@ WITH "scan" AS (
       ELSE "totals"."unclamped_fit"
     END AS "fit",
     CAST(ROUND(
-      CAST(CASE
+      CAST(CAST(CASE
         WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
         THEN CAST(0 AS DOUBLE PRECISION)
         WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
         THEN CAST(100 AS DOUBLE PRECISION)
         ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
+      END AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "engagement"
   FROM "totals"
@@ -332,16 +332,16 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CAST(ROUND(
-      CAST(CAST(CASE
+      CAST(CAST(CAST(CASE
         WHEN CAST(0 AS DOUBLE PRECISION) IS NULL
         OR "scored"."engagement" - "scored"."fit" IS NULL
         THEN NULL
         ELSE GREATEST(CAST(0 AS DOUBLE PRECISION), "scored"."engagement" - "scored"."fit")
-      END AS DOUBLE PRECISION) AS DECIMAL(38, 9)),
+      END AS DOUBLE PRECISION) AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "momentum",
     CAST(ROUND(
-      CAST(CAST(CASE
+      CAST(CAST(CAST(CASE
         WHEN CAST(100 AS DOUBLE PRECISION) IS NULL
         OR (
           (
@@ -361,7 +361,7 @@ WITH "scan" AS (
             )
           ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0)
         )
-      END AS DOUBLE PRECISION) AS DECIMAL(38, 9)),
+      END AS DOUBLE PRECISION) AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "total",
     CASE
@@ -493,8 +493,11 @@ SELECT
   "derived_4"."fit__left_a_phone_number",
   "derived_4"."fit__outside_sales_territories",
   "derived_4"."fit__already_a_customer",
-  CAST(ROUND(CAST("derived_4"."engagement__page_views_half_life_a_week" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__page_views_half_life_a_week",
-  CAST(ROUND(CAST("derived_4"."engagement__docs_reading" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__docs_reading",
+  CAST(ROUND(
+    CAST(CAST("derived_4"."engagement__page_views_half_life_a_week" AS TEXT) AS DECIMAL(38, 9)),
+    2
+  ) AS DOUBLE PRECISION) AS "engagement__page_views_half_life_a_week",
+  CAST(ROUND(CAST(CAST("derived_4"."engagement__docs_reading" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__docs_reading",
   "derived_4"."engagement__explored_the_site",
   "derived_4"."engagement__looked_at_pricing_weeks_ago",
   "derived_4"."engagement__email_clicks_once_a_day",

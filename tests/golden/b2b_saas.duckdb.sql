@@ -227,28 +227,66 @@ WITH "scan" AS (
       THEN CAST(100 AS DOUBLE)
       ELSE "totals"."unclamped_fit"
     END AS "fit",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-        THEN CAST(100 AS DOUBLE)
-        ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "engagement"
+    CASE
+      WHEN ABS(
+        CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST(CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "engagement"
   FROM "totals"
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST((
-        CAST(0.4 AS DOUBLE) * "scored"."fit"
-      ) + (
-        CAST(0.6 AS DOUBLE) * "scored"."engagement"
-      ) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "total"
+    CASE
+      WHEN ABS(
+        (
+          CAST(0.4 AS DOUBLE) * "scored"."fit"
+        ) + (
+          CAST(0.6 AS DOUBLE) * "scored"."engagement"
+        )
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST((
+          CAST(0.4 AS DOUBLE) * "scored"."fit"
+        ) + (
+          CAST(0.6 AS DOUBLE) * "scored"."engagement"
+        ) AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST((
+          CAST(0.4 AS DOUBLE) * "scored"."fit"
+        ) + (
+          CAST(0.6 AS DOUBLE) * "scored"."engagement"
+        ) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "total"
   FROM "scored"
 ), "derived_2" AS (
   SELECT
@@ -291,7 +329,11 @@ SELECT
   "derived_2"."engagement__requested_a_demo",
   "derived_2"."engagement__attended_a_webinar",
   "derived_2"."engagement__download_then_demo",
-  CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__page_views",
+  CASE
+    WHEN ABS("derived_2"."engagement__page_views") < 1000000
+    THEN CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(CAST(CAST("derived_2"."engagement__page_views" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__page_views",
   "derived_2"."engagement__quiet_for_30_days",
   "derived_2"."engagement__quiet_for_60_days",
   "derived_2"."engagement__quiet_for_90_days",

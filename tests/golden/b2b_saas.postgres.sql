@@ -224,13 +224,13 @@ WITH "scan" AS (
       ELSE "totals"."unclamped_fit"
     END AS "fit",
     CAST(ROUND(
-      CAST(CASE
+      CAST(CAST(CASE
         WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
         THEN CAST(0 AS DOUBLE PRECISION)
         WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
         THEN CAST(100 AS DOUBLE PRECISION)
         ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
+      END AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "engagement"
   FROM "totals"
@@ -239,11 +239,11 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CAST(ROUND(
-      CAST((
+      CAST(CAST((
         CAST(0.4 AS DOUBLE PRECISION) * "scored"."fit"
       ) + (
         CAST(0.6 AS DOUBLE PRECISION) * "scored"."engagement"
-      ) AS DECIMAL(38, 9)),
+      ) AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "total"
   FROM "scored"
@@ -290,7 +290,7 @@ SELECT
   "derived_2"."engagement__requested_a_demo",
   "derived_2"."engagement__attended_a_webinar",
   "derived_2"."engagement__download_then_demo",
-  CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__page_views",
+  CAST(ROUND(CAST(CAST("derived_2"."engagement__page_views" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__page_views",
   "derived_2"."engagement__quiet_for_30_days",
   "derived_2"."engagement__quiet_for_60_days",
   "derived_2"."engagement__quiet_for_90_days",

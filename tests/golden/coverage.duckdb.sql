@@ -249,28 +249,66 @@ WITH "scan" AS (
       THEN CAST(60 AS DOUBLE)
       ELSE "totals"."unclamped_fit"
     END AS "fit",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-        THEN CAST(100 AS DOUBLE)
-        ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "engagement"
+    CASE
+      WHEN ABS(
+        CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST(CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+          THEN CAST(100 AS DOUBLE)
+          ELSE "totals"."unclamped_engagement"
+        END AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "engagement"
   FROM "totals"
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST((
-        CAST(0.5 AS DOUBLE) * "scored"."fit"
-      ) + (
-        "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
-      ) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "total",
+    CASE
+      WHEN ABS(
+        (
+          CAST(0.5 AS DOUBLE) * "scored"."fit"
+        ) + (
+          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+        )
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST((
+          CAST(0.5 AS DOUBLE) * "scored"."fit"
+        ) + (
+          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+        ) AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST((
+          CAST(0.5 AS DOUBLE) * "scored"."fit"
+        ) + (
+          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+        ) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "total",
     CASE
       WHEN "scored"."fit" IS NULL
       THEN NULL
@@ -369,9 +407,21 @@ SELECT
   "derived_4"."fit__r17",
   "derived_4"."fit__r18",
   "derived_4"."fit__r19",
-  CAST(ROUND(CAST("derived_4"."engagement__r1" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r1",
-  CAST(ROUND(CAST("derived_4"."engagement__r2" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r2",
-  CAST(ROUND(CAST("derived_4"."engagement__r3" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r3",
+  CASE
+    WHEN ABS("derived_4"."engagement__r1") < 1000000
+    THEN CAST(ROUND(CAST("derived_4"."engagement__r1" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r1" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__r1",
+  CASE
+    WHEN ABS("derived_4"."engagement__r2") < 1000000
+    THEN CAST(ROUND(CAST("derived_4"."engagement__r2" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r2" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__r2",
+  CASE
+    WHEN ABS("derived_4"."engagement__r3") < 1000000
+    THEN CAST(ROUND(CAST("derived_4"."engagement__r3" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r3" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__r3",
   "derived_4"."engagement__r4",
   "derived_4"."engagement__r5",
   "derived_4"."engagement__r6",
@@ -379,6 +429,10 @@ SELECT
   "derived_4"."engagement__r8",
   "derived_4"."engagement__r9",
   "derived_4"."engagement__r10",
-  CAST(ROUND(CAST("derived_4"."engagement__r11" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__r11",
+  CASE
+    WHEN ABS("derived_4"."engagement__r11") < 1000000
+    THEN CAST(ROUND(CAST("derived_4"."engagement__r11" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r11" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__r11",
   "derived_4"."engagement__r12"
 FROM "derived_4";

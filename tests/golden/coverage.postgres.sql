@@ -249,13 +249,13 @@ WITH "scan" AS (
       ELSE "totals"."unclamped_fit"
     END AS "fit",
     CAST(ROUND(
-      CAST(CASE
+      CAST(CAST(CASE
         WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
         THEN CAST(0 AS DOUBLE PRECISION)
         WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
         THEN CAST(100 AS DOUBLE PRECISION)
         ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
+      END AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "engagement"
   FROM "totals"
@@ -264,11 +264,11 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CAST(ROUND(
-      CAST((
+      CAST(CAST((
         CAST(0.5 AS DOUBLE PRECISION) * "scored"."fit"
       ) + (
         "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE PRECISION), 0)
-      ) AS DECIMAL(38, 9)),
+      ) AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "total",
     CASE
@@ -373,9 +373,9 @@ SELECT
   "derived_4"."fit__r17",
   "derived_4"."fit__r18",
   "derived_4"."fit__r19",
-  CAST(ROUND(CAST("derived_4"."engagement__r1" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r1",
-  CAST(ROUND(CAST("derived_4"."engagement__r2" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r2",
-  CAST(ROUND(CAST("derived_4"."engagement__r3" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r3",
+  CAST(ROUND(CAST(CAST("derived_4"."engagement__r1" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r1",
+  CAST(ROUND(CAST(CAST("derived_4"."engagement__r2" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r2",
+  CAST(ROUND(CAST(CAST("derived_4"."engagement__r3" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r3",
   "derived_4"."engagement__r4",
   "derived_4"."engagement__r5",
   "derived_4"."engagement__r6",
@@ -383,6 +383,6 @@ SELECT
   "derived_4"."engagement__r8",
   "derived_4"."engagement__r9",
   "derived_4"."engagement__r10",
-  CAST(ROUND(CAST("derived_4"."engagement__r11" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r11",
+  CAST(ROUND(CAST(CAST("derived_4"."engagement__r11" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r11",
   "derived_4"."engagement__r12"
 FROM "derived_4";

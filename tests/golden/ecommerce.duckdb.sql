@@ -221,26 +221,58 @@ WITH "scan" AS (
       THEN CAST(25 AS DOUBLE)
       ELSE "totals"."unclamped_engagement"
     END AS "engagement",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
-        THEN CAST(60 AS DOUBLE)
-        ELSE "totals"."unclamped_shopping"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "shopping"
+    CASE
+      WHEN ABS(
+        CASE
+          WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
+          THEN CAST(60 AS DOUBLE)
+          ELSE "totals"."unclamped_shopping"
+        END
+      ) < 1000000
+      THEN CAST(ROUND(
+        CAST(CASE
+          WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
+          THEN CAST(60 AS DOUBLE)
+          ELSE "totals"."unclamped_shopping"
+        END AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
+          THEN CAST(0 AS DOUBLE)
+          WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
+          THEN CAST(60 AS DOUBLE)
+          ELSE "totals"."unclamped_shopping"
+        END AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "shopping"
   FROM "totals"
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST((
+    CASE
+      WHEN ABS((
         "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping" AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "intent",
+      ) + "scored"."shopping") < 1000000
+      THEN CAST(ROUND(
+        CAST((
+          "scored"."profile" + "scored"."engagement"
+        ) + "scored"."shopping" AS DECIMAL(18, 9)),
+        2
+      ) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST((
+          "scored"."profile" + "scored"."engagement"
+        ) + "scored"."shopping" AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "intent",
     COALESCE("scored"."shopping" >= 20, FALSE)
     AND COALESCE("scored"."profile" >= 20, FALSE) AS "retarget"
   FROM "scored"
@@ -300,7 +332,14 @@ SELECT
   "derived_3"."engagement__social_shares",
   "derived_3"."engagement__social_likes_and_comments",
   "derived_3"."engagement__no_activity_for_60_days",
-  CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__recent_product_views",
+  CASE
+    WHEN ABS("derived_3"."shopping__recent_product_views") < 1000000
+    THEN CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+    ELSE CAST(ROUND(
+      CAST(CAST("derived_3"."shopping__recent_product_views" AS TEXT) AS DECIMAL(38, 9)),
+      2
+    ) AS DOUBLE)
+  END AS "shopping__recent_product_views",
   "derived_3"."shopping__abandoned_a_cart",
   "derived_3"."shopping__abandoned_checkout",
   "derived_3"."shopping__spent_over_200_this_year",

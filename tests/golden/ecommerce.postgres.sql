@@ -217,13 +217,13 @@ WITH "scan" AS (
       ELSE "totals"."unclamped_engagement"
     END AS "engagement",
     CAST(ROUND(
-      CAST(CASE
+      CAST(CAST(CASE
         WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE PRECISION)
         THEN CAST(0 AS DOUBLE PRECISION)
         WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE PRECISION)
         THEN CAST(60 AS DOUBLE PRECISION)
         ELSE "totals"."unclamped_shopping"
-      END AS DECIMAL(38, 9)),
+      END AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "shopping"
   FROM "totals"
@@ -232,9 +232,9 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CAST(ROUND(
-      CAST((
+      CAST(CAST((
         "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping" AS DECIMAL(38, 9)),
+      ) + "scored"."shopping" AS TEXT) AS DECIMAL(38, 9)),
       2
     ) AS DOUBLE PRECISION) AS "intent",
     COALESCE("scored"."shopping" >= 20, FALSE)
@@ -299,7 +299,10 @@ SELECT
   "derived_3"."engagement__social_shares",
   "derived_3"."engagement__social_likes_and_comments",
   "derived_3"."engagement__no_activity_for_60_days",
-  CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "shopping__recent_product_views",
+  CAST(ROUND(
+    CAST(CAST("derived_3"."shopping__recent_product_views" AS TEXT) AS DECIMAL(38, 9)),
+    2
+  ) AS DOUBLE PRECISION) AS "shopping__recent_product_views",
   "derived_3"."shopping__abandoned_a_cart",
   "derived_3"."shopping__abandoned_checkout",
   "derived_3"."shopping__spent_over_200_this_year",
