@@ -15,13 +15,14 @@ bytes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import itertools
 import math
 import random
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -383,18 +384,34 @@ def generate(
     events_per_lead: float = 12.0,
 ) -> Dataset:
     """`leads` leads and their events, the same for the same arguments."""
+    (dataset,) = generate_batches(model, leads, seed, as_of, events_per_lead, batch=leads)
+    return dataset
+
+
+def generate_batches(
+    model: ir.Model,
+    leads: int,
+    seed: int = 0,
+    as_of: datetime = DEFAULT_AS_OF,
+    events_per_lead: float = 12.0,
+    batch: int = 100_000,
+) -> Iterator[Dataset]:
+    """generate()'s leads and events, `batch` leads at a time (each batch's events sorted by
+    time), so that a million leads (50M events) need one batch's memory, not 20 GB."""
     lead_hints, event_hints = collect_hints(model)
     gen = _Generator(
         model, random.Random(seed), to_utc(as_of), events_per_lead, lead_hints, event_hints
     )
-    lead_rows: list[Row] = []
-    event_rows: list[Row] = []
-    for index in range(leads):
-        row, who = gen.lead(index)
-        lead_rows.append(row)
-        event_rows.extend(gen.events(row[model.key], who))
-    event_rows.sort(key=lambda e: (e[EVENT_TIME], str(e[EVENT_LEAD])))
-    return Dataset(lead_rows, event_rows, lead_columns(model), event_columns(model))
+    batch = max(batch, 1)
+    for start in range(0, max(leads, 1), batch):
+        lead_rows: list[Row] = []
+        event_rows: list[Row] = []
+        for index in range(start, min(leads, start + batch)):
+            row, who = gen.lead(index)
+            lead_rows.append(row)
+            event_rows.extend(gen.events(row[model.key], who))
+        event_rows.sort(key=lambda e: (e[EVENT_TIME], str(e[EVENT_LEAD])))
+        yield Dataset(lead_rows, event_rows, lead_columns(model), event_columns(model))
 
 
 def lead_columns(model: ir.Model) -> tuple[str, ...]:
@@ -421,28 +438,59 @@ def cell(value: Value) -> str:
     return str(value)
 
 
-def write_csv(rows: Sequence[Row], columns: Sequence[str], path: Path) -> None:
+Sink = Callable[[Sequence[Row]], None]
+
+
+@contextlib.contextmanager
+def csv_sink(path: Path, columns: Sequence[str]) -> Iterator[Sink]:
+    """A CSV file that rows are appended to, batch by batch."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([cell(row.get(c)) for c in columns] for row in rows)
+        yield lambda rows: writer.writerows([cell(row.get(c)) for c in columns] for row in rows)
 
 
-def write_parquet(rows: Sequence[Row], columns: Sequence[str], path: Path) -> None:
+@contextlib.contextmanager
+def parquet_sink(path: Path, columns: Sequence[str]) -> Iterator[Sink]:
+    """A Parquet file that rows are appended to, one row group per batch; its schema is the
+    first batch's (a column without any value there is text)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pydict({c: [row.get(c) for row in rows] for c in columns})
-    pq.write_table(table, path)
+    writer: pq.ParquetWriter | None = None
+
+    def add(rows: Sequence[Row]) -> None:
+        nonlocal writer
+        table = pa.Table.from_pydict({c: [row.get(c) for row in rows] for c in columns})
+        if writer is None:
+            fields = [
+                f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema
+            ]
+            writer = pq.ParquetWriter(path, pa.schema(fields))
+        writer.write_table(table.cast(writer.schema))
+
+    try:
+        yield add
+    finally:
+        if writer is not None:
+            writer.close()
 
 
-def write(dataset: Dataset, out: Path, fmt: str = "csv") -> tuple[Path, Path]:
-    """`leads.<fmt>` and `events.<fmt>` in `out` (created if needed)."""
+def write(datasets: Dataset | Iterable[Dataset], out: Path, fmt: str = "csv") -> tuple[Path, Path]:
+    """`leads.<fmt>` and `events.<fmt>` in `out` (created if needed), from a dataset or from
+    batches of one (generate_batches), written as they come."""
     out.mkdir(parents=True, exist_ok=True)
-    writer = write_parquet if fmt == "parquet" else write_csv
+    sink = parquet_sink if fmt == "parquet" else csv_sink
     leads, events = out / f"leads.{fmt}", out / f"events.{fmt}"
-    writer(dataset.leads, dataset.lead_columns, leads)
-    writer(dataset.events, dataset.event_columns, events)
+    batches = iter([datasets] if isinstance(datasets, Dataset) else datasets)
+    first = next(batches)
+    with (
+        sink(leads, first.lead_columns) as add_leads,
+        sink(events, first.event_columns) as add_events,
+    ):
+        for dataset in itertools.chain([first], batches):
+            add_leads(dataset.leads)
+            add_events(dataset.events)
     return leads, events
 
 
@@ -478,11 +526,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for d in compilation.diagnostics:
             print(render_plain(d, compilation.sources.get(d.span.file)), file=sys.stderr)
         return 1
-    dataset = generate(compilation.model, args.leads, args.seed, as_of, args.events_per_lead)
-    leads, events = write(dataset, args.out, args.format)
-    print(
-        f"wrote {len(dataset.leads)} leads to {leads} and {len(dataset.events)} events to {events}"
+    counts = [0, 0]
+
+    def counted(dataset: Dataset) -> Dataset:
+        counts[0] += len(dataset.leads)
+        counts[1] += len(dataset.events)
+        return dataset
+
+    batches = generate_batches(
+        compilation.model, args.leads, args.seed, as_of, args.events_per_lead
     )
+    leads, events = write(map(counted, batches), args.out, args.format)
+    print(f"wrote {counts[0]} leads to {leads} and {counts[1]} events to {events}")
     return 0
 
 

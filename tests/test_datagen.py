@@ -127,6 +127,33 @@ def test_written_files_load_with_every_value_intact(model, fmt, tmp_path):
     assert len(events) == len(data.events)
 
 
+def test_batches_hold_the_same_leads_and_events(model):
+    """Batches are generate()'s rows in the same order of leads; events sorted per batch."""
+    whole = datagen.generate(model, 250, seed=4, as_of=AS_OF)
+    batches = list(datagen.generate_batches(model, 250, seed=4, as_of=AS_OF, batch=100))
+    assert [len(b.leads) for b in batches] == [100, 100, 50]
+    assert [lead for b in batches for lead in b.leads] == whole.leads
+
+    def key(event):
+        return (event["occurred_at"], str(event["lead_id"]), sorted(map(str, event.items())))
+
+    assert sorted((e for b in batches for e in b.events), key=key) == sorted(whole.events, key=key)
+    (one,) = datagen.generate_batches(model, 250, seed=4, as_of=AS_OF, batch=250)
+    assert one == whole
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_batches_are_written_as_they_come(model, fmt, tmp_path):
+    batches = datagen.generate_batches(model, 90, seed=2, as_of=AS_OF, batch=40)
+    leads_path, events_path = datagen.write(batches, tmp_path, fmt)
+    leads, events = read_records(model, leads_path, events_path)
+    whole = datagen.generate(model, 90, seed=2, as_of=AS_OF)
+    assert sorted(leads, key=lambda lead: lead["code"]) == sorted(
+        whole.leads, key=lambda lead: lead["code"]
+    )
+    assert len(events) == len(whole.events)
+
+
 def test_the_command_line_entry(tmp_path, capsys):
     path = tmp_path / "odd.score"
     path.write_text(SOURCE)
