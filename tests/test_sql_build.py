@@ -189,8 +189,9 @@ def test_rounding_is_half_away_from_zero_in_the_engines(engine) -> None:
 
 
 def test_rounding_matches_python_at_every_magnitude(engine) -> None:
-    """Half-cent values (and noise around them) from 1e-3 to 1e13, as ir.round_score rounds
-    them: DuckDB casts a double to a decimal as round(x * 1e9), inexact past ~9e6."""
+    """Half-cent values (and noise around them) from 1e-3 to 1e13, and whole doubles past
+    DECIMAL(38, 9), as ir.round_score rounds them: DuckDB casts a double to a decimal as
+    round(x * 1e9), inexact past ~9e6; Postgres keeps 15 significant digits."""
     rng = random.Random(5)
     values = [
         rng.randrange(-(10**digits), 10**digits) + rng.choice((0.005, 0.125, 0.285, 0.675, 0.995))
@@ -198,6 +199,7 @@ def test_rounding_matches_python_at_every_magnitude(engine) -> None:
         for _ in range(300)
     ]
     values += [v + rng.choice((-1, 1)) * 1e-7 * abs(v) ** 0.5 for v in values[:2000]]
+    values += [4503599627370495.5, 2.0**52, -(2.0**53), 1e29, -3.5e30, 1e300]  # whole: as is
     dialect = get_dialect(engine.dialect)
     rounded = round_half_away(dialect, dialect.cast_double(exp.column("x")), 2)
     parameter, array = ("%s", "DOUBLE PRECISION[]") if engine.schema else ("?", "DOUBLE[]")

@@ -5,7 +5,8 @@
     base        leads LEFT JOIN the aggs; aggregates of leads without events filled in (0, FALSE)
     points      one column per rule: its points after its own max (reset rules: fired)
     totals      per score: rules summed, group caps, reset
-    scored      per score: clamp, then rounding (ir.round_score's steps)
+    [clamped]   per score with a clamp: the total clamped
+    scored      per score: rounding (ir.round_score's steps)
     derived_N   composites, tiers, percentile tiers, matrices, flags, by dependency level
 
 Each CTE selects the previous one's columns plus its own, so every later expression reads
@@ -264,9 +265,21 @@ class _Builder:
         table = self.stage(
             "totals", ((raw[s.name], self._total(s, table)) for s in self.model.scores)
         )
+        # Clamped in a step of its own: the rounding reads its value several times.
+        clamps = [s for s in self.model.scores if s.clamp is not None]
+        clamped = {s.name: self.names.fresh("clamped", s.name) for s in clamps}
+        if clamps:
+            table = self.stage(
+                "clamped",
+                (
+                    (clamped[s.name], self._clamp(s.clamp, column(raw[s.name], table)))
+                    for s in clamps
+                ),
+            )
+        totals = raw | clamped
         self.stage(
             "scored",
-            ((s.name, self._final(s, column(raw[s.name], table))) for s in self.model.scores),
+            ((s.name, self._final(s, column(totals[s.name], table))) for s in self.model.scores),
         )
 
     def _total(self, score: ir.Score, table: str) -> exp.Expression:
@@ -289,19 +302,22 @@ class _Builder:
         fired = exp.or_(*(column(r.id, table) for r in score.resets))
         return exp.case().when(fired, self.dialect.cast_double(exp.Literal.number(0))).else_(total)
 
-    def _final(self, score: ir.Score, value: exp.Column) -> exp.Expression:
-        integral = all(_integral(r) for r in score.rules) and all(
-            float(g.cap).is_integer() for g in score.items if isinstance(g, ir.Group)
+    def _clamp(self, bounds: tuple[float, float], value: exp.Column) -> exp.Expression:
+        low, high = (self.dialect.cast_double(number(b)) for b in bounds)
+        return (
+            exp.case()
+            .when(exp.LT(this=value, expression=low), low.copy())
+            .when(exp.GT(this=value.copy(), expression=high), high.copy())
+            .else_(value.copy())
         )
-        if score.clamp is not None:
-            integral = integral and all(float(b).is_integer() for b in score.clamp)
-            low, high = (self.dialect.cast_double(number(b)) for b in score.clamp)
-            value = (
-                exp.case()
-                .when(exp.LT(this=value, expression=low), low.copy())
-                .when(exp.GT(this=value.copy(), expression=high), high.copy())
-                .else_(value.copy())
-            )
+
+    def _final(self, score: ir.Score, value: exp.Column) -> exp.Expression:
+        """The (clamped) total in cents."""
+        integral = (
+            all(_integral(r) for r in score.rules)
+            and all(float(g.cap).is_integer() for g in score.items if isinstance(g, ir.Group))
+            and all(float(b).is_integer() for b in score.clamp or ())
+        )
         # A sum of integers in double is exact: rounding to cents would not change it.
         return value if integral else round_half_away(self.dialect, value, 2)
 

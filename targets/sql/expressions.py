@@ -263,12 +263,16 @@ class ExpressionCompiler:
 
 
 def round_half_away(dialect: Dialect, value: exp.Expression, digits: int) -> exp.Expression:
-    """ir.round_score's steps: the double as a decimal of 9 places (the decimal it prints as,
-    rounded: binary noise absorbed), then ROUND half away from zero (ROUND on a DECIMAL does
-    that in every target), back to double."""
-    return dialect.at_nine_places(
-        value, lambda nine: dialect.cast_double(exp.Round(this=nine, decimals=number(digits)))
+    """ir.round_score's steps: a double of magnitude 2**52 or more is whole, left as it is
+    (DECIMAL(38, 9) could not hold 1e29); else the double as a decimal of 9 places (the
+    decimal it prints as, rounded: binary noise absorbed), then ROUND half away from zero
+    (ROUND on a DECIMAL does that in every target), back to double."""
+    whole = exp.GTE(this=exp.Abs(this=value.copy()), expression=number(ir.INTEGRAL))
+    rounded = dialect.at_nine_places(
+        value.copy(),
+        lambda nine: dialect.cast_double(exp.Round(this=nine, decimals=number(digits))),
     )
+    return exp.case().when(whole, value).else_(rounded)
 
 
 _COMPARE: dict[str, type[exp.Binary]] = {

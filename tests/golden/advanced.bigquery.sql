@@ -189,10 +189,16 @@ WITH `scan` AS (
       ELSE 0
     END AS FLOAT64) AS `fit__enterprise`,
     CAST(CASE
-      WHEN CAST(ROUND(
-        CAST(CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0) AS NUMERIC),
-        0
-      ) AS FLOAT64) >= 200000
+      WHEN CASE
+        WHEN ABS(
+          CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+        ) >= 4503599627370496
+        THEN CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+        ELSE CAST(ROUND(
+          CAST(CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0) AS NUMERIC),
+          0
+        ) AS FLOAT64)
+      END >= 200000
       THEN 5
       ELSE 0
     END AS FLOAT64) AS `fit__high_revenue_per_employee`,
@@ -312,7 +318,7 @@ WITH `scan` AS (
       END + `points`.`engagement__started_a_trial` + `points`.`engagement__key_features_weekly` + `points`.`engagement__invited_the_team_early` + `points`.`engagement__invited_five_seats_or_more` + `points`.`engagement__trial_ending_without_a_purchase` + `points`.`engagement__quiet_for_three_weeks` + `points`.`engagement__went_quiet` + `points`.`engagement__blocked_by_a_bug` + `points`.`engagement__sales_called_this_week`
     END AS `unclamped_engagement`
   FROM `points`
-), `scored` AS (
+), `clamped` AS (
   SELECT
     `totals`.*,
     CASE
@@ -321,31 +327,75 @@ WITH `scan` AS (
       WHEN `totals`.`unclamped_fit` > CAST(60 AS FLOAT64)
       THEN CAST(60 AS FLOAT64)
       ELSE `totals`.`unclamped_fit`
-    END AS `fit`,
-    CAST(ROUND(
-      CAST(CASE
-        WHEN `totals`.`unclamped_engagement` < CAST(0 AS FLOAT64)
-        THEN CAST(0 AS FLOAT64)
-        WHEN `totals`.`unclamped_engagement` > CAST(100 AS FLOAT64)
-        THEN CAST(100 AS FLOAT64)
-        ELSE `totals`.`unclamped_engagement`
-      END AS NUMERIC),
-      2
-    ) AS FLOAT64) AS `engagement`
+    END AS `clamped_fit`,
+    CASE
+      WHEN `totals`.`unclamped_engagement` < CAST(0 AS FLOAT64)
+      THEN CAST(0 AS FLOAT64)
+      WHEN `totals`.`unclamped_engagement` > CAST(100 AS FLOAT64)
+      THEN CAST(100 AS FLOAT64)
+      ELSE `totals`.`unclamped_engagement`
+    END AS `clamped_engagement`
   FROM `totals`
+), `scored` AS (
+  SELECT
+    `clamped`.*,
+    `clamped`.`clamped_fit` AS `fit`,
+    CASE
+      WHEN ABS(`clamped`.`clamped_engagement`) >= 4503599627370496
+      THEN `clamped`.`clamped_engagement`
+      ELSE CAST(ROUND(CAST(`clamped`.`clamped_engagement` AS NUMERIC), 2) AS FLOAT64)
+    END AS `engagement`
+  FROM `clamped`
 ), `derived_1` AS (
   SELECT
     `scored`.*,
-    CAST(ROUND(
-      CAST(CAST(CASE
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+        END AS FLOAT64)
+      ) >= 4503599627370496
+      THEN CAST(CASE
         WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
         THEN NULL
         ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
-      END AS FLOAT64) AS NUMERIC),
-      2
-    ) AS FLOAT64) AS `momentum`,
-    CAST(ROUND(
-      CAST(CAST(CASE
+      END AS FLOAT64)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+        END AS FLOAT64) AS NUMERIC),
+        2
+      ) AS FLOAT64)
+    END AS `momentum`,
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(100 AS FLOAT64) IS NULL
+          OR (
+            (
+              CAST(2 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              CAST(3 AS FLOAT64) * `scored`.`engagement`
+            )
+          ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS FLOAT64),
+            (
+              (
+                CAST(2 AS FLOAT64) * `scored`.`fit`
+              ) + (
+                CAST(3 AS FLOAT64) * `scored`.`engagement`
+              )
+            ) / NULLIF(CAST(5 AS FLOAT64), 0)
+          )
+        END AS FLOAT64)
+      ) >= 4503599627370496
+      THEN CAST(CASE
         WHEN CAST(100 AS FLOAT64) IS NULL
         OR (
           (
@@ -365,9 +415,32 @@ WITH `scan` AS (
             )
           ) / NULLIF(CAST(5 AS FLOAT64), 0)
         )
-      END AS FLOAT64) AS NUMERIC),
-      2
-    ) AS FLOAT64) AS `total`,
+      END AS FLOAT64)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN CAST(100 AS FLOAT64) IS NULL
+          OR (
+            (
+              CAST(2 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              CAST(3 AS FLOAT64) * `scored`.`engagement`
+            )
+          ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS FLOAT64),
+            (
+              (
+                CAST(2 AS FLOAT64) * `scored`.`fit`
+              ) + (
+                CAST(3 AS FLOAT64) * `scored`.`engagement`
+              )
+            ) / NULLIF(CAST(5 AS FLOAT64), 0)
+          )
+        END AS FLOAT64) AS NUMERIC),
+        2
+      ) AS FLOAT64)
+    END AS `total`,
     CASE
       WHEN `scored`.`fit` IS NULL
       THEN NULL
@@ -493,8 +566,16 @@ SELECT
   `derived_4`.`fit__left_a_phone_number`,
   `derived_4`.`fit__outside_sales_territories`,
   `derived_4`.`fit__already_a_customer`,
-  CAST(ROUND(CAST(`derived_4`.`engagement__page_views_half_life_a_week` AS NUMERIC), 2) AS FLOAT64) AS `engagement__page_views_half_life_a_week`,
-  CAST(ROUND(CAST(`derived_4`.`engagement__docs_reading` AS NUMERIC), 2) AS FLOAT64) AS `engagement__docs_reading`,
+  CASE
+    WHEN ABS(`derived_4`.`engagement__page_views_half_life_a_week`) >= 4503599627370496
+    THEN `derived_4`.`engagement__page_views_half_life_a_week`
+    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__page_views_half_life_a_week` AS NUMERIC), 2) AS FLOAT64)
+  END AS `engagement__page_views_half_life_a_week`,
+  CASE
+    WHEN ABS(`derived_4`.`engagement__docs_reading`) >= 4503599627370496
+    THEN `derived_4`.`engagement__docs_reading`
+    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__docs_reading` AS NUMERIC), 2) AS FLOAT64)
+  END AS `engagement__docs_reading`,
   `derived_4`.`engagement__explored_the_site`,
   `derived_4`.`engagement__looked_at_pricing_weeks_ago`,
   `derived_4`.`engagement__email_clicks_once_a_day`,

@@ -186,10 +186,16 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE PRECISION) AS "fit__enterprise",
     CAST(CASE
-      WHEN CAST(ROUND(
-        CAST(CAST(CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0) AS TEXT) AS DECIMAL(38, 9)),
-        0
-      ) AS DOUBLE PRECISION) >= 200000
+      WHEN CASE
+        WHEN ABS(
+          CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0)
+        ) >= 4503599627370496
+        THEN CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0)
+        ELSE CAST(ROUND(
+          CAST(CAST(CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0) AS TEXT) AS DECIMAL(38, 9)),
+          0
+        ) AS DOUBLE PRECISION)
+      END >= 200000
       THEN 5
       ELSE 0
     END AS DOUBLE PRECISION) AS "fit__high_revenue_per_employee",
@@ -306,7 +312,7 @@ WITH "scan" AS (
     END AS "unclamped_engagement"
   FROM "points"
   OFFSET 0
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -315,33 +321,80 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE PRECISION)
       THEN CAST(60 AS DOUBLE PRECISION)
       ELSE "totals"."unclamped_fit"
-    END AS "fit",
-    CAST(ROUND(
-      CAST(CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
-        THEN CAST(0 AS DOUBLE PRECISION)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
-        THEN CAST(100 AS DOUBLE PRECISION)
-        ELSE "totals"."unclamped_engagement"
-      END AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "engagement"
+    END AS "clamped_fit",
+    CASE
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
+      THEN CAST(0 AS DOUBLE PRECISION)
+      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
+      THEN CAST(100 AS DOUBLE PRECISION)
+      ELSE "totals"."unclamped_engagement"
+    END AS "clamped_engagement"
   FROM "totals"
+  OFFSET 0
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_fit" AS "fit",
+    CASE
+      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      THEN "clamped"."clamped_engagement"
+      ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+    END AS "engagement"
+  FROM "clamped"
   OFFSET 0
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST(CAST(CAST(CASE
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(0 AS DOUBLE PRECISION) IS NULL
+          OR "scored"."engagement" - "scored"."fit" IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS DOUBLE PRECISION), "scored"."engagement" - "scored"."fit")
+        END AS DOUBLE PRECISION)
+      ) >= 4503599627370496
+      THEN CAST(CASE
         WHEN CAST(0 AS DOUBLE PRECISION) IS NULL
         OR "scored"."engagement" - "scored"."fit" IS NULL
         THEN NULL
         ELSE GREATEST(CAST(0 AS DOUBLE PRECISION), "scored"."engagement" - "scored"."fit")
-      END AS DOUBLE PRECISION) AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "momentum",
-    CAST(ROUND(
-      CAST(CAST(CAST(CASE
+      END AS DOUBLE PRECISION)
+      ELSE CAST(ROUND(
+        CAST(CAST(CAST(CASE
+          WHEN CAST(0 AS DOUBLE PRECISION) IS NULL
+          OR "scored"."engagement" - "scored"."fit" IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS DOUBLE PRECISION), "scored"."engagement" - "scored"."fit")
+        END AS DOUBLE PRECISION) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE PRECISION)
+    END AS "momentum",
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(100 AS DOUBLE PRECISION) IS NULL
+          OR (
+            (
+              CAST(2 AS DOUBLE PRECISION) * "scored"."fit"
+            ) + (
+              CAST(3 AS DOUBLE PRECISION) * "scored"."engagement"
+            )
+          ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS DOUBLE PRECISION),
+            (
+              (
+                CAST(2 AS DOUBLE PRECISION) * "scored"."fit"
+              ) + (
+                CAST(3 AS DOUBLE PRECISION) * "scored"."engagement"
+              )
+            ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0)
+          )
+        END AS DOUBLE PRECISION)
+      ) >= 4503599627370496
+      THEN CAST(CASE
         WHEN CAST(100 AS DOUBLE PRECISION) IS NULL
         OR (
           (
@@ -361,9 +414,32 @@ WITH "scan" AS (
             )
           ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0)
         )
-      END AS DOUBLE PRECISION) AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "total",
+      END AS DOUBLE PRECISION)
+      ELSE CAST(ROUND(
+        CAST(CAST(CAST(CASE
+          WHEN CAST(100 AS DOUBLE PRECISION) IS NULL
+          OR (
+            (
+              CAST(2 AS DOUBLE PRECISION) * "scored"."fit"
+            ) + (
+              CAST(3 AS DOUBLE PRECISION) * "scored"."engagement"
+            )
+          ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS DOUBLE PRECISION),
+            (
+              (
+                CAST(2 AS DOUBLE PRECISION) * "scored"."fit"
+              ) + (
+                CAST(3 AS DOUBLE PRECISION) * "scored"."engagement"
+              )
+            ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0)
+          )
+        END AS DOUBLE PRECISION) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE PRECISION)
+    END AS "total",
     CASE
       WHEN "scored"."fit" IS NULL
       THEN NULL
@@ -493,11 +569,19 @@ SELECT
   "derived_4"."fit__left_a_phone_number",
   "derived_4"."fit__outside_sales_territories",
   "derived_4"."fit__already_a_customer",
-  CAST(ROUND(
-    CAST(CAST("derived_4"."engagement__page_views_half_life_a_week" AS TEXT) AS DECIMAL(38, 9)),
-    2
-  ) AS DOUBLE PRECISION) AS "engagement__page_views_half_life_a_week",
-  CAST(ROUND(CAST(CAST("derived_4"."engagement__docs_reading" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__docs_reading",
+  CASE
+    WHEN ABS("derived_4"."engagement__page_views_half_life_a_week") >= 4503599627370496
+    THEN "derived_4"."engagement__page_views_half_life_a_week"
+    ELSE CAST(ROUND(
+      CAST(CAST("derived_4"."engagement__page_views_half_life_a_week" AS TEXT) AS DECIMAL(38, 9)),
+      2
+    ) AS DOUBLE PRECISION)
+  END AS "engagement__page_views_half_life_a_week",
+  CASE
+    WHEN ABS("derived_4"."engagement__docs_reading") >= 4503599627370496
+    THEN "derived_4"."engagement__docs_reading"
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__docs_reading" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+  END AS "engagement__docs_reading",
   "derived_4"."engagement__explored_the_site",
   "derived_4"."engagement__looked_at_pricing_weeks_ago",
   "derived_4"."engagement__email_clicks_once_a_day",

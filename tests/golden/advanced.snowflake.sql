@@ -197,10 +197,16 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE) AS "fit__enterprise",
     CAST(CASE
-      WHEN CAST(ROUND(
-        CAST(CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) AS DECIMAL(38, 9)),
-        0
-      ) AS DOUBLE) >= 200000
+      WHEN CASE
+        WHEN ABS(
+          CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0)
+        ) >= 4503599627370496
+        THEN CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0)
+        ELSE CAST(ROUND(
+          CAST(CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) AS DECIMAL(38, 9)),
+          0
+        ) AS DOUBLE)
+      END >= 200000
       THEN 5
       ELSE 0
     END AS DOUBLE) AS "fit__high_revenue_per_employee",
@@ -328,7 +334,7 @@ WITH "scan" AS (
       END + "points"."engagement__started_a_trial" + "points"."engagement__key_features_weekly" + "points"."engagement__invited_the_team_early" + "points"."engagement__invited_five_seats_or_more" + "points"."engagement__trial_ending_without_a_purchase" + "points"."engagement__quiet_for_three_weeks" + "points"."engagement__went_quiet" + "points"."engagement__blocked_by_a_bug" + "points"."engagement__sales_called_this_week"
     END AS "unclamped_engagement"
   FROM "points"
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -337,31 +343,75 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE)
       THEN CAST(60 AS DOUBLE)
       ELSE "totals"."unclamped_fit"
-    END AS "fit",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-        THEN CAST(100 AS DOUBLE)
-        ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "engagement"
+    END AS "clamped_fit",
+    CASE
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+      THEN CAST(100 AS DOUBLE)
+      ELSE "totals"."unclamped_engagement"
+    END AS "clamped_engagement"
   FROM "totals"
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_fit" AS "fit",
+    CASE
+      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      THEN "clamped"."clamped_engagement"
+      ELSE CAST(ROUND(CAST("clamped"."clamped_engagement" AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END AS "engagement"
+  FROM "clamped"
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST(CAST(CASE
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
+        END AS DOUBLE)
+      ) >= 4503599627370496
+      THEN CAST(CASE
         WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
         THEN NULL
         ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
-      END AS DOUBLE) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "momentum",
-    CAST(ROUND(
-      CAST(CAST(CASE
+      END AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
+          THEN NULL
+          ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
+        END AS DOUBLE) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "momentum",
+    CASE
+      WHEN ABS(
+        CAST(CASE
+          WHEN CAST(100 AS DOUBLE) IS NULL
+          OR (
+            (
+              CAST(2 AS DOUBLE) * "scored"."fit"
+            ) + (
+              CAST(3 AS DOUBLE) * "scored"."engagement"
+            )
+          ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS DOUBLE),
+            (
+              (
+                CAST(2 AS DOUBLE) * "scored"."fit"
+              ) + (
+                CAST(3 AS DOUBLE) * "scored"."engagement"
+              )
+            ) / NULLIF(CAST(5 AS DOUBLE), 0)
+          )
+        END AS DOUBLE)
+      ) >= 4503599627370496
+      THEN CAST(CASE
         WHEN CAST(100 AS DOUBLE) IS NULL
         OR (
           (
@@ -381,9 +431,32 @@ WITH "scan" AS (
             )
           ) / NULLIF(CAST(5 AS DOUBLE), 0)
         )
-      END AS DOUBLE) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "total",
+      END AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST(CASE
+          WHEN CAST(100 AS DOUBLE) IS NULL
+          OR (
+            (
+              CAST(2 AS DOUBLE) * "scored"."fit"
+            ) + (
+              CAST(3 AS DOUBLE) * "scored"."engagement"
+            )
+          ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
+          THEN NULL
+          ELSE LEAST(
+            CAST(100 AS DOUBLE),
+            (
+              (
+                CAST(2 AS DOUBLE) * "scored"."fit"
+              ) + (
+                CAST(3 AS DOUBLE) * "scored"."engagement"
+              )
+            ) / NULLIF(CAST(5 AS DOUBLE), 0)
+          )
+        END AS DOUBLE) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "total",
     CASE
       WHEN "scored"."fit" IS NULL
       THEN NULL
@@ -509,8 +582,16 @@ SELECT
   "derived_4"."fit__left_a_phone_number",
   "derived_4"."fit__outside_sales_territories",
   "derived_4"."fit__already_a_customer",
-  CAST(ROUND(CAST("derived_4"."engagement__page_views_half_life_a_week" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__page_views_half_life_a_week",
-  CAST(ROUND(CAST("derived_4"."engagement__docs_reading" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__docs_reading",
+  CASE
+    WHEN ABS("derived_4"."engagement__page_views_half_life_a_week") >= 4503599627370496
+    THEN "derived_4"."engagement__page_views_half_life_a_week"
+    ELSE CAST(ROUND(CAST("derived_4"."engagement__page_views_half_life_a_week" AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__page_views_half_life_a_week",
+  CASE
+    WHEN ABS("derived_4"."engagement__docs_reading") >= 4503599627370496
+    THEN "derived_4"."engagement__docs_reading"
+    ELSE CAST(ROUND(CAST("derived_4"."engagement__docs_reading" AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__docs_reading",
   "derived_4"."engagement__explored_the_site",
   "derived_4"."engagement__looked_at_pricing_weeks_ago",
   "derived_4"."engagement__email_clicks_once_a_day",

@@ -217,7 +217,7 @@ WITH "scan" AS (
       ELSE "points"."engagement__viewed_pricing_this_week" + "points"."engagement__read_the_docs" + "points"."engagement__opens_emails_regularly" + "points"."engagement__email_clicks" + "points"."engagement__contact_form" + "points"."engagement__requested_a_demo" + "points"."engagement__attended_a_webinar" + "points"."engagement__download_then_demo" + "points"."engagement__page_views" + "points"."engagement__quiet_for_30_days" + "points"."engagement__quiet_for_60_days" + "points"."engagement__quiet_for_90_days"
     END AS "unclamped_engagement"
   FROM "points"
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -226,39 +226,29 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_fit" > CAST(100 AS DOUBLE)
       THEN CAST(100 AS DOUBLE)
       ELSE "totals"."unclamped_fit"
-    END AS "fit",
+    END AS "clamped_fit",
     CASE
-      WHEN ABS(
-        CASE
-          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-          THEN CAST(100 AS DOUBLE)
-          ELSE "totals"."unclamped_engagement"
-        END
-      ) < 1000000
-      THEN CAST(ROUND(
-        CAST(CASE
-          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-          THEN CAST(100 AS DOUBLE)
-          ELSE "totals"."unclamped_engagement"
-        END AS DECIMAL(18, 9)),
-        2
-      ) AS DOUBLE)
-      ELSE CAST(ROUND(
-        CAST(CAST(CASE
-          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-          THEN CAST(100 AS DOUBLE)
-          ELSE "totals"."unclamped_engagement"
-        END AS TEXT) AS DECIMAL(38, 9)),
-        2
-      ) AS DOUBLE)
-    END AS "engagement"
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+      THEN CAST(100 AS DOUBLE)
+      ELSE "totals"."unclamped_engagement"
+    END AS "clamped_engagement"
   FROM "totals"
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_fit" AS "fit",
+    CASE
+      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      THEN "clamped"."clamped_engagement"
+      ELSE CASE
+        WHEN ABS("clamped"."clamped_engagement") < 1000000
+        THEN CAST(ROUND(CAST("clamped"."clamped_engagement" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+        ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+      END
+    END AS "engagement"
+  FROM "clamped"
 ), "derived_1" AS (
   SELECT
     "scored".*,
@@ -269,23 +259,37 @@ WITH "scan" AS (
         ) + (
           CAST(0.6 AS DOUBLE) * "scored"."engagement"
         )
-      ) < 1000000
-      THEN CAST(ROUND(
-        CAST((
-          CAST(0.4 AS DOUBLE) * "scored"."fit"
-        ) + (
-          CAST(0.6 AS DOUBLE) * "scored"."engagement"
-        ) AS DECIMAL(18, 9)),
-        2
-      ) AS DOUBLE)
-      ELSE CAST(ROUND(
-        CAST(CAST((
-          CAST(0.4 AS DOUBLE) * "scored"."fit"
-        ) + (
-          CAST(0.6 AS DOUBLE) * "scored"."engagement"
-        ) AS TEXT) AS DECIMAL(38, 9)),
-        2
-      ) AS DOUBLE)
+      ) >= 4503599627370496
+      THEN (
+        CAST(0.4 AS DOUBLE) * "scored"."fit"
+      ) + (
+        CAST(0.6 AS DOUBLE) * "scored"."engagement"
+      )
+      ELSE CASE
+        WHEN ABS(
+          (
+            CAST(0.4 AS DOUBLE) * "scored"."fit"
+          ) + (
+            CAST(0.6 AS DOUBLE) * "scored"."engagement"
+          )
+        ) < 1000000
+        THEN CAST(ROUND(
+          CAST((
+            CAST(0.4 AS DOUBLE) * "scored"."fit"
+          ) + (
+            CAST(0.6 AS DOUBLE) * "scored"."engagement"
+          ) AS DECIMAL(18, 9)),
+          2
+        ) AS DOUBLE)
+        ELSE CAST(ROUND(
+          CAST(CAST((
+            CAST(0.4 AS DOUBLE) * "scored"."fit"
+          ) + (
+            CAST(0.6 AS DOUBLE) * "scored"."engagement"
+          ) AS TEXT) AS DECIMAL(38, 9)),
+          2
+        ) AS DOUBLE)
+      END
     END AS "total"
   FROM "scored"
 ), "derived_2" AS (
@@ -330,9 +334,13 @@ SELECT
   "derived_2"."engagement__attended_a_webinar",
   "derived_2"."engagement__download_then_demo",
   CASE
-    WHEN ABS("derived_2"."engagement__page_views") < 1000000
-    THEN CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(18, 9)), 2) AS DOUBLE)
-    ELSE CAST(ROUND(CAST(CAST("derived_2"."engagement__page_views" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    WHEN ABS("derived_2"."engagement__page_views") >= 4503599627370496
+    THEN "derived_2"."engagement__page_views"
+    ELSE CASE
+      WHEN ABS("derived_2"."engagement__page_views") < 1000000
+      THEN CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+      ELSE CAST(ROUND(CAST(CAST("derived_2"."engagement__page_views" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END
   END AS "engagement__page_views",
   "derived_2"."engagement__quiet_for_30_days",
   "derived_2"."engagement__quiet_for_60_days",

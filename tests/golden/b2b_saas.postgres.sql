@@ -213,7 +213,7 @@ WITH "scan" AS (
     END AS "unclamped_engagement"
   FROM "points"
   OFFSET 0
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -222,30 +222,52 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_fit" > CAST(100 AS DOUBLE PRECISION)
       THEN CAST(100 AS DOUBLE PRECISION)
       ELSE "totals"."unclamped_fit"
-    END AS "fit",
-    CAST(ROUND(
-      CAST(CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
-        THEN CAST(0 AS DOUBLE PRECISION)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
-        THEN CAST(100 AS DOUBLE PRECISION)
-        ELSE "totals"."unclamped_engagement"
-      END AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "engagement"
+    END AS "clamped_fit",
+    CASE
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
+      THEN CAST(0 AS DOUBLE PRECISION)
+      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
+      THEN CAST(100 AS DOUBLE PRECISION)
+      ELSE "totals"."unclamped_engagement"
+    END AS "clamped_engagement"
   FROM "totals"
+  OFFSET 0
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_fit" AS "fit",
+    CASE
+      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      THEN "clamped"."clamped_engagement"
+      ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+    END AS "engagement"
+  FROM "clamped"
   OFFSET 0
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST(CAST((
+    CASE
+      WHEN ABS(
+        (
+          CAST(0.4 AS DOUBLE PRECISION) * "scored"."fit"
+        ) + (
+          CAST(0.6 AS DOUBLE PRECISION) * "scored"."engagement"
+        )
+      ) >= 4503599627370496
+      THEN (
         CAST(0.4 AS DOUBLE PRECISION) * "scored"."fit"
       ) + (
         CAST(0.6 AS DOUBLE PRECISION) * "scored"."engagement"
-      ) AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "total"
+      )
+      ELSE CAST(ROUND(
+        CAST(CAST((
+          CAST(0.4 AS DOUBLE PRECISION) * "scored"."fit"
+        ) + (
+          CAST(0.6 AS DOUBLE PRECISION) * "scored"."engagement"
+        ) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE PRECISION)
+    END AS "total"
   FROM "scored"
   OFFSET 0
 ), "derived_2" AS (
@@ -290,7 +312,11 @@ SELECT
   "derived_2"."engagement__requested_a_demo",
   "derived_2"."engagement__attended_a_webinar",
   "derived_2"."engagement__download_then_demo",
-  CAST(ROUND(CAST(CAST("derived_2"."engagement__page_views" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__page_views",
+  CASE
+    WHEN ABS("derived_2"."engagement__page_views") >= 4503599627370496
+    THEN "derived_2"."engagement__page_views"
+    ELSE CAST(ROUND(CAST(CAST("derived_2"."engagement__page_views" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+  END AS "engagement__page_views",
   "derived_2"."engagement__quiet_for_30_days",
   "derived_2"."engagement__quiet_for_60_days",
   "derived_2"."engagement__quiet_for_90_days",

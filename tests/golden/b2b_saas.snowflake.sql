@@ -200,7 +200,7 @@ WITH "scan" AS (
       ELSE "points"."engagement__viewed_pricing_this_week" + "points"."engagement__read_the_docs" + "points"."engagement__opens_emails_regularly" + "points"."engagement__email_clicks" + "points"."engagement__contact_form" + "points"."engagement__requested_a_demo" + "points"."engagement__attended_a_webinar" + "points"."engagement__download_then_demo" + "points"."engagement__page_views" + "points"."engagement__quiet_for_30_days" + "points"."engagement__quiet_for_60_days" + "points"."engagement__quiet_for_90_days"
     END AS "unclamped_engagement"
   FROM "points"
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -209,29 +209,50 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_fit" > CAST(100 AS DOUBLE)
       THEN CAST(100 AS DOUBLE)
       ELSE "totals"."unclamped_fit"
-    END AS "fit",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-        THEN CAST(100 AS DOUBLE)
-        ELSE "totals"."unclamped_engagement"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "engagement"
+    END AS "clamped_fit",
+    CASE
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+      THEN CAST(100 AS DOUBLE)
+      ELSE "totals"."unclamped_engagement"
+    END AS "clamped_engagement"
   FROM "totals"
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_fit" AS "fit",
+    CASE
+      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      THEN "clamped"."clamped_engagement"
+      ELSE CAST(ROUND(CAST("clamped"."clamped_engagement" AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END AS "engagement"
+  FROM "clamped"
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST((
+    CASE
+      WHEN ABS(
+        (
+          CAST(0.4 AS DOUBLE) * "scored"."fit"
+        ) + (
+          CAST(0.6 AS DOUBLE) * "scored"."engagement"
+        )
+      ) >= 4503599627370496
+      THEN (
         CAST(0.4 AS DOUBLE) * "scored"."fit"
       ) + (
         CAST(0.6 AS DOUBLE) * "scored"."engagement"
-      ) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "total"
+      )
+      ELSE CAST(ROUND(
+        CAST((
+          CAST(0.4 AS DOUBLE) * "scored"."fit"
+        ) + (
+          CAST(0.6 AS DOUBLE) * "scored"."engagement"
+        ) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "total"
   FROM "scored"
 ), "derived_2" AS (
   SELECT
@@ -274,7 +295,11 @@ SELECT
   "derived_2"."engagement__requested_a_demo",
   "derived_2"."engagement__attended_a_webinar",
   "derived_2"."engagement__download_then_demo",
-  CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "engagement__page_views",
+  CASE
+    WHEN ABS("derived_2"."engagement__page_views") >= 4503599627370496
+    THEN "derived_2"."engagement__page_views"
+    ELSE CAST(ROUND(CAST("derived_2"."engagement__page_views" AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "engagement__page_views",
   "derived_2"."engagement__quiet_for_30_days",
   "derived_2"."engagement__quiet_for_60_days",
   "derived_2"."engagement__quiet_for_90_days",

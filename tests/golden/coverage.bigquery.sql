@@ -239,7 +239,7 @@ WITH `scan` AS (
       ELSE `points`.`engagement__r1` + `points`.`engagement__r2` + `points`.`engagement__r3` + `points`.`engagement__r4` + `points`.`engagement__r5` + `points`.`engagement__r6` + `points`.`engagement__r7` + `points`.`engagement__r8` + `points`.`engagement__r9` + `points`.`engagement__r10` + `points`.`engagement__r11`
     END AS `unclamped_engagement`
   FROM `points`
-), `scored` AS (
+), `clamped` AS (
   SELECT
     `totals`.*,
     CASE
@@ -248,29 +248,50 @@ WITH `scan` AS (
       WHEN `totals`.`unclamped_fit` > CAST(60 AS FLOAT64)
       THEN CAST(60 AS FLOAT64)
       ELSE `totals`.`unclamped_fit`
-    END AS `fit`,
-    CAST(ROUND(
-      CAST(CASE
-        WHEN `totals`.`unclamped_engagement` < CAST(0 AS FLOAT64)
-        THEN CAST(0 AS FLOAT64)
-        WHEN `totals`.`unclamped_engagement` > CAST(100 AS FLOAT64)
-        THEN CAST(100 AS FLOAT64)
-        ELSE `totals`.`unclamped_engagement`
-      END AS NUMERIC),
-      2
-    ) AS FLOAT64) AS `engagement`
+    END AS `clamped_fit`,
+    CASE
+      WHEN `totals`.`unclamped_engagement` < CAST(0 AS FLOAT64)
+      THEN CAST(0 AS FLOAT64)
+      WHEN `totals`.`unclamped_engagement` > CAST(100 AS FLOAT64)
+      THEN CAST(100 AS FLOAT64)
+      ELSE `totals`.`unclamped_engagement`
+    END AS `clamped_engagement`
   FROM `totals`
+), `scored` AS (
+  SELECT
+    `clamped`.*,
+    `clamped`.`clamped_fit` AS `fit`,
+    CASE
+      WHEN ABS(`clamped`.`clamped_engagement`) >= 4503599627370496
+      THEN `clamped`.`clamped_engagement`
+      ELSE CAST(ROUND(CAST(`clamped`.`clamped_engagement` AS NUMERIC), 2) AS FLOAT64)
+    END AS `engagement`
+  FROM `clamped`
 ), `derived_1` AS (
   SELECT
     `scored`.*,
-    CAST(ROUND(
-      CAST((
+    CASE
+      WHEN ABS(
+        (
+          CAST(0.5 AS FLOAT64) * `scored`.`fit`
+        ) + (
+          `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+        )
+      ) >= 4503599627370496
+      THEN (
         CAST(0.5 AS FLOAT64) * `scored`.`fit`
       ) + (
         `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
-      ) AS NUMERIC),
-      2
-    ) AS FLOAT64) AS `total`,
+      )
+      ELSE CAST(ROUND(
+        CAST((
+          CAST(0.5 AS FLOAT64) * `scored`.`fit`
+        ) + (
+          `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+        ) AS NUMERIC),
+        2
+      ) AS FLOAT64)
+    END AS `total`,
     CASE
       WHEN `scored`.`fit` IS NULL
       THEN NULL
@@ -369,9 +390,21 @@ SELECT
   `derived_4`.`fit__r17`,
   `derived_4`.`fit__r18`,
   `derived_4`.`fit__r19`,
-  CAST(ROUND(CAST(`derived_4`.`engagement__r1` AS NUMERIC), 2) AS FLOAT64) AS `engagement__r1`,
-  CAST(ROUND(CAST(`derived_4`.`engagement__r2` AS NUMERIC), 2) AS FLOAT64) AS `engagement__r2`,
-  CAST(ROUND(CAST(`derived_4`.`engagement__r3` AS NUMERIC), 2) AS FLOAT64) AS `engagement__r3`,
+  CASE
+    WHEN ABS(`derived_4`.`engagement__r1`) >= 4503599627370496
+    THEN `derived_4`.`engagement__r1`
+    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r1` AS NUMERIC), 2) AS FLOAT64)
+  END AS `engagement__r1`,
+  CASE
+    WHEN ABS(`derived_4`.`engagement__r2`) >= 4503599627370496
+    THEN `derived_4`.`engagement__r2`
+    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r2` AS NUMERIC), 2) AS FLOAT64)
+  END AS `engagement__r2`,
+  CASE
+    WHEN ABS(`derived_4`.`engagement__r3`) >= 4503599627370496
+    THEN `derived_4`.`engagement__r3`
+    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r3` AS NUMERIC), 2) AS FLOAT64)
+  END AS `engagement__r3`,
   `derived_4`.`engagement__r4`,
   `derived_4`.`engagement__r5`,
   `derived_4`.`engagement__r6`,
@@ -379,6 +412,10 @@ SELECT
   `derived_4`.`engagement__r8`,
   `derived_4`.`engagement__r9`,
   `derived_4`.`engagement__r10`,
-  CAST(ROUND(CAST(`derived_4`.`engagement__r11` AS NUMERIC), 2) AS FLOAT64) AS `engagement__r11`,
+  CASE
+    WHEN ABS(`derived_4`.`engagement__r11`) >= 4503599627370496
+    THEN `derived_4`.`engagement__r11`
+    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r11` AS NUMERIC), 2) AS FLOAT64)
+  END AS `engagement__r11`,
   `derived_4`.`engagement__r12`
 FROM `derived_4`;

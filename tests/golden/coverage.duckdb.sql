@@ -239,7 +239,7 @@ WITH "scan" AS (
       ELSE "points"."engagement__r1" + "points"."engagement__r2" + "points"."engagement__r3" + "points"."engagement__r4" + "points"."engagement__r5" + "points"."engagement__r6" + "points"."engagement__r7" + "points"."engagement__r8" + "points"."engagement__r9" + "points"."engagement__r10" + "points"."engagement__r11"
     END AS "unclamped_engagement"
   FROM "points"
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -248,39 +248,29 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE)
       THEN CAST(60 AS DOUBLE)
       ELSE "totals"."unclamped_fit"
-    END AS "fit",
+    END AS "clamped_fit",
     CASE
-      WHEN ABS(
-        CASE
-          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-          THEN CAST(100 AS DOUBLE)
-          ELSE "totals"."unclamped_engagement"
-        END
-      ) < 1000000
-      THEN CAST(ROUND(
-        CAST(CASE
-          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-          THEN CAST(100 AS DOUBLE)
-          ELSE "totals"."unclamped_engagement"
-        END AS DECIMAL(18, 9)),
-        2
-      ) AS DOUBLE)
-      ELSE CAST(ROUND(
-        CAST(CAST(CASE
-          WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
-          THEN CAST(100 AS DOUBLE)
-          ELSE "totals"."unclamped_engagement"
-        END AS TEXT) AS DECIMAL(38, 9)),
-        2
-      ) AS DOUBLE)
-    END AS "engagement"
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+      THEN CAST(100 AS DOUBLE)
+      ELSE "totals"."unclamped_engagement"
+    END AS "clamped_engagement"
   FROM "totals"
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_fit" AS "fit",
+    CASE
+      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      THEN "clamped"."clamped_engagement"
+      ELSE CASE
+        WHEN ABS("clamped"."clamped_engagement") < 1000000
+        THEN CAST(ROUND(CAST("clamped"."clamped_engagement" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+        ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+      END
+    END AS "engagement"
+  FROM "clamped"
 ), "derived_1" AS (
   SELECT
     "scored".*,
@@ -291,23 +281,37 @@ WITH "scan" AS (
         ) + (
           "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
         )
-      ) < 1000000
-      THEN CAST(ROUND(
-        CAST((
-          CAST(0.5 AS DOUBLE) * "scored"."fit"
-        ) + (
-          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
-        ) AS DECIMAL(18, 9)),
-        2
-      ) AS DOUBLE)
-      ELSE CAST(ROUND(
-        CAST(CAST((
-          CAST(0.5 AS DOUBLE) * "scored"."fit"
-        ) + (
-          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
-        ) AS TEXT) AS DECIMAL(38, 9)),
-        2
-      ) AS DOUBLE)
+      ) >= 4503599627370496
+      THEN (
+        CAST(0.5 AS DOUBLE) * "scored"."fit"
+      ) + (
+        "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+      )
+      ELSE CASE
+        WHEN ABS(
+          (
+            CAST(0.5 AS DOUBLE) * "scored"."fit"
+          ) + (
+            "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+          )
+        ) < 1000000
+        THEN CAST(ROUND(
+          CAST((
+            CAST(0.5 AS DOUBLE) * "scored"."fit"
+          ) + (
+            "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+          ) AS DECIMAL(18, 9)),
+          2
+        ) AS DOUBLE)
+        ELSE CAST(ROUND(
+          CAST(CAST((
+            CAST(0.5 AS DOUBLE) * "scored"."fit"
+          ) + (
+            "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+          ) AS TEXT) AS DECIMAL(38, 9)),
+          2
+        ) AS DOUBLE)
+      END
     END AS "total",
     CASE
       WHEN "scored"."fit" IS NULL
@@ -408,19 +412,31 @@ SELECT
   "derived_4"."fit__r18",
   "derived_4"."fit__r19",
   CASE
-    WHEN ABS("derived_4"."engagement__r1") < 1000000
-    THEN CAST(ROUND(CAST("derived_4"."engagement__r1" AS DECIMAL(18, 9)), 2) AS DOUBLE)
-    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r1" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    WHEN ABS("derived_4"."engagement__r1") >= 4503599627370496
+    THEN "derived_4"."engagement__r1"
+    ELSE CASE
+      WHEN ABS("derived_4"."engagement__r1") < 1000000
+      THEN CAST(ROUND(CAST("derived_4"."engagement__r1" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+      ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r1" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END
   END AS "engagement__r1",
   CASE
-    WHEN ABS("derived_4"."engagement__r2") < 1000000
-    THEN CAST(ROUND(CAST("derived_4"."engagement__r2" AS DECIMAL(18, 9)), 2) AS DOUBLE)
-    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r2" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    WHEN ABS("derived_4"."engagement__r2") >= 4503599627370496
+    THEN "derived_4"."engagement__r2"
+    ELSE CASE
+      WHEN ABS("derived_4"."engagement__r2") < 1000000
+      THEN CAST(ROUND(CAST("derived_4"."engagement__r2" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+      ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r2" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END
   END AS "engagement__r2",
   CASE
-    WHEN ABS("derived_4"."engagement__r3") < 1000000
-    THEN CAST(ROUND(CAST("derived_4"."engagement__r3" AS DECIMAL(18, 9)), 2) AS DOUBLE)
-    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r3" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    WHEN ABS("derived_4"."engagement__r3") >= 4503599627370496
+    THEN "derived_4"."engagement__r3"
+    ELSE CASE
+      WHEN ABS("derived_4"."engagement__r3") < 1000000
+      THEN CAST(ROUND(CAST("derived_4"."engagement__r3" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+      ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r3" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END
   END AS "engagement__r3",
   "derived_4"."engagement__r4",
   "derived_4"."engagement__r5",
@@ -430,9 +446,13 @@ SELECT
   "derived_4"."engagement__r9",
   "derived_4"."engagement__r10",
   CASE
-    WHEN ABS("derived_4"."engagement__r11") < 1000000
-    THEN CAST(ROUND(CAST("derived_4"."engagement__r11" AS DECIMAL(18, 9)), 2) AS DOUBLE)
-    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r11" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    WHEN ABS("derived_4"."engagement__r11") >= 4503599627370496
+    THEN "derived_4"."engagement__r11"
+    ELSE CASE
+      WHEN ABS("derived_4"."engagement__r11") < 1000000
+      THEN CAST(ROUND(CAST("derived_4"."engagement__r11" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+      ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r11" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END
   END AS "engagement__r11",
   "derived_4"."engagement__r12"
 FROM "derived_4";

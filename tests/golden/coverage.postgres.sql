@@ -238,7 +238,7 @@ WITH "scan" AS (
     END AS "unclamped_engagement"
   FROM "points"
   OFFSET 0
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -247,30 +247,52 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE PRECISION)
       THEN CAST(60 AS DOUBLE PRECISION)
       ELSE "totals"."unclamped_fit"
-    END AS "fit",
-    CAST(ROUND(
-      CAST(CAST(CASE
-        WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
-        THEN CAST(0 AS DOUBLE PRECISION)
-        WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
-        THEN CAST(100 AS DOUBLE PRECISION)
-        ELSE "totals"."unclamped_engagement"
-      END AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "engagement"
+    END AS "clamped_fit",
+    CASE
+      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
+      THEN CAST(0 AS DOUBLE PRECISION)
+      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE PRECISION)
+      THEN CAST(100 AS DOUBLE PRECISION)
+      ELSE "totals"."unclamped_engagement"
+    END AS "clamped_engagement"
   FROM "totals"
+  OFFSET 0
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_fit" AS "fit",
+    CASE
+      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      THEN "clamped"."clamped_engagement"
+      ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+    END AS "engagement"
+  FROM "clamped"
   OFFSET 0
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST(CAST((
+    CASE
+      WHEN ABS(
+        (
+          CAST(0.5 AS DOUBLE PRECISION) * "scored"."fit"
+        ) + (
+          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE PRECISION), 0)
+        )
+      ) >= 4503599627370496
+      THEN (
         CAST(0.5 AS DOUBLE PRECISION) * "scored"."fit"
       ) + (
         "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE PRECISION), 0)
-      ) AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "total",
+      )
+      ELSE CAST(ROUND(
+        CAST(CAST((
+          CAST(0.5 AS DOUBLE PRECISION) * "scored"."fit"
+        ) + (
+          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE PRECISION), 0)
+        ) AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE PRECISION)
+    END AS "total",
     CASE
       WHEN "scored"."fit" IS NULL
       THEN NULL
@@ -373,9 +395,21 @@ SELECT
   "derived_4"."fit__r17",
   "derived_4"."fit__r18",
   "derived_4"."fit__r19",
-  CAST(ROUND(CAST(CAST("derived_4"."engagement__r1" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r1",
-  CAST(ROUND(CAST(CAST("derived_4"."engagement__r2" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r2",
-  CAST(ROUND(CAST(CAST("derived_4"."engagement__r3" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r3",
+  CASE
+    WHEN ABS("derived_4"."engagement__r1") >= 4503599627370496
+    THEN "derived_4"."engagement__r1"
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r1" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+  END AS "engagement__r1",
+  CASE
+    WHEN ABS("derived_4"."engagement__r2") >= 4503599627370496
+    THEN "derived_4"."engagement__r2"
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r2" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+  END AS "engagement__r2",
+  CASE
+    WHEN ABS("derived_4"."engagement__r3") >= 4503599627370496
+    THEN "derived_4"."engagement__r3"
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r3" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+  END AS "engagement__r3",
   "derived_4"."engagement__r4",
   "derived_4"."engagement__r5",
   "derived_4"."engagement__r6",
@@ -383,6 +417,10 @@ SELECT
   "derived_4"."engagement__r8",
   "derived_4"."engagement__r9",
   "derived_4"."engagement__r10",
-  CAST(ROUND(CAST(CAST("derived_4"."engagement__r11" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION) AS "engagement__r11",
+  CASE
+    WHEN ABS("derived_4"."engagement__r11") >= 4503599627370496
+    THEN "derived_4"."engagement__r11"
+    ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r11" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+  END AS "engagement__r11",
   "derived_4"."engagement__r12"
 FROM "derived_4";

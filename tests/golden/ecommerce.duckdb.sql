@@ -204,7 +204,7 @@ WITH "scan" AS (
     END + "points"."engagement__no_activity_for_60_days" AS "unclamped_engagement",
     "points"."shopping__recent_product_views" + "points"."shopping__abandoned_a_cart" + "points"."shopping__abandoned_checkout" + "points"."shopping__spent_over_200_this_year" + "points"."shopping__repeat_buyer" + "points"."shopping__just_bought" AS "unclamped_shopping"
   FROM "points"
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -213,65 +213,64 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE)
       THEN CAST(60 AS DOUBLE)
       ELSE "totals"."unclamped_profile"
-    END AS "profile",
+    END AS "clamped_profile",
     CASE
       WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
       THEN CAST(0 AS DOUBLE)
       WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE)
       THEN CAST(25 AS DOUBLE)
       ELSE "totals"."unclamped_engagement"
-    END AS "engagement",
+    END AS "clamped_engagement",
     CASE
-      WHEN ABS(
-        CASE
-          WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
-          THEN CAST(60 AS DOUBLE)
-          ELSE "totals"."unclamped_shopping"
-        END
-      ) < 1000000
-      THEN CAST(ROUND(
-        CAST(CASE
-          WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
-          THEN CAST(60 AS DOUBLE)
-          ELSE "totals"."unclamped_shopping"
-        END AS DECIMAL(18, 9)),
-        2
-      ) AS DOUBLE)
-      ELSE CAST(ROUND(
-        CAST(CAST(CASE
-          WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
-          THEN CAST(0 AS DOUBLE)
-          WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
-          THEN CAST(60 AS DOUBLE)
-          ELSE "totals"."unclamped_shopping"
-        END AS TEXT) AS DECIMAL(38, 9)),
-        2
-      ) AS DOUBLE)
-    END AS "shopping"
+      WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
+      THEN CAST(60 AS DOUBLE)
+      ELSE "totals"."unclamped_shopping"
+    END AS "clamped_shopping"
   FROM "totals"
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_profile" AS "profile",
+    "clamped"."clamped_engagement" AS "engagement",
+    CASE
+      WHEN ABS("clamped"."clamped_shopping") >= 4503599627370496
+      THEN "clamped"."clamped_shopping"
+      ELSE CASE
+        WHEN ABS("clamped"."clamped_shopping") < 1000000
+        THEN CAST(ROUND(CAST("clamped"."clamped_shopping" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+        ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_shopping" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE)
+      END
+    END AS "shopping"
+  FROM "clamped"
 ), "derived_1" AS (
   SELECT
     "scored".*,
     CASE
       WHEN ABS((
         "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping") < 1000000
-      THEN CAST(ROUND(
-        CAST((
+      ) + "scored"."shopping") >= 4503599627370496
+      THEN (
+        "scored"."profile" + "scored"."engagement"
+      ) + "scored"."shopping"
+      ELSE CASE
+        WHEN ABS((
           "scored"."profile" + "scored"."engagement"
-        ) + "scored"."shopping" AS DECIMAL(18, 9)),
-        2
-      ) AS DOUBLE)
-      ELSE CAST(ROUND(
-        CAST(CAST((
-          "scored"."profile" + "scored"."engagement"
-        ) + "scored"."shopping" AS TEXT) AS DECIMAL(38, 9)),
-        2
-      ) AS DOUBLE)
+        ) + "scored"."shopping") < 1000000
+        THEN CAST(ROUND(
+          CAST((
+            "scored"."profile" + "scored"."engagement"
+          ) + "scored"."shopping" AS DECIMAL(18, 9)),
+          2
+        ) AS DOUBLE)
+        ELSE CAST(ROUND(
+          CAST(CAST((
+            "scored"."profile" + "scored"."engagement"
+          ) + "scored"."shopping" AS TEXT) AS DECIMAL(38, 9)),
+          2
+        ) AS DOUBLE)
+      END
     END AS "intent",
     COALESCE("scored"."shopping" >= 20, FALSE)
     AND COALESCE("scored"."profile" >= 20, FALSE) AS "retarget"
@@ -333,12 +332,16 @@ SELECT
   "derived_3"."engagement__social_likes_and_comments",
   "derived_3"."engagement__no_activity_for_60_days",
   CASE
-    WHEN ABS("derived_3"."shopping__recent_product_views") < 1000000
-    THEN CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(18, 9)), 2) AS DOUBLE)
-    ELSE CAST(ROUND(
-      CAST(CAST("derived_3"."shopping__recent_product_views" AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE)
+    WHEN ABS("derived_3"."shopping__recent_product_views") >= 4503599627370496
+    THEN "derived_3"."shopping__recent_product_views"
+    ELSE CASE
+      WHEN ABS("derived_3"."shopping__recent_product_views") < 1000000
+      THEN CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(18, 9)), 2) AS DOUBLE)
+      ELSE CAST(ROUND(
+        CAST(CAST("derived_3"."shopping__recent_product_views" AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END
   END AS "shopping__recent_product_views",
   "derived_3"."shopping__abandoned_a_cart",
   "derived_3"."shopping__abandoned_checkout",

@@ -199,7 +199,7 @@ WITH "scan" AS (
     "points"."shopping__recent_product_views" + "points"."shopping__abandoned_a_cart" + "points"."shopping__abandoned_checkout" + "points"."shopping__spent_over_200_this_year" + "points"."shopping__repeat_buyer" + "points"."shopping__just_bought" AS "unclamped_shopping"
   FROM "points"
   OFFSET 0
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -208,35 +208,52 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE PRECISION)
       THEN CAST(60 AS DOUBLE PRECISION)
       ELSE "totals"."unclamped_profile"
-    END AS "profile",
+    END AS "clamped_profile",
     CASE
       WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE PRECISION)
       THEN CAST(0 AS DOUBLE PRECISION)
       WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE PRECISION)
       THEN CAST(25 AS DOUBLE PRECISION)
       ELSE "totals"."unclamped_engagement"
-    END AS "engagement",
-    CAST(ROUND(
-      CAST(CAST(CASE
-        WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE PRECISION)
-        THEN CAST(0 AS DOUBLE PRECISION)
-        WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE PRECISION)
-        THEN CAST(60 AS DOUBLE PRECISION)
-        ELSE "totals"."unclamped_shopping"
-      END AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "shopping"
+    END AS "clamped_engagement",
+    CASE
+      WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE PRECISION)
+      THEN CAST(0 AS DOUBLE PRECISION)
+      WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE PRECISION)
+      THEN CAST(60 AS DOUBLE PRECISION)
+      ELSE "totals"."unclamped_shopping"
+    END AS "clamped_shopping"
   FROM "totals"
+  OFFSET 0
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_profile" AS "profile",
+    "clamped"."clamped_engagement" AS "engagement",
+    CASE
+      WHEN ABS("clamped"."clamped_shopping") >= 4503599627370496
+      THEN "clamped"."clamped_shopping"
+      ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_shopping" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
+    END AS "shopping"
+  FROM "clamped"
   OFFSET 0
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST(CAST((
+    CASE
+      WHEN ABS((
         "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping" AS TEXT) AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE PRECISION) AS "intent",
+      ) + "scored"."shopping") >= 4503599627370496
+      THEN (
+        "scored"."profile" + "scored"."engagement"
+      ) + "scored"."shopping"
+      ELSE CAST(ROUND(
+        CAST(CAST((
+          "scored"."profile" + "scored"."engagement"
+        ) + "scored"."shopping" AS TEXT) AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE PRECISION)
+    END AS "intent",
     COALESCE("scored"."shopping" >= 20, FALSE)
     AND COALESCE("scored"."profile" >= 20, FALSE) AS "retarget"
   FROM "scored"
@@ -299,10 +316,14 @@ SELECT
   "derived_3"."engagement__social_shares",
   "derived_3"."engagement__social_likes_and_comments",
   "derived_3"."engagement__no_activity_for_60_days",
-  CAST(ROUND(
-    CAST(CAST("derived_3"."shopping__recent_product_views" AS TEXT) AS DECIMAL(38, 9)),
-    2
-  ) AS DOUBLE PRECISION) AS "shopping__recent_product_views",
+  CASE
+    WHEN ABS("derived_3"."shopping__recent_product_views") >= 4503599627370496
+    THEN "derived_3"."shopping__recent_product_views"
+    ELSE CAST(ROUND(
+      CAST(CAST("derived_3"."shopping__recent_product_views" AS TEXT) AS DECIMAL(38, 9)),
+      2
+    ) AS DOUBLE PRECISION)
+  END AS "shopping__recent_product_views",
   "derived_3"."shopping__abandoned_a_cart",
   "derived_3"."shopping__abandoned_checkout",
   "derived_3"."shopping__spent_over_200_this_year",

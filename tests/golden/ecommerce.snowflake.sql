@@ -187,7 +187,7 @@ WITH "scan" AS (
     END + "points"."engagement__no_activity_for_60_days" AS "unclamped_engagement",
     "points"."shopping__recent_product_views" + "points"."shopping__abandoned_a_cart" + "points"."shopping__abandoned_checkout" + "points"."shopping__spent_over_200_this_year" + "points"."shopping__repeat_buyer" + "points"."shopping__just_bought" AS "unclamped_shopping"
   FROM "points"
-), "scored" AS (
+), "clamped" AS (
   SELECT
     "totals".*,
     CASE
@@ -196,34 +196,50 @@ WITH "scan" AS (
       WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE)
       THEN CAST(60 AS DOUBLE)
       ELSE "totals"."unclamped_profile"
-    END AS "profile",
+    END AS "clamped_profile",
     CASE
       WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
       THEN CAST(0 AS DOUBLE)
       WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE)
       THEN CAST(25 AS DOUBLE)
       ELSE "totals"."unclamped_engagement"
-    END AS "engagement",
-    CAST(ROUND(
-      CAST(CASE
-        WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
-        THEN CAST(0 AS DOUBLE)
-        WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
-        THEN CAST(60 AS DOUBLE)
-        ELSE "totals"."unclamped_shopping"
-      END AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "shopping"
+    END AS "clamped_engagement",
+    CASE
+      WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
+      THEN CAST(0 AS DOUBLE)
+      WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
+      THEN CAST(60 AS DOUBLE)
+      ELSE "totals"."unclamped_shopping"
+    END AS "clamped_shopping"
   FROM "totals"
+), "scored" AS (
+  SELECT
+    "clamped".*,
+    "clamped"."clamped_profile" AS "profile",
+    "clamped"."clamped_engagement" AS "engagement",
+    CASE
+      WHEN ABS("clamped"."clamped_shopping") >= 4503599627370496
+      THEN "clamped"."clamped_shopping"
+      ELSE CAST(ROUND(CAST("clamped"."clamped_shopping" AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END AS "shopping"
+  FROM "clamped"
 ), "derived_1" AS (
   SELECT
     "scored".*,
-    CAST(ROUND(
-      CAST((
+    CASE
+      WHEN ABS((
         "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping" AS DECIMAL(38, 9)),
-      2
-    ) AS DOUBLE) AS "intent",
+      ) + "scored"."shopping") >= 4503599627370496
+      THEN (
+        "scored"."profile" + "scored"."engagement"
+      ) + "scored"."shopping"
+      ELSE CAST(ROUND(
+        CAST((
+          "scored"."profile" + "scored"."engagement"
+        ) + "scored"."shopping" AS DECIMAL(38, 9)),
+        2
+      ) AS DOUBLE)
+    END AS "intent",
     COALESCE("scored"."shopping" >= 20, FALSE)
     AND COALESCE("scored"."profile" >= 20, FALSE) AS "retarget"
   FROM "scored"
@@ -283,7 +299,11 @@ SELECT
   "derived_3"."engagement__social_shares",
   "derived_3"."engagement__social_likes_and_comments",
   "derived_3"."engagement__no_activity_for_60_days",
-  CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(38, 9)), 2) AS DOUBLE) AS "shopping__recent_product_views",
+  CASE
+    WHEN ABS("derived_3"."shopping__recent_product_views") >= 4503599627370496
+    THEN "derived_3"."shopping__recent_product_views"
+    ELSE CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS "shopping__recent_product_views",
   "derived_3"."shopping__abandoned_a_cart",
   "derived_3"."shopping__abandoned_checkout",
   "derived_3"."shopping__spent_over_200_this_year",

@@ -58,3 +58,19 @@ def test_numbers_at_the_limits_score_alike(tmp_path: Path, pg_url: str) -> None:
     rows = score_everywhere(model, *write_data(tmp_path, leads, []), pg_url)
     assert [r["s1"] for r in rows["python"]] == [11.0, 0.0, 0.0]
     assert not differences(model, rows)
+
+
+def test_whole_scores_beyond_decimal_range_are_left_as_they_are(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A composite of 1e30 was refused by every SQL engine (rounding cast it to
+    DECIMAL(38, 9)) while Python returned it; SQL now leaves whole doubles (>= 2**52) as they
+    are, as ir.round_score does."""
+    model = compile_model(
+        SCHEMA + "score s1 {\n  when active == true: +1\n}\n"
+        "score huge = s1 * 1000000000000000000000000000000\n"
+    )
+    leads, events = write_data(tmp_path, [{"id": "l1", "active": True}, {"id": "l2"}], [])
+    rows = score_everywhere(model, leads, events, pg_url)
+    assert [r["huge"] for r in rows["python"]] == [1e30, 0.0]
+    assert not differences(model, rows)
