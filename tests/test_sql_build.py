@@ -662,6 +662,15 @@ def test_compile_writes_a_file_with_schema_and_config(tmp_path: Path) -> None:
     assert "CURRENT_TIMESTAMP()" in sql
 
 
+def test_compile_takes_the_event_time_type_from_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "scorelang.toml"
+    config.write_text("[sources]\nevent_time_zoned = false\n")
+    result = run_cli(str(COVERAGE), "-t", "postgres", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    sql = " ".join(result.stdout.split())
+    assert "( CURRENT_TIMESTAMP AT TIME ZONE 'UTC' ) - INTERVAL '604800000000 MICROSECONDS'" in sql
+
+
 def test_compile_reports_refusals_and_errors(tmp_path: Path) -> None:
     model = tmp_path / "m.score"
     model.write_text(
