@@ -100,6 +100,12 @@ class Dialect:
         """then(the double `value` as a DECIMAL of 9 places: the decimal it prints as, rounded)."""
         return then(exp.cast(value, exp.DataType.build(DECIMAL_NINE)))
 
+    def printed(self, value: exp.Expression) -> exp.Expression:
+        """The double's text (its shortest round trip, like Python's repr, in DuckDB and
+        Postgres) as a DECIMAL of 9 places."""
+        text = exp.cast(value, exp.DataType.build("TEXT"))
+        return exp.cast(text, exp.DataType.build(DECIMAL_NINE))
+
     def fence(self, select: exp.Select) -> exp.Select:
         """A per-lead step whose columns later steps read, some several times (a clamp reads
         the total three times): as it is, where the engine computes each column once."""
@@ -174,12 +180,7 @@ class DuckDB(Dialect):
         # DECIMAL(18, 9) is a 64-bit integer, half the cost of (38, 9)'s 128 bits.
         small = exp.LT(this=exp.Abs(this=value.copy()), expression=exp.Literal.number(1_000_000))
         narrow = exp.cast(value.copy(), exp.DataType.build("DECIMAL(18, 9)"))
-        text = exp.cast(value, exp.DataType.build("VARCHAR"))
-        return (
-            exp.case()
-            .when(small, then(narrow))
-            .else_(then(exp.cast(text, exp.DataType.build(DECIMAL_NINE))))
-        )
+        return exp.case().when(small, then(narrow)).else_(then(self.printed(value)))
 
     def minus_micros(self, instant: exp.Expression, micros: int) -> exp.Expression:
         # INTERVAL 'n' MICROSECONDS reads n as a DOUBLE (inexact past 2**53 µs, 285 years);
@@ -230,8 +231,7 @@ class Postgres(Dialect):
         # float8 -> numeric prints 15 significant digits (%.15g: -6692067293974.005 became
         # ...974.00); float8 -> text is the shortest round trip, like Python's repr (with
         # extra_float_digits >= 1, the default; at 0 or below it is %.15g again).
-        text = exp.cast(value, exp.DataType.build("TEXT"))
-        return then(exp.cast(text, exp.DataType.build(DECIMAL_NINE)))
+        return then(self.printed(value))
 
     def once(self, value: exp.Expression) -> exp.Expression:
         # Postgres folds only immutable expressions: the epoch of CURRENT_TIMESTAMP would be
