@@ -34,7 +34,10 @@ def apply(
         ),
     ] = None,
 ) -> None:
-    """Create or replace the model's views (`<model>_scores`, ...) in a database."""
+    """Create or replace the model's views (`<model>_scores`, ...) in a database.
+
+    Views score at the query's now (DuckDB, Postgres: windows in the time column's own type).
+    """
     from ..api import load
     from ..compiler.diagnostics import CompileError, render_plain
     from ..config import ConfigError, load_config
