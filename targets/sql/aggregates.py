@@ -10,10 +10,10 @@ at > as_of - D): a literal for a pinned as_of, or the query's now in the column'
 an interval of microseconds when the mapping knows that type; no age per event per window
 (Postgres evaluates a CTE column's expression at every use). Sequences get their own,
 smaller scan (only their event types: the window sorts every row it reads): `sequenced` adds
-one window column per sequence, the
-smallest age of a `first` event at or before this event (RANGE ... CURRENT ROW includes equal
-times, so `a.at == b.at` counts), and `sequence_agg` groups it by lead. Aggregates of a lead
-without events are filled in by the caller's LEFT JOINs.
+one window column per sequence, the smallest age of a `first` event at or before this event
+(RANGE ... CURRENT ROW includes equal times, so `a.at == b.at` counts), and `sequence_agg`
+groups it by lead. Aggregates of a lead without events are filled in by the caller's LEFT
+JOINs.
 """
 
 from __future__ import annotations

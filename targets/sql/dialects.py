@@ -91,8 +91,10 @@ class Dialect:
     def minus_micros(self, instant: exp.Expression, micros: int) -> exp.Expression:
         """instant - micros, exactly: an interval of microseconds only (one of days would
         follow the session time zone's daylight saving in zoned arithmetic)."""
-        interval = exp.Interval(this=exp.Literal.string(str(micros)), unit=exp.var("MICROSECONDS"))
-        return exp.Sub(this=instant, expression=interval)
+        return exp.Sub(this=instant, expression=self.micros_interval(micros))
+
+    def micros_interval(self, micros: int) -> exp.Expression:
+        return exp.Interval(this=exp.Literal.string(str(micros)), unit=exp.var("MICROSECONDS"))
 
     def at_nine_places(
         self, value: exp.Expression, then: Callable[[exp.Expression], exp.Expression]
@@ -182,11 +184,10 @@ class DuckDB(Dialect):
         narrow = exp.cast(value.copy(), exp.DataType.build("DECIMAL(18, 9)"))
         return exp.case().when(small, then(narrow)).else_(then(self.printed(value)))
 
-    def minus_micros(self, instant: exp.Expression, micros: int) -> exp.Expression:
+    def micros_interval(self, micros: int) -> exp.Expression:
         # INTERVAL 'n' MICROSECONDS reads n as a DOUBLE (inexact past 2**53 µs, 285 years);
         # TO_MICROSECONDS of an integer literal is exact.
-        interval = exp.Anonymous(this="TO_MICROSECONDS", expressions=[exp.Literal.number(micros)])
-        return exp.Sub(this=instant, expression=interval)
+        return exp.Anonymous(this="TO_MICROSECONDS", expressions=[exp.Literal.number(micros)])
 
 
 class Postgres(Dialect):
