@@ -11,6 +11,7 @@ downstream (rule points, caps, tiers, flags) is untouched.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from scorelang.compiler import ir
@@ -22,6 +23,18 @@ from scorelang.config import SourceMapping
 from scorelang.data import table
 
 OUTER = "naive_leads"
+
+
+def _correlated(value: exp.Expression, rows: exp.Select, source: str) -> exp.Subquery:
+    """(SELECT value FROM <the lead's rows> AS source)."""
+    over = exp.Subquery(this=rows.copy(), alias=exp.TableAlias(this=ident(source)))
+    return exp.Subquery(this=exp.select(value.copy()).from_(over))
+
+
+def _terms(sum_: exp.Expression) -> list[exp.Expression]:
+    if isinstance(sum_, exp.Add):
+        return [*_terms(sum_.this), *_terms(sum_.expression)]
+    return [sum_]
 
 
 def _from_name(select: exp.Select) -> str:
@@ -80,10 +93,18 @@ def naive_query(
         lead_column = selects[agg].expressions[0]
         columns = [exp.alias_(outer_key.copy(), ident(lead_column.name))]
         for projection in selects[agg].expressions[1:]:
-            correlated = exp.select(projection.this.copy()).from_(
-                exp.Subquery(this=rows.copy(), alias=exp.TableAlias(this=ident(source)))
-            )
-            columns.append(exp.alias_(exp.Subquery(this=correlated), ident(projection.alias)))
+            value = projection.this
+            if isinstance(value, exp.BitwiseOrAgg):
+                # Existence counts packed as bits: one subquery per count again, their
+                # distinct bits added up.
+                bits = [
+                    _correlated(exp.BitwiseOrAgg(this=bit), rows, source)
+                    for bit in _terms(value.this)
+                ]
+                subqueries = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), bits)
+            else:
+                subqueries = _correlated(value, rows, source)
+            columns.append(exp.alias_(subqueries, ident(projection.alias)))
         replaced[agg] = exp.select(*columns).from_(leads.copy())
     for cte in ctes:
         if cte.alias in scans or cte.alias in windows:

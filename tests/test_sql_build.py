@@ -502,6 +502,54 @@ def test_existence_counts_in_the_engines(engine) -> None:
     assert_same_rows(model, python_rows(model, leads, events, AS_OF), sql_rows(engine, model))
 
 
+def _flags_model(count: int) -> ir.Model:
+    """`count` existence counts of distinct filters (one of them `no v ...`), a real count and
+    a lone existence count over another type's youngest events."""
+    rules = "\n".join(f"  when v where n == {i} within 30d: +{i + 1}" for i in range(count - 1))
+    return model_of(
+        "model m\nlead { id: string key }\nevent v { n: int? }\nevent w { }\n"
+        f"score s {{\n{rules}\n  when no v where n > 100: -1\n"
+        "  when count(v within 7d) >= 2: +1000\n  when no activity within 90d: -2\n"
+        "  when no activity within 10d: -3\n}\n"
+    )
+
+
+def _flag_columns(query: exp.Select) -> list[exp.BitwiseOrAgg]:
+    (agg,) = [s for s in _ctes(query).values() if s.args.get("group")]
+    return [p.this for p in agg.expressions if isinstance(p.this, exp.BitwiseOrAgg)]
+
+
+def test_other_existence_counts_are_bits_of_one_column_of_flags() -> None:
+    """Existence counts the youngest event does not answer are each one bit of one BIT_OR:
+    one aggregate to update per event instead of one per count; 31 bits to a column (their
+    sum fits a 32-bit integer), real counts and a lone existence count stay COUNTs."""
+    for count, widths in [(1, []), (2, [2]), (31, [31]), (33, [31, 2])]:
+        model = _flags_model(count)
+        for dialect in DIALECTS:
+            flags = _flag_columns(select_scores(model, dialect, as_of=AS_OF))
+            assert [len(list(f.find_all(exp.Case))) for f in flags] == widths, (count, dialect)
+            bits = [
+                sorted(int(c.args["ifs"][0].args["true"].name) for c in f.find_all(exp.Case))
+                for f in flags
+            ]
+            assert bits == [[1 << i for i in range(w)] for w in widths]
+
+
+def test_flags_in_the_engines(engine) -> None:
+    """Every bit of two columns of flags, the highest of a 32-bit integer included, read back
+    as the right rule's points (each rule gives other points), in both engines."""
+    model = _flags_model(33)
+    day = timedelta(days=1)
+    leads = [{"id": f"l{i}"} for i in range(36)] + [{"id": "all"}, {"id": "none"}]
+    events = [event(f"l{i}", "v", NOW - i * day / 2, n=i) for i in range(36)]
+    events += [event("all", "v", NOW - day, n=i) for i in range(33)]
+    events += [event("l3", "v", NOW - 31 * day, n=5), event("l4", "w", NOW - day)]
+    engine.load(model, leads, events)
+    expected = python_rows(model, leads, events, AS_OF)
+    assert expected["all"]["s"] == sum(range(1, 33)) + 1000 - 1  # all but `no v where n > 100`
+    assert_same_rows(model, expected, sql_rows(engine, model))
+
+
 def test_windows_only_for_sequences_and_percentiles() -> None:
     model = model_of(
         "model m\nlead { id: string key }\nevent v { }\nscore s { each v within 7d: +1 }\n"

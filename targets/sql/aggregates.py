@@ -3,22 +3,24 @@
 `scan` filters to the event types the aggregates use and to events at or before as_of, and
 computes each event's age in microseconds (exactly as the Python evaluator does); `agg`
 computes every aggregate at once by conditional aggregation. Each filter tests only what the
-scan does not already guarantee, and existence counts that differ only in their window share
-one MIN(age). On engines that read an untyped instant literal in the column's own type,
-windows compare the event's time with an instant bound instead (age < D exactly when
-at > as_of - D): a literal for a pinned as_of, or the query's now in the column's type minus
-an interval of microseconds when the mapping knows that type; no age per event per window
-(Postgres evaluates a CTE column's expression at every use). Sequences get their own,
-smaller scan (only their event types: the window sorts every row it reads): `sequenced` adds
-one window column per sequence, the smallest age of a `first` event at or before this event
-(RANGE ... CURRENT ROW includes equal times, so `a.at == b.at` counts), and `sequence_agg`
-groups it by lead. Aggregates of a lead without events are filled in by the caller's LEFT
-JOINs.
+scan does not already guarantee, existence counts that differ only in their window share
+one MIN(age), and the other existence counts are bits of one BIT_OR (one aggregate to
+update per event instead of one per count). On engines that read an untyped instant literal
+in the column's own type, windows compare the event's time with an instant bound instead
+(age < D exactly when at > as_of - D): a literal for a pinned as_of, or the query's now in
+the column's type minus an interval of microseconds when the mapping knows that type; no
+age per event per window (Postgres evaluates a CTE column's expression at every use).
+Sequences get their own, smaller scan (only their event types: the window sorts every row
+it reads): `sequenced` adds one window column per sequence, the smallest age of a `first`
+event at or before this event (RANGE ... CURRENT ROW includes equal times, so `a.at ==
+b.at` counts), and `sequence_agg` groups it by lead. Aggregates of a lead without events
+are filled in by the caller's LEFT JOINs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +34,8 @@ from .expressions import ExpressionCompiler, Scope, number, walk, when_true
 from .names import Names, column, ident
 
 INFINITY = float("inf")
+# Bits 0..30 of a column of flags: their sum fits a 32-bit integer in every engine.
+FLAG_BITS = 31
 # A view's now minus a longer window could leave an engine's timestamp range (Postgres: 4713
 # BC); such windows test ages, which are exact at any length.
 NOW_BOUND_HORIZON_US = 1000 * 366 * 86_400 * 1_000_000
@@ -60,11 +64,23 @@ def source_table(mapping: SourceMapping, table: str, alias: str) -> exp.Table:
 
 @dataclass(frozen=True)
 class AggregateCte:
-    """A CTE with one row per lead (that has events) and some aggregates' raw values."""
+    """A CTE with one row per lead (that has events) and some aggregates' raw values: a
+    column each, or, for existence counts, one bit of a column of flags."""
 
     name: str
     lead_column: str
     columns: dict[str, str]  # aggregate id -> column
+    bits: dict[str, tuple[str, int]]  # existence count id -> (flags column, its bit)
+
+    def values(self) -> dict[str, exp.Expression]:
+        """Each aggregate's raw value read from this CTE (NULL for a lead without events); an
+        existence count's is its bit, `flags & bit`: 0 for none, positive for some."""
+        values: dict[str, exp.Expression] = {
+            id: column(c, self.name) for id, c in self.columns.items()
+        }
+        for id, (flags, bit) in self.bits.items():
+            values[id] = exp.BitwiseAnd(this=column(flags, self.name), expression=number(bit))
+        return values
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,10 @@ def _props_used(aggregates: list[ir.AggregateNode]) -> list[str]:
     return list(used)
 
 
+def _plus(left: exp.Expression, right: exp.Expression) -> exp.Expression:
+    return exp.Add(this=left, expression=right)
+
+
 def _windowed(aggregates: list[ir.AggregateNode]) -> bool:
     return any(f.window is not None for a in aggregates for f in ir.event_filters(a))
 
@@ -123,7 +143,7 @@ def _none_or_some(op: str, bound: object) -> bool:
 
 def _existence_counts(model: ir.Model) -> set[str]:
     """Counts every use of which only asks whether there is some event (`E`, `no E`,
-    `count(E) > 0`): such a count may be computed as 0 or 1."""
+    `count(E) > 0`): such a count may be computed as 0 or as any positive number."""
     existence: set[str] = set()
     values: set[str] = set()
 
@@ -155,6 +175,21 @@ def _existence_counts(model: ir.Model) -> set[str]:
         visit(root)
     counts = {a.id for a in model.aggregates if isinstance(a, ir.Count)}
     return (existence - values) & counts
+
+
+def _flag_groups(
+    model: ir.Model, plain: list[ir.AggregateNode], shared: dict[str, ir.EventFilter]
+) -> list[list[ir.Count]]:
+    """The other existence counts, FLAG_BITS to a group: each group is one BIT_OR over a sum
+    of distinct bits, one per count, instead of one COUNT per count (an aggregate less to
+    update per event: 10% of the whole query, DuckDB and Postgres). None for a single one."""
+    existence = _existence_counts(model)
+    flags = [
+        a for a in plain if isinstance(a, ir.Count) and a.id in existence and a.id not in shared
+    ]
+    if len(flags) < 2:
+        return []
+    return [flags[i : i + FLAG_BITS] for i in range(0, len(flags), FLAG_BITS)]
 
 
 def _shared_youngest(model: ir.Model, plain: list[ir.AggregateNode]) -> dict[str, ir.EventFilter]:
@@ -225,12 +260,21 @@ class EventPlanner:
                 (scan, self._scan(types, _props_used(plain), bool(shared) or _windowed(plain)))
             )
 
+            flag_groups = _flag_groups(self.model, plain, shared)
+            flagged = {a.id for group in flag_groups for a in group}
+
             def value(aggregate: ir.AggregateNode) -> exp.Expression:
                 if aggregate.id in shared:
                     return self._some_within(aggregate, shared[aggregate.id], scan, types)
                 return self._aggregate(aggregate, scan, types)
 
-            cte, result = self._grouped("agg", scan, plain, value)
+            cte, result = self._grouped(
+                "agg",
+                scan,
+                [a for a in plain if a.id not in flagged],
+                value,
+                [[(a.id, self._condition(a.filter, scan, types)) for a in g] for g in flag_groups],
+            )
             ctes.append(cte)
             results.append(result)
         if sequences:
@@ -261,15 +305,28 @@ class EventPlanner:
         source: str,
         aggregates: list[ir.AggregateNode],
         value: Callable[[ir.AggregateNode], exp.Expression],
+        flag_groups: Sequence[Sequence[tuple[str, exp.Expression]]] = (),
     ) -> tuple[tuple[str, exp.Select], AggregateCte]:
-        """A CTE `prefix` with one row per lead of `source` and each aggregate's value."""
+        """A CTE `prefix` with one row per lead of `source`, each aggregate's value, and per
+        group of (existence count id, condition) a column of flags: bit i set if some event
+        meets the i-th condition."""
         names = {a.id: self.columns.fresh("agg", a.id) for a in aggregates}
         lead = column(self.lead, source)
         select = exp.select(lead).from_(ident(source)).group_by(lead.copy())
         for aggregate in aggregates:
             select = select.select(exp.alias_(value(aggregate), ident(names[aggregate.id])))
+        bits: dict[str, tuple[str, int]] = {}
+        for group in flag_groups:
+            flags = self.columns.fresh("flags")
+            terms = [
+                exp.case().when(condition, number(1 << i)).else_(exp.Literal.number(0))
+                for i, (_, condition) in enumerate(group)
+            ]
+            packed = exp.BitwiseOrAgg(this=functools.reduce(_plus, terms))
+            select = select.select(exp.alias_(packed, ident(flags)))
+            bits |= {id: (flags, 1 << i) for i, (id, _) in enumerate(group)}
         name = self.cte_names.fresh(prefix)
-        return (name, select), AggregateCte(name, self.lead, names)
+        return (name, select), AggregateCte(name, self.lead, names, bits)
 
     # ---- scan ------------------------------------------------------------------------------
 

@@ -217,7 +217,7 @@ class _Builder:
                     expression=column(result.lead_column, result.name),
                 )
                 select = select.join(exp.Table(this=ident(result.name)), on=on, join_type="LEFT")
-                raws |= {id: column(c, result.name) for id, c in result.columns.items()}
+                raws |= result.values()
             for aggregate in self.model.aggregates:
                 filled = self._filled(aggregate, raws[aggregate.id])
                 select = select.select(exp.alias_(filled, ident(self.aggregates[aggregate.id])))

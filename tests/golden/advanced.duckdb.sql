@@ -50,23 +50,11 @@ WITH "scan" AS (
     COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
       "scan"."event_type" = 'page_view'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a3",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" <= '2025-12-25 00:00:00.000000+00'
-      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
-      AND "scan"."prop_url" = '/pricing') AS "agg_a4",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
-      AND "scan"."prop_url" = '/pricing') AS "agg_a5",
     COUNT(DISTINCT "scan"."age_us" // 86400000000) FILTER(WHERE
       "scan"."event_type" = 'email_click') AS "agg_a6",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'email_open'
       AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00') AS "agg_a7",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'trial_start'
-      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a8",
     COUNT(DISTINCT "scan"."age_us" // 604800000000) FILTER(WHERE
       "scan"."event_type" = 'feature_used'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
@@ -78,20 +66,39 @@ WITH "scan" AS (
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a11",
     MAX("scan"."age_us") FILTER(WHERE
       "scan"."event_type" = 'trial_start') AS "agg_a12",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'purchase') AS "agg_a13",
     MIN("scan"."age_us") AS "agg_a14",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_time" <= '2025-11-02 00:00:00.000000+00'
-      AND "scan"."event_time" > '2025-09-03 00:00:00.000000+00') AS "agg_a15",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_time" > '2025-11-02 00:00:00.000000+00') AS "agg_a16",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'support_ticket'
-      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
-      AND "scan"."prop_severity" = 'high') AS "agg_a17",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'unsubscribe') AS "agg_a18"
+    BIT_OR(
+      CASE
+        WHEN "scan"."event_type" = 'page_view'
+        AND "scan"."event_time" <= '2025-12-25 00:00:00.000000+00'
+        AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
+        AND "scan"."prop_url" = '/pricing'
+        THEN 1
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'page_view'
+        AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
+        AND "scan"."prop_url" = '/pricing'
+        THEN 2
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'trial_start'
+        AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
+        THEN 4
+        ELSE 0
+      END + CASE WHEN "scan"."event_type" = 'purchase' THEN 8 ELSE 0 END + CASE
+        WHEN "scan"."event_time" <= '2025-11-02 00:00:00.000000+00'
+        AND "scan"."event_time" > '2025-09-03 00:00:00.000000+00'
+        THEN 16
+        ELSE 0
+      END + CASE WHEN "scan"."event_time" > '2025-11-02 00:00:00.000000+00' THEN 32 ELSE 0 END + CASE
+        WHEN "scan"."event_type" = 'support_ticket'
+        AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
+        AND "scan"."prop_severity" = 'high'
+        THEN 64
+        ELSE 0
+      END + CASE WHEN "scan"."event_type" = 'unsubscribe' THEN 128 ELSE 0 END
+    ) AS "flags"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -143,21 +150,21 @@ WITH "scan" AS (
     COALESCE("agg"."agg_a1", 0) AS "agg_a1",
     COALESCE("agg"."agg_a2", 0) AS "agg_a2",
     COALESCE("agg"."agg_a3", 0) AS "agg_a3",
-    COALESCE("agg"."agg_a4", 0) AS "agg_a4",
-    COALESCE("agg"."agg_a5", 0) AS "agg_a5",
+    COALESCE("agg"."flags" & 1, 0) AS "agg_a4",
+    COALESCE("agg"."flags" & 2, 0) AS "agg_a5",
     COALESCE("agg"."agg_a6", 0) AS "agg_a6",
     COALESCE("agg"."agg_a7", 0) AS "agg_a7",
-    COALESCE("agg"."agg_a8", 0) AS "agg_a8",
+    COALESCE("agg"."flags" & 4, 0) AS "agg_a8",
     COALESCE("agg"."agg_a9", 0) AS "agg_a9",
     COALESCE("sequence_agg"."agg_a10", FALSE) AS "agg_a10",
     COALESCE("agg"."agg_a11", 0) AS "agg_a11",
     EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - "agg"."agg_a12" AS "agg_a12",
-    COALESCE("agg"."agg_a13", 0) AS "agg_a13",
+    COALESCE("agg"."flags" & 8, 0) AS "agg_a13",
     EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - "agg"."agg_a14" AS "agg_a14",
-    COALESCE("agg"."agg_a15", 0) AS "agg_a15",
-    COALESCE("agg"."agg_a16", 0) AS "agg_a16",
-    COALESCE("agg"."agg_a17", 0) AS "agg_a17",
-    COALESCE("agg"."agg_a18", 0) AS "agg_a18"
+    COALESCE("agg"."flags" & 16, 0) AS "agg_a15",
+    COALESCE("agg"."flags" & 32, 0) AS "agg_a16",
+    COALESCE("agg"."flags" & 64, 0) AS "agg_a17",
+    COALESCE("agg"."flags" & 128, 0) AS "agg_a18"
   FROM "leads" AS "l"
   LEFT JOIN "agg"
     ON "l"."id" = "agg"."lead_key"

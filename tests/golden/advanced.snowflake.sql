@@ -60,17 +60,6 @@ WITH "scan" AS (
         THEN "scan"."prop_url"
       END
     ) AS "agg_a3",
-    COUNT_IF(
-      "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" >= 604800000000
-      AND "scan"."age_us" < 2592000000000
-      AND "scan"."prop_url" = '/pricing'
-    ) AS "agg_a4",
-    COUNT_IF(
-      "scan"."event_type" = 'page_view'
-      AND "scan"."age_us" < 604800000000
-      AND "scan"."prop_url" = '/pricing'
-    ) AS "agg_a5",
     COUNT(
       DISTINCT CASE
         WHEN "scan"."event_type" = 'email_click'
@@ -80,7 +69,6 @@ WITH "scan" AS (
       END
     ) AS "agg_a6",
     COUNT_IF("scan"."event_type" = 'email_open' AND "scan"."age_us" < 1209600000000) AS "agg_a7",
-    COUNT_IF("scan"."event_type" = 'trial_start' AND "scan"."age_us" < 2592000000000) AS "agg_a8",
     COUNT(
       DISTINCT CASE
         WHEN "scan"."event_type" = 'feature_used'
@@ -100,16 +88,37 @@ WITH "scan" AS (
       END
     ) AS "agg_a11",
     MAX(CASE WHEN "scan"."event_type" = 'trial_start' THEN "scan"."age_us" END) AS "agg_a12",
-    COUNT_IF("scan"."event_type" = 'purchase') AS "agg_a13",
     MIN("scan"."age_us") AS "agg_a14",
-    COUNT_IF("scan"."age_us" >= 5184000000000 AND "scan"."age_us" < 10368000000000) AS "agg_a15",
-    COUNT_IF("scan"."age_us" < 5184000000000) AS "agg_a16",
-    COUNT_IF(
-      "scan"."event_type" = 'support_ticket'
-      AND "scan"."age_us" < 1209600000000
-      AND "scan"."prop_severity" = 'high'
-    ) AS "agg_a17",
-    COUNT_IF("scan"."event_type" = 'unsubscribe') AS "agg_a18"
+    BITORAGG(
+      CASE
+        WHEN "scan"."event_type" = 'page_view'
+        AND "scan"."age_us" >= 604800000000
+        AND "scan"."age_us" < 2592000000000
+        AND "scan"."prop_url" = '/pricing'
+        THEN 1
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'page_view'
+        AND "scan"."age_us" < 604800000000
+        AND "scan"."prop_url" = '/pricing'
+        THEN 2
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'trial_start' AND "scan"."age_us" < 2592000000000
+        THEN 4
+        ELSE 0
+      END + CASE WHEN "scan"."event_type" = 'purchase' THEN 8 ELSE 0 END + CASE
+        WHEN "scan"."age_us" >= 5184000000000 AND "scan"."age_us" < 10368000000000
+        THEN 16
+        ELSE 0
+      END + CASE WHEN "scan"."age_us" < 5184000000000 THEN 32 ELSE 0 END + CASE
+        WHEN "scan"."event_type" = 'support_ticket'
+        AND "scan"."age_us" < 1209600000000
+        AND "scan"."prop_severity" = 'high'
+        THEN 64
+        ELSE 0
+      END + CASE WHEN "scan"."event_type" = 'unsubscribe' THEN 128 ELSE 0 END
+    ) AS "flags"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -162,21 +171,21 @@ WITH "scan" AS (
     COALESCE("agg"."agg_a1", 0) AS "agg_a1",
     COALESCE("agg"."agg_a2", 0) AS "agg_a2",
     COALESCE("agg"."agg_a3", 0) AS "agg_a3",
-    COALESCE("agg"."agg_a4", 0) AS "agg_a4",
-    COALESCE("agg"."agg_a5", 0) AS "agg_a5",
+    COALESCE(BITAND("agg"."flags", 1), 0) AS "agg_a4",
+    COALESCE(BITAND("agg"."flags", 2), 0) AS "agg_a5",
     COALESCE("agg"."agg_a6", 0) AS "agg_a6",
     COALESCE("agg"."agg_a7", 0) AS "agg_a7",
-    COALESCE("agg"."agg_a8", 0) AS "agg_a8",
+    COALESCE(BITAND("agg"."flags", 4), 0) AS "agg_a8",
     COALESCE("agg"."agg_a9", 0) AS "agg_a9",
     COALESCE("sequence_agg"."agg_a10", FALSE) AS "agg_a10",
     COALESCE("agg"."agg_a11", 0) AS "agg_a11",
     DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "agg"."agg_a12" AS "agg_a12",
-    COALESCE("agg"."agg_a13", 0) AS "agg_a13",
+    COALESCE(BITAND("agg"."flags", 8), 0) AS "agg_a13",
     DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "agg"."agg_a14" AS "agg_a14",
-    COALESCE("agg"."agg_a15", 0) AS "agg_a15",
-    COALESCE("agg"."agg_a16", 0) AS "agg_a16",
-    COALESCE("agg"."agg_a17", 0) AS "agg_a17",
-    COALESCE("agg"."agg_a18", 0) AS "agg_a18"
+    COALESCE(BITAND("agg"."flags", 16), 0) AS "agg_a15",
+    COALESCE(BITAND("agg"."flags", 32), 0) AS "agg_a16",
+    COALESCE(BITAND("agg"."flags", 64), 0) AS "agg_a17",
+    COALESCE(BITAND("agg"."flags", 128), 0) AS "agg_a18"
   FROM "leads" AS "l"
   LEFT JOIN "agg"
     ON "l"."id" = "agg"."lead_key"

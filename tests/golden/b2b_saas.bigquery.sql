@@ -26,21 +26,8 @@ WITH `scan` AS (
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
-    COUNTIF(
-      `scan`.`event_type` = 'page_view'
-      AND `scan`.`age_us` < 604800000000
-      AND `scan`.`prop_url` = '/pricing'
-    ) AS `agg_a1`,
-    COUNTIF(
-      `scan`.`event_type` = 'page_view'
-      AND `scan`.`age_us` < 1209600000000
-      AND LEFT(`scan`.`prop_url`, LENGTH('/docs/')) = '/docs/'
-    ) AS `agg_a2`,
     COUNTIF(`scan`.`event_type` = 'email_open' AND `scan`.`age_us` < 2592000000000) AS `agg_a3`,
     COUNTIF(`scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_a4`,
-    COUNTIF(`scan`.`event_type` = 'form_submit' AND `scan`.`prop_form` = 'contact-us') AS `agg_a5`,
-    COUNTIF(`scan`.`event_type` = 'demo_request' AND `scan`.`age_us` < 2592000000000) AS `agg_a6`,
-    COUNTIF(`scan`.`event_type` = 'webinar_attend' AND `scan`.`age_us` < 7776000000000) AS `agg_a7`,
     SUM(
       CASE
         WHEN `scan`.`event_type` = 'page_view'
@@ -53,7 +40,34 @@ WITH `scan` AS (
     CASE WHEN MIN(`scan`.`age_us`) < 2592000000000 THEN 1 ELSE 0 END AS `agg_a10`,
     CASE WHEN MIN(`scan`.`age_us`) < 5184000000000 THEN 1 ELSE 0 END AS `agg_a11`,
     CASE WHEN MIN(`scan`.`age_us`) < 7776000000000 THEN 1 ELSE 0 END AS `agg_a12`,
-    CASE WHEN MIN(`scan`.`age_us`) < 15552000000000 THEN 1 ELSE 0 END AS `agg_a13`
+    CASE WHEN MIN(`scan`.`age_us`) < 15552000000000 THEN 1 ELSE 0 END AS `agg_a13`,
+    BIT_OR(
+      CASE
+        WHEN `scan`.`event_type` = 'page_view'
+        AND `scan`.`age_us` < 604800000000
+        AND `scan`.`prop_url` = '/pricing'
+        THEN 1
+        ELSE 0
+      END + CASE
+        WHEN `scan`.`event_type` = 'page_view'
+        AND `scan`.`age_us` < 1209600000000
+        AND LEFT(`scan`.`prop_url`, LENGTH('/docs/')) = '/docs/'
+        THEN 2
+        ELSE 0
+      END + CASE
+        WHEN `scan`.`event_type` = 'form_submit' AND `scan`.`prop_form` = 'contact-us'
+        THEN 4
+        ELSE 0
+      END + CASE
+        WHEN `scan`.`event_type` = 'demo_request' AND `scan`.`age_us` < 2592000000000
+        THEN 8
+        ELSE 0
+      END + CASE
+        WHEN `scan`.`event_type` = 'webinar_attend' AND `scan`.`age_us` < 7776000000000
+        THEN 16
+        ELSE 0
+      END
+    ) AS `flags`
   FROM `scan`
   GROUP BY
     `scan`.`lead_key`
@@ -98,13 +112,13 @@ WITH `scan` AS (
     `l`.`industry` AS `lead_industry`,
     `l`.`employees` AS `lead_employees`,
     `l`.`country` AS `lead_country`,
-    COALESCE(`agg`.`agg_a1`, 0) AS `agg_a1`,
-    COALESCE(`agg`.`agg_a2`, 0) AS `agg_a2`,
+    COALESCE(`agg`.`flags` & 1, 0) AS `agg_a1`,
+    COALESCE(`agg`.`flags` & 2, 0) AS `agg_a2`,
     COALESCE(`agg`.`agg_a3`, 0) AS `agg_a3`,
     COALESCE(`agg`.`agg_a4`, 0) AS `agg_a4`,
-    COALESCE(`agg`.`agg_a5`, 0) AS `agg_a5`,
-    COALESCE(`agg`.`agg_a6`, 0) AS `agg_a6`,
-    COALESCE(`agg`.`agg_a7`, 0) AS `agg_a7`,
+    COALESCE(`agg`.`flags` & 4, 0) AS `agg_a5`,
+    COALESCE(`agg`.`flags` & 8, 0) AS `agg_a6`,
+    COALESCE(`agg`.`flags` & 16, 0) AS `agg_a7`,
     COALESCE(`sequence_agg`.`agg_a8`, FALSE) AS `agg_a8`,
     COALESCE(`agg`.`agg_a9`, 0) AS `agg_a9`,
     COALESCE(`agg`.`agg_a10`, 0) AS `agg_a10`,

@@ -32,27 +32,11 @@ WITH "scan" AS (
   SELECT
     "scan"."lead_key",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
-      AND "scan"."prop_url" = '/pricing') AS "agg_a1",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
-      AND LEFT("scan"."prop_url", LENGTH('/docs/')) = '/docs/') AS "agg_a2",
-    COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'email_open'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a3",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'email_click'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a4",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'form_submit' AND "scan"."prop_form" = 'contact-us') AS "agg_a5",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'demo_request'
-      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_a6",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'webinar_attend'
-      AND "scan"."event_time" > '2025-10-03 00:00:00.000000+00') AS "agg_a7",
     SUM(
       POWER(
         CAST(0.5 AS DOUBLE PRECISION),
@@ -79,7 +63,36 @@ WITH "scan" AS (
       WHEN MAX("scan"."event_time") > '2025-07-05 00:00:00.000000+00'
       THEN 1
       ELSE 0
-    END AS "agg_a13"
+    END AS "agg_a13",
+    BIT_OR(
+      CASE
+        WHEN "scan"."event_type" = 'page_view'
+        AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
+        AND "scan"."prop_url" = '/pricing'
+        THEN 1
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'page_view'
+        AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
+        AND LEFT("scan"."prop_url", LENGTH('/docs/')) = '/docs/'
+        THEN 2
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'form_submit' AND "scan"."prop_form" = 'contact-us'
+        THEN 4
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'demo_request'
+        AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
+        THEN 8
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'webinar_attend'
+        AND "scan"."event_time" > '2025-10-03 00:00:00.000000+00'
+        THEN 16
+        ELSE 0
+      END
+    ) AS "flags"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -127,13 +140,13 @@ WITH "scan" AS (
     "l"."industry" AS "lead_industry",
     "l"."employees" AS "lead_employees",
     "l"."country" AS "lead_country",
-    COALESCE("agg"."agg_a1", 0) AS "agg_a1",
-    COALESCE("agg"."agg_a2", 0) AS "agg_a2",
+    COALESCE("agg"."flags" & 1, 0) AS "agg_a1",
+    COALESCE("agg"."flags" & 2, 0) AS "agg_a2",
     COALESCE("agg"."agg_a3", 0) AS "agg_a3",
     COALESCE("agg"."agg_a4", 0) AS "agg_a4",
-    COALESCE("agg"."agg_a5", 0) AS "agg_a5",
-    COALESCE("agg"."agg_a6", 0) AS "agg_a6",
-    COALESCE("agg"."agg_a7", 0) AS "agg_a7",
+    COALESCE("agg"."flags" & 4, 0) AS "agg_a5",
+    COALESCE("agg"."flags" & 8, 0) AS "agg_a6",
+    COALESCE("agg"."flags" & 16, 0) AS "agg_a7",
     COALESCE("sequence_agg"."agg_a8", FALSE) AS "agg_a8",
     COALESCE("agg"."agg_a9", 0) AS "agg_a9",
     COALESCE("agg"."agg_a10", 0) AS "agg_a10",

@@ -52,14 +52,17 @@ WITH `scan` AS (
     ) AS `agg_a5`,
     MIN(CASE WHEN `scan`.`event_type` = 'page_view' THEN `scan`.`age_us` END) AS `agg_a6`,
     MAX(`scan`.`age_us`) AS `agg_a7`,
-    COUNTIF(
-      `scan`.`event_type` = 'page_view'
-      AND `scan`.`age_us` >= 604800000000
-      AND `scan`.`age_us` < 1209600000000
-    ) AS `agg_a9`,
     COUNTIF(`scan`.`event_type` = 'form_submit') AS `agg_a10`,
     COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`prop_duration` > 10.5) AS `agg_a11`,
-    COUNTIF(`scan`.`age_us` < 3888000000000) AS `agg_a12`
+    BIT_OR(
+      CASE
+        WHEN `scan`.`event_type` = 'page_view'
+        AND `scan`.`age_us` >= 604800000000
+        AND `scan`.`age_us` < 1209600000000
+        THEN 1
+        ELSE 0
+      END + CASE WHEN `scan`.`age_us` < 3888000000000 THEN 2 ELSE 0 END
+    ) AS `flags`
   FROM `scan`
   GROUP BY
     `scan`.`lead_key`
@@ -114,10 +117,10 @@ WITH `scan` AS (
     UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `agg`.`agg_a6` AS `agg_a6`,
     UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `agg`.`agg_a7` AS `agg_a7`,
     COALESCE(`sequence_agg`.`agg_a8`, FALSE) AS `agg_a8`,
-    COALESCE(`agg`.`agg_a9`, 0) AS `agg_a9`,
+    COALESCE(`agg`.`flags` & 1, 0) AS `agg_a9`,
     COALESCE(`agg`.`agg_a10`, 0) AS `agg_a10`,
     COALESCE(`agg`.`agg_a11`, 0) AS `agg_a11`,
-    COALESCE(`agg`.`agg_a12`, 0) AS `agg_a12`
+    COALESCE(`agg`.`flags` & 2, 0) AS `agg_a12`
   FROM `leads` AS `l`
   LEFT JOIN `agg`
     ON `l`.`id` = `agg`.`lead_key`

@@ -48,15 +48,18 @@ WITH "scan" AS (
       "scan"."event_type" = 'page_view') AS "agg_a6",
     MAX("scan"."age_us") AS "agg_a7",
     COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" <= '2025-12-25 00:00:00.000000+00'
-      AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00') AS "agg_a9",
-    COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'form_submit') AS "agg_a10",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view' AND "scan"."prop_duration" > 10.5) AS "agg_a11",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_time" > '2025-11-17 00:00:00.000000+00') AS "agg_a12"
+    BIT_OR(
+      CASE
+        WHEN "scan"."event_type" = 'page_view'
+        AND "scan"."event_time" <= '2025-12-25 00:00:00.000000+00'
+        AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00'
+        THEN 1
+        ELSE 0
+      END + CASE WHEN "scan"."event_time" > '2025-11-17 00:00:00.000000+00' THEN 2 ELSE 0 END
+    ) AS "flags"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -114,10 +117,10 @@ WITH "scan" AS (
     CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - "agg"."agg_a6" AS "agg_a6",
     CAST(EXTRACT(EPOCH FROM CAST('2026-01-01 00:00:00' AS TIMESTAMP)) * 1000000 AS BIGINT) - "agg"."agg_a7" AS "agg_a7",
     COALESCE("sequence_agg"."agg_a8", FALSE) AS "agg_a8",
-    COALESCE("agg"."agg_a9", 0) AS "agg_a9",
+    COALESCE("agg"."flags" & 1, 0) AS "agg_a9",
     COALESCE("agg"."agg_a10", 0) AS "agg_a10",
     COALESCE("agg"."agg_a11", 0) AS "agg_a11",
-    COALESCE("agg"."agg_a12", 0) AS "agg_a12"
+    COALESCE("agg"."flags" & 2, 0) AS "agg_a12"
   FROM "leads" AS "l"
   LEFT JOIN "agg"
     ON "l"."id" = "agg"."lead_key"

@@ -38,7 +38,6 @@ WITH `scan` AS (
       AND `scan`.`age_us` < 2592000000000
       AND `scan`.`prop_action` IN ('like', 'comment')
     ) AS `agg_a4`,
-    COUNTIF(`scan`.`age_us` < 5184000000000) AS `agg_a5`,
     SUM(
       CASE
         WHEN `scan`.`event_type` = 'product_view' AND `scan`.`age_us` < 1209600000000
@@ -48,13 +47,11 @@ WITH `scan` AS (
         )
       END
     ) AS `agg_a6`,
-    COUNTIF(`scan`.`event_type` = 'add_to_cart' AND `scan`.`age_us` < 604800000000) AS `agg_a7`,
     CASE
       WHEN MIN(CASE WHEN `scan`.`event_type` = 'purchase' THEN `scan`.`age_us` END) < 604800000000
       THEN 1
       ELSE 0
     END AS `agg_a8`,
-    COUNTIF(`scan`.`event_type` = 'checkout_start' AND `scan`.`age_us` < 259200000000) AS `agg_a9`,
     CASE
       WHEN MIN(CASE WHEN `scan`.`event_type` = 'purchase' THEN `scan`.`age_us` END) < 259200000000
       THEN 1
@@ -71,7 +68,18 @@ WITH `scan` AS (
       WHEN MIN(CASE WHEN `scan`.`event_type` = 'purchase' THEN `scan`.`age_us` END) < 172800000000
       THEN 1
       ELSE 0
-    END AS `agg_a13`
+    END AS `agg_a13`,
+    BIT_OR(
+      CASE WHEN `scan`.`age_us` < 5184000000000 THEN 1 ELSE 0 END + CASE
+        WHEN `scan`.`event_type` = 'add_to_cart' AND `scan`.`age_us` < 604800000000
+        THEN 2
+        ELSE 0
+      END + CASE
+        WHEN `scan`.`event_type` = 'checkout_start' AND `scan`.`age_us` < 259200000000
+        THEN 4
+        ELSE 0
+      END
+    ) AS `flags`
   FROM `scan`
   GROUP BY
     `scan`.`lead_key`
@@ -89,11 +97,11 @@ WITH `scan` AS (
     COALESCE(`agg`.`agg_a2`, 0) AS `agg_a2`,
     COALESCE(`agg`.`agg_a3`, 0) AS `agg_a3`,
     COALESCE(`agg`.`agg_a4`, 0) AS `agg_a4`,
-    COALESCE(`agg`.`agg_a5`, 0) AS `agg_a5`,
+    COALESCE(`agg`.`flags` & 1, 0) AS `agg_a5`,
     COALESCE(`agg`.`agg_a6`, 0) AS `agg_a6`,
-    COALESCE(`agg`.`agg_a7`, 0) AS `agg_a7`,
+    COALESCE(`agg`.`flags` & 2, 0) AS `agg_a7`,
     COALESCE(`agg`.`agg_a8`, 0) AS `agg_a8`,
-    COALESCE(`agg`.`agg_a9`, 0) AS `agg_a9`,
+    COALESCE(`agg`.`flags` & 4, 0) AS `agg_a9`,
     COALESCE(`agg`.`agg_a10`, 0) AS `agg_a10`,
     COALESCE(`agg`.`agg_a11`, 0) AS `agg_a11`,
     COALESCE(`agg`.`agg_a12`, 0) AS `agg_a12`,

@@ -45,8 +45,6 @@ WITH "scan" AS (
       "scan"."event_type" = 'social_engagement'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00'
       AND "scan"."prop_action" IN ('like', 'comment')) AS "agg_a4",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_time" > '2025-11-02 00:00:00.000000+00') AS "agg_a5",
     SUM(
       POWER(
         CAST(0.5 AS DOUBLE PRECISION),
@@ -55,18 +53,12 @@ WITH "scan" AS (
     ) FILTER(WHERE
       "scan"."event_type" = 'product_view'
       AND "scan"."event_time" > '2025-12-18 00:00:00.000000+00') AS "agg_a6",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'add_to_cart'
-      AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00') AS "agg_a7",
     CASE
       WHEN MAX("scan"."event_time") FILTER(WHERE
         "scan"."event_type" = 'purchase') > '2025-12-25 00:00:00.000000+00'
       THEN 1
       ELSE 0
     END AS "agg_a8",
-    COUNT(*) FILTER(WHERE
-      "scan"."event_type" = 'checkout_start'
-      AND "scan"."event_time" > '2025-12-29 00:00:00.000000+00') AS "agg_a9",
     CASE
       WHEN MAX("scan"."event_time") FILTER(WHERE
         "scan"."event_type" = 'purchase') > '2025-12-29 00:00:00.000000+00'
@@ -84,7 +76,20 @@ WITH "scan" AS (
         "scan"."event_type" = 'purchase') > '2025-12-30 00:00:00.000000+00'
       THEN 1
       ELSE 0
-    END AS "agg_a13"
+    END AS "agg_a13",
+    BIT_OR(
+      CASE WHEN "scan"."event_time" > '2025-11-02 00:00:00.000000+00' THEN 1 ELSE 0 END + CASE
+        WHEN "scan"."event_type" = 'add_to_cart'
+        AND "scan"."event_time" > '2025-12-25 00:00:00.000000+00'
+        THEN 2
+        ELSE 0
+      END + CASE
+        WHEN "scan"."event_type" = 'checkout_start'
+        AND "scan"."event_time" > '2025-12-29 00:00:00.000000+00'
+        THEN 4
+        ELSE 0
+      END
+    ) AS "flags"
   FROM "scan"
   GROUP BY
     "scan"."lead_key"
@@ -102,11 +107,11 @@ WITH "scan" AS (
     COALESCE("agg"."agg_a2", 0) AS "agg_a2",
     COALESCE("agg"."agg_a3", 0) AS "agg_a3",
     COALESCE("agg"."agg_a4", 0) AS "agg_a4",
-    COALESCE("agg"."agg_a5", 0) AS "agg_a5",
+    COALESCE("agg"."flags" & 1, 0) AS "agg_a5",
     COALESCE("agg"."agg_a6", 0) AS "agg_a6",
-    COALESCE("agg"."agg_a7", 0) AS "agg_a7",
+    COALESCE("agg"."flags" & 2, 0) AS "agg_a7",
     COALESCE("agg"."agg_a8", 0) AS "agg_a8",
-    COALESCE("agg"."agg_a9", 0) AS "agg_a9",
+    COALESCE("agg"."flags" & 4, 0) AS "agg_a9",
     COALESCE("agg"."agg_a10", 0) AS "agg_a10",
     COALESCE("agg"."agg_a11", 0) AS "agg_a11",
     COALESCE("agg"."agg_a12", 0) AS "agg_a12",
