@@ -31,6 +31,14 @@ def _correlated(value: exp.Expression, rows: exp.Select, source: str) -> exp.Sub
     return exp.Subquery(this=exp.select(value.copy()).from_(over))
 
 
+def _counted_bit(term: exp.Case, rows: exp.Select, source: str) -> exp.Case:
+    """`CASE WHEN c THEN bit ELSE 0 END` of a column of flags, c tested by a COUNT subquery."""
+    (when,) = term.args["ifs"]
+    count = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=when.this.copy()))
+    some = exp.GT(this=_correlated(count, rows, source), expression=exp.Literal.number(0))
+    return exp.case().when(some, when.args["true"].copy()).else_(term.args["default"].copy())
+
+
 def _terms(sum_: exp.Expression) -> list[exp.Expression]:
     if isinstance(sum_, exp.Add):
         return [*_terms(sum_.this), *_terms(sum_.expression)]
@@ -95,12 +103,10 @@ def naive_query(
         for projection in selects[agg].expressions[1:]:
             value = projection.this
             if isinstance(value, exp.BitwiseOrAgg):
-                # Existence counts packed as bits: one subquery per count again, their
-                # distinct bits added up.
-                bits = [
-                    _correlated(exp.BitwiseOrAgg(this=bit), rows, source)
-                    for bit in _terms(value.this)
-                ]
+                # Existence counts packed as bits of one BIT_OR, which nobody writes by hand:
+                # a COUNT subquery per count again, `CASE WHEN (...) > 0 THEN bit ELSE 0 END`,
+                # the bits added up into the flags the rest of the query reads.
+                bits = [_counted_bit(term, rows, source) for term in _terms(value.this)]
                 subqueries = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), bits)
             else:
                 subqueries = _correlated(value, rows, source)
