@@ -5,7 +5,8 @@ each aggregate reads the lead's events on its own, so the events table is scanne
 probed by lead) once per aggregate instead of once per model. It is derived from the
 compiled query itself, so both compute exactly the same values: the event-side CTEs (the
 scan of events, the sequence windows, the GROUP BY lead) are replaced by a select over the
-leads table where every aggregate is a subquery over that lead's events; everything
+leads table where every aggregate is a subquery over that lead's events (existence counts
+the plan packs as bits of one BIT_OR: a COUNT subquery each, as written by hand); everything
 downstream (rule points, caps, tiers, flags) is untouched.
 """
 
