@@ -178,12 +178,11 @@ def _existence_counts(model: ir.Model) -> set[str]:
 
 
 def _flag_groups(
-    model: ir.Model, plain: list[ir.AggregateNode], shared: dict[str, ir.EventFilter]
+    existence: set[str], plain: list[ir.AggregateNode], shared: dict[str, ir.EventFilter]
 ) -> list[list[ir.Count]]:
     """The other existence counts, FLAG_BITS to a group: each group is one BIT_OR over a sum
     of distinct bits, one per count, instead of one COUNT per count (an aggregate less to
     update per event: 10% of the whole query, DuckDB and Postgres). None for a single one."""
-    existence = _existence_counts(model)
     flags = [
         a for a in plain if isinstance(a, ir.Count) and a.id in existence and a.id not in shared
     ]
@@ -192,11 +191,12 @@ def _flag_groups(
     return [flags[i : i + FLAG_BITS] for i in range(0, len(flags), FLAG_BITS)]
 
 
-def _shared_youngest(model: ir.Model, plain: list[ir.AggregateNode]) -> dict[str, ir.EventFilter]:
+def _shared_youngest(
+    existence: set[str], plain: list[ir.AggregateNode]
+) -> dict[str, ir.EventFilter]:
     """Existence counts that differ only in how far back they look (`no activity within
     30d`, `... 60d`, ...): each is "the youngest such event is younger than D", so one
     MIN(age) serves them all. Returns id -> the filter without its window."""
-    existence = _existence_counts(model)
     groups: dict[tuple, list[str]] = {}
     for aggregate in plain:
         window = aggregate.filter.window
@@ -255,12 +255,13 @@ class EventPlanner:
         if plain:
             types = self.model.event_types_read(plain)
             scan = self.cte_names.fresh("scan")
-            shared = _shared_youngest(self.model, plain)
+            existence = _existence_counts(self.model)
+            shared = _shared_youngest(existence, plain)
             ctes.append(
                 (scan, self._scan(types, _props_used(plain), bool(shared) or _windowed(plain)))
             )
 
-            flag_groups = _flag_groups(self.model, plain, shared)
+            flag_groups = _flag_groups(existence, plain, shared)
             flagged = {a.id for group in flag_groups for a in group}
 
             def value(aggregate: ir.AggregateNode) -> exp.Expression:
