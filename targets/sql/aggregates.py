@@ -103,7 +103,9 @@ def _is_type(kind: exp.Expression, types: tuple[str, ...] | list[str]) -> exp.Ex
     )
 
 
-def _props_used(aggregates: list[ir.AggregateNode]) -> list[str]:
+def properties_read(aggregates: list[ir.AggregateNode]) -> list[str]:
+    """The event properties these aggregates read, first use first: the columns a scan of
+    events for them selects."""
     used: dict[str, None] = {}
     for aggregate in aggregates:
         if isinstance(aggregate, ir.CountDistinct | ir.Sum):
@@ -239,7 +241,8 @@ class EventPlanner:
         self.age = self.columns.fresh("age_us")
         self.time = self.columns.fresh("event_time")
         self.props = {
-            name: self.columns.fresh("prop", name) for name in _props_used(list(model.aggregates))
+            name: self.columns.fresh("prop", name)
+            for name in properties_read(list(model.aggregates))
         }
         self.declaring = {
             prop: {t.name for t in model.event_types if any(p.name == prop for p in t.properties)}
@@ -258,7 +261,7 @@ class EventPlanner:
             existence = _existence_counts(self.model)
             shared = _shared_youngest(existence, plain)
             ctes.append(
-                (scan, self._scan(types, _props_used(plain), bool(shared) or _windowed(plain)))
+                (scan, self._scan(types, properties_read(plain), bool(shared) or _windowed(plain)))
             )
 
             flag_groups = _flag_groups(existence, plain, shared)
@@ -282,7 +285,7 @@ class EventPlanner:
             # The window sorts every row it reads: only the sequences' own event types.
             types = self.model.event_types_read(sequences)
             scan = self.cte_names.fresh("sequence_scan")
-            ctes.append((scan, self._scan(types, _props_used(sequences), _windowed(sequences))))
+            ctes.append((scan, self._scan(types, properties_read(sequences), _windowed(sequences))))
             windows = {a.id: self.columns.fresh("nearest_first", a.id) for a in sequences}
             sequenced = exp.select(exp.Star()).from_(ident(scan))
             for aggregate in sequences:
