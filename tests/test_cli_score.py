@@ -241,3 +241,20 @@ def test_the_cli_reference_documents_every_command_and_option():
             o for o in options if f"`{o}`" not in sections[name] and f"{o} " not in sections[name]
         }
         assert not missing, f"docs/cli.md, {name}: {sorted(missing)}"
+
+
+def test_help_shows_each_command_summary_as_written() -> None:
+    """Docstrings wrap at the source's line length; --help joins their lines (a wide
+    terminal shows each summary on one line) and keeps what is between angle brackets
+    (markdown mode: `rich` mode broke the summaries mid-sentence)."""
+    wide = {"COLUMNS": "400"}
+    lines = [
+        " ".join(line.split())
+        for line in runner.invoke(app, ["--help"], env=wide).output.splitlines()
+    ]
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        summary = " ".join(command.help.split("\n\n")[0].split()).replace("`", "")
+        assert any(summary in line for line in lines), name
+    compile_help = runner.invoke(app, ["compile", "--help"], env=wide).output
+    assert "<model>.<target>.sql" in compile_help

@@ -7,5 +7,5 @@ app = typer.Typer(
     help="Lead scoring as code: check, test, score, compile and explain .score models.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )

@@ -49,7 +49,7 @@ def compile_(
         typer.Option(
             "--out",
             "-o",
-            help="Directory to write <model>.<target>.sql into (default: stdout).",
+            help="Directory to write `<model>.<target>.sql` into (default: stdout).",
             file_okay=False,
         ),
     ] = None,
