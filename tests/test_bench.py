@@ -12,6 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from sqlglot import exp
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -49,3 +52,20 @@ def test_bench_python_runs() -> None:
     out = run("bench_python.py", "--leads", "200", "--runs", "1")
     assert "identical outputs on every lead" in out
     assert "ratio generated/hand-written" in out
+
+
+def test_the_aggregates_floor_reads_what_the_model_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference is only a lower bound for the model's plans if it reads every event
+    column they read and computes as many aggregates as the compiled plan."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import bench_sql
+    from scorelang.compiler.frontend import compile_file
+
+    model = compile_file(BENCH.parent / "examples" / "b2b_saas" / "model.score").model
+    compiled = bench_sql.queries(model, "duckdb")["compiled"]
+    floor = bench_sql.aggregates_floor_query(
+        model, bench_sql.MAPPING, bench_sql.aggregate_count(compiled)
+    )
+    read = {c.this.name for c in floor.find_all(exp.Count) if isinstance(c.this, exp.Column)}
+    assert read == {"url", "form"}
+    assert len(list(floor.find_all(exp.Filter))) == bench_sql.aggregate_count(compiled) == 6
