@@ -58,7 +58,6 @@ from naive import naive_query
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file
 from scorelang.targets.sql import select_scores
-from scorelang.targets.sql.aggregates import properties_read
 from scorelang.targets.sql.names import column as col
 from scorelang.targets.sql.names import ident
 
@@ -115,7 +114,7 @@ def aggregates_floor_query(model: ir.Model, mapping: SourceMapping, count: int) 
     types = model.used_event_types
     reads = [
         exp.alias_(exp.Count(this=col(mapping.column(name))), ident(f"read_{name}"))
-        for name in properties_read(list(model.aggregates))
+        for name in ir.properties_read(model.aggregates)
     ]
     counts = [
         exp.alias_(

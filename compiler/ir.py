@@ -25,8 +25,8 @@ Semantics (docs/language.md is the user-facing statement of the same contract):
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
@@ -319,6 +319,38 @@ def event_filters(aggregate: AggregateNode) -> tuple[EventFilter, ...]:
     if isinstance(aggregate, Sequence):
         return (aggregate.first, aggregate.second)
     return (aggregate.filter,)
+
+
+def subexpressions(node: object) -> Iterator[Expr]:
+    """Every expression inside `node` (itself included; an expression, a declaration, or a
+    tuple or list of them), depth first."""
+    if isinstance(node, Expr):
+        yield node
+    if isinstance(node, tuple | list):
+        for item in node:
+            yield from subexpressions(item)
+    elif is_dataclass(node) and not isinstance(node, type):
+        for f in fields(node):
+            yield from subexpressions(getattr(node, f.name))
+
+
+def properties_read(
+    aggregates: Iterable[AggregateNode], event_type: str | None = None
+) -> list[str]:
+    """The event properties these aggregates read (of events of `event_type`, if given), first
+    use first: the columns a scan of events for them selects."""
+    used: dict[str, None] = {}
+    for aggregate in aggregates:
+        if isinstance(aggregate, CountDistinct | Sum) and (
+            event_type is None or event_type in aggregate.filter.types
+        ):
+            used[aggregate.prop] = None
+        for event_filter in event_filters(aggregate):
+            if event_type is None or event_type in event_filter.types:
+                for node in subexpressions(event_filter.where):
+                    if isinstance(node, EventProp):
+                        used[node.name] = None
+    return list(used)
 
 
 def aggregate_type(aggregate: Aggregate) -> Type:

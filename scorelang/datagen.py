@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import dataclasses
 import itertools
 import math
 import random
@@ -56,20 +55,9 @@ class Hints:
 def collect_hints(model: ir.Model) -> tuple[Hints, Hints]:
     """(lead hints, event property hints) from every condition and event filter."""
     lead, event = Hints(), Hints()
-    for node in _walk((model.aggregates, model.scores)):
+    for node in ir.subexpressions((model.aggregates, model.scores)):
         _hint(node, lead, event)
     return lead, event
-
-
-def _walk(node: object) -> Iterator[ir.Expr]:
-    if isinstance(node, ir.Expr):
-        yield node
-    if isinstance(node, tuple | list):
-        for item in node:
-            yield from _walk(item)
-    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            yield from _walk(getattr(node, f.name))
 
 
 def _subject(expr: ir.Expr) -> tuple[str, str] | None:

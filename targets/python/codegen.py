@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ...compiler import ir
 from ...records import EVENT_TIME, EVENT_TYPE
-from .expressions import Constants, ExpressionCompiler, literal, subexpressions
+from .expressions import Constants, ExpressionCompiler, literal
 
 _RUNTIME = "scorelang.targets.python.runtime"
 _US = 1_000_000
@@ -152,7 +152,7 @@ class _Writer:
 
     def _flag_inputs(self) -> list[str]:
         """Names of the lead fields and aggregates that flags read, passed on to `derive`."""
-        flags = list(subexpressions(self.model.flags))
+        flags = list(ir.subexpressions(self.model.flags))
         leaves = (e for e in flags if isinstance(e, ir.LeadField | ir.AggregateRef))
         names = list(dict.fromkeys(self.resolve(e)[0] for e in leaves))
         # `days_since` in a flag reads the instant: derive has no `as_of` of its own.
@@ -162,7 +162,7 @@ class _Writer:
     def _lead_fields(self) -> list[tuple[str, ir.Type]]:
         used = {
             e.name
-            for e in subexpressions((self.model.aggregates, self.model.scores, self.model.flags))
+            for e in ir.subexpressions((self.model.aggregates, self.model.scores, self.model.flags))
             if isinstance(e, ir.LeadField)
         }
         return [(f.name, f.type) for f in self.model.lead_fields if f.name in used]
@@ -205,24 +205,11 @@ class _Writer:
         guard share one `if`."""
         self.branch = event_type
         grouped: dict[tuple[str, ...], list[str]] = {}
-        props: set[str] = set()
         for aggregate in self.model.aggregates:
             for update in self._aggregate_updates(aggregate, event_type, compiler):
                 grouped.setdefault(update.guard, []).extend(update.statements)
-            filters = ir.event_filters(aggregate)
-            props |= {
-                e.name
-                for f in filters
-                if event_type.name in f.types
-                for e in subexpressions(f.where)
-                if isinstance(e, ir.EventProp)
-            }
-            if (
-                isinstance(aggregate, ir.CountDistinct | ir.Sum)
-                and event_type.name in aggregate.filter.types
-            ):
-                props.add(aggregate.prop)
         self.branch = None
+        props = set(ir.properties_read(self.model.aggregates, event_type.name))
         reads = []
         for prop in event_type.properties:
             if prop.name in props:
@@ -425,7 +412,7 @@ class _Writer:
             out.add(1, f"matrix_{m} = None if row is None or column is None else row + column")
             needs[matrix.name] = needs.get(matrix.rows, set()) | needs.get(matrix.columns, set())
         for flag in model.flags:
-            refs = {getattr(e, "name", None) for e in subexpressions(flag.condition)}
+            refs = {getattr(e, "name", None) for e in ir.subexpressions(flag.condition)}
             percentiles = sorted(set().union(*(needs.get(r, set()) for r in refs if r)))
             guard = "".join(f"tier_{ident(p)} is not None and " for p in percentiles)
             out.add(1, f"flag_{ident(flag.name)} = {guard}{compiler.condition(flag.condition)}")

@@ -9,8 +9,7 @@ Python code reading it and whether it may be missing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import fields, is_dataclass
+from collections.abc import Callable
 
 from ...compiler import ir
 
@@ -65,18 +64,6 @@ def literal(value: object) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return f"float({str(value)!r})"
     return repr(value)
-
-
-def subexpressions(node: object) -> Iterator[ir.Expr]:
-    """Every expression inside `node` (itself included), depth first."""
-    if isinstance(node, ir.Expr):
-        yield node
-    if isinstance(node, tuple):
-        for item in node:
-            yield from subexpressions(item)
-    elif is_dataclass(node) and not isinstance(node, type):
-        for f in fields(node):
-            yield from subexpressions(getattr(node, f.name))
 
 
 class ExpressionCompiler:

@@ -30,7 +30,7 @@ from ...compiler import ir
 from ...config import SourceMapping
 from .dialects import Dialect
 from .errors import UnsupportedConstruct
-from .expressions import ExpressionCompiler, Scope, number, walk, when_true
+from .expressions import ExpressionCompiler, Scope, number, when_true
 from .names import Names, column, ident
 
 INFINITY = float("inf")
@@ -101,21 +101,6 @@ def _is_type(kind: exp.Expression, types: tuple[str, ...] | list[str]) -> exp.Ex
         if len(names) == 1
         else exp.In(this=kind, expressions=names)
     )
-
-
-def properties_read(aggregates: list[ir.AggregateNode]) -> list[str]:
-    """The event properties these aggregates read, first use first: the columns a scan of
-    events for them selects."""
-    used: dict[str, None] = {}
-    for aggregate in aggregates:
-        if isinstance(aggregate, ir.CountDistinct | ir.Sum):
-            used[aggregate.prop] = None
-        for event_filter in ir.event_filters(aggregate):
-            if event_filter.where is not None:
-                for node in walk(event_filter.where):
-                    if isinstance(node, ir.EventProp):
-                        used[node.name] = None
-    return list(used)
 
 
 def _plus(left: exp.Expression, right: exp.Expression) -> exp.Expression:
@@ -241,8 +226,7 @@ class EventPlanner:
         self.age = self.columns.fresh("age_us")
         self.time = self.columns.fresh("event_time")
         self.props = {
-            name: self.columns.fresh("prop", name)
-            for name in properties_read(list(model.aggregates))
+            name: self.columns.fresh("prop", name) for name in ir.properties_read(model.aggregates)
         }
         self.declaring = {
             prop: {t.name for t in model.event_types if any(p.name == prop for p in t.properties)}
@@ -261,7 +245,10 @@ class EventPlanner:
             existence = _existence_counts(self.model)
             shared = _shared_youngest(existence, plain)
             ctes.append(
-                (scan, self._scan(types, properties_read(plain), bool(shared) or _windowed(plain)))
+                (
+                    scan,
+                    self._scan(types, ir.properties_read(plain), bool(shared) or _windowed(plain)),
+                )
             )
 
             flag_groups = _flag_groups(existence, plain, shared)
@@ -285,7 +272,9 @@ class EventPlanner:
             # The window sorts every row it reads: only the sequences' own event types.
             types = self.model.event_types_read(sequences)
             scan = self.cte_names.fresh("sequence_scan")
-            ctes.append((scan, self._scan(types, properties_read(sequences), _windowed(sequences))))
+            ctes.append(
+                (scan, self._scan(types, ir.properties_read(sequences), _windowed(sequences)))
+            )
             windows = {a.id: self.columns.fresh("nearest_first", a.id) for a in sequences}
             sequenced = exp.select(exp.Star()).from_(ident(scan))
             for aggregate in sequences:

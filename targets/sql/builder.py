@@ -27,7 +27,7 @@ from ...config import DEFAULT_SOURCES, SourceMapping
 from .aggregates import EventPlanner, source_table
 from .dialects import Dialect, get_dialect
 from .errors import UnsupportedConstruct
-from .expressions import ExpressionCompiler, Scope, number, round_half_away, walk, when_true
+from .expressions import ExpressionCompiler, Scope, number, round_half_away, when_true
 from .names import Names, column, ident
 
 
@@ -105,7 +105,7 @@ def _in_cents(rule: ir.PointsRule) -> bool:
 def _refs(node: ir.Expr) -> set[str]:
     return {
         n.name
-        for n in walk(node)
+        for n in ir.subexpressions(node)
         if isinstance(n, ir.ScoreRef | ir.TierRef | ir.MatrixRef | ir.FlagRef)
     }
 
@@ -148,7 +148,9 @@ class _Builder:
         ]
         for score in self.model.scores:
             roots += [r.condition for r in score.rules if isinstance(r, ir.WhenRule | ir.ResetRule)]
-        used = {n.name for root in roots for n in walk(root) if isinstance(n, ir.LeadField)}
+        used = {
+            n.name for root in roots for n in ir.subexpressions(root) if isinstance(n, ir.LeadField)
+        }
         return [f.name for f in self.model.lead_fields if f.name in used]
 
     def compiler(self, table: str) -> ExpressionCompiler:

@@ -8,7 +8,7 @@ its epoch microseconds (an exact integer), so instants compare and subtract exac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -283,15 +283,6 @@ _COMPARE: dict[str, type[exp.Binary]] = {
     ">": exp.GT,
     ">=": exp.GTE,
 }
-
-
-def walk(node: ir.Expr) -> Iterator[ir.Expr]:
-    """The expression and every expression inside it."""
-    yield node
-    for value in vars(node).values():
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, ir.Expr):
-                yield from walk(child)
 
 
 def _type(node: ir.Expr) -> ir.Type | None:
