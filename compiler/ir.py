@@ -471,8 +471,12 @@ class Matrix:
 
 @dataclass(frozen=True)
 class Flag:
+    """`needs_bands`: the percentile tiers the condition reads, directly or through matrices
+    and other flags. Outside a batch they have no band, and the flag is then False."""
+
     name: str
     condition: Expr
+    needs_bands: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ the loop.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import string
 from collections.abc import Callable
@@ -71,7 +72,35 @@ def lower_outputs(checker: Checker) -> Outputs:
         m for s in symbols.of_kind("matrix") if (m := _matrix(checker, s.decl)) is not None
     )
     flags = _ordered(checker, "flag", "E420", lambda s: _flag(checker, s))
-    return Outputs(composites, tiers, percentile, matrices, flags)
+    return Outputs(
+        composites, tiers, percentile, matrices, _with_bands(percentile, matrices, flags)
+    )
+
+
+def _with_bands(
+    percentile: tuple[ir.PercentileTier, ...],
+    matrices: tuple[ir.Matrix, ...],
+    flags: tuple[ir.Flag, ...],
+) -> tuple[ir.Flag, ...]:
+    """Each flag with the percentile tiers it reads (flags come in dependency order).
+
+    Only references to outputs count: a function call such as `abs(x)` never names a tier."""
+    needs: dict[str, frozenset[str]] = {t.name: frozenset({t.name}) for t in percentile}
+    for matrix in matrices:
+        needs[matrix.name] = needs.get(matrix.rows, frozenset()) | needs.get(
+            matrix.columns, frozenset()
+        )
+    result = []
+    for flag in flags:
+        refs = (
+            n.name
+            for n in ir.subexpressions(flag.condition)
+            if isinstance(n, ir.TierRef | ir.MatrixRef | ir.FlagRef)
+        )
+        bands = frozenset().union(*(needs.get(r, frozenset()) for r in refs))
+        needs[flag.name] = bands
+        result.append(dataclasses.replace(flag, needs_bands=tuple(sorted(bands))))
+    return tuple(result)
 
 
 def _ordered(

@@ -495,9 +495,10 @@ def _batch_model() -> ir.Model:
     grid = ir.Matrix("grid", "fit", "rank", ("high", "mid", "low"), ("top", "upper", "rest"))
     flags = (
         ir.Flag("hot", ir.Compare(">=", ir.ScoreRef("s"), lit(30))),
-        ir.Flag("not_top", ir.Not(ir.Compare("==", ir.TierRef("rank"), lit("top")))),
-        ir.Flag("cell", ir.Compare("==", ir.MatrixRef("grid"), lit("A1"))),
-        ir.Flag("either", ir.Or((ir.FlagRef("hot"), ir.FlagRef("not_top")))),
+        # the percentile tiers each flag reads, as lowering computes them (test_lower.py)
+        ir.Flag("not_top", ir.Not(ir.Compare("==", ir.TierRef("rank"), lit("top"))), ("rank",)),
+        ir.Flag("cell", ir.Compare("==", ir.MatrixRef("grid"), lit("A1")), ("rank",)),
+        ir.Flag("either", ir.Or((ir.FlagRef("hot"), ir.FlagRef("not_top"))), ("rank",)),
     )
     points = ir.EachRule("", "", agg("n"), 10.0)
     count = ir.Count("n", ir.EventFilter(("page_view",)))

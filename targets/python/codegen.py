@@ -395,7 +395,6 @@ class _Writer:
             )
         for tier in model.tiers:
             out.add(1, f"tier_{ident(tier.name)} = {self._tier(tier)}")
-        needs: dict[str, set[str]] = {t.name: {t.name} for t in model.percentile_tiers}
         for matrix in model.matrices:
             rows = self.constants.define(
                 "ROWS", _labels(matrix.row_labels, lambda i: chr(ord("A") + i))
@@ -410,14 +409,9 @@ class _Writer:
                 f"row, column = {rows}.get(tier_{ident(matrix.rows)}), {columns}.get(tier_{ident(matrix.columns)})",
             )
             out.add(1, f"matrix_{m} = None if row is None or column is None else row + column")
-            needs[matrix.name] = needs.get(matrix.rows, set()) | needs.get(matrix.columns, set())
         for flag in model.flags:
-            refs = {getattr(e, "name", None) for e in ir.subexpressions(flag.condition)}
-            percentiles = sorted(set().union(*(needs.get(r, set()) for r in refs if r)))
-            guard = "".join(f"tier_{ident(p)} is not None and " for p in percentiles)
+            guard = "".join(f"tier_{ident(p)} is not None and " for p in flag.needs_bands)
             out.add(1, f"flag_{ident(flag.name)} = {guard}{compiler.condition(flag.condition)}")
-            if percentiles:
-                needs[flag.name] = set(percentiles)
         out.add(1, "return (")
         out.add(
             2,

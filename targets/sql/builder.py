@@ -338,19 +338,16 @@ class _Builder:
         level: dict[str, int] = {}
         for name, _, deps in outputs:
             level[name] = 1 + max((level[d] for d in deps if d in level), default=0)
-        percentiles = {t.name: {t.name} for t in self.model.percentile_tiers}
         for depth in range(1, max(level.values(), default=0) + 1):
             compiler = self.compiler(self.ctes[-1][0])
             columns = [
-                (name, self._output(node, compiler, percentiles))
+                (name, self._output(node, compiler))
                 for name, node, _ in outputs
                 if level[name] == depth
             ]
             self.stage(f"derived_{depth}", columns)
 
-    def _output(
-        self, node: Derived, compiler: ExpressionCompiler, percentiles: dict[str, set[str]]
-    ) -> exp.Expression:
+    def _output(self, node: Derived, compiler: ExpressionCompiler) -> exp.Expression:
         match node:
             case ir.Composite(expr=expr):
                 return round_half_away(self.dialect, compiler.number(expr), 2)
@@ -366,17 +363,11 @@ class _Builder:
             case ir.PercentileTier(source=source, bands=bands):
                 return self._percentile(compiler.value(ir.ScoreRef(source)), bands)
             case ir.Matrix():
-                percentiles[node.name] = percentiles.get(node.rows, set()) | percentiles.get(
-                    node.columns, set()
-                )
                 return self._matrix(node, compiler)
-            case ir.Flag(name=name, condition=condition):
-                needs = set().union(*(percentiles.get(r, set()) for r in _refs(condition)))
-                if needs:
-                    percentiles[name] = needs
+            case ir.Flag(condition=condition, needs_bands=needs):
                 known = [
                     exp.Not(this=exp.Is(this=compiler.value(ir.TierRef(p)), expression=exp.Null()))
-                    for p in sorted(needs)
+                    for p in needs
                 ]
                 return (
                     exp.and_(*known, compiler.condition(condition))
