@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from .columns import absent_column, check_mapping
 from .compiler import ir
 from .config import SourceMapping, schema_parts
 from .targets.sql.aggregates import qualified_table
@@ -56,6 +57,8 @@ class LoadReport:
     events: int  # events kept: declared type, known lead
     unknown_lead_events: int  # dropped: lead key not in the leads file
     undeclared_type_events: int  # dropped: event type not declared by the model
+    # Nullable fields/properties without a column, read as all-missing (allow_missing_columns).
+    missing_columns: tuple[str, ...] = ()
 
     @property
     def dropped(self) -> int:
@@ -72,7 +75,15 @@ class LoadReport:
             else "",
         ]
         dropped = [d for d in dropped if d]
-        return f"{text} (ignored: {', '.join(dropped)})" if dropped else text
+        text = f"{text} (ignored: {', '.join(dropped)})" if dropped else text
+        if self.missing_columns:
+            text += f"; no column, read as missing on every row: {', '.join(self.missing_columns)}"
+        return text
+
+    @property
+    def noteworthy(self) -> bool:
+        """Whether a run should mention this load: rows dropped or columns read as missing."""
+        return bool(self.dropped or self.missing_columns)
 
 
 @dataclass(frozen=True)
@@ -206,16 +217,20 @@ def check_columns(
     raw: str,
     present: list[str],
     columns: list[Column],
-    type_column: str,
+    mapping: SourceMapping,
+    kind: str,
 ) -> list[str]:
-    """Every problem with the file's columns, as messages (empty when the file is usable)."""
+    """Every problem with the file's columns, as messages (empty when the file is usable);
+    `kind` is "lead" or "event"."""
     problems = []
+    type_column = mapping.event_type
     for column in columns:
         if column.source not in present:
-            if column.required:
-                found = ", ".join(present)
+            if column.required or not mapping.allows_missing(column.name):
                 problems.append(
-                    f"missing required column {column.source!r} (the file has: {found})"
+                    absent_column(
+                        mapping, column.name, column.source, column.required, kind, present
+                    )
                 )
             continue
         value = col(column.source)
@@ -292,6 +307,7 @@ def load_duckdb(
     `progress` (optional) is told each step, for a spinner on large files.
     """
     mapping = mapping or SourceMapping()
+    check_mapping(model, mapping)
     say = progress or (lambda _step: None)
     con.execute("SET TimeZone = 'UTC'")  # zone-less timestamps are UTC
     leads, events = Path(leads), Path(events)
@@ -302,10 +318,8 @@ def load_duckdb(
     say(f"reading {events}")
     present_events = read_raw(con, events, raw_events)
     say("validating")
-    problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping.event_type)
-    problems += check_columns(
-        con, events, raw_events, present_events, event_cols, mapping.event_type
-    )
+    problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping, "lead")
+    problems += check_columns(con, events, raw_events, present_events, event_cols, mapping, "event")
     if problems:
         raise DataError("\n".join(problems))
 
@@ -370,7 +384,9 @@ def load_duckdb(
     for name in (raw_leads, raw_events, staged):
         con.execute(exp.Drop(tables=[table(name)], kind="TABLE", exists=True).sql(DIALECT))
     lead_count = run(con, exp.select(exp.Count(this=exp.Star())).from_(leads_table))[0][0]
-    return LoadReport(lead_count, total - undeclared - unknown, unknown, undeclared)
+    absent = [c.name for c in lead_cols if c.source not in present_leads]
+    absent += [c.name for c in event_cols if c.source not in present_events]
+    return LoadReport(lead_count, total - undeclared - unknown, unknown, undeclared, tuple(absent))
 
 
 def python_value(value: Any) -> Any:

@@ -158,8 +158,9 @@ def score(
 
 
 def report_dropped(err: Console, report: LoadReport) -> None:
-    """Say how many input rows were not scored and why (docs/data.md), on stderr."""
-    if report.dropped:
+    """Say how many input rows were not scored and why, and which columns were read as
+    all-missing (docs/data.md), on stderr."""
+    if report.noteworthy:
         err.print(f"[yellow]note:[/yellow] read {escape(report.summary())}")
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..columns import check_mapping
 from ..compiler import ir
 from ..config import SourceMapping
 from ..data import DataError, LoadReport, read_records
@@ -34,6 +35,7 @@ def score(
     the mapping names in `database`. `as_of` None means now. With files, `on_load` receives
     the LoadReport: how many rows were kept, and how many events were dropped and why."""
     mapping = mapping or SourceMapping()
+    check_mapping(model, mapping)
     if (leads is None) != (events is None):
         raise DataError("give both a leads file and an events file")
     if engine == "python":
@@ -71,6 +73,7 @@ def apply(
     """Create or replace the model's views in `database` (a DuckDB file path, or a
     postgresql://, bigquery:// or snowflake:// URL); returns the view names created."""
     mapping = mapping or SourceMapping()
+    check_mapping(model, mapping)
     scheme = database.split("://", 1)[0].lower() if "://" in database else "duckdb"
     if scheme in ("postgresql", "postgres"):
         from . import postgres
