@@ -26,6 +26,7 @@ from sqlglot import exp
 from .columns import absent_column, check_mapping
 from .compiler import ir
 from .config import SourceMapping, schema_parts
+from .csvfiles import FileStructureError, decoding_error, read_csv
 from .targets.sql.aggregates import qualified_table
 from .targets.sql.names import column as col
 from .targets.sql.names import ident
@@ -173,7 +174,9 @@ def in_range(value: exp.Expression, type_: ir.Type) -> exp.Expression:
     return exp.func("coalesce", test, exp.false())
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
+def read_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: SourceMapping
+) -> list[str]:
     """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
@@ -181,13 +184,15 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]
         if path.suffix.lower() in (".parquet", ".pq"):
             relation = con.read_parquet(str(path))
         else:
-            # RFC 4180 pinned: sniffing would take a stray ' or ; in the data for syntax.
-            relation = con.read_csv(
-                str(path), header=True, all_varchar=True, sep=",", quotechar='"', escapechar='"'
-            )
+            relation = read_csv(con, path, mapping)
         relation.create(name)
+    except FileStructureError as error:
+        raise DataError(str(error)) from None
     except duckdb.Error as error:
-        raise DataError(f"{path}: cannot be read: {str(error).splitlines()[0]}") from error
+        raise DataError(
+            str(decoding_error(path, mapping, error) or "")
+            or f"{path}: cannot be read: {str(error).splitlines()[0]}"
+        ) from error
     return list(relation.columns)
 
 
@@ -258,8 +263,8 @@ def check_columns(
                 problems.append(
                     f"column {column.source!r}: {count} values are out of range ({limits}), e.g. {shown}"
                 )
-        if column.not_null_types == ():
-            continue
+        if column.not_null_types == () or (column.not_null_types and type_column not in present):
+            continue  # without the event type column, the missing event type is the problem
         missing: exp.Expression = exp.Is(this=value, expression=exp.null())
         if column.not_null_types:
             options = [exp.Literal.string(t) for t in column.not_null_types]
@@ -314,9 +319,9 @@ def load_duckdb(
     lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
     raw_leads, raw_events = "_scorelang_raw_leads", "_scorelang_raw_events"
     say(f"reading {leads}")
-    present_leads = read_raw(con, leads, raw_leads)
+    present_leads = read_raw(con, leads, raw_leads, mapping)
     say(f"reading {events}")
-    present_events = read_raw(con, events, raw_events)
+    present_events = read_raw(con, events, raw_events, mapping)
     say("validating")
     problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping, "lead")
     problems += check_columns(con, events, raw_events, present_events, event_cols, mapping, "event")

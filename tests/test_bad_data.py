@@ -531,3 +531,113 @@ def test_deploying_commands_refuse_a_mapping_typo(command: str, tmp_path: Path) 
     result = CliRunner().invoke(app, [command, str(model), "--config", str(path), *target])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "did you mean 'employees'?" in result.output
+
+
+# ---- the structure of files --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("leads", "events", "message"),
+    [
+        (
+            "contact,employees,revenue,signed_up\nl1,20,,\n",
+            EVENTS,
+            "leads.csv: missing required column 'id' for lead field id",
+        ),
+        (
+            LEADS,
+            "lead,event_type,occurred_at,url,secs\nl1,visit,2025-12-31,/a,\n",
+            "events.csv: missing required column 'lead_id' for the events' lead_id (column name "
+            "from the default; set event_lead under [sources]",
+        ),
+        (
+            LEADS,
+            "lead_id,type,occurred_at,url,secs\nl1,visit,2025-12-31,/a,\n",
+            "missing required column 'event_type' for the events' event_type",
+        ),
+        (
+            LEADS,
+            "lead_id,event_type,timestamp,url,secs\nl1,visit,2025-12-31,/a,\n",
+            "missing required column 'occurred_at' for the events' occurred_at (column name from "
+            "the default; set event_time under [sources] in scorelang.toml to rename it) (the "
+            "file has: 'lead_id', 'event_type', 'timestamp', 'url', 'secs')",
+        ),
+        (LEADS, "url\n/a\n", "missing required column 'occurred_at'"),
+    ],
+)
+def test_a_missing_structural_column_is_named(
+    leads: str, events: str, message: str, tmp_path: Path
+) -> None:
+    with pytest.raises(DataError) as raised:
+        load_duckdb(duckdb.connect(), MODEL, *write(tmp_path, leads, events), SourceMapping())
+    assert message in " ".join(str(raised.value).split())
+
+
+@pytest.mark.parametrize(
+    ("leads", "message"),
+    [
+        (
+            "id,employees,revenue,employees,signed_up\nl1,2,,3,\n",
+            "leads.csv: duplicate column names in the header: 'employees' (2 times)",
+        ),
+        ("", "leads.csv: cannot be read: the file is empty (no header row)"),
+        ("\n\n", "leads.csv: cannot be read: the file is empty (no header row)"),
+        (
+            LEADS.replace(",", ";"),
+            "leads.csv: the header is a single column 'id;employees;revenue;signed_up': the file "
+            "looks semicolon-separated (';'), not comma-separated; set delimiter = ';' under [sources]",
+        ),
+        (LEADS.replace(",", "\t"), "the file looks tab-separated ('\\t')"),
+    ],
+)
+def test_bad_file_structure_is_named(leads: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(DataError) as raised:
+        load_duckdb(duckdb.connect(), MODEL, *write(tmp_path, leads, EVENTS), SourceMapping())
+    assert message in str(raised.value)
+    model = tmp_path / "bad.score"
+    model.write_text(SOURCE, encoding="utf-8")
+    code, output = cli_score(tmp_path, tmp_path / "leads.csv", tmp_path / "events.csv")
+    assert code == 1 and message.split("csv: ")[-1] in output
+
+
+LATIN = "id,employees,revenue,signed_up\nl1,20,1.5,2025-01-01\nl2,30,,\n"
+LATIN_EVENTS = EVENTS + "l2,visit,2025-12-31T23:40:00Z,/café,\n"
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_another_encoding_is_named_and_readable_when_configured(
+    encoding: str, tmp_path: Path
+) -> None:
+    leads, events = write(tmp_path, LATIN, "")
+    events.write_bytes(LATIN_EVENTS.encode(encoding))
+    with pytest.raises(DataError) as raised:
+        load_duckdb(duckdb.connect(), MODEL, leads, events, SourceMapping())
+    assert "events.csv: is not UTF-8-encoded text" in str(raised.value)
+    assert "set encoding = 'latin-1' (or 'utf-16') under [sources]" in str(raised.value)
+    leads.write_bytes(LATIN.encode(encoding))
+    records = read_records(MODEL, leads, events, SourceMapping(encoding=encoding))
+    assert [e["url"] for e in records[1]] == ["/a", "/café"]
+
+
+def test_a_configured_delimiter_reads_the_file(tmp_path: Path) -> None:
+    leads, events = write(tmp_path, LEADS.replace(",", ";"), EVENTS.replace(",", ";"))
+    path = config(tmp_path, '[sources]\ndelimiter = ";"\n')
+    code, output = cli_score(tmp_path, leads, events, "--config", str(path))
+    assert code == 0 and "1 leads scored" in output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[sources]\nencoding = "cp1252"\n',
+            "encoding = 'cp1252' is not supported: use one of utf-8, utf-16, latin-1",
+        ),
+        ('[sources]\ndelimiter = ";;"\n', "delimiter = ';;': give one character"),
+    ],
+)
+def test_file_options_are_checked(tmp_path: Path, text: str, message: str) -> None:
+    from scorelang.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=message):
+        load_config(config(tmp_path, text))

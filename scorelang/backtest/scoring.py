@@ -96,7 +96,7 @@ def read_lead_facts(
     key_type = next(f.type for f in model.lead_fields if f.name == model.key)
     con = duckdb.connect()
     try:
-        present = data.read_raw(con, Path(leads), "_scorelang_backtest_leads")
+        present = data.read_raw(con, Path(leads), "_scorelang_backtest_leads", mapping)
         fields = [outcome, *([as_of.column] if isinstance(as_of, AsOfColumn) else [])]
         wanted = [mapping.column(name) for name in fields]
         for column in (key, *wanted):
