@@ -9,6 +9,9 @@ opts in (`allow_missing_columns`) to reading it as all-missing, which the run th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
 from .compiler import ir
 from .config import DEFAULT_SOURCES, ConfigError, SourceMapping, did_you_mean
 
@@ -29,10 +32,11 @@ def nullable_names(model: ir.Model) -> set[str]:
     return set(declared_names(model)) - required
 
 
-def check_mapping(model: ir.Model, mapping: SourceMapping) -> None:
-    """A ConfigError when the mapping names a field or property the model does not declare."""
+def check_mapping(model: ir.Model, mapping: SourceMapping, extra: Iterable[str] = ()) -> None:
+    """A ConfigError when the mapping names a field or property the model does not declare
+    (nor one of the `extra` lead columns a command reads, such as a backtest's outcome)."""
     where = mapping.origin or "the SourceMapping"
-    known = declared_names(model)
+    known = [*declared_names(model), *extra]
     problems = []
     for key in mapping.columns:
         if key in known:
@@ -57,6 +61,14 @@ def check_mapping(model: ir.Model, mapping: SourceMapping) -> None:
             )
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def model_columns(model: ir.Model, mapping: SourceMapping, extra: Iterable[str]) -> SourceMapping:
+    """The mapping checked with `extra` names allowed, then without their keys: what loading
+    the model's own columns needs."""
+    check_mapping(model, mapping, extra)
+    declared = set(declared_names(model))
+    return replace(mapping, columns={k: v for k, v in mapping.columns.items() if k in declared})
 
 
 def origin(mapping: SourceMapping, name: str, structural: bool) -> str:

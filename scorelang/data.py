@@ -14,7 +14,9 @@ lead key) is a DataError naming the file, the column and example rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ from .columns import absent_column, check_mapping
 from .compiler import ir
 from .config import SourceMapping, schema_parts
 from .csvfiles import FileStructureError, decoding_error, read_csv
+from .eventtypes import describe, resembles
 from .targets.sql.aggregates import qualified_table
 from .targets.sql.names import column as col
 from .targets.sql.names import ident
@@ -60,6 +63,8 @@ class LoadReport:
     undeclared_type_events: int  # dropped: event type not declared by the model
     # Nullable fields/properties without a column, read as all-missing (allow_missing_columns).
     missing_columns: tuple[str, ...] = ()
+    # Each undeclared event type: (type, events, the declared type it resembles or None).
+    undeclared_types: tuple[tuple[str, int, str | None], ...] = ()
 
     @property
     def dropped(self) -> int:
@@ -72,6 +77,7 @@ class LoadReport:
             if self.unknown_lead_events
             else "",
             f"{self.undeclared_type_events} events of undeclared types"
+            + (f": {describe(self.undeclared_types)}" if self.undeclared_types else "")
             if self.undeclared_type_events
             else "",
         ]
@@ -85,6 +91,23 @@ class LoadReport:
     def noteworthy(self) -> bool:
         """Whether a run should mention this load: rows dropped or columns read as missing."""
         return bool(self.dropped or self.missing_columns)
+
+
+# Who hears of every load in this context (the CLI's note on dropped rows), however deep
+# in a command the files are read.
+_watchers: ContextVar[tuple[Callable[[LoadReport], None], ...]] = ContextVar(
+    "scorelang_load_watchers", default=()
+)
+
+
+@contextmanager
+def watch_loads(watcher: Callable[[LoadReport], None]) -> Iterator[None]:
+    """Call `watcher` with the LoadReport of every file load inside the block."""
+    token = _watchers.set((*_watchers.get(), watcher))
+    try:
+        yield
+    finally:
+        _watchers.reset(token)
 
 
 @dataclass(frozen=True)
@@ -368,6 +391,9 @@ def load_duckdb(
         ),
     ).from_(table(staged))
     total, undeclared, unknown = run(con, count_where)[0]
+    types = undeclared_types(con, model, staged, declared, mapping.event_type) if undeclared else ()
+    if mapping.strict and (undeclared or unknown):
+        raise DataError(strict_error(events, undeclared, unknown, types))
     # Only declared types are kept, so the type can be an ENUM of them: the scores query
     # compares it with literals several times per event, as integers instead of strings.
     kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[n.copy() for n in type_names])
@@ -391,7 +417,47 @@ def load_duckdb(
     lead_count = run(con, exp.select(exp.Count(this=exp.Star())).from_(leads_table))[0][0]
     absent = [c.name for c in lead_cols if c.source not in present_leads]
     absent += [c.name for c in event_cols if c.source not in present_events]
-    return LoadReport(lead_count, total - undeclared - unknown, unknown, undeclared, tuple(absent))
+    report = LoadReport(
+        lead_count, total - undeclared - unknown, unknown, undeclared, tuple(absent), types
+    )
+    for watcher in _watchers.get():
+        watcher(report)
+    return report
+
+
+def undeclared_types(
+    con: duckdb.DuckDBPyConnection,
+    model: ir.Model,
+    staged: str,
+    declared: exp.Expression,
+    type_column: str,
+) -> tuple[tuple[str, int, str | None], ...]:
+    """Each undeclared event type with its count, most frequent first, and what it resembles."""
+    count = exp.Count(this=exp.Star())
+    query = (
+        exp.select(col(type_column), count)
+        .from_(table(staged))
+        .where(exp.Not(this=declared.copy()))
+        .group_by(col(type_column))
+        .order_by(exp.Ordered(this=count.copy(), desc=True), col(type_column))
+    )
+    names = [t.name for t in model.event_types]
+    return tuple((name, n, resembles(name, names)) for name, n in run(con, query))
+
+
+def strict_error(
+    events: Path, undeclared: int, unknown: int, types: tuple[tuple[str, int, str | None], ...]
+) -> str:
+    """Strict mode: every dropped row is an error, for CI and scheduled runs."""
+    problems = []
+    if undeclared:
+        problems.append(f"{undeclared} events of undeclared types: {describe(types)}")
+    if unknown:
+        problems.append(f"{unknown} events of leads absent from the leads file")
+    return (
+        f"{events}: strict mode: rows would be dropped: {'; '.join(problems)} "
+        "(declare the types, fix the data, or run without --strict / strict = true)"
+    )
 
 
 def python_value(value: Any) -> Any:

@@ -152,9 +152,16 @@ DROPPED = (
 
 def test_unknown_leads_and_undeclared_types_are_dropped_and_counted(tmp_path: Path) -> None:
     report = load_duckdb(duckdb.connect(), MODEL, *write(tmp_path, LEADS, DROPPED), SourceMapping())
-    assert report == LoadReport(leads=1, events=1, unknown_lead_events=2, undeclared_type_events=3)
+    assert report == LoadReport(
+        leads=1,
+        events=1,
+        unknown_lead_events=2,
+        undeclared_type_events=3,
+        undeclared_types=(("click", 2, None), ("Visit", 1, "visit")),
+    )
     assert report.summary() == (
-        "1 leads, 1 events (ignored: 2 events of unknown leads, 3 events of undeclared types)"
+        "1 leads, 1 events (ignored: 2 events of unknown leads, 3 events of undeclared types: "
+        "'click' (2), 'Visit' (1) looks like visit)"
     )
 
 
@@ -212,7 +219,7 @@ def test_cli_reports_dropped_events(tmp_path: Path) -> None:
         output = " ".join(result.output.split())
         assert (
             "note: read 1 leads, 1 events (ignored: 2 events of unknown leads, "
-            "3 events of undeclared types)" in output
+            "3 events of undeclared types: 'click' (2), 'Visit' (1) looks like visit)" in output
         )
 
 
@@ -336,7 +343,13 @@ def test_parquet_zone_less_and_aware_times_are_the_same_instants(
             on_load=seen.append,
         )
         assert rows[0]["s__r2"] == 1.0  # 23:30 UTC either way; 22:59:59 is outside 1h
-    assert seen[0] == LoadReport(leads=1, events=2, unknown_lead_events=1, undeclared_type_events=1)
+    assert seen[0] == LoadReport(
+        leads=1,
+        events=2,
+        unknown_lead_events=1,
+        undeclared_type_events=1,
+        undeclared_types=(("click", 1, None),),
+    )
 
 
 # ---- columns and mappings: an absent column or a mapping typo is never all-missing --------
@@ -641,3 +654,33 @@ def test_file_options_are_checked(tmp_path: Path, text: str, message: str) -> No
 
     with pytest.raises(ConfigError, match=message):
         load_config(config(tmp_path, text))
+
+
+# ---- dropped rows are visible ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spelled", "declared"),
+    [("Page View", "visit"), ("VISIT", "visit"), ("visits", "visit"), ("Mail", "mail")],
+)
+def test_an_undeclared_type_is_named_with_the_type_it_resembles(
+    spelled: str, declared: str, tmp_path: Path
+) -> None:
+    events = EVENTS + f"l1,{spelled},2025-12-31T23:40:00Z,/b,\n" * 3
+    report = load_duckdb(duckdb.connect(), MODEL, *write(tmp_path, LEADS, events), SourceMapping())
+    expected = None if spelled == "Page View" else declared
+    assert report.undeclared_types == ((spelled, 3, expected),)
+    assert f"{spelled!r} (3)" + (f" looks like {declared}" if expected else "") in report.summary()
+
+
+def test_strict_makes_every_dropped_row_an_error(tmp_path: Path) -> None:
+    files = write(tmp_path, LEADS, DROPPED)
+    with pytest.raises(DataError) as raised:
+        load_duckdb(duckdb.connect(), MODEL, *files, SourceMapping(strict=True))
+    assert str(raised.value) == (
+        f"{files[1]}: strict mode: rows would be dropped: 3 events of undeclared types: "
+        "'click' (2), 'Visit' (1) looks like visit; 2 events of leads absent from the leads "
+        "file (declare the types, fix the data, or run without --strict / strict = true)"
+    )
+    clean = write(tmp_path, LEADS, EVENTS)
+    assert load_duckdb(duckdb.connect(), MODEL, *clean, SourceMapping(strict=True)).dropped == 0

@@ -20,11 +20,11 @@ from ..compiler import ir
 from ..compiler.diagnostics import CompileError, Severity, render_plain
 from ..records import to_utc
 from .app import app
+from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
 
 if TYPE_CHECKING:
     from ..backtest.run import Backtest
     from ..backtest.scoring import AsOf
-    from ..config import SourceMapping
 
 # Plain lines are soft-wrapped (paths and messages stay whole); user text is escaped.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,13 +49,6 @@ OutcomeOpt = Annotated[
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Score every lead at this instant (ISO 8601, UTC if no zone)."),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="scorelang.toml naming source columns ([sources]); default ./scorelang.toml.",
-    ),
 ]
 AsOfColumnOpt = Annotated[
     str | None,
@@ -85,15 +78,6 @@ def load_model(path: Path) -> ir.Model:
     if compilation.model is None:
         fail(f"{path} has errors")
     return compilation.model
-
-
-def source_mapping(config: Path | None) -> SourceMapping:
-    from ..config import ConfigError, load_config
-
-    try:
-        return load_config(config).sources
-    except ConfigError as error:
-        fail(str(error))
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -137,7 +121,8 @@ def user_errors() -> Iterator[None]:
     from ..data import DataError
 
     try:
-        yield
+        with load_notes(err):
+            yield
     except CompileError as error:
         for diagnostic in error.diagnostics:
             err.print(escape(render_plain(diagnostic, None)))
@@ -264,6 +249,7 @@ def backtest(
         typer.Option("--score", help="The score to rank leads by (default: the last one)."),
     ] = None,
     config: ConfigOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Measure a model against real outcomes: AUC, lift by decile, conversion by tier, flag
     precision/recall with threshold suggestions, and each rule's fire rate and conversion."""
@@ -276,7 +262,7 @@ def backtest(
         fail(f"--engine: use one of {', '.join(ENGINES)}", 2)
     ir_model = load_model(model)
     when = scoring_time(as_of, as_of_column)
-    mapping = source_mapping(config)
+    mapping = load_mapping(config, strict)
     if isinstance(when, AsOfColumn) and engine != "python":
         err.print("note: --as-of-column scores each lead at its own time with the Python evaluator")
     with user_errors(), progress_bar("scoring leads") as progress:

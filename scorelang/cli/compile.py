@@ -67,7 +67,7 @@ def compile_(
         Path | None,
         typer.Option(
             "--config",
-            help="scorelang.toml naming the source tables and columns (\\[sources] table).",
+            help="scorelang.toml naming the source tables and columns (\\[sources] table); default ./scorelang.toml when it exists.",
         ),
     ] = None,
 ) -> None:

@@ -13,16 +13,15 @@ from rich.table import Table
 from ..explain import Explanation, ScoreLine, explain_lead, to_json
 from .app import app
 from .backtest import (
-    ConfigOpt,
     EventsOpt,
     LeadsOpt,
     ModelArg,
     load_model,
     out,
     parse_instant,
-    source_mapping,
     user_errors,
 )
+from .sources import ConfigOpt, StrictOpt, load_mapping
 
 
 def _num(value: float) -> str:
@@ -143,6 +142,7 @@ def explain(
     ] = "python",
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     config: ConfigOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Explain one lead: the rules that fired with their points, caps, reset and clamp, its
     tiers and flags, and how many points it needs for the next band or flag."""
@@ -150,7 +150,7 @@ def explain(
         raise typer.BadParameter("use text or json", param_hint="--format")
     ir_model = load_model(model)
     when = parse_instant(as_of, "--as-of") if as_of else None
-    mapping = source_mapping(config)
+    mapping = load_mapping(config, strict)
     with user_errors():
         explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping)
     if format == "json":

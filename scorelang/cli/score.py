@@ -20,11 +20,10 @@ from rich.table import Table
 
 from ..compiler import ir  # light: dataclasses only, no parser
 from .app import app
+from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-    from ..data import LoadReport
 
 OUT_FORMATS = (".csv", ".parquet")
 REASONS = 3  # top reasons shown per lead
@@ -77,22 +76,22 @@ def score(
             help="The instant to score at, ISO 8601 (e.g. 2026-01-01T00:00:00Z); default now.",
         ),
     ] = None,
-    engine: Annotated[Engine, typer.Option(help="Where to compute the scores.")] = Engine.duckdb,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            help="Where to compute the scores; default duckdb, or postgres when --database "
+            "is a postgresql:// URL."
+        ),
+    ] = None,
     database: Annotated[
         str | None,
         typer.Option(
             help="A DuckDB file or a postgresql:// URL: the tables to score when no files "
-            "are given; the server to use for --engine postgres."
+            "are given; the server to use for --engine postgres (implied by the URL)."
         ),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            help="scorelang.toml naming the source tables and columns (\\[sources] table).",
-            exists=True,
-            dir_okay=False,
-        ),
-    ] = None,
+    config: ConfigOpt = None,
+    strict: StrictOpt = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -110,14 +109,16 @@ def score(
 ) -> None:
     """Score every lead: scores, tiers, flags and each rule's points; show the best leads."""
     from ..compiler.frontend import compile_file
-    from ..config import ConfigError, load_config
+    from ..config import ConfigError
     from ..data import DataError
     from ..engines import score as score_leads
     from ..report import render
     from ..targets.sql import UnsupportedConstruct
 
     instant = parse_as_of(as_of) or datetime.now(UTC)
+    engine = choose_engine(engine, database, files=leads is not None or events is not None)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    mapping = load_mapping(config, strict)
     compilation = compile_file(model)
     if compilation.model is None:
         err.print(escape(render(compilation.diagnostics, compilation.sources, "full")), end="")
@@ -128,17 +129,16 @@ def score(
         known = ", ".join(names) or "no scores"
         raise typer.BadParameter(f"no score named {by!r}; the model has {known}", param_hint="--by")
     try:
-        mapping = load_config(config).sources
-        rows = score_leads(
-            compilation.model,
-            engine.value,
-            leads=leads,
-            events=events,
-            database=database,
-            as_of=instant,
-            mapping=mapping,
-            on_load=lambda report: report_dropped(err, report),
-        )
+        with load_notes(err):
+            rows = score_leads(
+                compilation.model,
+                engine.value,
+                leads=leads,
+                events=events,
+                database=database,
+                as_of=instant,
+                mapping=mapping,
+            )
         if out is not None:
             write_rows(compilation.model, rows, out)
     except UnsupportedConstruct as error:
@@ -157,11 +157,33 @@ def score(
     console.print(summary(compilation.model, rows))
 
 
-def report_dropped(err: Console, report: LoadReport) -> None:
-    """Say how many input rows were not scored and why, and which columns were read as
-    all-missing (docs/data.md), on stderr."""
-    if report.noteworthy:
-        err.print(f"[yellow]note:[/yellow] read {escape(report.summary())}")
+def choose_engine(engine: Engine | None, database: str | None, files: bool) -> Engine:
+    """The engine the options mean: a postgresql:// URL implies postgres; options that
+    cannot both hold are a usage error rather than one of them silently ignored."""
+    is_postgres = database is not None and database.split("://", 1)[0].lower() in (
+        "postgresql",
+        "postgres",
+    )
+    if engine is None:
+        engine = Engine.postgres if is_postgres else Engine.duckdb
+    if is_postgres and engine is not Engine.postgres:
+        raise typer.BadParameter(
+            f"--database {database} is a Postgres server but --engine is {engine.value}: "
+            "use --engine postgres, or leave --engine out",
+            param_hint="--engine",
+        )
+    if engine is Engine.postgres and database is not None and not is_postgres:
+        raise typer.BadParameter(
+            f"--engine postgres needs a postgresql:// URL as --database, not {database!r}",
+            param_hint="--database",
+        )
+    if engine is not Engine.postgres and database is not None and files:
+        raise typer.BadParameter(
+            f"--engine {engine.value} reads either files (--leads/--events) or the tables in "
+            "--database, not both",
+            param_hint="--database",
+        )
+    return engine
 
 
 # ---- the table ------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from .app import app
 from .backtest import (
     AsOfColumnOpt,
     AsOfOpt,
-    ConfigOpt,
     EventsOpt,
     LeadsOpt,
     ModelArg,
@@ -21,9 +20,9 @@ from .backtest import (
     out,
     progress_bar,
     scoring_time,
-    source_mapping,
     user_errors,
 )
+from .sources import ConfigOpt, StrictOpt, load_mapping
 
 
 @app.command()
@@ -53,6 +52,7 @@ def suggest(
         typer.Option("--diff", help="Write the unified diff here instead of printing it."),
     ] = None,
     config: ConfigOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Fit rule points to an outcome (L2-regularised logistic regression on what each rule
     counted), rescaled to the model's point scale, and show them as a diff of the model with
@@ -60,7 +60,7 @@ def suggest(
     from ..backtest.suggest import suggest as run_suggest
 
     when = scoring_time(as_of, as_of_column)
-    mapping = source_mapping(config)
+    mapping = load_mapping(config, strict)
     with user_errors(), progress_bar("scoring leads") as progress:
         result = run_suggest(
             model,
