@@ -19,10 +19,10 @@ could not be a portable identifier at all are rejected here, with the offending 
 
     [sources.columns]              # lead field or event property -> column
     employees = "employee_count"
-    lead_id = "Contact ID"         # any header text: spaces, punctuation, non-ASCII
+    id = "Contact ID"              # any header text: spaces, punctuation, non-ASCII
 
-Column names are header text, so any printable text is accepted (a quoted identifier in the
-SQL, quotes doubled); table and schema names must be portable identifiers.
+Column names are header text, so any text without control characters is accepted (a quoted
+identifier in the SQL, quotes doubled); table and schema names must be portable identifiers.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -70,16 +71,17 @@ def unknown_keys(given: Iterable[str], known: Iterable[str], where: str) -> str 
 
 
 def check_column_name(name: object, what: str) -> str:
-    """`name` if it can be a file header: any printable text (it is always quoted in SQL)."""
+    """`name` if it can be a file header: any text without control characters (it is always
+    a quoted identifier in SQL)."""
     if (
         not isinstance(name, str)
         or not name.strip()
         or len(name) > MAX_NAME_LENGTH
-        or any(not ch.isprintable() for ch in name)
+        or any(unicodedata.category(ch) == "Cc" for ch in name)
     ):
         raise ConfigError(
             f"{what} = {name!r} is not a usable column name: give the header text, "
-            f"printable, not blank, at most {MAX_NAME_LENGTH} characters"
+            f"not blank, without control characters, at most {MAX_NAME_LENGTH} characters"
         )
     return name
 

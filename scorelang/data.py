@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from sqlglot import exp
@@ -30,9 +30,13 @@ from .compiler import ir
 from .config import SourceMapping, schema_parts
 from .csvfiles import FileStructureError, decoding_error, read_csv
 from .eventtypes import describe, resembles
+from .records import model_ir
 from .targets.sql.aggregates import qualified_table
 from .targets.sql.names import column as col
 from .targets.sql.names import ident
+
+if TYPE_CHECKING:
+    from .api import ScoringModel
 
 DIALECT = "duckdb"
 EXAMPLES = 3  # example rows quoted per problem
@@ -324,9 +328,9 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, leads: exp.Table, key: str) -
 
 def load_duckdb(
     con: duckdb.DuckDBPyConnection,
-    model: ir.Model,
-    leads: Path,
-    events: Path,
+    model: ir.Model | ScoringModel,
+    leads: str | Path,
+    events: str | Path,
     mapping: SourceMapping | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
@@ -334,7 +338,7 @@ def load_duckdb(
 
     `progress` (optional) is told each step, for a spinner on large files.
     """
-    mapping = mapping or SourceMapping()
+    model, mapping = model_ir(model), mapping or SourceMapping()
     check_mapping(model, mapping)
     say = progress or (lambda _step: None)
     con.execute("SET TimeZone = 'UTC'")  # zone-less timestamps are UTC
@@ -475,16 +479,16 @@ def fetch_select(columns: list[Column], source: exp.Table) -> exp.Select:
 
 
 def read_records(
-    model: ir.Model,
-    leads: Path,
-    events: Path,
+    model: ir.Model | ScoringModel,
+    leads: str | Path,
+    events: str | Path,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Leads and events as Python records (field and property names as keys) for the
     Python engine, parsed and validated exactly as for the SQL engines. `on_load` receives
     the LoadReport (rows kept and dropped)."""
-    mapping = mapping or SourceMapping()
+    model, mapping = model_ir(model), mapping or SourceMapping()
     con = duckdb.connect()
     report = load_duckdb(con, model, leads, events, mapping)
     if on_load is not None:

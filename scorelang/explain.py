@@ -13,11 +13,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compiler import ir
 from .config import SourceMapping
-from .records import EVENT_LEAD, as_of_or_now
+from .records import EVENT_LEAD, as_of_or_now, model_ir, to_utc
+
+if TYPE_CHECKING:
+    from .api import ScoringModel
 from .results import RuleResult, ScoreResult
 
 CENT = 0.01
@@ -121,23 +124,28 @@ class Explanation:
 
 
 def explain(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     lead: Mapping[str, Any],
     events: Iterable[Mapping[str, Any]] = (),
-    as_of: datetime | None = None,
+    as_of: datetime | str | None = None,
 ) -> Explanation:
-    """Score one lead with the Python evaluator and explain it."""
+    """Score one lead with the Python evaluator and explain it; records are checked as
+    `ScoringModel.score` checks them."""
     from .targets.python import PythonEvaluator
+    from .validate import check_events, check_leads
 
-    return explain_result(model, PythonEvaluator(model).score(lead, events, as_of))
+    model = model_ir(model)
+    (record,) = check_leads(model, [lead])
+    result = PythonEvaluator(model).score(record, check_events(model, events, False), as_of)
+    return explain_result(model, result)
 
 
 def explain_lead(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     key: str,
-    leads: Path,
-    events: Path,
-    as_of: datetime | None = None,
+    leads: str | Path,
+    events: str | Path,
+    as_of: datetime | str | None = None,
     engine: str = "python",
     mapping: SourceMapping | None = None,
 ) -> Explanation:
@@ -148,6 +156,7 @@ def explain_lead(
     """
     from .data import DataError, read_records
 
+    model = model_ir(model)
     as_of = as_of_or_now(as_of)  # one instant for the scoring and the explanation
     if engine != "python":
         from .engines import score
@@ -183,17 +192,20 @@ def to_json(explanation: Explanation) -> dict[str, Any]:
     return data
 
 
-def explain_result(model: ir.Model, result: ScoreResult) -> Explanation:
+def explain_result(model: ir.Model | ScoringModel, result: ScoreResult) -> Explanation:
+    model = model_ir(model)
     return explain_row(model, result.as_row(model), result.as_of, {r.id: r for r in result.rules})
 
 
 def explain_row(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     row: Mapping[str, Any],
-    as_of: datetime | None = None,
+    as_of: datetime | str | None = None,
     rule_results: Mapping[str, RuleResult] | None = None,
 ) -> Explanation:
     """Explain one output row; `rule_results` (from the Python evaluator) adds raw points."""
+    model = model_ir(model)
+    as_of = None if as_of is None else to_utc(as_of)
     known = rule_results or {}
     aggregates = {a.id: a for a in model.aggregates}
     scores = [_score_line(score, row, known, aggregates) for score in model.scores]
