@@ -138,8 +138,17 @@ def explain(
         str | None, typer.Option("--as-of", help="Score at this instant (default: now).")
     ] = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="python (adds points before caps) or duckdb.")
+        str,
+        typer.Option(
+            "--engine",
+            help="python, duckdb or postgres: the same details on each (counts, points "
+            "before caps from the Python evaluator, checked against the engine's row).",
+        ),
     ] = "python",
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="The postgresql:// server for --engine postgres."),
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     config: ConfigOpt = None,
     strict: StrictOpt = False,
@@ -152,7 +161,7 @@ def explain(
     when = parse_instant(as_of, "--as-of") if as_of else None
     mapping = load_mapping(config, strict)
     with user_errors():
-        explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping)
+        explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping, database)
     if format == "json":
         typer.echo(json.dumps(to_json(explanation), indent=2, default=str))
     else:
