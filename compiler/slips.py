@@ -1,8 +1,9 @@
-"""Three common slips named as what they are, where they were made.
+"""Common slips named as what they are, where they were made.
 
 Lark reports where parsing stopped, which for these is not where the author slipped: a rule
 without `:` parses on (`10 +5` is arithmetic) and fails at the next line's `when`; `7 days`
-fails at the `7`, with a list of tokens; `: 5` fails without saying that points need a sign.
+fails at the `7`, with a list of tokens; `: 5` fails without saying that points need a sign;
+`-3 max -12` fails at the `-` without saying that a `max` is a size, whatever the sign.
 Each check reads the source around the failure and, when it recognises the slip, gives the
 message and the source range to underline.
 """
@@ -40,11 +41,8 @@ class Slip:
 
 
 def find_slip(error: UnexpectedToken, source: str) -> Slip | None:
-    return (
-        spelled_duration(error, source)
-        or unsigned_points(error, source)
-        or missing_colon(error, source)
-    )
+    checks = (spelled_duration, unsigned_points, signed_max, missing_colon)
+    return next((slip for check in checks if (slip := check(error, source))), None)
 
 
 def spelled_duration(error: UnexpectedToken, source: str) -> Slip | None:
@@ -71,6 +69,23 @@ def unsigned_points(error: UnexpectedToken, source: str) -> Slip | None:
         return None
     text = str(error.token)
     return Slip(f"points need a sign: write +{text} or -{text}", start, start + len(text))
+
+
+def signed_max(error: UnexpectedToken, source: str) -> Slip | None:
+    """`-3 max -12`: the bound of a `max` is a size; the sign comes from the points."""
+    start = error.token.start_pos or 0
+    if error.token.type not in ("SIGN", "MINUS", "PLUS") or not re.search(
+        r"\bmax\s*$", source[:start]
+    ):
+        return None
+    number = re.match(r"[+-]\s*(\d+(?:\.\d+)?)", source[start:])
+    size = number[1] if number else "M"
+    return Slip(
+        f"a `max` takes a positive bound: write `max {size}`; on negative points it keeps the "
+        f"rule's total at -{size} or above",
+        start,
+        start + (number.end() if number else 1),
+    )
 
 
 def missing_colon(error: UnexpectedToken, source: str) -> Slip | None:

@@ -264,6 +264,13 @@ def test_comments_are_kept_aside() -> None:
             "points need a sign: write +1 or -1",
         ),
         ('score s { when industry == "x": 10 }', "E102", 1, 33, "need a sign"),
+        (
+            "score s { each v: -3 max -12 }",
+            "E102",
+            1,
+            26,
+            "a `max` takes a positive bound: write `max 12`; on negative points it keeps the rule's total at -12 or above",
+        ),
         ("score s { clamp 0 100 }", "E102", 1, 19, "clamp LOW..HIGH"),
         ("score s { when x: +1 max 5 }", "E102", 1, 22, "`max` caps `each` rules"),
         ("lead { id string }", "E100", 1, 11, 'expected ":"'),

@@ -4,6 +4,7 @@ explain and suggest commands share (model loading, times, progress)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +26,8 @@ from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
 if TYPE_CHECKING:
     from ..backtest.run import Backtest
     from ..backtest.scoring import AsOf
+
+GATE_FAILED = 3  # the run worked, its result failed the gate (docs/cli.md)
 
 # Plain lines are soft-wrapped (paths and messages stay whole); user text is escaped.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -250,9 +253,22 @@ def backtest(
     ] = None,
     config: ConfigOpt = None,
     strict: StrictOpt = False,
+    format: Annotated[
+        str, typer.Option("--format", help="text (tables) or json (every figure, for CI).")
+    ] = "text",
+    fail_under_auc: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-under-auc",
+            help=f"Exit {GATE_FAILED} when the ROC AUC of --score is below this (0..1).",
+            min=0,
+            max=1,
+        ),
+    ] = None,
 ) -> None:
     """Measure a model against real outcomes: AUC, lift by decile, conversion by tier, flag
     precision/recall with threshold suggestions, and each rule's fire rate and conversion."""
+    from ..backtest.export import plain
     from ..backtest.report import write_report
     from ..backtest.run import backtest as run_backtest
     from ..backtest.scoring import AsOfColumn
@@ -260,6 +276,8 @@ def backtest(
 
     if engine not in ENGINES:
         fail(f"--engine: use one of {', '.join(ENGINES)}", 2)
+    if format not in ("text", "json"):
+        fail("--format: use text or json", 2)
     ir_model = load_model(model)
     when = scoring_time(as_of, as_of_column)
     mapping = load_mapping(config, strict)
@@ -278,7 +296,19 @@ def backtest(
             progress=progress,
             mapping=mapping,
         )
-    print_backtest(result)
+    auc = result.score(result.main_score).auc
+    passed = fail_under_auc is None or auc >= fail_under_auc
+    if format == "json":
+        gate = {"fail_under_auc": fail_under_auc, "auc": auc, "passed": passed}
+        typer.echo(json.dumps(plain(result) | {"gate": gate}, indent=2))
+    else:
+        print_backtest(result)
     if html is not None:
         write_report(result, html)
-        out.print(f"report written to {html}")
+        (err if format == "json" else out).print(f"report written to {html}")  # stdout: JSON
+    if not passed:
+        err.print(
+            f"[bold red]gate failed:[/] ROC AUC of {escape(result.main_score)} is {auc:.3f}, "
+            f"under --fail-under-auc {fail_under_auc:g}"
+        )
+        raise typer.Exit(GATE_FAILED)
