@@ -1,7 +1,8 @@
 """`scorelang score`: score leads from files (or database tables) and show or save the result.
 
 Exit status: 0 when scored, 1 when the model does not compile or the data cannot be scored,
-2 for usage errors (unknown option, missing file, bad --as-of or --out).
+2 for usage errors (unknown option, missing file, bad --as-of or --out, --engine and
+--database that contradict each other).
 """
 
 from __future__ import annotations
