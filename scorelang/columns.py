@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from .compiler import ir
-from .config import DEFAULT_SOURCES, ConfigError, SourceMapping, did_you_mean
+from .config import DEFAULT_SOURCES, ConfigError, SourceMapping, suggestion
 
 # The events' structural columns: the name the model uses -> the mapping key that renames it.
 STRUCTURAL = {"lead_id": "event_lead", "event_type": "event_type", "occurred_at": "event_time"}
@@ -44,7 +44,7 @@ def check_mapping(model: ir.Model, mapping: SourceMapping, extra: Iterable[str] 
         if key in STRUCTURAL and key not in known:
             hint = f"; the events' {key} column is set by {STRUCTURAL[key]} under [sources]"
         else:
-            hint = did_you_mean(key, known)
+            hint = suggestion(key, known)
         problems.append(
             f"{where}: [sources.columns] maps {key!r}, which is not a lead field or event "
             f"property of model {model.name}{hint}"
@@ -54,7 +54,7 @@ def check_mapping(model: ir.Model, mapping: SourceMapping, extra: Iterable[str] 
     for name in () if isinstance(allowed, bool) else allowed:
         if name not in nullable:
             kind = "a required field or property" if name in known else "not a field or property"
-            hint = "" if name in known else did_you_mean(name, known)
+            hint = "" if name in known else suggestion(name, known)
             problems.append(
                 f"{where}: allow_missing_columns names {name!r}, which is {kind} of model "
                 f"{model.name}; only nullable (`?`) ones can be all-missing{hint}"
@@ -95,7 +95,7 @@ def absent_column(
         else f"{kind} {'field' if kind == 'lead' else 'property'} {name}"
     )
     found = ", ".join(repr(c) for c in present)
-    close = did_you_mean(source, present)
+    close = suggestion(source, present)
     text = (
         f"missing {'required ' if required else ''}column {source!r} for {what} "
         f"(column name from {origin(mapping, name, structural)}){close} (the file has: {found})"

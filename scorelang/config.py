@@ -27,7 +27,6 @@ identifier in the SQL, quotes doubled); table and schema names must be portable 
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 import unicodedata
@@ -35,6 +34,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
+
+from .compiler.suggest import did_you_mean
 
 CONFIG_FILE = "scorelang.toml"
 ENCODINGS = ("utf-8", "utf-16", "latin-1")  # what DuckDB's CSV reader decodes natively
@@ -49,15 +50,10 @@ class ConfigError(ValueError):
     """A configuration problem, worded for the person editing scorelang.toml."""
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`; did you mean 'x'?` for the closest known name, or nothing."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    if not close:
-        lowered = {k.lower().replace("_", ""): k for k in known}
-        close = [
-            lowered[k] for k in (name.lower().replace("_", "").replace(" ", ""),) if k in lowered
-        ]
-    return f"; did you mean {close[0]!r}?" if close else ""
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """`; did you mean `x`?` for the closest known name, or nothing."""
+    hint = did_you_mean(name, known)
+    return f"; {hint}" if hint else ""
 
 
 def unknown_keys(given: Iterable[str], known: Iterable[str], where: str) -> str | None:
@@ -66,7 +62,7 @@ def unknown_keys(given: Iterable[str], known: Iterable[str], where: str) -> str 
     unknown = sorted(set(given) - set(known))
     if not unknown:
         return None
-    named = ", ".join(f"{key!r}{did_you_mean(key, known)}" for key in unknown)
+    named = ", ".join(f"{key!r}{suggestion(key, known)}" for key in unknown)
     return f"unknown key(s) in {where}: {named} (expected {', '.join(known)})"
 
 
@@ -207,7 +203,7 @@ def load_config(path: Path | None = None) -> Config:
     sections = ("lint", "sources")  # [lint] belongs to `scorelang lint`
     unknown = sorted(set(data) - set(sections))
     if unknown:
-        named = ", ".join(f"[{name}]{did_you_mean(name, sections)}" for name in unknown)
+        named = ", ".join(f"[{name}]{suggestion(name, sections)}" for name in unknown)
         raise ConfigError(f"{path}: unknown section(s) {named}; expected [sources] or [lint]")
     sources = dict(data.get("sources", {}))
     known = {f.name for f in fields(SourceMapping)} - {"origin"}

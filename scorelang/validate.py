@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from .compiler import ir
-from .config import did_you_mean
+from .config import suggestion
 from .data import MAX_MAGNITUDE, MIN_MAGNITUDE
 from .records import EVENT_LEAD, EVENT_TIME, EVENT_TYPE, to_utc
 
@@ -158,7 +158,7 @@ def _record(
     for name, value in given.items():
         field = fields.get(name)
         if field is None:
-            hint = did_you_mean(str(name), fields) if isinstance(name, str) else ""
+            hint = suggestion(str(name), fields) if isinstance(name, str) else ""
             problems.append(f"{where}: unknown key {name!r}, not a {kind} of the model{hint}")
             continue
         try:

@@ -42,7 +42,7 @@ def test_csv_dict_rows_score_exactly_as_the_files_do() -> None:
     [
         ({"id": "l1", "email": "a@b.c"}, "lead 1 (id 'l1'): missing required field 'created_at'"),
         ({**LEAD, "created_at": ""}, "missing value for required field 'created_at'"),
-        ({**LEAD, "employes": "3"}, "unknown key 'employes', not a lead field of the model; did you mean 'employees'?"),
+        ({**LEAD, "employes": "3"}, "unknown key 'employes', not a lead field of the model; did you mean `employees`?"),
         ({**LEAD, "employees": "3.5"}, "lead 1 (id 'l1'), 'employees': '3.5' is not a valid int"),
         ({**LEAD, "employees": 3.5}, "'employees': 3.5 is not a valid int"),
         ({**LEAD, "employees": "1e300"}, "'employees': '1e300' is not a valid int"),

@@ -397,7 +397,7 @@ def test_a_mapping_typo_names_the_config_file(tmp_path: Path) -> None:
     assert code == 1
     assert "missing column 'Revenue' for lead field revenue" in output
     assert f"column name from [sources.columns] in {path}" in output
-    assert "did you mean 'revenue'?" in output
+    assert "did you mean `revenue`?" in output
 
 
 @pytest.mark.parametrize(
@@ -405,7 +405,7 @@ def test_a_mapping_typo_names_the_config_file(tmp_path: Path) -> None:
     [
         (
             '[sources.columns]\nrevenu = "x"\n',
-            "maps 'revenu', which is not a lead field or event property of model bad; did you mean 'revenue'?",
+            "maps 'revenu', which is not a lead field or event property of model bad; did you mean `revenue`?",
         ),
         ('[sources.columns]\noccurred_at = "ts"\n', "set by event_time under [sources]"),
         (
@@ -427,9 +427,9 @@ def test_mapping_keys_the_model_does_not_have_are_errors(
     [
         (
             '[sources]\nleads_tabel = "x"\n',
-            "unknown key(s) in [sources]: 'leads_tabel'; did you mean 'leads_table'?",
+            "unknown key(s) in [sources]: 'leads_tabel'; did you mean `leads_table`?",
         ),
-        ("[source]\n", "unknown section(s) [source]; did you mean 'sources'?"),
+        ("[source]\n", "unknown section(s) [source]; did you mean `sources`?"),
         ("[sources]\nstrict = 'yes'\n", "strict = 'yes' is not a boolean"),
         ("[sources]\nallow_missing_columns = 3\n", "allow_missing_columns = 3"),
     ],
@@ -543,7 +543,7 @@ def test_deploying_commands_refuse_a_mapping_typo(command: str, tmp_path: Path) 
     target = ["--database", str(tmp_path / "w.duckdb")] if command == "apply" else ["-t", "duckdb"]
     result = CliRunner().invoke(app, [command, str(model), "--config", str(path), *target])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "did you mean 'employees'?" in result.output
+    assert "did you mean `employees`?" in result.output
 
 
 # ---- the structure of files --------------------------------------------------------------

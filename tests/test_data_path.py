@@ -96,7 +96,7 @@ def test_every_command_takes_config_and_refuses_an_unknown_mapping_key(
     result = CliRunner().invoke(app, [*arguments, "--config", str(config)])
     output = " ".join(result.output.split())
     assert result.exit_code in (1, 2) and "Traceback" not in output
-    assert "maps 'titel'" in output and "did you mean 'title'?" in output
+    assert "maps 'titel'" in output and "did you mean `title`?" in output
 
 
 @pytest.mark.parametrize("command", DATA_COMMANDS)
