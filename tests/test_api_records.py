@@ -112,3 +112,22 @@ def test_every_entry_point_takes_the_scoring_model_and_iso_text(tmp_path: Path) 
     )
     assert explain(MODEL, LEAD, [], AS_OF).scores == MODEL.explain(LEAD, [], AS_OF).scores
     assert engines.apply(MODEL, database) == engines.apply(MODEL.ir, database)
+
+
+def test_backtest_and_suggest_take_iso_text(tmp_path: Path) -> None:
+    from scorelang.backtest.run import backtest
+    from scorelang.backtest.suggest import suggest
+
+    rows = csv_rows("leads.csv")
+    leads = tmp_path / "leads.csv"
+    with leads.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, [*rows[0], "won"])
+        writer.writeheader()
+        writer.writerows(row | {"won": int(row["industry"] == "software")} for row in rows)
+    events = EXAMPLE / "events.csv"
+    assert (
+        backtest(MODEL, leads, events, "won", AS_OF).as_of
+        == "all leads at 2026-01-01T00:00:00+00:00"
+    )
+    fitted = suggest(EXAMPLE / "model.score", leads, events, "won", AS_OF, seed=0)
+    assert fitted.holdout + fitted.train == 150

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from ..compiler import ir
 from ..config import SourceMapping
 from ..explain import score_bounds
-from ..records import model_ir
+from ..records import model_ir, to_utc
 from . import metrics
 from .conditions import COMPARE, Column, UnsupportedCondition, evaluate, prepare
 from .scoring import AsOf, AsOfColumn, Progress, ScoredLeads, score_leads
@@ -250,7 +250,7 @@ def backtest(
     leads: Path,
     events: Path,
     outcome: str,
-    as_of: AsOf,
+    as_of: AsOf | str,
     *,
     engine: str = "python",
     main_score: str | None = None,
@@ -258,8 +258,9 @@ def backtest(
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
 ) -> Backtest:
-    """Score the leads file at `as_of` (one instant or a per-lead column) and measure it."""
-    model = model_ir(model)
+    """Score the leads file at `as_of` (one instant, as a datetime or ISO 8601 text, or a
+    per-lead column) and measure it."""
+    model, as_of = model_ir(model), to_utc(as_of) if isinstance(as_of, str) else as_of
     scored = score_leads(model, leads, events, outcome, as_of, engine, progress, mapping)
     return analyse(
         model,
