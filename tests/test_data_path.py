@@ -147,3 +147,18 @@ def test_a_postgres_url_implies_the_postgres_engine(tmp_path: Path, pg_url: str)
     assert "as of 2026-01-01T00:00:00Z, postgres" in " ".join(implied.output.split())
     duck = CliRunner().invoke(app, [*arguments, *config])
     assert implied.output.replace("postgres", "duckdb").split() == duck.output.split()
+
+
+def test_explain_takes_the_engine_from_a_postgres_url(tmp_path: Path, pg_url: str) -> None:
+    (tmp_path / "scorelang.toml").write_text(CONFIG, encoding="utf-8")
+    arguments = commands(tmp_path, *crm_data(tmp_path))["explain"]
+    config = ["--config", str(tmp_path / "scorelang.toml"), "--format", "json"]
+    implied = CliRunner().invoke(app, [*arguments, *config, "--database", pg_url])
+    python = CliRunner().invoke(app, [*arguments, *config])
+    assert implied.exit_code == python.exit_code == 0, implied.output
+    assert implied.stdout == python.stdout
+    conflict = CliRunner().invoke(
+        app, [*arguments, *config, "--database", pg_url, "--engine", "duckdb"]
+    )
+    output = " ".join(conflict.output.replace("│", "").split())
+    assert conflict.exit_code == 2 and "is a Postgres server but --engine is duckdb" in output

@@ -21,7 +21,7 @@ from .backtest import (
     parse_instant,
     user_errors,
 )
-from .sources import ConfigOpt, StrictOpt, load_mapping
+from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping
 
 
 def _num(value: float) -> str:
@@ -138,13 +138,14 @@ def explain(
         str | None, typer.Option("--as-of", help="Score at this instant (default: now).")
     ] = None,
     engine: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--engine",
-            help="python, duckdb or postgres: the same details on each (counts, points "
-            "before caps from the Python evaluator, checked against the engine's row).",
+            help="python (default), duckdb or postgres (implied by a postgresql:// --database): "
+            "the same details on each (counts, points before caps from the Python evaluator, "
+            "checked against the engine's row).",
         ),
-    ] = "python",
+    ] = None,
     database: Annotated[
         str | None,
         typer.Option("--database", help="The postgresql:// server for --engine postgres."),
@@ -157,6 +158,7 @@ def explain(
     tiers and flags, and how many points it needs for the next band or flag."""
     if format not in ("text", "json"):
         raise typer.BadParameter("use text or json", param_hint="--format")
+    engine = choose_engine(engine, database, True, "python")
     ir_model = load_model(model)
     when = parse_instant(as_of, "--as-of") if as_of else None
     mapping = load_mapping(config, strict)

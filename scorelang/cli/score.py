@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ..compiler import ir  # light: dataclasses only, no parser
 from .app import app
-from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
+from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping, load_notes
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -117,7 +117,9 @@ def score(
     from ..targets.sql import UnsupportedConstruct
 
     instant = parse_as_of(as_of) or datetime.now(UTC)
-    engine = choose_engine(engine, database, files=leads is not None or events is not None)
+    engine = Engine(
+        choose_engine(engine, database, leads is not None or events is not None, Engine.duckdb)
+    )
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     mapping = load_mapping(config, strict)
     compilation = compile_file(model)
@@ -156,35 +158,6 @@ def score(
     caption = f"as of {stamp}, {engine.value}"
     show_leads(console, compilation.model, rows, ranking, top, caption)
     console.print(summary(compilation.model, rows))
-
-
-def choose_engine(engine: Engine | None, database: str | None, files: bool) -> Engine:
-    """The engine the options mean: a postgresql:// URL implies postgres; options that
-    cannot both hold are a usage error rather than one of them silently ignored."""
-    is_postgres = database is not None and database.split("://", 1)[0].lower() in (
-        "postgresql",
-        "postgres",
-    )
-    if engine is None:
-        engine = Engine.postgres if is_postgres else Engine.duckdb
-    if is_postgres and engine is not Engine.postgres:
-        raise typer.BadParameter(
-            f"--database {database} is a Postgres server but --engine is {engine.value}: "
-            "use --engine postgres, or leave --engine out",
-            param_hint="--engine",
-        )
-    if engine is Engine.postgres and database is not None and not is_postgres:
-        raise typer.BadParameter(
-            f"--engine postgres needs a postgresql:// URL as --database, not {database!r}",
-            param_hint="--database",
-        )
-    if engine is not Engine.postgres and database is not None and files:
-        raise typer.BadParameter(
-            f"--engine {engine.value} reads either files (--leads/--events) or the tables in "
-            "--database, not both",
-            param_hint="--database",
-        )
-    return engine
 
 
 # ---- the table ------------------------------------------------------------------------------

@@ -65,3 +65,32 @@ def load_notes(err: Console) -> Iterator[None]:
 
     with watch_loads(note):
         yield
+
+
+def choose_engine(engine: str | None, database: str | None, files: bool, default: str) -> str:
+    """The engine the options mean: a postgresql:// URL implies postgres; options that
+    cannot both hold are a usage error rather than one of them silently ignored."""
+    is_postgres = database is not None and database.split("://", 1)[0].lower() in (
+        "postgresql",
+        "postgres",
+    )
+    if engine is None:
+        engine = "postgres" if is_postgres else default
+    if is_postgres and engine != "postgres":
+        raise typer.BadParameter(
+            f"--database {database} is a Postgres server but --engine is {engine}: "
+            "use --engine postgres, or leave --engine out",
+            param_hint="--engine",
+        )
+    if engine == "postgres" and database is not None and not is_postgres:
+        raise typer.BadParameter(
+            f"--engine postgres needs a postgresql:// URL as --database, not {database!r}",
+            param_hint="--database",
+        )
+    if engine != "postgres" and database is not None and files:
+        raise typer.BadParameter(
+            f"--engine {engine} reads either files (--leads/--events) or the tables in "
+            "--database, not both",
+            param_hint="--database",
+        )
+    return engine
