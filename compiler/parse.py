@@ -20,6 +20,7 @@ from lark.exceptions import (
 
 from . import ast
 from .diagnostics import Diagnostic, Severity
+from .slips import Slip, find_slip
 from .suggest import did_you_mean
 
 DURATION_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -444,6 +445,9 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, path: str) -> Diagno
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         width = max(1, len(str(error.token)))
     span = ast.Span(path, line, column, line, column + width, error.pos_in_stream or 0)
+    slip = find_slip(error, source) if isinstance(error, UnexpectedToken) else None
+    if slip:
+        return Diagnostic("E102", Severity.ERROR, slip.message, _offset_span(path, source, slip))
     explained = _explain(error, source) if isinstance(error, UnexpectedToken) else None
     if explained:
         return Diagnostic("E102", Severity.ERROR, explained, span)
@@ -462,6 +466,12 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, path: str) -> Diagno
     expected = _expected(error.expected)
     hint = " ".join(h for h in (_keyword_hint(error), expected) if h) or None
     return Diagnostic("E100", Severity.ERROR, f"unexpected {str(error.token)!r}", span, hint)
+
+
+def _offset_span(path: str, source: str, slip: Slip) -> ast.Span:
+    line = source.count("\n", 0, slip.start) + 1
+    column = slip.start - source.rfind("\n", 0, slip.start)
+    return ast.Span(path, line, column, line, column + slip.end - slip.start, slip.start)
 
 
 def _explain(error: UnexpectedInput, source: str) -> str | None:

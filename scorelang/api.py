@@ -57,24 +57,34 @@ class ScoringModel:
         self,
         lead: Mapping[str, Any],
         events: Iterable[Mapping[str, Any]] = (),
-        as_of: datetime | None = None,
+        as_of: datetime | str | None = None,
     ) -> ScoreResult:
-        """Score one lead; percentile tiers need a batch and are None here."""
-        return self.evaluator.score(lead, events, as_of)
+        """Score one lead; percentile tiers need a batch and are None here.
+
+        Records are checked and typed as the loader reads files (strings as CSV cells); a
+        missing required field, an unknown key or an unreadable value is a ValueError."""
+        from .validate import check_events, check_leads
+
+        (record,) = check_leads(self.ir, [lead])
+        return self.evaluator.score(record, check_events(self.ir, events, False), as_of)
 
     def score_many(
         self,
         leads: Iterable[Mapping[str, Any]],
         events: Iterable[Mapping[str, Any]] = (),
-        as_of: datetime | None = None,
+        as_of: datetime | str | None = None,
     ) -> list[ScoreResult]:
-        return self.evaluator.score_many(leads, events, as_of)
+        """Score a batch (events matched by `lead_id`), records checked as in `score`."""
+        from .validate import check_events, check_leads
+
+        records = check_leads(self.ir, leads)
+        return self.evaluator.score_many(records, check_events(self.ir, events, True), as_of)
 
     def explain(
         self,
         lead: Mapping[str, Any],
         events: Iterable[Mapping[str, Any]] = (),
-        as_of: datetime | None = None,
+        as_of: datetime | str | None = None,
     ) -> Explanation:
         """Why one lead scores what it does: rules, caps, tiers, flags, nearest thresholds."""
         from .explain import explain_result

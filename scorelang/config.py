@@ -12,20 +12,33 @@ could not be a portable identifier at all are rejected here, with the offending 
     event_time = "occurred_at"
     event_time_zoned = true        # optional: the event-time column's type (see below)
 
+    allow_missing_columns = ["job_title"]  # optional: nullable fields read as all-missing
+    strict = false                 # optional: true makes any dropped input row an error
+    encoding = "utf-8"             # optional: CSV encoding (utf-8, utf-16, latin-1)
+    delimiter = ","                # optional: CSV delimiter
+
     [sources.columns]              # lead field or event property -> column
     employees = "employee_count"
+    id = "Contact ID"              # any header text: spaces, punctuation, non-ASCII
+
+Column names are header text, so any text without control characters is accepted (a quoted
+identifier in the SQL, quotes doubled); table and schema names must be portable identifiers.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 
+from .compiler.suggest import did_you_mean
+
 CONFIG_FILE = "scorelang.toml"
+ENCODINGS = ("utf-8", "utf-16", "latin-1")  # what DuckDB's CSV reader decodes natively
 MAX_NAME_LENGTH = 128
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 # A schema may be qualified (`project.dataset` in BigQuery, `db.schema` in Snowflake);
@@ -35,6 +48,38 @@ _SCHEMA_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_$-]*")
 
 class ConfigError(ValueError):
     """A configuration problem, worded for the person editing scorelang.toml."""
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """`; did you mean `x`?` for the closest known name, or nothing."""
+    hint = did_you_mean(name, known)
+    return f"; {hint}" if hint else ""
+
+
+def unknown_keys(given: Iterable[str], known: Iterable[str], where: str) -> str | None:
+    """A message for the keys of `given` not in `known`, each with a suggestion."""
+    known = sorted(known)
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return None
+    named = ", ".join(f"{key!r}{suggestion(key, known)}" for key in unknown)
+    return f"unknown key(s) in {where}: {named} (expected {', '.join(known)})"
+
+
+def check_column_name(name: object, what: str) -> str:
+    """`name` if it can be a file header: any text without control characters (it is always
+    a quoted identifier in SQL)."""
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or len(name) > MAX_NAME_LENGTH
+        or any(unicodedata.category(ch) == "Cc" for ch in name)
+    ):
+        raise ConfigError(
+            f"{what} = {name!r} is not a usable column name: give the header text, "
+            f"not blank, without control characters, at most {MAX_NAME_LENGTH} characters"
+        )
+    return name
 
 
 def check_identifier(name: object, what: str, pattern: re.Pattern[str] = _IDENTIFIER) -> str:
@@ -69,10 +114,20 @@ class SourceMapping:
     # (UTC), None unknown. Known, a view for "now" bounds its windows by instants of that type
     # instead of computing every event's age; `apply` reads it from the database.
     event_time_zoned: bool | None = None
+    # Nullable fields and properties whose absent column reads as all-missing: names, or
+    # True for every nullable one. Without it an absent column is an error.
+    allow_missing_columns: bool | tuple[str, ...] = ()
+    strict: bool = False  # any dropped input row (unknown lead, undeclared type) is an error
+    encoding: str = "utf-8"  # of CSV files
+    delimiter: str = ","  # of CSV files
+    # Where these names came from (a config file), quoted by errors about them; not a key.
+    origin: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("leads_table", "events_table", "event_lead", "event_type", "event_time"):
+        for name in ("leads_table", "events_table"):
             check_identifier(getattr(self, name), name)
+        for name in ("event_lead", "event_type", "event_time"):
+            check_column_name(getattr(self, name), name)
         if self.schema is not None:
             schema_parts(self.schema)
         if self.event_time_zoned is not None and not isinstance(self.event_time_zoned, bool):
@@ -84,12 +139,41 @@ class SourceMapping:
             raise ConfigError('columns must be a table of `name = "column"` pairs')
         for source, column in self.columns.items():
             check_identifier(source, "a key of columns")
-            check_identifier(column, f"columns.{source}")
+            check_column_name(column, f"columns.{source}")
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
+        allowed = self.allow_missing_columns
+        if isinstance(allowed, list):
+            allowed = tuple(allowed)
+            object.__setattr__(self, "allow_missing_columns", allowed)
+        if not isinstance(allowed, bool) and not (
+            isinstance(allowed, tuple) and all(isinstance(name, str) for name in allowed)
+        ):
+            raise ConfigError(
+                f"allow_missing_columns = {allowed!r}: give true (every nullable field) or a "
+                'list of field and property names, e.g. ["job_title"]'
+            )
+        for name in ("strict",):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} = {getattr(self, name)!r} is not a boolean")
+        if self.encoding.lower().replace("_", "-") not in ENCODINGS:
+            raise ConfigError(
+                f"encoding = {self.encoding!r} is not supported: use one of {', '.join(ENCODINGS)}"
+            )
+        if (
+            not isinstance(self.delimiter, str)
+            or len(self.delimiter) != 1
+            or self.delimiter in '"\n\r'
+        ):
+            raise ConfigError(f'delimiter = {self.delimiter!r}: give one character, e.g. ";"')
 
     @property
     def schema_parts(self) -> tuple[str, ...]:
         return schema_parts(self.schema) if self.schema else ()
+
+    def allows_missing(self, name: str) -> bool:
+        """Whether an absent column for nullable `name` reads as all-missing."""
+        allowed = self.allow_missing_columns
+        return allowed if isinstance(allowed, bool) else name in allowed
 
     def column(self, name: str) -> str:
         """The column holding a lead field or event property."""
@@ -116,20 +200,17 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: no such configuration file") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    unknown = set(data) - {"sources"}
+    sections = ("lint", "sources")  # [lint] belongs to `scorelang lint`
+    unknown = sorted(set(data) - set(sections))
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown section(s) {', '.join(sorted(unknown))}; expected [sources]"
-        )
-    sources = data.get("sources", {})
-    known = {f.name for f in fields(SourceMapping)}
-    unknown = set(sources) - known
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown key(s) in [sources]: {', '.join(sorted(unknown))}; "
-            f"expected {', '.join(sorted(known))}"
-        )
+        named = ", ".join(f"[{name}]{suggestion(name, sections)}" for name in unknown)
+        raise ConfigError(f"{path}: unknown section(s) {named}; expected [sources] or [lint]")
+    sources = dict(data.get("sources", {}))
+    known = {f.name for f in fields(SourceMapping)} - {"origin"}
+    problem = unknown_keys(sources, known, "[sources]")
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
     try:
-        return Config(SourceMapping(**sources))
+        return Config(SourceMapping(**sources, origin=str(path)))
     except ConfigError as error:
         raise ConfigError(f"{path}: [sources] {error}") from None

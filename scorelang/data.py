@@ -14,20 +14,29 @@ lead key) is a DataError naming the file, the column and example rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from sqlglot import exp
 
+from .columns import absent_column, check_mapping
 from .compiler import ir
 from .config import SourceMapping, schema_parts
+from .csvfiles import FileStructureError, decoding_error, read_csv
+from .eventtypes import describe, resembles
+from .records import model_ir
 from .targets.sql.aggregates import qualified_table
 from .targets.sql.names import column as col
 from .targets.sql.names import ident
+
+if TYPE_CHECKING:
+    from .api import ScoringModel
 
 DIALECT = "duckdb"
 EXAMPLES = 3  # example rows quoted per problem
@@ -56,6 +65,10 @@ class LoadReport:
     events: int  # events kept: declared type, known lead
     unknown_lead_events: int  # dropped: lead key not in the leads file
     undeclared_type_events: int  # dropped: event type not declared by the model
+    # Nullable fields/properties without a column, read as all-missing (allow_missing_columns).
+    missing_columns: tuple[str, ...] = ()
+    # Each undeclared event type: (type, events, the declared type it resembles or None).
+    undeclared_types: tuple[tuple[str, int, str | None], ...] = ()
 
     @property
     def dropped(self) -> int:
@@ -68,11 +81,37 @@ class LoadReport:
             if self.unknown_lead_events
             else "",
             f"{self.undeclared_type_events} events of undeclared types"
+            + (f": {describe(self.undeclared_types)}" if self.undeclared_types else "")
             if self.undeclared_type_events
             else "",
         ]
         dropped = [d for d in dropped if d]
-        return f"{text} (ignored: {', '.join(dropped)})" if dropped else text
+        text = f"{text} (ignored: {', '.join(dropped)})" if dropped else text
+        if self.missing_columns:
+            text += f"; no column, read as missing on every row: {', '.join(self.missing_columns)}"
+        return text
+
+    @property
+    def noteworthy(self) -> bool:
+        """Whether a run should mention this load: rows dropped or columns read as missing."""
+        return bool(self.dropped or self.missing_columns)
+
+
+# Who hears of every load in this context (the CLI's note on dropped rows), however deep
+# in a command the files are read.
+_watchers: ContextVar[tuple[Callable[[LoadReport], None], ...]] = ContextVar(
+    "scorelang_load_watchers", default=()
+)
+
+
+@contextmanager
+def watch_loads(watcher: Callable[[LoadReport], None]) -> Iterator[None]:
+    """Call `watcher` with the LoadReport of every file load inside the block."""
+    token = _watchers.set((*_watchers.get(), watcher))
+    try:
+        yield
+    finally:
+        _watchers.reset(token)
 
 
 @dataclass(frozen=True)
@@ -162,7 +201,9 @@ def in_range(value: exp.Expression, type_: ir.Type) -> exp.Expression:
     return exp.func("coalesce", test, exp.false())
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
+def read_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: SourceMapping
+) -> list[str]:
     """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
@@ -170,13 +211,15 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]
         if path.suffix.lower() in (".parquet", ".pq"):
             relation = con.read_parquet(str(path))
         else:
-            # RFC 4180 pinned: sniffing would take a stray ' or ; in the data for syntax.
-            relation = con.read_csv(
-                str(path), header=True, all_varchar=True, sep=",", quotechar='"', escapechar='"'
-            )
+            relation = read_csv(con, path, mapping)
         relation.create(name)
+    except FileStructureError as error:
+        raise DataError(str(error)) from None
     except duckdb.Error as error:
-        raise DataError(f"{path}: cannot be read: {str(error).splitlines()[0]}") from error
+        raise DataError(
+            str(decoding_error(path, mapping, error) or "")
+            or f"{path}: cannot be read: {str(error).splitlines()[0]}"
+        ) from error
     return list(relation.columns)
 
 
@@ -206,16 +249,20 @@ def check_columns(
     raw: str,
     present: list[str],
     columns: list[Column],
-    type_column: str,
+    mapping: SourceMapping,
+    kind: str,
 ) -> list[str]:
-    """Every problem with the file's columns, as messages (empty when the file is usable)."""
+    """Every problem with the file's columns, as messages (empty when the file is usable);
+    `kind` is "lead" or "event"."""
     problems = []
+    type_column = mapping.event_type
     for column in columns:
         if column.source not in present:
-            if column.required:
-                found = ", ".join(present)
+            if column.required or not mapping.allows_missing(column.name):
                 problems.append(
-                    f"missing required column {column.source!r} (the file has: {found})"
+                    absent_column(
+                        mapping, column.name, column.source, column.required, kind, present
+                    )
                 )
             continue
         value = col(column.source)
@@ -243,8 +290,8 @@ def check_columns(
                 problems.append(
                     f"column {column.source!r}: {count} values are out of range ({limits}), e.g. {shown}"
                 )
-        if column.not_null_types == ():
-            continue
+        if column.not_null_types == () or (column.not_null_types and type_column not in present):
+            continue  # without the event type column, the missing event type is the problem
         missing: exp.Expression = exp.Is(this=value, expression=exp.null())
         if column.not_null_types:
             options = [exp.Literal.string(t) for t in column.not_null_types]
@@ -281,9 +328,9 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, leads: exp.Table, key: str) -
 
 def load_duckdb(
     con: duckdb.DuckDBPyConnection,
-    model: ir.Model,
-    leads: Path,
-    events: Path,
+    model: ir.Model | ScoringModel,
+    leads: str | Path,
+    events: str | Path,
     mapping: SourceMapping | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
@@ -291,21 +338,20 @@ def load_duckdb(
 
     `progress` (optional) is told each step, for a spinner on large files.
     """
-    mapping = mapping or SourceMapping()
+    model, mapping = model_ir(model), mapping or SourceMapping()
+    check_mapping(model, mapping)
     say = progress or (lambda _step: None)
     con.execute("SET TimeZone = 'UTC'")  # zone-less timestamps are UTC
     leads, events = Path(leads), Path(events)
     lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
     raw_leads, raw_events = "_scorelang_raw_leads", "_scorelang_raw_events"
     say(f"reading {leads}")
-    present_leads = read_raw(con, leads, raw_leads)
+    present_leads = read_raw(con, leads, raw_leads, mapping)
     say(f"reading {events}")
-    present_events = read_raw(con, events, raw_events)
+    present_events = read_raw(con, events, raw_events, mapping)
     say("validating")
-    problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping.event_type)
-    problems += check_columns(
-        con, events, raw_events, present_events, event_cols, mapping.event_type
-    )
+    problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping, "lead")
+    problems += check_columns(con, events, raw_events, present_events, event_cols, mapping, "event")
     if problems:
         raise DataError("\n".join(problems))
 
@@ -349,6 +395,9 @@ def load_duckdb(
         ),
     ).from_(table(staged))
     total, undeclared, unknown = run(con, count_where)[0]
+    types = undeclared_types(con, model, staged, declared, mapping.event_type) if undeclared else ()
+    if mapping.strict and (undeclared or unknown):
+        raise DataError(strict_error(events, undeclared, unknown, types))
     # Only declared types are kept, so the type can be an ENUM of them: the scores query
     # compares it with literals several times per event, as integers instead of strings.
     kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[n.copy() for n in type_names])
@@ -370,7 +419,49 @@ def load_duckdb(
     for name in (raw_leads, raw_events, staged):
         con.execute(exp.Drop(tables=[table(name)], kind="TABLE", exists=True).sql(DIALECT))
     lead_count = run(con, exp.select(exp.Count(this=exp.Star())).from_(leads_table))[0][0]
-    return LoadReport(lead_count, total - undeclared - unknown, unknown, undeclared)
+    absent = [c.name for c in lead_cols if c.source not in present_leads]
+    absent += [c.name for c in event_cols if c.source not in present_events]
+    report = LoadReport(
+        lead_count, total - undeclared - unknown, unknown, undeclared, tuple(absent), types
+    )
+    for watcher in _watchers.get():
+        watcher(report)
+    return report
+
+
+def undeclared_types(
+    con: duckdb.DuckDBPyConnection,
+    model: ir.Model,
+    staged: str,
+    declared: exp.Expression,
+    type_column: str,
+) -> tuple[tuple[str, int, str | None], ...]:
+    """Each undeclared event type with its count, most frequent first, and what it resembles."""
+    count = exp.Count(this=exp.Star())
+    query = (
+        exp.select(col(type_column), count)
+        .from_(table(staged))
+        .where(exp.Not(this=declared.copy()))
+        .group_by(col(type_column))
+        .order_by(exp.Ordered(this=count.copy(), desc=True), col(type_column))
+    )
+    names = [t.name for t in model.event_types]
+    return tuple((name, n, resembles(name, names)) for name, n in run(con, query))
+
+
+def strict_error(
+    events: Path, undeclared: int, unknown: int, types: tuple[tuple[str, int, str | None], ...]
+) -> str:
+    """Strict mode: every dropped row is an error, for CI and scheduled runs."""
+    problems = []
+    if undeclared:
+        problems.append(f"{undeclared} events of undeclared types: {describe(types)}")
+    if unknown:
+        problems.append(f"{unknown} events of leads absent from the leads file")
+    return (
+        f"{events}: strict mode: rows would be dropped: {'; '.join(problems)} "
+        "(declare the types, fix the data, or run without --strict / strict = true)"
+    )
 
 
 def python_value(value: Any) -> Any:
@@ -388,16 +479,16 @@ def fetch_select(columns: list[Column], source: exp.Table) -> exp.Select:
 
 
 def read_records(
-    model: ir.Model,
-    leads: Path,
-    events: Path,
+    model: ir.Model | ScoringModel,
+    leads: str | Path,
+    events: str | Path,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Leads and events as Python records (field and property names as keys) for the
     Python engine, parsed and validated exactly as for the SQL engines. `on_load` receives
     the LoadReport (rows kept and dropped)."""
-    mapping = mapping or SourceMapping()
+    model, mapping = model_ir(model), mapping or SourceMapping()
     con = duckdb.connect()
     report = load_duckdb(con, model, leads, events, mapping)
     if on_load is not None:

@@ -13,11 +13,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compiler import ir
 from .config import SourceMapping
-from .records import EVENT_LEAD, as_of_or_now
+from .records import EVENT_LEAD, as_of_or_now, model_ir, to_utc
+
+if TYPE_CHECKING:
+    from .api import ScoringModel
 from .results import RuleResult, ScoreResult
 
 CENT = 0.01
@@ -121,59 +124,116 @@ class Explanation:
 
 
 def explain(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     lead: Mapping[str, Any],
     events: Iterable[Mapping[str, Any]] = (),
-    as_of: datetime | None = None,
+    as_of: datetime | str | None = None,
 ) -> Explanation:
-    """Score one lead with the Python evaluator and explain it."""
+    """Score one lead with the Python evaluator and explain it; records are checked as
+    `ScoringModel.score` checks them."""
     from .targets.python import PythonEvaluator
+    from .validate import check_events, check_leads
 
-    return explain_result(model, PythonEvaluator(model).score(lead, events, as_of))
+    model = model_ir(model)
+    (record,) = check_leads(model, [lead])
+    result = PythonEvaluator(model).score(record, check_events(model, events, False), as_of)
+    return explain_result(model, result)
 
 
 def explain_lead(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     key: str,
-    leads: Path,
-    events: Path,
-    as_of: datetime | None = None,
+    leads: str | Path,
+    events: str | Path,
+    as_of: datetime | str | None = None,
     engine: str = "python",
     mapping: SourceMapping | None = None,
+    database: str | None = None,
 ) -> Explanation:
-    """Explain the lead whose key reads as `key` in the leads file, scored by `engine`.
+    """Explain the lead whose key reads as `key` in the leads file, scored by `engine`
+    (`database`: the Postgres server for the postgres engine).
 
     The Python engine scores that lead alone unless percentile tiers need the whole batch;
-    a SQL engine scores the batch and the row's per-rule columns are explained.
+    a SQL engine scores the batch (see `explain_leads`).
     """
     from .data import DataError, read_records
 
+    model = model_ir(model)
     as_of = as_of_or_now(as_of)  # one instant for the scoring and the explanation
-    if engine != "python":
-        from .engines import score
-
-        rows = [
-            row
-            for row in score(
-                model, engine, leads=leads, events=events, as_of=as_of, mapping=mapping
-            )
-            if str(row[model.key]) == key
-        ]
-        if not rows:
+    if engine != "python" or model.percentile_tiers:
+        found = explain_leads(
+            model, leads, events, as_of, engine, mapping, only=key, database=database
+        )
+        if not found:
             raise DataError(f"{leads}: no lead with {model.key} {key!r}")
-        return explain_row(model, rows[0], as_of)
+        return found[0]
     from .targets.python import PythonEvaluator
 
     records, event_records = read_records(model, leads, events, mapping)
-    found = [r for r in records if str(r[model.key]) == key]
-    if not found:
+    lead = [r for r in records if str(r[model.key]) == key]
+    if not lead:
         raise DataError(f"{leads}: no lead with {model.key} {key!r}")
-    evaluator = PythonEvaluator(model)
-    if model.percentile_tiers:
-        results = evaluator.score_many(records, event_records, as_of)
-        return explain_result(model, next(r for r in results if str(r.key) == key))
-    own = [e for e in event_records if e[EVENT_LEAD] == found[0][model.key]]
-    return explain_result(model, evaluator.score(found[0], own, as_of))
+    own = [e for e in event_records if e[EVENT_LEAD] == lead[0][model.key]]
+    return explain_result(model, PythonEvaluator(model).score(lead[0], own, as_of))
+
+
+def explain_leads(
+    model: ir.Model | ScoringModel,
+    leads: str | Path,
+    events: str | Path,
+    as_of: datetime | str | None = None,
+    engine: str = "python",
+    mapping: SourceMapping | None = None,
+    only: str | None = None,
+    database: str | None = None,
+) -> list[Explanation]:
+    """Explain every lead of the files (`only`: the one whose key reads so), in lead key
+    order, as scored by `engine`.
+
+    A SQL row holds each rule's points after its `max` but not what it counted, so the
+    details (counts, points before `max`, whether a rule fired) come from the Python
+    evaluator on the same typed records, after checking that it gives the row's points and
+    scores to the cent: every engine explains a lead alike, or the command fails loudly.
+    """
+    from .data import read_records
+    from .targets.python import PythonEvaluator
+
+    model, as_of = model_ir(model), as_of_or_now(as_of)
+    records, event_records = read_records(model, leads, events, mapping)
+    results = PythonEvaluator(model).score_many(records, event_records, as_of)
+    by_key = {r.key: r for r in results if only is None or str(r.key) == only}
+    if engine == "python":
+        return [explain_result(model, by_key[key]) for key in sorted(by_key)]
+    from .engines import score
+
+    rows = score(
+        model, engine, leads=leads, events=events, as_of=as_of, mapping=mapping, database=database
+    )
+    rows = [row for row in rows if row[model.key] in by_key]
+    return [
+        explain_row(model, row, as_of, agreed(model, row, by_key[row[model.key]], engine))
+        for row in rows
+    ]
+
+
+def agreed(
+    model: ir.Model, row: Mapping[str, Any], result: ScoreResult, engine: str
+) -> dict[str, RuleResult]:
+    """The Python evaluator's rule results for `row`, once its scores and points match."""
+    python = result.as_row(model)
+    columns = [*model.score_names, *(r.id for s in model.scores for r in s.rules)]
+    differing = [
+        c
+        for c in columns
+        if (python[c] if isinstance(python[c], bool | None) else ir.round_score(python[c]))
+        != (row[c] if isinstance(row[c], bool | None) else ir.round_score(row[c]))
+    ]
+    if differing:
+        shown = ", ".join(f"{c}: {engine} {row[c]!r}, python {python[c]!r}" for c in differing)
+        raise RuntimeError(
+            f"the engines disagree on lead {row[model.key]!r} ({shown}); please report this"
+        )
+    return {rule.id: rule for rule in result.rules}
 
 
 def to_json(explanation: Explanation) -> dict[str, Any]:
@@ -183,17 +243,20 @@ def to_json(explanation: Explanation) -> dict[str, Any]:
     return data
 
 
-def explain_result(model: ir.Model, result: ScoreResult) -> Explanation:
+def explain_result(model: ir.Model | ScoringModel, result: ScoreResult) -> Explanation:
+    model = model_ir(model)
     return explain_row(model, result.as_row(model), result.as_of, {r.id: r for r in result.rules})
 
 
 def explain_row(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     row: Mapping[str, Any],
-    as_of: datetime | None = None,
+    as_of: datetime | str | None = None,
     rule_results: Mapping[str, RuleResult] | None = None,
 ) -> Explanation:
     """Explain one output row; `rule_results` (from the Python evaluator) adds raw points."""
+    model = model_ir(model)
+    as_of = None if as_of is None else to_utc(as_of)
     known = rule_results or {}
     aggregates = {a.id: a for a in model.aggregates}
     scores = [_score_line(score, row, known, aggregates) for score in model.scores]
@@ -285,7 +348,7 @@ def _rule_line(
         group=group,
         counting=_counting(aggregates[rule.quantity.id]) if each else None,
         per_unit=rule.points if each else None,
-        capped=raw is not None and abs(raw - points) > 1e-9,
+        capped=raw is not None and each and rule.cap is not None and abs(raw) > rule.cap,
     )
 
 

@@ -12,8 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .compiler import ir
+
+if TYPE_CHECKING:
+    from .config import SourceMapping
 
 Row = Mapping[str, object]
 
@@ -79,12 +83,17 @@ class Impact:
 
 
 def score_rows(
-    model: ir.Model, leads: Path, events: Path, as_of: datetime | None, engine: str = "python"
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    as_of: datetime | None,
+    engine: str = "python",
+    mapping: SourceMapping | None = None,
 ) -> list[dict[str, object]]:
     """Score sample files with one engine (the Python evaluator by default)."""
     from .engines import score
 
-    return score(model, engine, leads=leads, events=events, as_of=as_of)
+    return score(model, engine, leads=leads, events=events, as_of=as_of, mapping=mapping)
 
 
 def compare(

@@ -8,6 +8,13 @@ instants: naive datetimes are read as UTC, ISO 8601 strings are accepted.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .compiler import ir
+
+if TYPE_CHECKING:
+    from .api import ScoringModel
 
 EVENT_LEAD = "lead_id"
 EVENT_TYPE = "event_type"
@@ -49,3 +56,12 @@ def event_time(event: object) -> datetime:
 def as_of_or_now(as_of: datetime | date | str | None) -> datetime:
     """The evaluation instant: the given one normalised, or now (UTC)."""
     return datetime.now(UTC) if as_of is None else to_utc(as_of)
+
+
+def model_ir(model: ir.Model | ScoringModel) -> ir.Model:
+    """The checked model behind either form the API accepts: a ScoringModel or its IR."""
+    return model if isinstance(model, ir.Model) else model.ir
+
+
+def optional_path(path: str | Path | None) -> Path | None:
+    return None if path is None else Path(path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -364,3 +366,76 @@ def test_cli_backtest_with_per_lead_time_and_html(tmp_path):
         bad_outcome.exit_code == 1
         and "column 'industry' must be 0/1 or true/false" in bad_outcome.output
     )
+
+
+def _gate_files(tmp_path):
+    leads = [
+        {"id": f"l{i:02d}", "industry": "saas" if i % 2 else "retail", "title": "VP" if i % 3 == 0 else "",
+         "created_at": datetime(2025, 1, 1, tzinfo=UTC), "won": int(i % 2 == 1 and i % 5 != 0)}
+        for i in range(40)
+    ]  # fmt: skip
+    events = [
+        {"lead_id": f"l{i:02d}", "event_type": "page_view", "occurred_at": datetime(2025, 12, 1, tzinfo=UTC), "url": "/pricing"}
+        for i in range(0, 40, 3)
+    ]  # fmt: skip
+    model_path = tmp_path / "model.score"
+    model_path.write_text(MODEL)
+    leads_path, events_path = write_files(tmp_path, leads, events)
+    return ["backtest", str(model_path), "--leads", str(leads_path), "--events", str(events_path),
+            "--outcome", "won", "--as-of", "2026-01-01", "--target-mql-rate", "0.2"]  # fmt: skip
+
+
+def _figures(text: str) -> set[str]:
+    return set(re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?%?", text))
+
+
+def _formatted(value, out: set[str]) -> None:
+    """Every way the text output formats a number, and the numbers inside strings."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _formatted(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _formatted(item, out)
+    elif isinstance(value, str):
+        out |= _figures(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        out |= {f"{value:.3f}", f"{value:.2f}", f"{value:.1%}", f"{value:g}", f"{value:+g}"}
+        out |= {f"{abs(value):g}", f"{value:.0f}"}
+
+
+def test_backtest_json_carries_every_printed_figure(tmp_path):
+    arguments = _gate_files(tmp_path)
+    text = CliRunner().invoke(app, arguments, env={"COLUMNS": "250"})
+    data = CliRunner().invoke(app, [*arguments, "--format", "json"])
+    assert text.exit_code == data.exit_code == 0, text.output + data.output
+    result = json.loads(data.stdout)
+    formatted: set[str] = set()
+    _formatted(result, formatted)
+    printed = _figures(text.output)
+    assert printed - formatted == set()
+    assert result["gate"] == {
+        "fail_under_auc": None,
+        "auc": result["scores"][-1]["auc"],
+        "passed": True,
+    }
+    assert result["base_rate"] == result["positives"] / result["leads"]
+    assert "f1" in result["flags"][0]["classification"]
+
+
+def test_fail_under_auc_gates_the_exit_status(tmp_path):
+    arguments = _gate_files(tmp_path)
+    auc = json.loads(CliRunner().invoke(app, [*arguments, "--format", "json"]).stdout)["gate"][
+        "auc"
+    ]
+    assert (
+        CliRunner().invoke(app, [*arguments, "--fail-under-auc", f"{auc - 0.01:.3f}"]).exit_code
+        == 0
+    )
+    failed = CliRunner().invoke(app, [*arguments, "--fail-under-auc", f"{auc + 0.01:.3f}"])
+    assert failed.exit_code == 3
+    assert f"gate failed: ROC AUC of total is {auc:.3f}, under --fail-under-auc" in " ".join(
+        failed.output.split()
+    )
+    as_json = CliRunner().invoke(app, [*arguments, "--format", "json", "--fail-under-auc", "0.99"])
+    assert as_json.exit_code == 3 and json.loads(as_json.stdout)["gate"]["passed"] is False

@@ -124,7 +124,8 @@ def test_report_counts_dropped_events(tmp_path: Path) -> None:
     ) == (4, 3, 1, 1)
     assert (
         report.summary()
-        == "4 leads, 3 events (ignored: 1 events of unknown leads, 1 events of undeclared types)"
+        == "4 leads, 3 events (ignored: 1 events of unknown leads, 1 events of undeclared types: "
+        "'webinar' (1))"
     )
     assert con.execute('SELECT count(*) FROM "events"').fetchone() == (3,)
 
@@ -219,14 +220,19 @@ def test_integer_lead_keys_type_event_lead_ids(tmp_path: Path) -> None:
 def test_missing_required_column(tmp_path: Path) -> None:
     message = load_error(tmp_path, events=EVENTS.replace(",url,", ",link,"))
     assert "events.csv: missing required column 'url'" in message
-    assert "(the file has: lead_id, event_type, occurred_at, link, size)" in message
+    assert "(the file has: 'lead_id', 'event_type', 'occurred_at', 'link', 'size')" in message
 
 
-def test_absent_optional_columns_are_missing_values(tmp_path: Path) -> None:
+def test_absent_optional_columns_are_missing_values_when_allowed(tmp_path: Path) -> None:
+    reports = []
     leads, events = read_records(
         MODEL,
         *write(tmp_path, "id\nx\n", "lead_id,event_type,occurred_at,url\nx,download,2026-01-01,\n"),
+        SourceMapping(allow_missing_columns=True),
+        reports.append,
     )
+    assert reports[0].missing_columns == ("employees", "revenue", "active", "created_at", "size")
+    assert "read as missing on every row: employees, revenue" in reports[0].summary()
     assert leads == [
         {"id": "x", "employees": None, "revenue": None, "active": None, "created_at": None}
     ]
@@ -273,7 +279,10 @@ def test_missing_required_values(tmp_path: Path) -> None:
 
 
 def test_duplicate_lead_keys(tmp_path: Path) -> None:
-    message = load_error(tmp_path, leads="id\na\nb\na\nc\nb\na\n")
+    message = load_error(
+        tmp_path,
+        leads="id,employees,revenue,active,created_at\n" + "".join(f"{k},,,,\n" for k in "abacba"),
+    )
     assert (
         message
         == f"{tmp_path / 'leads.csv'}: 2 duplicate lead keys in column 'id', e.g. 'a' (3 rows), 'b' (2 rows)"

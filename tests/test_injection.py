@@ -138,18 +138,74 @@ BAD_NAMES = ["leads; DROP TABLE x", 'a"b', "a'b", "a-b", "1abc", "", "a b", "é"
 
 
 @pytest.mark.parametrize("name", BAD_NAMES, ids=range(len(BAD_NAMES)))
-@pytest.mark.parametrize("key", ["leads_table", "events_table", "event_lead", "event_time"])
-def test_invalid_source_names_are_rejected(key: str, name: str) -> None:
+@pytest.mark.parametrize("key", ["leads_table", "events_table"])
+def test_invalid_table_names_are_rejected(key: str, name: str) -> None:
     with pytest.raises(ConfigError, match=rf"{key} = .* is not a valid identifier"):
         SourceMapping(**{key: name})
 
 
 @pytest.mark.parametrize("name", BAD_NAMES[:3], ids=range(3))
-def test_invalid_column_and_schema_names_are_rejected(name: str) -> None:
-    with pytest.raises(ConfigError, match=r"columns\.name = .* is not a valid identifier"):
-        SourceMapping(columns={"name": name})
+def test_invalid_schema_names_are_rejected(name: str) -> None:
     with pytest.raises(ConfigError, match=r"schema = .* is not a valid identifier"):
         SourceMapping(schema=name)
+
+
+# Column names are header text: anything printable is a quoted identifier. Only names no
+# header could have are refused.
+UNUSABLE_COLUMNS = ["", "   ", "a\nb", "a\x00b", "x" * 129]
+
+
+@pytest.mark.parametrize("name", UNUSABLE_COLUMNS, ids=range(len(UNUSABLE_COLUMNS)))
+@pytest.mark.parametrize("key", ["event_lead", "event_type", "event_time", "columns"])
+def test_unusable_column_names_are_rejected(key: str, name: str) -> None:
+    given = {"columns": {"name": name}} if key == "columns" else {key: name}
+    label = "columns.name" if key == "columns" else key
+    with pytest.raises(ConfigError, match=rf"{label} = .* is not a usable column name"):
+        SourceMapping(**given)
+
+
+def csv_quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+HOSTILE_HEADERS = [*HOSTILE[:4], *HOSTILE[8:9], *HOSTILE[11:], *BAD_NAMES[:5], "é", "a--"]
+
+
+@pytest.mark.parametrize("header", HOSTILE_HEADERS, ids=range(len(HOSTILE_HEADERS)))
+def test_hostile_column_names_are_quoted_in_every_engine(
+    header: str, tmp_path: Path, pg_url: str
+) -> None:
+    """A header holding SQL is only a name: every engine scores alike, the sentinel survives."""
+    text = HOSTILE[0]
+    model = compile_model(model_source(text))
+    leads, events = write_files(tmp_path, text)
+    leads.write_text(
+        leads.read_text(encoding="utf-8").replace("id,name", f"id,{csv_quote(header)}", 1),
+        encoding="utf-8",
+    )
+    events_text = events.read_text(encoding="utf-8").split("\n", 1)
+    events.write_text(
+        f"{csv_quote(header + '_lead')},event_type,occurred_at,text\n{events_text[1]}",
+        encoding="utf-8",
+    )
+    mapping = SourceMapping(event_lead=header + "_lead", columns={"name": header})
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        assert sentinel_rows(pg) == SENTINEL_ROWS
+        rows = {
+            engine: score(
+                model,
+                engine,
+                leads=leads,
+                events=events,
+                database=pg_url,
+                as_of=AS_OF,
+                mapping=mapping,
+            )
+            for engine in ("python", "duckdb", "postgres")
+        }
+        assert sentinel_rows(pg) == SENTINEL_ROWS
+    assert not differences(model, rows), differences(model, rows)
+    assert {r["id"]: r["s"] for r in rows["postgres"]} == {text: 16, "near": 0, "plain": 0}
 
 
 # SQL keywords and `$` are valid identifiers here: quoting must make them work as names.

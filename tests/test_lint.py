@@ -323,3 +323,10 @@ def test_pre_commit_hooks_run_real_commands():
         program, *args = entry.split()
         assert program == "scorelang"
         assert CliRunner().invoke(app, [*args, "--help"]).exit_code == 0, entry
+
+
+def test_an_unknown_lint_key_suggests_the_known_one():
+    with pytest.raises(
+        ConfigError, match=r"unknown key\(s\) retension \(did you mean `retention`\?\)"
+    ):
+        parse_lint_table({"retension": "30d"}, linter.KNOWN)

@@ -645,7 +645,7 @@ def test_config_reads_sources(tmp_path: Path) -> None:
     [
         ('[sources]\nleads_table = "x; DROP TABLE y"\n', "leads_table"),
         ('[sources]\nleads = "crm"\n', "unknown key"),
-        ('[sources.columns]\nemail = "e-mail"\n', "columns.email"),
+        ('[sources.columns]\nemail = " "\n', "columns.email"),
         ("[sources\n", "invalid TOML"),
         ("[target]\nx = 1\n", "unknown section"),
         ('[sources]\nevent_time_zoned = "yes"\n', "event_time_zoned = 'yes' is not a boolean"),

@@ -224,3 +224,54 @@ def test_points_written_as_a_const_are_kept():
         fits["fit__vp"].note or ""
     )
     assert fits["fit__saas"].suggested == 10.0
+
+
+def _noise(tmp_path, seed):
+    """Outcomes independent of every rule: fitted points may rank held-out leads worse."""
+    rng = np.random.default_rng(seed)
+    leads, events = [], []
+    for i in range(120):
+        leads.append(
+            {
+                "id": f"l{i:03d}",
+                "industry": "saas" if rng.random() < 0.5 else "retail",
+                "title": "VP" if rng.random() < 0.4 else "",
+                "created_at": datetime(2025, 1, 1, tzinfo=UTC),
+                "won": int(rng.random() < 0.3),
+            }
+        )
+        events += [
+            {"lead_id": f"l{i:03d}", "event_type": "page_view",
+             "occurred_at": AS_OF - timedelta(days=d + 1), "url": "/x"}
+            for d in range(int(rng.integers(0, 6)))
+        ]  # fmt: skip
+    model_path = tmp_path / "model.score"
+    model_path.write_text(MODEL)
+    return (model_path, *write_files(tmp_path, leads, events))
+
+
+def test_a_worse_fit_is_not_presented_as_a_suggestion(tmp_path):
+    model_path, leads, events = _noise(tmp_path, seed=6)
+    result = suggest(model_path, leads, events, "won", AS_OF, score="fit", seed=0)
+    assert result.auc_suggested < result.auc_current and result.diff  # the trial is worse
+    diff = tmp_path / "points.diff"
+    args = ["suggest", str(model_path), "--leads", str(leads), "--events", str(events),
+            "--outcome", "won", "--as-of", "2026-01-01", "--score", "fit", "--diff", str(diff)]  # fmt: skip
+    outcome = CliRunner().invoke(app, args)
+    output = " ".join(outcome.output.split())
+    assert outcome.exit_code == 3
+    assert (
+        f"current {result.auc_current:.3f}, suggested {result.auc_suggested:.3f}" in output
+        and "no suggestion: the fitted points do not rank the held-out leads better" in output
+    )
+    assert "Points" not in output and "+++" not in output and not diff.exists()
+
+
+def test_the_held_out_comparison_comes_first(tmp_path):
+    model_path, leads, events = _history(tmp_path)
+    args = ["suggest", str(model_path), "--leads", str(leads), "--events", str(events),
+            "--outcome", "won", "--as-of", "2026-01-01", "--score", "fit"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.index("held-out") < result.output.index("Points")
+    assert result.output.index("Points") < result.output.index("--- a/")

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..diagnostics import Severity
 from ..parse import DURATION_SECONDS
+from ..suggest import did_you_mean
 
 CONFIG_FILE = "scorelang.toml"
 
@@ -68,7 +69,7 @@ def parse_lint_table(
     severities = table.get("severity", {})
     if not isinstance(severities, Mapping):
         raise ConfigError(f'{where}: `severity` must be a table such as {{ SL011 = "error" }}')
-    unknown = set(table) - {
+    known_keys = {
         "enable",
         "disable",
         "severity",
@@ -76,8 +77,13 @@ def parse_lint_table(
         "inflation_factor",
         "magic_number_repeats",
     }
+    unknown = set(table) - known_keys
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        named = ", ".join(
+            key + (f" ({hint})" if (hint := did_you_mean(key, known_keys)) else "")
+            for key in sorted(unknown)
+        )
+        raise ConfigError(f"{where}: unknown key(s) {named}")
     return LintConfig(
         enable=codes("enable") if "enable" in table else None,
         disable=codes("disable"),

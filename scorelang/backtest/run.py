@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,9 +14,13 @@ from numpy.typing import NDArray
 from ..compiler import ir
 from ..config import SourceMapping
 from ..explain import score_bounds
+from ..records import model_ir, to_utc
 from . import metrics
 from .conditions import COMPARE, Column, UnsupportedCondition, evaluate, prepare
 from .scoring import AsOf, AsOfColumn, Progress, ScoredLeads, score_leads
+
+if TYPE_CHECKING:
+    from ..api import ScoringModel
 
 
 @dataclass(frozen=True)
@@ -241,11 +246,11 @@ def analyse(
 
 
 def backtest(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     leads: Path,
     events: Path,
     outcome: str,
-    as_of: AsOf,
+    as_of: AsOf | str,
     *,
     engine: str = "python",
     main_score: str | None = None,
@@ -253,7 +258,9 @@ def backtest(
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
 ) -> Backtest:
-    """Score the leads file at `as_of` (one instant or a per-lead column) and measure it."""
+    """Score the leads file at `as_of` (one instant, as a datetime or ISO 8601 text, or a
+    per-lead column) and measure it."""
+    model, as_of = model_ir(model), to_utc(as_of) if isinstance(as_of, str) else as_of
     scored = score_leads(model, leads, events, outcome, as_of, engine, progress, mapping)
     return analyse(
         model,

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from sqlglot import exp
 
 from .. import data
+from ..columns import model_columns
 from ..compiler import ir
 from ..compiler.parse import duration
 from ..config import SourceMapping
@@ -87,6 +88,11 @@ class LeadFacts:
     as_of: dict[Any, datetime]
 
 
+def fact_names(outcome: str, as_of: AsOf) -> list[str]:
+    """The leads file's columns a backtest reads beyond the model's: outcome, scoring time."""
+    return [outcome, *([as_of.column] if isinstance(as_of, AsOfColumn) else [])]
+
+
 def read_lead_facts(
     model: ir.Model, leads: Path, outcome: str, as_of: AsOf, mapping: SourceMapping | None = None
 ) -> LeadFacts:
@@ -96,9 +102,8 @@ def read_lead_facts(
     key_type = next(f.type for f in model.lead_fields if f.name == model.key)
     con = duckdb.connect()
     try:
-        present = data.read_raw(con, Path(leads), "_scorelang_backtest_leads")
-        fields = [outcome, *([as_of.column] if isinstance(as_of, AsOfColumn) else [])]
-        wanted = [mapping.column(name) for name in fields]
+        present = data.read_raw(con, Path(leads), "_scorelang_backtest_leads", mapping)
+        wanted = [mapping.column(name) for name in fact_names(outcome, as_of)]
         for column in (key, *wanted):
             if column not in present:
                 raise data.DataError(
@@ -194,7 +199,8 @@ def load_dataset(
     mapping: SourceMapping | None = None,
 ) -> Dataset:
     facts = read_lead_facts(model, leads, outcome, as_of, mapping)
-    records, event_records = data.read_records(model, leads, events, mapping)
+    scoring = model_columns(model, mapping or SourceMapping(), fact_names(outcome, as_of))
+    records, event_records = data.read_records(model, leads, events, scoring)
     keys = [r[model.key] for r in records]
     times = (
         [facts.as_of[k] for k in keys]
@@ -228,8 +234,9 @@ def score_leads(
     from .. import engines
 
     facts = read_lead_facts(model, leads, outcome, as_of, mapping)
+    scoring = model_columns(model, mapping or SourceMapping(), fact_names(outcome, as_of))
     rows = engines.score(
-        model, engine, leads=leads, events=events, as_of=to_utc(as_of), mapping=mapping
+        model, engine, leads=leads, events=events, as_of=to_utc(as_of), mapping=scoring
     )
     if progress:
         progress(len(rows), len(rows))

@@ -23,6 +23,7 @@ from ..compiler import ast, ir
 from ..compiler.diagnostics import CompileError, has_errors
 from ..compiler.frontend import Compilation, compile_file, compile_source
 from ..config import SourceMapping
+from ..records import to_utc
 from .metrics import roc_auc
 from .scoring import AsOf, Progress, load_dataset, score_python
 
@@ -249,7 +250,7 @@ def suggest(
     leads: Path,
     events: Path,
     outcome: str,
-    as_of: AsOf,
+    as_of: AsOf | str,
     *,
     score: str | None = None,
     l2: float = 1.0,
@@ -258,7 +259,9 @@ def suggest(
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
 ) -> Suggestion:
-    """Fit points on a training split and compare current and suggested points on the rest."""
+    """Fit points on a training split and compare current and suggested points on the rest
+    (`as_of`: a datetime, ISO 8601 text or a per-lead column)."""
+    as_of = to_utc(as_of) if isinstance(as_of, str) else as_of
     compilation = compile_file(path)
     if compilation.model is None or has_errors(compilation.diagnostics):
         raise CompileError(compilation.diagnostics)

@@ -30,7 +30,7 @@ def apply(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="scorelang.toml naming the source tables and columns (\\[sources] table)."
+            help="scorelang.toml naming the source tables and columns (\\[sources] table); default ./scorelang.toml when it exists."
         ),
     ] = None,
 ) -> None:

@@ -4,6 +4,7 @@ explain and suggest commands share (model loading, times, progress)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,11 +21,13 @@ from ..compiler import ir
 from ..compiler.diagnostics import CompileError, Severity, render_plain
 from ..records import to_utc
 from .app import app
+from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
 
 if TYPE_CHECKING:
     from ..backtest.run import Backtest
     from ..backtest.scoring import AsOf
-    from ..config import SourceMapping
+
+GATE_FAILED = 3  # the run worked, its result failed the gate (docs/cli.md)
 
 # Plain lines are soft-wrapped (paths and messages stay whole); user text is escaped.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,13 +52,6 @@ OutcomeOpt = Annotated[
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Score every lead at this instant (ISO 8601, UTC if no zone)."),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="scorelang.toml naming source columns ([sources]); default ./scorelang.toml.",
-    ),
 ]
 AsOfColumnOpt = Annotated[
     str | None,
@@ -85,15 +81,6 @@ def load_model(path: Path) -> ir.Model:
     if compilation.model is None:
         fail(f"{path} has errors")
     return compilation.model
-
-
-def source_mapping(config: Path | None) -> SourceMapping:
-    from ..config import ConfigError, load_config
-
-    try:
-        return load_config(config).sources
-    except ConfigError as error:
-        fail(str(error))
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -137,7 +124,8 @@ def user_errors() -> Iterator[None]:
     from ..data import DataError
 
     try:
-        yield
+        with load_notes(err):
+            yield
     except CompileError as error:
         for diagnostic in error.diagnostics:
             err.print(escape(render_plain(diagnostic, None)))
@@ -264,9 +252,23 @@ def backtest(
         typer.Option("--score", help="The score to rank leads by (default: the last one)."),
     ] = None,
     config: ConfigOpt = None,
+    strict: StrictOpt = False,
+    format: Annotated[
+        str, typer.Option("--format", help="text (tables) or json (every figure, for CI).")
+    ] = "text",
+    fail_under_auc: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-under-auc",
+            help=f"Exit {GATE_FAILED} when the ROC AUC of --score is below this (0..1).",
+            min=0,
+            max=1,
+        ),
+    ] = None,
 ) -> None:
     """Measure a model against real outcomes: AUC, lift by decile, conversion by tier, flag
     precision/recall with threshold suggestions, and each rule's fire rate and conversion."""
+    from ..backtest.export import plain
     from ..backtest.report import write_report
     from ..backtest.run import backtest as run_backtest
     from ..backtest.scoring import AsOfColumn
@@ -274,9 +276,11 @@ def backtest(
 
     if engine not in ENGINES:
         fail(f"--engine: use one of {', '.join(ENGINES)}", 2)
+    if format not in ("text", "json"):
+        fail("--format: use text or json", 2)
     ir_model = load_model(model)
     when = scoring_time(as_of, as_of_column)
-    mapping = source_mapping(config)
+    mapping = load_mapping(config, strict)
     if isinstance(when, AsOfColumn) and engine != "python":
         err.print("note: --as-of-column scores each lead at its own time with the Python evaluator")
     with user_errors(), progress_bar("scoring leads") as progress:
@@ -292,7 +296,19 @@ def backtest(
             progress=progress,
             mapping=mapping,
         )
-    print_backtest(result)
+    auc = result.score(result.main_score).auc
+    passed = fail_under_auc is None or auc >= fail_under_auc
+    if format == "json":
+        gate = {"fail_under_auc": fail_under_auc, "auc": auc, "passed": passed}
+        typer.echo(json.dumps(plain(result) | {"gate": gate}, indent=2))
+    else:
+        print_backtest(result)
     if html is not None:
         write_report(result, html)
-        out.print(f"report written to {html}")
+        (err if format == "json" else out).print(f"report written to {html}")  # stdout: JSON
+    if not passed:
+        err.print(
+            f"[bold red]gate failed:[/] ROC AUC of {escape(result.main_score)} is {auc:.3f}, "
+            f"under --fail-under-auc {fail_under_auc:g}"
+        )
+        raise typer.Exit(GATE_FAILED)

@@ -67,11 +67,12 @@ def compile_(
         Path | None,
         typer.Option(
             "--config",
-            help="scorelang.toml naming the source tables and columns (\\[sources] table).",
+            help="scorelang.toml naming the source tables and columns (\\[sources] table); default ./scorelang.toml when it exists.",
         ),
     ] = None,
 ) -> None:
     """Compile a model to CREATE OR REPLACE VIEW statements for one SQL dialect."""
+    from ..columns import check_mapping
     from ..compiler.diagnostics import Severity, render_plain
     from ..compiler.frontend import compile_file
     from ..config import ConfigError, load_config
@@ -88,6 +89,7 @@ def compile_(
         raise typer.Exit(1)
     try:
         mapping = load_config(config).sources
+        check_mapping(compilation.model, mapping)
         sql = render_ddl(
             compilation.model, target.value, as_of=pinned, mapping=mapping, schema=schema
         )

@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 
 from ..compiler import ir
+from ..config import SourceMapping
 from .app import app
+from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
 
 
 def _instant(text: str) -> datetime:
@@ -67,6 +69,8 @@ def diff(
         str | None, typer.Option("--score", help="Score whose largest changes to list.")
     ] = None,
     engine: Annotated[str, typer.Option("--engine", help="python or duckdb.")] = "python",
+    config: ConfigOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Score the same data with two versions of a model and show tier/flag moves and why."""
     from ..compiler.diagnostics import has_errors
@@ -97,9 +101,11 @@ def diff(
             raise typer.Exit(1)
     assert old.model is not None and new.model is not None
     as_of = as_of or datetime.now(UTC)  # one instant for both versions: decay must not drift
-    old_rows, new_rows = (
-        sample_rows(m, leads, events, as_of, engine) for m in (old.model, new.model)
-    )
+    mapping = load_mapping(config, strict)
+    with load_notes(Console(stderr=True, highlight=False, soft_wrap=True)):
+        old_rows, new_rows = (
+            sample_rows(m, leads, events, as_of, engine, mapping) for m in (old.model, new.model)
+        )
     impact = compare(old.model, new.model, old_rows, new_rows, top=top, score=score)
     title = f"`{new_path}`" + (f" vs `{base}`" if base else f" vs `{files[0]}`")
     if output is not None:
@@ -126,13 +132,19 @@ def _git_show(revision: str, path: Path) -> str:
 
 
 def sample_rows(
-    model: ir.Model, leads: Path, events: Path, as_of: datetime | None, engine: str = "python"
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    as_of: datetime | None,
+    engine: str = "python",
+    mapping: SourceMapping | None = None,
 ) -> list[dict]:
-    """Scored rows of sample files; unreadable or invalid data is a usage error."""
+    """Scored rows of sample files; unreadable or invalid data, or a mapping that does not
+    fit the model, is a usage error."""
     from ..data import DataError
     from ..impact import score_rows
 
     try:
-        return score_rows(model, leads, events, as_of, engine)
-    except DataError as error:
+        return score_rows(model, leads, events, as_of, engine, mapping)
+    except (DataError, ValueError) as error:
         raise typer.BadParameter(str(error), param_hint="--leads/--events") from None

@@ -13,16 +13,15 @@ from rich.table import Table
 from ..explain import Explanation, ScoreLine, explain_lead, to_json
 from .app import app
 from .backtest import (
-    ConfigOpt,
     EventsOpt,
     LeadsOpt,
     ModelArg,
     load_model,
     out,
     parse_instant,
-    source_mapping,
     user_errors,
 )
+from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping
 
 
 def _num(value: float) -> str:
@@ -139,20 +138,32 @@ def explain(
         str | None, typer.Option("--as-of", help="Score at this instant (default: now).")
     ] = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="python (adds points before caps) or duckdb.")
-    ] = "python",
+        str | None,
+        typer.Option(
+            "--engine",
+            help="python (default), duckdb or postgres (implied by a postgresql:// --database): "
+            "the same details on each (counts, points before caps from the Python evaluator, "
+            "checked against the engine's row).",
+        ),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="The postgresql:// server for --engine postgres."),
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     config: ConfigOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Explain one lead: the rules that fired with their points, caps, reset and clamp, its
     tiers and flags, and how many points it needs for the next band or flag."""
     if format not in ("text", "json"):
         raise typer.BadParameter("use text or json", param_hint="--format")
+    engine = choose_engine(engine, database, True, "python")
     ir_model = load_model(model)
     when = parse_instant(as_of, "--as-of") if as_of else None
-    mapping = source_mapping(config)
+    mapping = load_mapping(config, strict)
     with user_errors():
-        explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping)
+        explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping, database)
     if format == "json":
         typer.echo(json.dumps(to_json(explanation), indent=2, default=str))
     else:

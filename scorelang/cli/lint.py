@@ -15,6 +15,7 @@ import typer
 from ..report import FailLevel, Format
 from .app import app
 from .diff import AsOfOption, sample_rows
+from .sources import load_mapping
 
 
 @app.command()
@@ -64,7 +65,10 @@ def lint(
             settings = linter.load_config(config or linter.find_config(path.parent))
         except linter.ConfigError as error:
             raise typer.BadParameter(str(error), param_hint="--config") from None
-        sample = sample_rows(compilation.model, leads, events, as_of) if leads and events else None
+        sample = None
+        if leads and events:  # the sample is read with the same [sources] mapping
+            mapping = load_mapping(config or linter.find_config(path.parent))
+            sample = sample_rows(compilation.model, leads, events, as_of, mapping=mapping)
         module = next(
             m for p, m in compilation.modules.items() if Path(p).resolve() == path.resolve()
         )

@@ -1,7 +1,8 @@
 """`scorelang score`: score leads from files (or database tables) and show or save the result.
 
 Exit status: 0 when scored, 1 when the model does not compile or the data cannot be scored,
-2 for usage errors (unknown option, missing file, bad --as-of or --out).
+2 for usage errors (unknown option, missing file, bad --as-of or --out, --engine and
+--database that contradict each other).
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from rich.table import Table
 
 from ..compiler import ir  # light: dataclasses only, no parser
 from .app import app
+from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping, load_notes
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-    from ..data import LoadReport
 
 OUT_FORMATS = (".csv", ".parquet")
 REASONS = 3  # top reasons shown per lead
@@ -77,22 +77,22 @@ def score(
             help="The instant to score at, ISO 8601 (e.g. 2026-01-01T00:00:00Z); default now.",
         ),
     ] = None,
-    engine: Annotated[Engine, typer.Option(help="Where to compute the scores.")] = Engine.duckdb,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            help="Where to compute the scores; default duckdb, or postgres when --database "
+            "is a postgresql:// URL."
+        ),
+    ] = None,
     database: Annotated[
         str | None,
         typer.Option(
             help="A DuckDB file or a postgresql:// URL: the tables to score when no files "
-            "are given; the server to use for --engine postgres."
+            "are given; the server to use for --engine postgres (implied by the URL)."
         ),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            help="scorelang.toml naming the source tables and columns (\\[sources] table).",
-            exists=True,
-            dir_okay=False,
-        ),
-    ] = None,
+    config: ConfigOpt = None,
+    strict: StrictOpt = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -110,14 +110,18 @@ def score(
 ) -> None:
     """Score every lead: scores, tiers, flags and each rule's points; show the best leads."""
     from ..compiler.frontend import compile_file
-    from ..config import ConfigError, load_config
+    from ..config import ConfigError
     from ..data import DataError
     from ..engines import score as score_leads
     from ..report import render
     from ..targets.sql import UnsupportedConstruct
 
     instant = parse_as_of(as_of) or datetime.now(UTC)
+    engine = Engine(
+        choose_engine(engine, database, leads is not None or events is not None, Engine.duckdb)
+    )
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    mapping = load_mapping(config, strict)
     compilation = compile_file(model)
     if compilation.model is None:
         err.print(escape(render(compilation.diagnostics, compilation.sources, "full")), end="")
@@ -128,17 +132,16 @@ def score(
         known = ", ".join(names) or "no scores"
         raise typer.BadParameter(f"no score named {by!r}; the model has {known}", param_hint="--by")
     try:
-        mapping = load_config(config).sources
-        rows = score_leads(
-            compilation.model,
-            engine.value,
-            leads=leads,
-            events=events,
-            database=database,
-            as_of=instant,
-            mapping=mapping,
-            on_load=lambda report: report_dropped(err, report),
-        )
+        with load_notes(err):
+            rows = score_leads(
+                compilation.model,
+                engine.value,
+                leads=leads,
+                events=events,
+                database=database,
+                as_of=instant,
+                mapping=mapping,
+            )
         if out is not None:
             write_rows(compilation.model, rows, out)
     except UnsupportedConstruct as error:
@@ -155,12 +158,6 @@ def score(
     caption = f"as of {stamp}, {engine.value}"
     show_leads(console, compilation.model, rows, ranking, top, caption)
     console.print(summary(compilation.model, rows))
-
-
-def report_dropped(err: Console, report: LoadReport) -> None:
-    """Say how many input rows were not scored and why (docs/data.md), on stderr."""
-    if report.dropped:
-        err.print(f"[yellow]note:[/yellow] read {escape(report.summary())}")
 
 
 # ---- the table ------------------------------------------------------------------------------

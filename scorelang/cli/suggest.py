@@ -11,19 +11,20 @@ from rich.table import Table
 
 from .app import app
 from .backtest import (
+    GATE_FAILED,
     AsOfColumnOpt,
     AsOfOpt,
-    ConfigOpt,
     EventsOpt,
     LeadsOpt,
     ModelArg,
     OutcomeOpt,
+    err,
     out,
     progress_bar,
     scoring_time,
-    source_mapping,
     user_errors,
 )
+from .sources import ConfigOpt, StrictOpt, load_mapping
 
 
 @app.command()
@@ -53,14 +54,16 @@ def suggest(
         typer.Option("--diff", help="Write the unified diff here instead of printing it."),
     ] = None,
     config: ConfigOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Fit rule points to an outcome (L2-regularised logistic regression on what each rule
-    counted), rescaled to the model's point scale, and show them as a diff of the model with
-    the held-out AUC of current and suggested points. Uses the Python evaluator."""
+    counted), rescaled to the model's point scale. The held-out AUC of current and suggested
+    points comes first; only points that rank held-out leads better are shown, as a diff of
+    the model (otherwise the command says so and exits 3). Uses the Python evaluator."""
     from ..backtest.suggest import suggest as run_suggest
 
     when = scoring_time(as_of, as_of_column)
-    mapping = source_mapping(config)
+    mapping = load_mapping(config, strict)
     with user_errors(), progress_bar("scoring leads") as progress:
         result = run_suggest(
             model,
@@ -75,6 +78,21 @@ def suggest(
             progress=progress,
             mapping=mapping,
         )
+    out.print(
+        f"ROC AUC of {result.score} on {result.holdout} held-out leads (trained on {result.train}, seed {result.seed}): "
+        f"current {result.auc_current:.3f}, suggested {result.auc_suggested:.3f}"
+    )
+    if not result.diff:
+        out.print("no point changes to suggest")
+        return
+    if result.auc_suggested <= result.auc_current:
+        err.print(
+            f"[bold]no suggestion:[/] the fitted points do not rank the held-out leads better "
+            f"than the current ones ({result.auc_suggested:.3f} against "
+            f"{result.auc_current:.3f}); the model is best left as it is "
+            "(more leads, another --l2 or --seed may fit better)"
+        )
+        raise typer.Exit(GATE_FAILED)
     table = Table("rule", "current", "suggested", "log-odds per unit", title="Points")
     for rule in result.rules:
         fitted = "n/a" if rule.coefficient is None else f"{rule.coefficient:+.3f}"
@@ -85,13 +103,7 @@ def suggest(
             fitted + (f" [dim]{rule.note}[/]" if rule.note else ""),
         )
     out.print(table)
-    out.print(
-        f"ROC AUC of {result.score} on {result.holdout} held-out leads (trained on {result.train}, seed {result.seed}): "
-        f"current {result.auc_current:.3f}, suggested {result.auc_suggested:.3f}"
-    )
-    if not result.diff:
-        out.print("no point changes to suggest")
-    elif diff is not None:
+    if diff is not None:
         diff.write_text(result.diff)
         out.print(f"diff written to {diff}")
     else:

@@ -9,31 +9,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..columns import check_mapping
 from ..compiler import ir
 from ..config import SourceMapping
 from ..data import DataError, LoadReport, read_records
+from ..records import model_ir, optional_path, to_utc
 from .rows import sort_rows
+
+if TYPE_CHECKING:
+    from ..api import ScoringModel
 
 ENGINES = ("python", "duckdb", "postgres")
 
 
 def score(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     engine: str,
     *,
-    leads: Path | None = None,
-    events: Path | None = None,
+    leads: str | Path | None = None,
+    events: str | Path | None = None,
     database: str | None = None,
-    as_of: datetime | None = None,
+    as_of: datetime | str | None = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Score every lead: from `leads` and `events` files, or (SQL engines) from the tables
-    the mapping names in `database`. `as_of` None means now. With files, `on_load` receives
-    the LoadReport: how many rows were kept, and how many events were dropped and why."""
+    the mapping names in `database`. `as_of` (a datetime or ISO 8601 text) None means now.
+    With files, `on_load` receives the LoadReport: how many rows were kept, and how many
+    events were dropped and why."""
+    model, leads, events = model_ir(model), optional_path(leads), optional_path(events)
+    as_of = None if as_of is None else to_utc(as_of)
     mapping = mapping or SourceMapping()
+    check_mapping(model, mapping)
     if (leads is None) != (events is None):
         raise DataError("give both a leads file and an events file")
     if engine == "python":
@@ -62,7 +71,7 @@ def score(
 
 
 def apply(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     database: str,
     *,
     mapping: SourceMapping | None = None,
@@ -70,7 +79,8 @@ def apply(
 ) -> list[str]:
     """Create or replace the model's views in `database` (a DuckDB file path, or a
     postgresql://, bigquery:// or snowflake:// URL); returns the view names created."""
-    mapping = mapping or SourceMapping()
+    model, mapping = model_ir(model), mapping or SourceMapping()
+    check_mapping(model, mapping)
     scheme = database.split("://", 1)[0].lower() if "://" in database else "duckdb"
     if scheme in ("postgresql", "postgres"):
         from . import postgres
