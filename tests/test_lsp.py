@@ -3,6 +3,7 @@ on the examples and on broken files."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -359,3 +360,18 @@ async def test_code_lenses_and_inlay_hints_run_the_tests(
         types.ExecuteCommandParams("scorelang.runTests", [path.as_uri()])
     )
     assert [r["passed"] for r in result][:2] == [False, True]
+
+
+# ---- the benchmark stays runnable (its figures belong to bench/, not here) ------------------
+
+
+def test_the_benchmark_runs() -> None:
+    bench = ROOT / "bench" / "bench_lsp.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--rules", "50", "--edits", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "re-check after an edit, over stdio: median" in done.stdout
