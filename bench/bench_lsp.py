@@ -86,22 +86,24 @@ async def server_times(rules: int, edits: int) -> list[float]:
 
 
 def stage_times(rules: int, edits: int) -> dict[str, float]:
-    """Medians of the in-process stages on the same edits."""
-    stages: dict[str, list[float]] = {"parse": [], "check": [], "lint": [], "analyse": []}
+    """Medians of the in-process stages on the same edits: parsing alone, the front end
+    (parse, check, lower), the linter, and all the server runs per edit."""
+    stages: dict[str, list[float]] = {"parse": [], "front end": [], "lint": [], "analyse": []}
     for edit in range(1, edits + 1):
         text = model(rules, edit)
-        start = time.perf_counter()
-        parse(text, "big.score")
-        stages["parse"].append(time.perf_counter() - start)
-        start = time.perf_counter()
         compilation = compile_source(text, "big.score")
-        stages["check"].append(time.perf_counter() - start - stages["parse"][-1])
-        start = time.perf_counter()
-        lint.lint(lint.LintContext(compilation.modules["big.score"], compilation.model))
-        stages["lint"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        analyse(text, "big.score")
-        stages["analyse"].append(time.perf_counter() - start)
+        runs = {
+            "parse": lambda text=text: parse(text, "big.score"),
+            "front end": lambda text=text: compile_source(text, "big.score"),
+            "lint": lambda c=compilation: lint.lint(
+                lint.LintContext(c.modules["big.score"], c.model)
+            ),
+            "analyse": lambda text=text: analyse(text, "big.score"),
+        }
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            stages[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in stages.items()}
 
 
