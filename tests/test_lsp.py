@@ -3,6 +3,8 @@ on the examples and on broken files."""
 
 from __future__ import annotations
 
+import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -360,6 +362,51 @@ async def test_code_lenses_and_inlay_hints_run_the_tests(
         types.ExecuteCommandParams("scorelang.runTests", [path.as_uri()])
     )
     assert [r["passed"] for r in result][:2] == [False, True]
+
+
+# ---- hostile input over the wire -----------------------------------------------------------
+
+
+def mangled(text: str, rng: random.Random) -> str:
+    """The example with a few tokens deleted, duplicated or swapped, or cut short."""
+    tokens = re.findall(r"\s+|\w+|\S", text)
+    for _ in range(rng.randint(1, 5)):
+        i, j = rng.randrange(len(tokens)), rng.randrange(len(tokens))
+        match rng.choice(["delete", "duplicate", "swap", "truncate"]):
+            case "delete":
+                del tokens[i]
+            case "duplicate":
+                tokens.insert(i, tokens[i])
+            case "swap":
+                tokens[i], tokens[j] = tokens[j], tokens[i]
+            case "truncate":
+                tokens = tokens[: max(i, 1)]
+    return "".join(tokens)
+
+
+async def test_the_server_answers_every_request_on_broken_text(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """Mangled examples sent as edits: every request gets an answer, none an error (the
+    in-process fuzzing of tests/test_lsp_fuzz.py goes much further)."""
+    rng = random.Random(20)
+    path = tmp_path / "mangled.score"
+    examples = [p.read_text() for p in sorted(ROOT.glob("examples/*/model.score"))]
+    await open_text(client, path, examples[0])
+    for version in range(2, 32):
+        text = mangled(rng.choice(examples), rng)
+        await change(client, path, text, version)
+        lines = text.split("\n")
+        line = rng.randrange(len(lines))
+        at = types.Position(line, rng.randint(0, len(lines[line])))
+        await client.text_document_hover_async(types.HoverParams(doc(path), at))
+        await client.text_document_completion_async(types.CompletionParams(doc(path), at))
+        await client.text_document_definition_async(types.DefinitionParams(doc(path), at))
+        await client.text_document_document_symbol_async(types.DocumentSymbolParams(doc(path)))
+        await client.text_document_code_lens_async(types.CodeLensParams(doc(path)))
+        await fixes(client, path, line)
+        params = types.DocumentFormattingParams(doc(path), types.FormattingOptions(2, True))
+        await client.text_document_formatting_async(params)
 
 
 # ---- the benchmark stays runnable (its figures belong to bench/, not here) ------------------
