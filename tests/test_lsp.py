@@ -192,6 +192,12 @@ async def test_completion(client: LanguageClient, tmp_path: Path) -> None:
     text = base.replace("within 7d", "within ", 1)
     found = await labels(client, path, text, position(text, "within :", offset=7))
     assert {"7d", "30d", "1h"} <= found
+    text = base.replace("when mid_market:", "when mid_market and :", 1)
+    found = await labels(client, path, text, position(text, "mid_market and ", offset=15))
+    assert "employees" in found and "7d" not in found
+    text = base.replace("within 7d", "between 7d and ", 1)
+    found = await labels(client, path, text, position(text, "between 7d and ", offset=15))
+    assert {"7d", "30d", "1h"} <= found
     # each options after the points
     text = base.replace('+2 max 10 "Email clicks"', "+2 ", 1)
     found = await labels(client, path, text, position(text, "30d: +2 ", offset=8))

@@ -58,7 +58,10 @@ OPERATORS = (
     "visited", "true", "false",
 )  # fmt: skip
 DURATIONS = ("1h", "1d", "7d", "14d", "30d", "60d", "90d", "180d", "1w")
-_DURATION_BEFORE = re.compile(r"\b(within|decay|per|between|and)\s+\d*$")
+# Where a duration goes: `within _`, `decay _`, `per _`, `between 7d and _`.
+_DURATION_BEFORE = re.compile(
+    r"\b(within|decay|per|between\s+\d+(\.\d+)?(min|s|h|d|w)\s+and)\s+\d*$"
+)
 _WORD = re.compile(r"\w+")
 
 
