@@ -317,6 +317,13 @@ async def test_code_actions(client: LanguageClient, tmp_path: Path) -> None:
     path = tmp_path / "fixes.score"
     text = B2B.read_text().replace("when industry in", "when indstry in", 1)
     await open_text(client, path, text)
+    # the file has an error, yet hover and navigation work on the rest of it
+    const = await hover_text(client, path, position(text, "in target_industries", offset=4))
+    assert "const target_industries" in const
+    (definition,) = await client.text_document_definition_async(
+        types.DefinitionParams(doc(path), position(text, "in free_email", offset=4))
+    )
+    assert definition.range.start == position(text, "free_email")
     (action,) = await fixes(client, path, position(text, "indstry").line)
     assert action.title == "Replace with `industry`"
     (edit,) = action.edit.changes[path.as_uri()]
