@@ -425,7 +425,7 @@ async def test_the_server_answers_every_request_on_broken_text(
 # ---- the benchmark stays runnable (its figures belong to bench/, not here) ------------------
 
 
-def test_the_benchmark_runs() -> None:
+async def test_the_benchmark_runs() -> None:
     bench = ROOT / "bench" / "bench_lsp.py"
     done = subprocess.run(
         [sys.executable, str(bench), "--rules", "50", "--edits", "2"],
