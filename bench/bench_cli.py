@@ -9,7 +9,7 @@ of --runs runs):
 
 - cli:     `scorelang score MODEL --leads .. --events .. --out out.parquet` as a subprocess,
            start to end (interpreter start, compile, load and validation, query, output),
-           with the child's peak RSS (wait4);
+           with its peak RSS (GNU time's maximum resident set size);
 - select:  the compiled scores query run by DuckDB directly over the same files (typed views
            on read_csv/read_parquet, no validation) with `COPY (query) TO out.parquet`;
 - floor:   `COPY (SELECT lead, count(*) FROM <events file> GROUP BY lead) TO out.parquet`:
@@ -66,16 +66,21 @@ class Timed:
 
 
 def run_child(command: Sequence[str]) -> tuple[float, float]:
-    """Seconds and peak RSS (MB) of one subprocess, start to end; exits on failure."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    errors = child.stderr.read().decode() if child.stderr else ""
-    if child.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{errors}")
-    return seconds, usage.ru_maxrss / 1024
+    """Seconds and peak RSS (MB) of one subprocess, start to end; exits on failure. The peak
+    is GNU time's: the kernel's count for a child forked from this (large) process would
+    start from this process's own RSS."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", peak.name, *command],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
+        return seconds, int(peak.read().split()[-1]) / 1024
 
 
 def timed_child(command: Sequence[str], runs: int) -> Timed:
