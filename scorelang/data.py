@@ -180,12 +180,9 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]
     return list(relation.columns)
 
 
-def examples(
-    con: duckdb.DuckDBPyConnection, raw: str, where: exp.Expression, value: str
-) -> tuple[int, str]:
-    """How many rows match `where`, and a few of them as `row N: 'value'` (1-based data rows,
-    the header not counted) or `row N` for missing values."""
-    count = run(con, exp.select(exp.Count(this=exp.Star())).from_(table(raw)).where(where))[0][0]
+def examples(con: duckdb.DuckDBPyConnection, raw: str, where: exp.Expression, value: str) -> str:
+    """A few rows matching `where` as `row N: 'value'` (1-based data rows, the header not
+    counted) or `row N` for missing values."""
     query = (
         exp.select(exp.column("rowid"), exp.cast(col(value), "VARCHAR"))
         .from_(table(raw))
@@ -193,11 +190,49 @@ def examples(
         .order_by(exp.column("rowid"))
         .limit(EXAMPLES)
     )
-    shown = ", ".join(
+    return ", ".join(
         f"row {rowid + 1}" + (f": {text!r}" if text is not None else "")
         for rowid, text in run(con, query)
     )
-    return count, shown
+
+
+@dataclass(frozen=True)
+class Check:
+    """Rows of a column that break one rule, and what to say about them."""
+
+    column: Column
+    kind: str  # invalid, range or missing
+    where: exp.Expression
+
+
+def column_checks(column: Column, type_column: str) -> list[Check]:
+    value = col(column.source)
+    present = exp.Not(this=exp.Is(this=value, expression=exp.null()))
+    checks = [
+        Check(column, "invalid", exp.and_(present, exp.Not(this=is_valid(value, column.type))))
+    ]
+    if column.type in (ir.Type.INT, ir.Type.NUMBER):
+        wild = exp.Not(this=in_range(value, column.type))
+        checks.append(Check(column, "range", exp.and_(present.copy(), wild)))
+    if column.not_null_types != ():
+        missing: exp.Expression = exp.Is(this=value.copy(), expression=exp.null())
+        if column.not_null_types:
+            options = [exp.Literal.string(t) for t in column.not_null_types]
+            missing = exp.and_(missing, exp.In(this=col(type_column), expressions=options))
+        checks.append(Check(column, "missing", missing))
+    return checks
+
+
+def problem(check: Check, count: int, shown: str) -> str:
+    source, type_ = check.column.source, check.column.type
+    if check.kind == "invalid":
+        return f"column {source!r}: {count} values are not a valid {type_.value}, e.g. {shown}"
+    if check.kind == "range":
+        limits = f"at most {MAX_MAGNITUDE:g} in absolute value" + (
+            f", and 0 or at least {MIN_MAGNITUDE:g}" if type_ is ir.Type.NUMBER else ""
+        )
+        return f"column {source!r}: {count} values are out of range ({limits}), e.g. {shown}"
+    return f"column {source!r}: {count} missing values in a required field, e.g. {shown}"
 
 
 def check_columns(
@@ -207,8 +242,23 @@ def check_columns(
     present: list[str],
     columns: list[Column],
     type_column: str,
-) -> list[str]:
-    """Every problem with the file's columns, as messages (empty when the file is usable)."""
+    extra: tuple[exp.Expression, ...] = (),
+) -> tuple[list[str], list[int]]:
+    """Every problem with the file's columns, as messages (empty when the file is usable),
+    counted in one scan of the file's rows; example rows are looked up only for a rule some
+    rows break. The scan also counts the rows matching each of `extra`."""
+    checks = [
+        check
+        for column in columns
+        if column.source in present
+        for check in column_checks(column, type_column)
+    ]
+    counted = [
+        exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=where))
+        for where in (*(c.where for c in checks), *extra)
+    ]
+    counts = list(run(con, exp.select(*counted).from_(table(raw)))[0]) if counted else []
+    broken = dict(zip(checks, counts[: len(checks)], strict=True))
     problems = []
     for column in columns:
         if column.source not in present:
@@ -218,43 +268,14 @@ def check_columns(
                     f"missing required column {column.source!r} (the file has: {found})"
                 )
             continue
-        value = col(column.source)
-        bad = exp.and_(
-            exp.Not(this=exp.Is(this=value, expression=exp.null())),
-            exp.Not(this=is_valid(value, column.type)),
-        )
-        count, shown = examples(con, raw, bad, column.source)
-        if count:
-            problems.append(
-                f"column {column.source!r}: {count} values are not a valid {column.type.value}, e.g. {shown}"
-            )
-        elif column.type in (ir.Type.INT, ir.Type.NUMBER):
-            wild = exp.and_(
-                exp.Not(this=exp.Is(this=value, expression=exp.null())),
-                exp.Not(this=in_range(value, column.type)),
-            )
-            count, shown = examples(con, raw, wild, column.source)
-            if count:
-                limits = f"at most {MAX_MAGNITUDE:g} in absolute value" + (
-                    f", and 0 or at least {MIN_MAGNITUDE:g}"
-                    if column.type is ir.Type.NUMBER
-                    else ""
-                )
-                problems.append(
-                    f"column {column.source!r}: {count} values are out of range ({limits}), e.g. {shown}"
-                )
-        if column.not_null_types == ():
-            continue
-        missing: exp.Expression = exp.Is(this=value, expression=exp.null())
-        if column.not_null_types:
-            options = [exp.Literal.string(t) for t in column.not_null_types]
-            missing = exp.and_(missing, exp.In(this=col(type_column), expressions=options))
-        count, shown = examples(con, raw, missing, column.source)
-        if count:
-            problems.append(
-                f"column {column.source!r}: {count} missing values in a required field, e.g. {shown}"
-            )
-    return [f"{path}: {p}" for p in problems]
+        invalid = False
+        for check in (c for c in checks if c.column is column and broken[c]):
+            if check.kind == "range" and invalid:
+                continue  # values that are not numbers have no range
+            invalid |= check.kind == "invalid"
+            shown = examples(con, raw, check.where, column.source)
+            problems.append(problem(check, broken[check], shown))
+    return [f"{path}: {p}" for p in problems], counts[len(checks) :]
 
 
 def typed_select(raw: str, columns: list[Column], present: list[str]) -> exp.Select:
@@ -264,7 +285,7 @@ def typed_select(raw: str, columns: list[Column], present: list[str]) -> exp.Sel
         value = col(column.source) if column.source in present else exp.null()
         cast = exp.cast(value, exp.DataType.build(SQL_TYPES[column.type], dialect=DIALECT))
         selected.append(exp.alias_(cast, ident(column.source)))
-    return exp.select(*selected).from_(table(raw)).order_by(exp.column("rowid"))
+    return exp.select(*selected).from_(table(raw))
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection, leads: exp.Table, key: str) -> tuple[int, str]:
@@ -302,12 +323,18 @@ def load_duckdb(
     say(f"reading {events}")
     present_events = read_raw(con, events, raw_events)
     say("validating")
-    problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping.event_type)
-    problems += check_columns(
-        con, events, raw_events, present_events, event_cols, mapping.event_type
+    problems, _ = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping.event_type)
+    type_names = [exp.Literal.string(t.name) for t in model.event_types]
+    declared = exp.In(this=col(mapping.event_type), expressions=type_names)
+    # The same scan counts the events, and those of undeclared types (dropped below).
+    tally = (exp.true(), exp.Not(this=declared)) if mapping.event_type in present_events else ()
+    event_problems, tallied = check_columns(
+        con, events, raw_events, present_events, event_cols, mapping.event_type, tally
     )
+    problems += event_problems
     if problems:
         raise DataError("\n".join(problems))
+    total, undeclared = tallied
 
     if mapping.schema:
         con.execute(create_schema(mapping.schema, DIALECT))
@@ -315,6 +342,7 @@ def load_duckdb(
     events_table = table(mapping.events_table, mapping.schema)
     key = mapping.column(model.key)
     say("building typed tables")
+    # No ORDER BY: DuckDB keeps insertion order (file order) when a query has none.
     create = exp.Create(
         this=leads_table,
         kind="TABLE",
@@ -322,33 +350,14 @@ def load_duckdb(
         expression=typed_select(raw_leads, lead_cols, present_leads),
     )
     con.execute(create.sql(DIALECT))
+    con.execute(exp.Drop(tables=[table(raw_leads)], kind="TABLE", exists=True).sql(DIALECT))
     count, shown = duplicate_keys(con, leads_table, key)
     if count:
         raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
 
-    typed_events = typed_select(raw_events, event_cols, present_events)
-    type_names = [exp.Literal.string(t.name) for t in model.event_types]
-    declared = exp.In(this=col(mapping.event_type), expressions=type_names)
     known = exp.In(
         this=col(mapping.event_lead), query=exp.select(col(key)).from_(leads_table).subquery()
     )
-    staged = "_scorelang_typed_events"
-    con.execute(
-        exp.Create(this=table(staged), kind="TABLE", replace=True, expression=typed_events).sql(
-            DIALECT
-        )
-    )
-    count_where = exp.select(
-        exp.Count(this=exp.Star()),
-        # COUNT_IF over no rows is NULL, not 0.
-        exp.func("coalesce", exp.func("count_if", exp.Not(this=declared)), exp.Literal.number(0)),
-        exp.func(
-            "coalesce",
-            exp.func("count_if", exp.and_(declared, exp.Not(this=known))),
-            exp.Literal.number(0),
-        ),
-    ).from_(table(staged))
-    total, undeclared, unknown = run(con, count_where)[0]
     # Only declared types are kept, so the type can be an ENUM of them: the scores query
     # compares it with literals several times per event, as integers instead of strings.
     kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[n.copy() for n in type_names])
@@ -358,19 +367,17 @@ def load_duckdb(
         else col(c.source)
         for c in event_cols
     ]
-    keep = (
-        exp.select(*kept)
-        .from_(table(staged))
-        .where(exp.and_(declared, known))
-        .order_by(exp.column("rowid"))
-    )
+    typed_events = typed_select(raw_events, event_cols, present_events).subquery("typed")
+    keep = exp.select(*kept).from_(typed_events).where(exp.and_(declared, known))
     con.execute(
         exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
     )
-    for name in (raw_leads, raw_events, staged):
-        con.execute(exp.Drop(tables=[table(name)], kind="TABLE", exists=True).sql(DIALECT))
-    lead_count = run(con, exp.select(exp.Count(this=exp.Star())).from_(leads_table))[0][0]
-    return LoadReport(lead_count, total - undeclared - unknown, unknown, undeclared)
+    con.execute(exp.Drop(tables=[table(raw_events)], kind="TABLE", exists=True).sql(DIALECT))
+    count_rows = exp.select(exp.Count(this=exp.Star()))
+    lead_count = run(con, count_rows.from_(leads_table))[0][0]
+    kept_events = run(con, count_rows.copy().from_(events_table))[0][0]
+    unknown = total - undeclared - kept_events
+    return LoadReport(lead_count, kept_events, unknown, undeclared)
 
 
 def python_value(value: Any) -> Any:
