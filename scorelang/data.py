@@ -14,7 +14,8 @@ lead key) is a DataError naming the file, the column and example rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,37 +163,79 @@ def in_range(value: exp.Expression, type_: ir.Type) -> exp.Expression:
     return exp.func("coalesce", test, exp.false())
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
-    """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
+@contextmanager
+def read_errors(path: Path) -> Iterator[None]:
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            relation = con.read_parquet(str(path))
-        else:
-            # RFC 4180 pinned: sniffing would take a stray ' or ; in the data for syntax.
-            relation = con.read_csv(
-                str(path), header=True, all_varchar=True, sep=",", quotechar='"', escapechar='"'
-            )
-        relation.create(name)
+        yield
     except duckdb.Error as error:
         raise DataError(f"{path}: cannot be read: {str(error).splitlines()[0]}") from error
-    return list(relation.columns)
 
 
-def examples(con: duckdb.DuckDBPyConnection, raw: str, where: exp.Expression, value: str) -> str:
+def relation(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    """The file as DuckDB reads it (Parquet typed, CSV as text), not read yet."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    with read_errors(path):
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return con.read_parquet(str(path))
+        # RFC 4180 pinned: sniffing would take a stray ' or ; in the data for syntax.
+        return con.read_csv(
+            str(path), header=True, all_varchar=True, sep=",", quotechar='"', escapechar='"'
+        )
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
+    """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
+    rows = relation(con, path)
+    with read_errors(path):
+        rows.create(name)
+    return list(rows.columns)
+
+
+def open_raw(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
+    """A view of the file as-is (CSV as text), read in place each time: no copy in memory.
+    The view reads with DuckDB's SQL reader, about 1.5x faster than the relation's (which
+    pins the sniffed columns, and is only used to open the file and report its errors)."""
+    columns = list(relation(con, path).columns)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        source = exp.func("read_parquet", exp.Literal.string(str(path)))
+    else:
+        options = {"header": True, "all_varchar": True, "sep": ",", "quote": '"', "escape": '"'}
+        source = exp.func(
+            "read_csv",
+            exp.Literal.string(str(path)),
+            *(
+                exp.EQ(this=exp.var(option), expression=exp.convert(value))
+                for option, value in options.items()
+            ),
+        )
+    view = exp.Create(this=table(name), kind="VIEW", expression=exp.select("*").from_(source))
+    with read_errors(path):
+        con.execute(view.sql(dialect=DIALECT))
+    return columns
+
+
+def numbered(source: exp.Expression) -> exp.Select:
+    """The file's rows with their 1-based number (the header not counted), as `row_number`."""
+    number = exp.Window(this=exp.func("row_number"))
+    return exp.select(exp.alias_(number, "row_number"), exp.Star()).from_(source)
+
+
+def examples(
+    con: duckdb.DuckDBPyConnection, source: exp.Expression, where: exp.Expression, value: str
+) -> str:
     """A few rows matching `where` as `row N: 'value'` (1-based data rows, the header not
     counted) or `row N` for missing values."""
     query = (
-        exp.select(exp.column("rowid"), exp.cast(col(value), "VARCHAR"))
-        .from_(table(raw))
+        exp.select(exp.column("row_number"), exp.cast(col(value), "VARCHAR"))
+        .from_(numbered(source).subquery("numbered"))
         .where(where)
-        .order_by(exp.column("rowid"))
+        .order_by(exp.column("row_number"))
         .limit(EXAMPLES)
     )
     return ", ".join(
-        f"row {rowid + 1}" + (f": {text!r}" if text is not None else "")
-        for rowid, text in run(con, query)
+        f"row {number}" + (f": {text!r}" if text is not None else "")
+        for number, text in run(con, query)
     )
 
 
@@ -238,7 +281,7 @@ def problem(check: Check, count: int, shown: str) -> str:
 def check_columns(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    raw: str,
+    source: exp.Expression,
     present: list[str],
     columns: list[Column],
     type_column: str,
@@ -257,7 +300,8 @@ def check_columns(
         exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=where))
         for where in (*(c.where for c in checks), *extra)
     ]
-    counts = list(run(con, exp.select(*counted).from_(table(raw)))[0]) if counted else []
+    with read_errors(path):
+        counts = list(run(con, exp.select(*counted).from_(source))[0]) if counted else []
     broken = dict(zip(checks, counts[: len(checks)], strict=True))
     problems = []
     for column in columns:
@@ -273,19 +317,19 @@ def check_columns(
             if check.kind == "range" and invalid:
                 continue  # values that are not numbers have no range
             invalid |= check.kind == "invalid"
-            shown = examples(con, raw, check.where, column.source)
+            shown = examples(con, source, check.where, column.source)
             problems.append(problem(check, broken[check], shown))
     return [f"{path}: {p}" for p in problems], counts[len(checks) :]
 
 
-def typed_select(raw: str, columns: list[Column], present: list[str]) -> exp.Select:
+def typed_select(source: exp.Expression, columns: list[Column], present: list[str]) -> exp.Select:
     """The file's columns cast to the model's types; absent optional columns are NULL."""
     selected = []
     for column in columns:
         value = col(column.source) if column.source in present else exp.null()
         cast = exp.cast(value, exp.DataType.build(SQL_TYPES[column.type], dialect=DIALECT))
         selected.append(exp.alias_(cast, ident(column.source)))
-    return exp.select(*selected).from_(table(raw))
+    return exp.select(*selected).from_(source)
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection, leads: exp.Table, key: str) -> tuple[int, str]:
@@ -317,13 +361,13 @@ def load_duckdb(
     con.execute("SET TimeZone = 'UTC'")  # zone-less timestamps are UTC
     leads, events = Path(leads), Path(events)
     lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
-    raw_leads, raw_events = "_scorelang_raw_leads", "_scorelang_raw_events"
+    raw_leads, raw_events = table("_scorelang_raw_leads"), table("_scorelang_raw_events")
     say(f"reading {leads}")
-    present_leads = read_raw(con, leads, raw_leads)
-    say(f"reading {events}")
-    present_events = read_raw(con, events, raw_events)
-    say("validating")
+    present_leads = open_raw(con, leads, raw_leads.name)
     problems, _ = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping.event_type)
+    say(f"reading {events}")
+    present_events = open_raw(con, events, raw_events.name)
+    say("validating")
     type_names = [exp.Literal.string(t.name) for t in model.event_types]
     declared = exp.In(this=col(mapping.event_type), expressions=type_names)
     # The same scan counts the events, and those of undeclared types (dropped below).
@@ -349,8 +393,8 @@ def load_duckdb(
         replace=True,
         expression=typed_select(raw_leads, lead_cols, present_leads),
     )
-    con.execute(create.sql(DIALECT))
-    con.execute(exp.Drop(tables=[table(raw_leads)], kind="TABLE", exists=True).sql(DIALECT))
+    with read_errors(leads):
+        con.execute(create.sql(DIALECT))
     count, shown = duplicate_keys(con, leads_table, key)
     if count:
         raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
@@ -369,10 +413,10 @@ def load_duckdb(
     ]
     typed_events = typed_select(raw_events, event_cols, present_events).subquery("typed")
     keep = exp.select(*kept).from_(typed_events).where(exp.and_(declared, known))
-    con.execute(
-        exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
-    )
-    con.execute(exp.Drop(tables=[table(raw_events)], kind="TABLE", exists=True).sql(DIALECT))
+    with read_errors(events):
+        con.execute(
+            exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
+        )
     count_rows = exp.select(exp.Count(this=exp.Star()))
     lead_count = run(con, count_rows.from_(leads_table))[0][0]
     kept_events = run(con, count_rows.copy().from_(events_table))[0][0]
@@ -404,8 +448,10 @@ def read_records(
     """Leads and events as Python records (field and property names as keys) for the
     Python engine, parsed and validated exactly as for the SQL engines. `on_load` receives
     the LoadReport (rows kept and dropped)."""
+    from .engines.duckdb import connect  # bounded memory; engines import this module
+
     mapping = mapping or SourceMapping()
-    con = duckdb.connect()
+    con = connect()
     report = load_duckdb(con, model, leads, events, mapping)
     if on_load is not None:
         on_load(report)

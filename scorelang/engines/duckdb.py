@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -28,12 +31,16 @@ from .rows import (
 from .views import create_views, event_time_probe, knowing_event_time
 
 DIALECT = "duckdb"
+MEMORY_LIMIT = "SCORELANG_DUCKDB_MEMORY_LIMIT"  # e.g. 4GB
+SPILL_DIRECTORY = "SCORELANG_DUCKDB_SPILL_DIRECTORY"
+DEFAULT_MEMORY_LIMIT = "1GB"  # with the interpreter and the libraries, a peak below 1.5 GB
 
 
 def connect(
     database: str | Path | None = None, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """A connection whose session zone is UTC (timestamps without a zone are UTC)."""
+    """A connection whose session zone is UTC (timestamps without a zone are UTC), and whose
+    memory is bounded: past the limit DuckDB spills to disk instead of growing (limits())."""
     target = str(database) if database else ":memory:"
     if database and read_only and not Path(target).exists():
         raise DataError(f"{target}: no such DuckDB database file")
@@ -42,7 +49,29 @@ def connect(
     except duckdb.Error as error:
         raise DataError(f"{target}: cannot open the DuckDB database: {error}") from error
     con.execute("SET TimeZone = 'UTC'")
+    for variable, (setting, value) in limits().items():
+        try:
+            con.execute(set_statement(setting, value))
+        except duckdb.Error as error:
+            con.close()
+            raise DataError(f"{variable}={value!r}: {str(error).splitlines()[0]}") from error
     return con
+
+
+def limits() -> dict[str, tuple[str, str]]:
+    """DuckDB's memory limit and spill folder, from the environment or the defaults. The
+    default folder is new for each connection: DuckDB creates it only when it spills and
+    removes it on close, and concurrent runs never share one."""
+    spill = Path(tempfile.gettempdir()) / f"scorelang-spill-{uuid.uuid4().hex}"
+    return {
+        MEMORY_LIMIT: ("memory_limit", os.environ.get(MEMORY_LIMIT) or DEFAULT_MEMORY_LIMIT),
+        SPILL_DIRECTORY: ("temp_directory", os.environ.get(SPILL_DIRECTORY) or str(spill)),
+    }
+
+
+def set_statement(setting: str, value: str) -> str:
+    item = exp.SetItem(this=exp.EQ(this=exp.var(setting), expression=exp.Literal.string(value)))
+    return exp.Set(expressions=[item]).sql(dialect=DIALECT)
 
 
 def execute(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
