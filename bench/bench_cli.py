@@ -5,7 +5,7 @@
 
 For each size, deterministic data (scorelang.datagen, seed 7, ~12 events per lead) is written
 once as Parquet and copied to CSV by DuckDB. Then, per format, side by side in one run (median
-of --runs runs):
+of --runs runs, taking turns):
 
 - cli:     `scorelang score MODEL --leads .. --events .. --out out.parquet` as a subprocess,
            start to end (interpreter start, compile, load and validation, query, output),
@@ -83,18 +83,29 @@ def run_child(command: Sequence[str]) -> tuple[float, float]:
         return seconds, int(peak.read().split()[-1]) / 1024
 
 
-def timed_child(command: Sequence[str], runs: int) -> Timed:
-    results = [run_child(command) for _ in range(runs)]
-    return Timed(statistics.median(s for s, _ in results), max(m for _, m in results))
+def run_here(action: Callable[[], object]) -> tuple[float, None]:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start, None
 
 
-def timed(action: Callable[[], object], runs: int) -> Timed:
-    times = []
+Sample = tuple[float, float | None]  # seconds, peak RSS in MB (a subprocess's)
+
+
+def interleaved(actions: dict[str, Callable[[], Sample]], runs: int) -> dict[str, Timed]:
+    """Each action `runs` times, taking turns (the machine's load then weighs on all alike):
+    the median time of each and its peak RSS (the highest)."""
+    samples: dict[str, list[Sample]] = {name: [] for name in actions}
     for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return Timed(statistics.median(times))
+        for name, action in actions.items():
+            samples[name].append(action())
+    return {
+        name: Timed(
+            statistics.median(seconds for seconds, _ in taken),
+            max((peak for _, peak in taken if peak is not None), default=None),
+        )
+        for name, taken in samples.items()
+    }
 
 
 def reader(path: Path) -> exp.Expression:
@@ -235,28 +246,46 @@ def main() -> None:
             with console.status(f"generating {size:,} leads"):
                 files = generate(model, size, folder / str(size), args.events_per_lead)
             out, reference = folder / "out.parquet", folder / "reference.parquet"
+            bottom = folder / "floor.parquet"
             for fmt in args.formats.split(","):
                 leads, events = files[fmt]
                 inputs = ["--leads", str(leads), "--events", str(events), *stamp]
                 if "duckdb" in engines:
+                    command = [*scorelang, *inputs, "--out", str(out)]
+                    select = partial(direct_select, model, leads, events, reference)
                     with console.status(f"duckdb, {size:,} leads, {fmt}"):
-                        cli = timed_child([*scorelang, *inputs, "--out", str(out)], args.runs)
-                        select = timed(
-                            partial(direct_select, model, leads, events, reference), args.runs
+                        t = interleaved(
+                            {
+                                "score": partial(run_child, command),
+                                "select": partial(run_here, select),
+                                "floor": partial(run_here, partial(floor, events, bottom)),
+                            },
+                            args.runs,
                         )
                         if row_count(out) != row_count(reference):
                             sys.exit("score and the direct query wrote different row counts")
-                        bottom = timed(partial(floor, events, reference), args.runs)
-                    show("duckdb", size, fmt, cli, {"select": select, "floor": bottom})
+                    show(
+                        "duckdb",
+                        size,
+                        fmt,
+                        t["score"],
+                        {"select": t["select"], "floor": t["floor"]},
+                    )
                 if "postgres" in engines and fmt == "csv":
                     script = folder / "score.psql"
                     script.write_text(psql_script(model, leads, events, folder / "psql.csv"))
                     psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", args.pg_url]
                     pg = ["--engine", "postgres", "--database", args.pg_url]
+                    command = [*scorelang, *inputs, *pg, "--out", str(out)]
                     with console.status(f"postgres, {size:,} leads"):
-                        cli = timed_child([*scorelang, *inputs, *pg, "--out", str(out)], args.runs)
-                        direct = timed_child([*psql, "-f", str(script)], args.runs)
-                    show("postgres", size, fmt, cli, {"psql": direct})
+                        t = interleaved(
+                            {
+                                "score": partial(run_child, command),
+                                "psql": partial(run_child, [*psql, "-f", str(script)]),
+                            },
+                            args.runs,
+                        )
+                    show("postgres", size, fmt, t["score"], {"psql": t["psql"]})
     console.print(result)
 
 
