@@ -362,3 +362,15 @@ def test_duckdb_runs_with_bounded_memory_and_a_spill_folder(
     monkeypatch.setenv("SCORELANG_DUCKDB_MEMORY_LIMIT", "lots")
     with pytest.raises(DataError, match=r"SCORELANG_DUCKDB_MEMORY_LIMIT='lots': .*Memory"):
         connect()
+
+
+def test_loading_into_a_database_file_leaves_only_the_two_tables(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The files are read in place through temporary views, dropped after the load."""
+    database = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        load_duckdb(con, MODEL, *files)
+    with duckdb.connect(str(database)) as con:
+        names = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    assert sorted(names) == [("events",), ("leads",)]
