@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import duckdb
+from sqlglot import exp
 
 from .config import SourceMapping
 
@@ -69,18 +70,26 @@ def not_encoded(path: Path, mapping: SourceMapping, where: str) -> str:
     )
 
 
-def read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMapping
-) -> duckdb.DuckDBPyRelation:
-    """The file as text columns, RFC 4180 with the configured delimiter and encoding
-    (sniffing would take a stray ' or ; in the data for syntax)."""
-    check_header(path, mapping)
-    query = (
-        "SELECT * FROM read_csv($path, header = true, all_varchar = true, sep = $sep, "
-        "quote = '\"', escape = '\"', encoding = $encoding)"
+def csv_source(path: Path, mapping: SourceMapping) -> exp.Expression:
+    """DuckDB's `read_csv` of the file as text columns, RFC 4180 with the configured
+    delimiter and encoding (sniffing would take a stray ' or ; in the data for syntax).
+    Reading errors surface when it runs: see `decoding_error`; check the header first."""
+    options = {
+        "header": True,
+        "all_varchar": True,
+        "sep": mapping.delimiter,
+        "quote": '"',
+        "escape": '"',
+        "encoding": mapping.encoding,
+    }
+    return exp.func(
+        "read_csv",
+        exp.Literal.string(str(path)),
+        *(
+            exp.EQ(this=exp.var(option), expression=exp.convert(value))
+            for option, value in options.items()
+        ),
     )
-    params = {"path": str(path), "sep": mapping.delimiter, "encoding": mapping.encoding}
-    return con.sql(query, params=params)  # DuckDB errors: see `decoding_error`
 
 
 def decoding_error(

@@ -28,7 +28,7 @@ from sqlglot import exp
 from .columns import absent_column, check_mapping
 from .compiler import ir
 from .config import SourceMapping, schema_parts
-from .csvfiles import FileStructureError, decoding_error, read_csv
+from .csvfiles import FileStructureError, check_header, csv_source, decoding_error
 from .eventtypes import describe, resembles
 from .records import model_ir
 from .targets.sql.aggregates import qualified_table
@@ -201,18 +201,11 @@ def in_range(value: exp.Expression, type_: ir.Type) -> exp.Expression:
     return exp.func("coalesce", test, exp.false())
 
 
-def read_raw(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: SourceMapping
-) -> list[str]:
-    """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
+@contextmanager
+def read_errors(path: Path, mapping: SourceMapping) -> Iterator[None]:
+    """DuckDB's and the header check's errors as DataErrors naming the file."""
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            relation = con.read_parquet(str(path))
-        else:
-            relation = read_csv(con, path, mapping)
-        relation.create(name)
+        yield
     except FileStructureError as error:
         raise DataError(str(error)) from None
     except duckdb.Error as error:
@@ -220,42 +213,154 @@ def read_raw(
             str(decoding_error(path, mapping, error) or "")
             or f"{path}: cannot be read: {str(error).splitlines()[0]}"
         ) from error
-    return list(relation.columns)
+
+
+def file_source(path: Path, mapping: SourceMapping) -> exp.Expression:
+    """The table function reading the file: Parquet typed, CSV as text (see csvfiles)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return exp.func("read_parquet", exp.Literal.string(str(path)))
+    return csv_source(path, mapping)
+
+
+def relation(
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: SourceMapping
+) -> duckdb.DuckDBPyRelation:
+    """The file as DuckDB reads it, not read yet; its header checked first for a CSV."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    with read_errors(path, mapping):
+        if path.suffix.lower() not in (".parquet", ".pq"):
+            check_header(path, mapping)
+        return con.sql(exp.select("*").from_(file_source(path, mapping)).sql(DIALECT))
+
+
+def read_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: SourceMapping
+) -> list[str]:
+    """Copy a file as-is (CSV as text) into a temp table, keeping file order in rowid."""
+    rows = relation(con, path, mapping)
+    with read_errors(path, mapping):
+        rows.create(name)
+    return list(rows.columns)
+
+
+def open_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: SourceMapping
+) -> list[str]:
+    """A temporary view of the file as-is (CSV as text), read in place each time: no copy.
+    Opening it as a relation first names the file's columns and reports its errors."""
+    columns = list(relation(con, path, mapping).columns)
+    source = file_source(path, mapping)
+    view = exp.Create(
+        this=table(name),
+        kind="VIEW",
+        replace=True,
+        expression=exp.select("*").from_(source),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    with read_errors(path, mapping):
+        con.execute(view.sql(dialect=DIALECT))
+    return columns
 
 
 def examples(
-    con: duckdb.DuckDBPyConnection, raw: str, where: exp.Expression, value: str
-) -> tuple[int, str]:
-    """How many rows match `where`, and a few of them as `row N: 'value'` (1-based data rows,
-    the header not counted) or `row N` for missing values."""
-    count = run(con, exp.select(exp.Count(this=exp.Star())).from_(table(raw)).where(where))[0][0]
+    con: duckdb.DuckDBPyConnection, raw: exp.Table, where: exp.Expression, value: str
+) -> str:
+    """A few rows matching `where` as `row N: 'value'` (1-based data rows, the header not
+    counted) or `row N` for missing values. Only asked for when some rows match: the file
+    is then copied once into a table, whose rowid numbers its rows in file order."""
+    copy = table(f"{raw.name}_copy")
+    create = exp.Create(
+        this=copy,
+        kind="TABLE",
+        exists=True,
+        expression=exp.select("*").from_(raw),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    con.execute(create.sql(dialect=DIALECT))
     query = (
         exp.select(exp.column("rowid"), exp.cast(col(value), "VARCHAR"))
-        .from_(table(raw))
+        .from_(copy)
         .where(where)
         .order_by(exp.column("rowid"))
         .limit(EXAMPLES)
     )
-    shown = ", ".join(
+    return ", ".join(
         f"row {rowid + 1}" + (f": {text!r}" if text is not None else "")
         for rowid, text in run(con, query)
     )
-    return count, shown
+
+
+@dataclass(frozen=True)
+class Check:
+    """Rows of a column that break one rule, and what to say about them."""
+
+    column: Column
+    kind: str  # invalid, range or missing
+    where: exp.Expression
+
+
+def column_checks(column: Column, type_column: str, in_file: list[str]) -> list[Check]:
+    value = col(column.source)
+    present = exp.Not(this=exp.Is(this=value, expression=exp.null()))
+    checks = [
+        Check(column, "invalid", exp.and_(present, exp.Not(this=is_valid(value, column.type))))
+    ]
+    if column.type in (ir.Type.INT, ir.Type.NUMBER):
+        wild = exp.Not(this=in_range(value, column.type))
+        checks.append(Check(column, "range", exp.and_(present.copy(), wild)))
+    # Without the event type column, the missing event type column is the problem.
+    if column.not_null_types == () or (column.not_null_types and type_column not in in_file):
+        return checks
+    missing: exp.Expression = exp.Is(this=value.copy(), expression=exp.null())
+    if column.not_null_types:
+        options = [exp.Literal.string(t) for t in column.not_null_types]
+        missing = exp.and_(missing, exp.In(this=col(type_column), expressions=options))
+    checks.append(Check(column, "missing", missing))
+    return checks
+
+
+def problem(check: Check, count: int, shown: str) -> str:
+    source, type_ = check.column.source, check.column.type
+    if check.kind == "invalid":
+        return f"column {source!r}: {count} values are not a valid {type_.value}, e.g. {shown}"
+    if check.kind == "range":
+        limits = f"at most {MAX_MAGNITUDE:g} in absolute value" + (
+            f", and 0 or at least {MIN_MAGNITUDE:g}" if type_ is ir.Type.NUMBER else ""
+        )
+        return f"column {source!r}: {count} values are out of range ({limits}), e.g. {shown}"
+    return f"column {source!r}: {count} missing values in a required field, e.g. {shown}"
 
 
 def check_columns(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    raw: str,
+    raw: exp.Table,
     present: list[str],
     columns: list[Column],
     mapping: SourceMapping,
     kind: str,
-) -> list[str]:
-    """Every problem with the file's columns, as messages (empty when the file is usable);
-    `kind` is "lead" or "event"."""
-    problems = []
+    extra: tuple[exp.Expression, ...] = (),
+) -> tuple[list[str], list[int]]:
+    """Every problem with the file's columns, as messages (empty when the file is usable),
+    counted in one scan of the file's rows; example rows are looked up only for a rule some
+    rows break. The scan also counts the rows matching each of `extra`. `kind` is "lead" or
+    "event"."""
     type_column = mapping.event_type
+    checks = [
+        check
+        for column in columns
+        if column.source in present
+        for check in column_checks(column, type_column, present)
+    ]
+    counted = [
+        exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=where))
+        for where in (*(c.where for c in checks), *extra)
+    ]
+    with read_errors(path, mapping):
+        counts = list(run(con, exp.select(*counted).from_(raw))[0]) if counted else []
+    broken = dict(zip(checks, counts[: len(checks)], strict=True))
+    problems = []
     for column in columns:
         if column.source not in present:
             if column.required or not mapping.allows_missing(column.name):
@@ -265,53 +370,25 @@ def check_columns(
                     )
                 )
             continue
-        value = col(column.source)
-        bad = exp.and_(
-            exp.Not(this=exp.Is(this=value, expression=exp.null())),
-            exp.Not(this=is_valid(value, column.type)),
-        )
-        count, shown = examples(con, raw, bad, column.source)
-        if count:
-            problems.append(
-                f"column {column.source!r}: {count} values are not a valid {column.type.value}, e.g. {shown}"
-            )
-        elif column.type in (ir.Type.INT, ir.Type.NUMBER):
-            wild = exp.and_(
-                exp.Not(this=exp.Is(this=value, expression=exp.null())),
-                exp.Not(this=in_range(value, column.type)),
-            )
-            count, shown = examples(con, raw, wild, column.source)
-            if count:
-                limits = f"at most {MAX_MAGNITUDE:g} in absolute value" + (
-                    f", and 0 or at least {MIN_MAGNITUDE:g}"
-                    if column.type is ir.Type.NUMBER
-                    else ""
-                )
-                problems.append(
-                    f"column {column.source!r}: {count} values are out of range ({limits}), e.g. {shown}"
-                )
-        if column.not_null_types == () or (column.not_null_types and type_column not in present):
-            continue  # without the event type column, the missing event type is the problem
-        missing: exp.Expression = exp.Is(this=value, expression=exp.null())
-        if column.not_null_types:
-            options = [exp.Literal.string(t) for t in column.not_null_types]
-            missing = exp.and_(missing, exp.In(this=col(type_column), expressions=options))
-        count, shown = examples(con, raw, missing, column.source)
-        if count:
-            problems.append(
-                f"column {column.source!r}: {count} missing values in a required field, e.g. {shown}"
-            )
-    return [f"{path}: {p}" for p in problems]
+        invalid = False
+        for check in (c for c in checks if c.column is column and broken[c]):
+            if check.kind == "range" and invalid:
+                continue  # values that are not numbers have no range
+            invalid |= check.kind == "invalid"
+            with read_errors(path, mapping):
+                shown = examples(con, raw, check.where, column.source)
+            problems.append(problem(check, broken[check], shown))
+    return [f"{path}: {p}" for p in problems], counts[len(checks) :]
 
 
-def typed_select(raw: str, columns: list[Column], present: list[str]) -> exp.Select:
+def typed_select(source: exp.Expression, columns: list[Column], present: list[str]) -> exp.Select:
     """The file's columns cast to the model's types; absent optional columns are NULL."""
     selected = []
     for column in columns:
         value = col(column.source) if column.source in present else exp.null()
         cast = exp.cast(value, exp.DataType.build(SQL_TYPES[column.type], dialect=DIALECT))
         selected.append(exp.alias_(cast, ident(column.source)))
-    return exp.select(*selected).from_(table(raw)).order_by(exp.column("rowid"))
+    return exp.select(*selected).from_(source)
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection, leads: exp.Table, key: str) -> tuple[int, str]:
@@ -344,16 +421,27 @@ def load_duckdb(
     con.execute("SET TimeZone = 'UTC'")  # zone-less timestamps are UTC
     leads, events = Path(leads), Path(events)
     lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
-    raw_leads, raw_events = "_scorelang_raw_leads", "_scorelang_raw_events"
+    raw_leads, raw_events = table("_scorelang_raw_leads"), table("_scorelang_raw_events")
     say(f"reading {leads}")
-    present_leads = read_raw(con, leads, raw_leads, mapping)
+    present_leads = open_raw(con, leads, raw_leads.name, mapping)
+    problems, _ = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping, "lead")
     say(f"reading {events}")
-    present_events = read_raw(con, events, raw_events, mapping)
+    present_events = open_raw(con, events, raw_events.name, mapping)
     say("validating")
-    problems = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping, "lead")
-    problems += check_columns(con, events, raw_events, present_events, event_cols, mapping, "event")
+    type_names = [exp.Literal.string(t.name) for t in model.event_types]
+    declared = exp.In(this=col(mapping.event_type), expressions=type_names)
+    # The same scan counts the events, and those of undeclared types (dropped below).
+    tally = (exp.true(), exp.Not(this=declared)) if mapping.event_type in present_events else ()
+    event_problems, tallied = check_columns(
+        con, events, raw_events, present_events, event_cols, mapping, "event", tally
+    )
+    problems += event_problems
     if problems:
         raise DataError("\n".join(problems))
+    total, undeclared = tallied
+    types = (
+        undeclared_types(con, model, raw_events, declared, mapping.event_type) if undeclared else ()
+    )
 
     if mapping.schema:
         con.execute(create_schema(mapping.schema, DIALECT))
@@ -361,43 +449,22 @@ def load_duckdb(
     events_table = table(mapping.events_table, mapping.schema)
     key = mapping.column(model.key)
     say("building typed tables")
+    # No ORDER BY: DuckDB keeps insertion order (file order) when a query has none.
     create = exp.Create(
         this=leads_table,
         kind="TABLE",
         replace=True,
         expression=typed_select(raw_leads, lead_cols, present_leads),
     )
-    con.execute(create.sql(DIALECT))
+    with read_errors(leads, mapping):
+        con.execute(create.sql(DIALECT))
     count, shown = duplicate_keys(con, leads_table, key)
     if count:
         raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
 
-    typed_events = typed_select(raw_events, event_cols, present_events)
-    type_names = [exp.Literal.string(t.name) for t in model.event_types]
-    declared = exp.In(this=col(mapping.event_type), expressions=type_names)
     known = exp.In(
         this=col(mapping.event_lead), query=exp.select(col(key)).from_(leads_table).subquery()
     )
-    staged = "_scorelang_typed_events"
-    con.execute(
-        exp.Create(this=table(staged), kind="TABLE", replace=True, expression=typed_events).sql(
-            DIALECT
-        )
-    )
-    count_where = exp.select(
-        exp.Count(this=exp.Star()),
-        # COUNT_IF over no rows is NULL, not 0.
-        exp.func("coalesce", exp.func("count_if", exp.Not(this=declared)), exp.Literal.number(0)),
-        exp.func(
-            "coalesce",
-            exp.func("count_if", exp.and_(declared, exp.Not(this=known))),
-            exp.Literal.number(0),
-        ),
-    ).from_(table(staged))
-    total, undeclared, unknown = run(con, count_where)[0]
-    types = undeclared_types(con, model, staged, declared, mapping.event_type) if undeclared else ()
-    if mapping.strict and (undeclared or unknown):
-        raise DataError(strict_error(events, undeclared, unknown, types))
     # Only declared types are kept, so the type can be an ENUM of them: the scores query
     # compares it with literals several times per event, as integers instead of strings.
     kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[n.copy() for n in type_names])
@@ -407,23 +474,23 @@ def load_duckdb(
         else col(c.source)
         for c in event_cols
     ]
-    keep = (
-        exp.select(*kept)
-        .from_(table(staged))
-        .where(exp.and_(declared, known))
-        .order_by(exp.column("rowid"))
-    )
-    con.execute(
-        exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
-    )
-    for name in (raw_leads, raw_events, staged):
-        con.execute(exp.Drop(tables=[table(name)], kind="TABLE", exists=True).sql(DIALECT))
-    lead_count = run(con, exp.select(exp.Count(this=exp.Star())).from_(leads_table))[0][0]
+    typed_events = typed_select(raw_events, event_cols, present_events).subquery("typed")
+    keep = exp.select(*kept).from_(typed_events).where(exp.and_(declared, known))
+    with read_errors(events, mapping):
+        con.execute(
+            exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
+        )
+    for raw in (raw_leads, raw_events):
+        con.execute(exp.Drop(tables=[raw], kind="VIEW").sql(dialect=DIALECT))
+    count_rows = exp.select(exp.Count(this=exp.Star()))
+    lead_count = run(con, count_rows.from_(leads_table))[0][0]
+    kept_events = run(con, count_rows.copy().from_(events_table))[0][0]
+    unknown = total - undeclared - kept_events
+    if mapping.strict and (undeclared or unknown):
+        raise DataError(strict_error(events, undeclared, unknown, types))
     absent = [c.name for c in lead_cols if c.source not in present_leads]
     absent += [c.name for c in event_cols if c.source not in present_events]
-    report = LoadReport(
-        lead_count, total - undeclared - unknown, unknown, undeclared, tuple(absent), types
-    )
+    report = LoadReport(lead_count, kept_events, unknown, undeclared, tuple(absent), types)
     for watcher in _watchers.get():
         watcher(report)
     return report
@@ -432,7 +499,7 @@ def load_duckdb(
 def undeclared_types(
     con: duckdb.DuckDBPyConnection,
     model: ir.Model,
-    staged: str,
+    events: exp.Table,
     declared: exp.Expression,
     type_column: str,
 ) -> tuple[tuple[str, int, str | None], ...]:
@@ -440,7 +507,7 @@ def undeclared_types(
     count = exp.Count(this=exp.Star())
     query = (
         exp.select(col(type_column), count)
-        .from_(table(staged))
+        .from_(events)
         .where(exp.Not(this=declared.copy()))
         .group_by(col(type_column))
         .order_by(exp.Ordered(this=count.copy(), desc=True), col(type_column))
@@ -488,8 +555,10 @@ def read_records(
     """Leads and events as Python records (field and property names as keys) for the
     Python engine, parsed and validated exactly as for the SQL engines. `on_load` receives
     the LoadReport (rows kept and dropped)."""
+    from .engines.duckdb import connect  # bounded memory; engines import this module
+
     model, mapping = model_ir(model), mapping or SourceMapping()
-    con = duckdb.connect()
+    con = connect()
     report = load_duckdb(con, model, leads, events, mapping)
     if on_load is not None:
         on_load(report)

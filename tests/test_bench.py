@@ -48,6 +48,19 @@ def test_bench_sql_runs_on_both_engines(pg_url: str) -> None:
             assert f"{query} " in line
 
 
+def test_bench_cli_runs_on_both_engines(pg_url: str) -> None:
+    out = run("bench_cli.py", "--leads", "300", "--runs", "1", "--pg-url", pg_url)
+    lines = out.splitlines()
+    for fmt, reference in (("csv", "select"), ("csv", "floor"), ("parquet", "select")):
+        assert any(
+            line.startswith(f"duckdb 300 leads {fmt}: score ") and f"{reference} " in line
+            for line in lines
+        ), out
+    assert any(
+        line.startswith("postgres 300 leads csv: score ") and "psql " in line for line in lines
+    )
+
+
 def test_bench_python_runs() -> None:
     out = run("bench_python.py", "--leads", "200", "--runs", "1")
     assert "identical outputs on every lead" in out

@@ -142,6 +142,9 @@ def test_scoring_the_tables_of_a_duckdb_file(tmp_path):
     result = score("--as-of", AS_OF, "--database", database, "--out", from_tables, files=False)
     assert result.exit_code == 0, result.output
     assert read_csv(from_tables) == read_csv(from_files)
+    table = score("--as-of", AS_OF, "--database", database, "--top", "3", files=False)
+    assert table.exit_code == 0, table.output  # ranked in a temporary table: read-only is fine
+    assert "top 3 of 150 leads by total" in table.output
 
 
 def test_a_missing_duckdb_file_exits_1(tmp_path):

@@ -341,3 +341,36 @@ def test_cli_apply_creates_views(files: tuple[Path, Path], tmp_path: Path) -> No
     result = apply_cli(model, database)
     assert result.exit_code == 0, result.output
     assert 'created view "m_scores"' in result.output
+
+
+def test_duckdb_runs_with_bounded_memory_and_a_spill_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scorelang.engines.duckdb import connect
+
+    def settings() -> tuple[str, str]:
+        with connect() as con:
+            query = "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+            return con.execute(query).fetchone()
+
+    limit, folder = settings()
+    assert limit == "953.6 MiB" and "scorelang-spill-" in folder  # 1GB by default
+    assert settings()[1] != folder  # a folder of its own per connection
+    monkeypatch.setenv("SCORELANG_DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("SCORELANG_DUCKDB_SPILL_DIRECTORY", str(tmp_path))
+    assert settings() == ("286.1 MiB", str(tmp_path))
+    monkeypatch.setenv("SCORELANG_DUCKDB_MEMORY_LIMIT", "lots")
+    with pytest.raises(DataError, match=r"SCORELANG_DUCKDB_MEMORY_LIMIT='lots': .*Memory"):
+        connect()
+
+
+def test_loading_into_a_database_file_leaves_only_the_two_tables(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The files are read in place through temporary views, dropped after the load."""
+    database = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        load_duckdb(con, MODEL, *files)
+    with duckdb.connect(str(database)) as con:
+        names = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    assert sorted(names) == [("events",), ("leads",)]

@@ -10,15 +10,17 @@ differ only in binary noise below a cent.
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file
 
-from scorelang.engines import score
+from scorelang.engines import arrow_schema, leaderboard, rows, score, write_scores
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
@@ -113,3 +115,48 @@ def test_edge_fixture_exercises_its_cases() -> None:
     silent = [rule.id for s in model.scores for rule in s.rules if rule.id not in fired]
     assert silent == []
     assert len({row["leaders"] for row in rows.values()}) == 3
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb", "postgres"])
+def test_written_files_hold_the_same_rows(
+    case: tuple[ir.Model, Path, Path],
+    python_rows: list[dict[str, Any]],
+    engine: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """`score --out`: the engine writes the file itself, typed and in lead-key order."""
+    model, leads, events = case
+    database = request.getfixturevalue("pg_url") if engine == "postgres" else None
+    for out in (tmp_path / "scores.parquet", tmp_path / "scores.csv"):
+        count = write_scores(
+            model, engine, out, leads=leads, events=events, database=database, as_of=AS_OF
+        )
+        assert count == len(python_rows)
+    table = pq.read_table(tmp_path / "scores.parquet")
+    types = [(field.name, field.type) for field in arrow_schema(model)]
+    assert [(field.name, field.type) for field in table.schema] == types
+    assert differences(model, python_rows, table.to_pylist()) == []
+    with (tmp_path / "scores.csv").open(newline="") as handle:
+        header, *lines = csv.reader(handle)
+    assert header == list(model.output_columns)
+    assert [line[0] for line in lines] == [str(row[model.key]) for row in python_rows]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_the_leaderboard_ranks_and_counts_as_python_does(
+    case: tuple[ir.Model, Path, Path],
+    python_rows: list[dict[str, Any]],
+    engine: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The SQL engines rank and count; ties in key order and missing scores last."""
+    model, leads, events = case
+    database = request.getfixturevalue("pg_url") if engine == "postgres" else None
+    for by in (*model.score_names, None):
+        got = leaderboard(
+            model, engine, by, 7, leads=leads, events=events, database=database, as_of=AS_OF
+        )
+        want = rows.leaderboard(model, python_rows, by, 7)
+        assert (got.leads, got.flags) == (want.leads, want.flags)
+        assert differences(model, want.best, got.best) == []

@@ -24,7 +24,7 @@ from .app import app
 from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping, load_notes
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from ..engines.rows import Leaderboard
 
 OUT_FORMATS = (".csv", ".parquet")
 REASONS = 3  # top reasons shown per lead
@@ -109,10 +109,10 @@ def score(
     ] = None,
 ) -> None:
     """Score every lead: scores, tiers, flags and each rule's points; show the best leads."""
+    from .. import engines
     from ..compiler.frontend import compile_file
     from ..config import ConfigError
     from ..data import DataError
-    from ..engines import score as score_leads
     from ..report import render
     from ..targets.sql import UnsupportedConstruct
 
@@ -132,18 +132,20 @@ def score(
         known = ", ".join(names) or "no scores"
         raise typer.BadParameter(f"no score named {by!r}; the model has {known}", param_hint="--by")
     try:
+        sources = {
+            "leads": leads,
+            "events": events,
+            "database": database,
+            "as_of": instant,
+            "mapping": mapping,
+        }
         with load_notes(err):
-            rows = score_leads(
-                compilation.model,
-                engine.value,
-                leads=leads,
-                events=events,
-                database=database,
-                as_of=instant,
-                mapping=mapping,
-            )
-        if out is not None:
-            write_rows(compilation.model, rows, out)
+            if out is not None:
+                count = engines.write_scores(compilation.model, engine.value, out, **sources)
+            else:
+                board = engines.leaderboard(
+                    compilation.model, engine.value, ranking, top, **sources
+                )
     except UnsupportedConstruct as error:
         err.print(escape(render([error.diagnostic], compilation.sources, "full")), end="")
         raise typer.Exit(1) from None
@@ -153,21 +155,14 @@ def score(
     console = Console(highlight=False)
     stamp = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
     if out is not None:
-        console.print(f"scored {len(rows)} leads with {engine.value} as of {stamp}: wrote {out}")
+        console.print(f"scored {count} leads with {engine.value} as of {stamp}: wrote {out}")
         return
     caption = f"as of {stamp}, {engine.value}"
-    show_leads(console, compilation.model, rows, ranking, top, caption)
-    console.print(summary(compilation.model, rows))
+    show_leads(console, compilation.model, board, ranking, caption)
+    console.print(summary(board))
 
 
 # ---- the table ------------------------------------------------------------------------------
-
-
-def best_first(rows: Sequence[dict[str, Any]], score: str | None) -> list[dict[str, Any]]:
-    """Highest `score` first (a missing score last); ties keep the engine's key order."""
-    if score is None:
-        return list(rows)
-    return sorted(rows, key=lambda row: -(row[score] if row[score] is not None else float("-inf")))
 
 
 def top_reasons(model: ir.Model, row: dict[str, Any], n: int = REASONS) -> list[str]:
@@ -242,17 +237,12 @@ def leads_table(
 
 
 def show_leads(
-    console: Console,
-    model: ir.Model,
-    rows: Sequence[dict[str, Any]],
-    by: str | None,
-    top: int,
-    caption: str,
+    console: Console, model: ir.Model, board: Leaderboard, by: str | None, caption: str
 ) -> None:
     """The best leads as a table with their flags and top reasons; on a terminal too narrow
     for that, a narrower table, then each lead's flags and reasons on a line of their own."""
-    ranked = best_first(rows, by)[:top]
-    title = f"{model.name}: top {len(ranked)} of {len(rows)} leads" + (f" by {by}" if by else "")
+    ranked = board.best
+    title = f"{model.name}: top {len(ranked)} of {board.leads} leads" + (f" by {by}" if by else "")
     table = leads_table(model, ranked, title, caption, wide=True)
     natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
     if natural <= console.width:
@@ -266,40 +256,7 @@ def show_leads(
         console.print(" ".join([key, *raised, why]))
 
 
-def summary(model: ir.Model, rows: Sequence[dict[str, Any]]) -> str:
+def summary(board: Leaderboard) -> str:
     """One line: how many leads each flag raised."""
-    counts = [f"{f.name}: {sum(1 for row in rows if row[f.name])}" for f in model.flags]
-    return f"{len(rows)} leads scored" + (f"; {', '.join(counts)}" if counts else "")
-
-
-# ---- files ----------------------------------------------------------------------------------
-
-
-def write_rows(model: ir.Model, rows: Sequence[dict[str, Any]], path: Path) -> None:
-    """Every output column, typed: CSV (empty cell for missing) or Parquet, by extension."""
-    import duckdb
-    import pyarrow as pa
-
-    table = pa.Table.from_pylist(list(rows), schema=arrow_schema(model))
-    with duckdb.connect() as con:
-        relation = con.from_arrow(table)
-        if path.suffix.lower() == ".parquet":
-            relation.write_parquet(str(path))
-        else:
-            relation.write_csv(str(path))
-
-
-def arrow_schema(model: ir.Model) -> pa.Schema:
-    import pyarrow as pa
-
-    key_type = next(f.type for f in model.lead_fields if f.name == model.key)
-    types: dict[str, pa.DataType] = {
-        model.key: pa.int64() if key_type is ir.Type.INT else pa.string()
-    }
-    types |= dict.fromkeys(model.score_names, pa.float64())
-    labels = (*model.tiers, *model.percentile_tiers, *model.matrices)
-    types |= dict.fromkeys((t.name for t in labels), pa.string())
-    types |= dict.fromkeys((f.name for f in model.flags), pa.bool_())
-    for rule in (rule for score in model.scores for rule in score.rules):
-        types[rule.id] = pa.bool_() if isinstance(rule, ir.ResetRule) else pa.float64()
-    return pa.schema([(column, types[column]) for column in model.output_columns])
+    counts = [f"{name}: {n}" for name, n in board.flags.items()]
+    return f"{board.leads} leads scored" + (f"; {', '.join(counts)}" if counts else "")

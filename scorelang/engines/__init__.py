@@ -1,24 +1,33 @@
 """Run a model on an engine: score leads (Python, DuckDB, Postgres) or deploy its views.
 
 Every engine reads files through `scorelang.data`, so all see identical typed values, and
-returns rows keyed by `model.output_columns` with the same Python types, sorted by lead key.
+gives rows keyed by `model.output_columns` with the same types, sorted by lead key: as
+Python rows (`score`), as a file the engine writes (`write_scores`) or as the few rows and
+counts a terminal shows (`leaderboard`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
 
 from ..columns import check_mapping
 from ..compiler import ir
 from ..config import SourceMapping
 from ..data import DataError, LoadReport, read_records
 from ..records import model_ir, optional_path, to_utc
-from .rows import sort_rows
+from . import rows
+from .rows import Leaderboard
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from ..api import ScoringModel
 
 ENGINES = ("python", "duckdb", "postgres")
@@ -35,39 +44,141 @@ def score(
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Score every lead: from `leads` and `events` files, or (SQL engines) from the tables
-    the mapping names in `database`. `as_of` (a datetime or ISO 8601 text) None means now.
-    With files, `on_load` receives the LoadReport: how many rows were kept, and how many
-    events were dropped and why."""
-    model, leads, events = model_ir(model), optional_path(leads), optional_path(events)
-    as_of = None if as_of is None else to_utc(as_of)
+    """Score every lead, as Python rows sorted by lead key: from `leads` and `events` files,
+    or (SQL engines) from the tables the mapping names in `database`. `as_of` (a datetime or
+    ISO 8601 text) None means now. With files, `on_load` receives the LoadReport: how many
+    rows were kept, and how many events were dropped and why."""
+    model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
+    if engine == "python":
+        return python_rows(model, sources, as_of)
+    return backend(engine).score(model, as_of=as_of, **sources.given())
+
+
+def write_scores(
+    model: ir.Model | ScoringModel,
+    engine: str,
+    out: str | Path,
+    *,
+    leads: str | Path | None = None,
+    events: str | Path | None = None,
+    database: str | None = None,
+    as_of: datetime | str | None = None,
+    mapping: SourceMapping | None = None,
+    on_load: Callable[[LoadReport], None] | None = None,
+) -> int:
+    """Score every lead into a .csv or .parquet file, in lead-key order, typed as
+    `rows.output_types`; returns how many leads. The SQL engines write the file themselves:
+    no lead becomes a Python object."""
+    out = Path(out)
+    model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
+    if engine == "python":
+        import pyarrow as pa
+
+        from . import duckdb
+
+        table = pa.Table.from_pylist(python_rows(model, sources, as_of), schema=arrow_schema(model))
+        with duckdb.connect() as con:
+            con.register("python_rows", table)
+            return duckdb.copy_to(con, exp.select("*").from_("python_rows"), out)
+    return backend(engine).write_scores(model, out, as_of=as_of, **sources.given())
+
+
+def leaderboard(
+    model: ir.Model | ScoringModel,
+    engine: str,
+    by: str | None,
+    top: int,
+    *,
+    leads: str | Path | None = None,
+    events: str | Path | None = None,
+    database: str | None = None,
+    as_of: datetime | str | None = None,
+    mapping: SourceMapping | None = None,
+    on_load: Callable[[LoadReport], None] | None = None,
+) -> Leaderboard:
+    """The `top` best leads by the score `by` (ties in key order) and the counts of leads and
+    of raised flags; the SQL engines rank and count, and only the `top` rows are fetched."""
+    model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
+    if engine == "python":
+        return rows.leaderboard(model, python_rows(model, sources, as_of), by, top)
+    return backend(engine).leaderboard(model, by, top, as_of=as_of, **sources.given())
+
+
+def inputs(
+    model: ir.Model | ScoringModel,
+    as_of: datetime | str | None,
+    leads: str | Path | None,
+    events: str | Path | None,
+    database: str | None,
+    mapping: SourceMapping | None,
+    on_load: Callable[[LoadReport], None] | None,
+) -> tuple[ir.Model, datetime | None, Sources]:
+    """The public forms (a ScoringModel, ISO text, str paths) as the engines take them, with
+    the mapping checked against the model."""
+    model = model_ir(model)
     mapping = mapping or SourceMapping()
     check_mapping(model, mapping)
-    if (leads is None) != (events is None):
-        raise DataError("give both a leads file and an events file")
-    if engine == "python":
-        if leads is None or events is None:
-            raise DataError("the python engine scores files: give a leads file and an events file")
-        from ..targets.python import PythonEvaluator
+    sources = Sources(optional_path(leads), optional_path(events), database, mapping, on_load)
+    return model, None if as_of is None else to_utc(as_of), sources
 
-        lead_records, event_records = read_records(model, leads, events, mapping, on_load)
-        results = PythonEvaluator(model).score_many(lead_records, event_records, as_of)
-        return sort_rows(model, [result.as_row(model) for result in results])
-    if engine == "duckdb":
-        from . import duckdb as backend
-    elif engine == "postgres":
-        from . import postgres as backend
-    else:
-        raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-    return backend.score(
-        model,
-        leads=leads,
-        events=events,
-        database=database,
-        as_of=as_of,
-        mapping=mapping,
-        on_load=on_load,
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the leads and events are: two files, or the mapping's tables in `database`."""
+
+    leads: Path | None
+    events: Path | None
+    database: str | None
+    mapping: SourceMapping | None
+    on_load: Callable[[LoadReport], None] | None
+
+    def given(self) -> dict[str, Any]:
+        if (self.leads is None) != (self.events is None):
+            raise DataError("give both a leads file and an events file")
+        return {
+            "leads": self.leads,
+            "events": self.events,
+            "database": self.database,
+            "mapping": self.mapping or SourceMapping(),
+            "on_load": self.on_load,
+        }
+
+
+def python_rows(model: ir.Model, sources: Sources, as_of: datetime | None) -> list[dict[str, Any]]:
+    given = sources.given()
+    if given["leads"] is None:
+        raise DataError("the python engine scores files: give a leads file and an events file")
+    from ..targets.python import PythonEvaluator
+
+    lead_records, event_records = read_records(
+        model, given["leads"], given["events"], given["mapping"], given["on_load"]
     )
+    results = PythonEvaluator(model).score_many(lead_records, event_records, as_of)
+    return rows.sort_rows(model, [result.as_row(model) for result in results])
+
+
+def backend(engine: str) -> ModuleType:
+    if engine == "duckdb":
+        from . import duckdb
+
+        return duckdb
+    if engine == "postgres":
+        from . import postgres
+
+        return postgres
+    raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+
+
+def arrow_schema(model: ir.Model) -> pa.Schema:
+    import pyarrow as pa
+
+    types = {
+        ir.Type.STRING: pa.string(),
+        ir.Type.INT: pa.int64(),
+        ir.Type.NUMBER: pa.float64(),
+        ir.Type.BOOL: pa.bool_(),
+    }
+    return pa.schema([(name, types[t]) for name, t in rows.output_types(model).items()])
 
 
 def apply(

@@ -2,27 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlglot import exp
 
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import DataError, LoadReport, create_schema, load_duckdb
+from ..data import DataError, LoadReport, create_schema, load_duckdb, table
 from ..targets.sql import select_scores
-from .rows import to_rows
+from .rows import (
+    SCORES,
+    Leaderboard,
+    best_query,
+    board_from,
+    counts_query,
+    key_order,
+    to_rows,
+    typed,
+)
 from .views import create_views, event_time_probe, knowing_event_time
 
 DIALECT = "duckdb"
+MEMORY_LIMIT = "SCORELANG_DUCKDB_MEMORY_LIMIT"  # e.g. 4GB
+SPILL_DIRECTORY = "SCORELANG_DUCKDB_SPILL_DIRECTORY"
+DEFAULT_MEMORY_LIMIT = "1GB"  # with the interpreter and the libraries, a peak below 1.5 GB
 
 
 def connect(
     database: str | Path | None = None, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """A connection whose session zone is UTC (timestamps without a zone are UTC)."""
+    """A connection whose session zone is UTC (timestamps without a zone are UTC), and whose
+    memory is bounded: past the limit DuckDB spills to disk instead of growing (limits())."""
     target = str(database) if database else ":memory:"
     if database and read_only and not Path(target).exists():
         raise DataError(f"{target}: no such DuckDB database file")
@@ -31,15 +49,35 @@ def connect(
     except duckdb.Error as error:
         raise DataError(f"{target}: cannot open the DuckDB database: {error}") from error
     con.execute("SET TimeZone = 'UTC'")
+    for variable, (setting, value) in limits().items():
+        try:
+            con.execute(set_statement(setting, value))
+        except duckdb.Error as error:
+            con.close()
+            raise DataError(f"{variable}={value!r}: {str(error).splitlines()[0]}") from error
     return con
 
 
-def run_scores(
-    con: duckdb.DuckDBPyConnection, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
-) -> list[dict[str, Any]]:
-    sql = select_scores(model, DIALECT, as_of=as_of, mapping=mapping).sql(dialect=DIALECT)
+def limits() -> dict[str, tuple[str, str]]:
+    """DuckDB's memory limit and spill folder, from the environment or the defaults. The
+    default folder is new for each connection: DuckDB creates it only when it spills and
+    removes it on close, and concurrent runs never share one."""
+    spill = Path(tempfile.gettempdir()) / f"scorelang-spill-{uuid.uuid4().hex}"
+    return {
+        MEMORY_LIMIT: ("memory_limit", os.environ.get(MEMORY_LIMIT) or DEFAULT_MEMORY_LIMIT),
+        SPILL_DIRECTORY: ("temp_directory", os.environ.get(SPILL_DIRECTORY) or str(spill)),
+    }
+
+
+def set_statement(setting: str, value: str) -> str:
+    item = exp.SetItem(this=exp.EQ(this=exp.var(setting), expression=exp.Literal.string(value)))
+    return exp.Set(expressions=[item]).sql(dialect=DIALECT)
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
+    """Run a statement that reads the source tables; their mismatches become DataErrors."""
     try:
-        cursor = con.execute(sql)
+        return con.execute(sql)
     except duckdb.CatalogException as error:
         raise DataError(
             f"the source tables do not match the model: {str(error).splitlines()[0]}"
@@ -48,21 +86,49 @@ def run_scores(
         raise DataError(
             f"the scores query failed in DuckDB: {str(error).splitlines()[0]}"
         ) from error
+
+
+def scores_query(model: ir.Model, as_of: datetime | None, mapping: SourceMapping) -> exp.Select:
+    return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
+
+
+def run_scores(
+    con: duckdb.DuckDBPyConnection, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
+) -> list[dict[str, Any]]:
+    cursor = execute(con, scores_query(model, as_of, mapping).sql(dialect=DIALECT))
     names = [d[0] for d in cursor.description]
     return to_rows(model, names, cursor.fetchall())
 
 
-def score(
+def copy_to(con: duckdb.DuckDBPyConnection, query: exp.Query, path: Path) -> int:
+    """Write a query's rows to a .csv (with a header) or .parquet file; returns how many."""
+    options = {"FORMAT": "parquet"} if path.suffix.lower() == ".parquet" else {"FORMAT": "csv"}
+    options |= {"HEADER": "true"} if options["FORMAT"] == "csv" else {}
+    copy = exp.Copy(
+        this=query.subquery(),
+        kind=False,
+        files=[exp.Literal.string(str(path))],
+        params=[
+            exp.CopyParameter(this=exp.Var(this=name), expression=exp.Var(this=value))
+            for name, value in options.items()
+        ],
+    )
+    ((count,),) = execute(con, copy.sql(dialect=DIALECT)).fetchall()
+    return count
+
+
+@contextmanager
+def session(
     model: ir.Model,
     *,
     leads: Path | None,
     events: Path | None,
     database: str | Path | None,
-    as_of: datetime | None,
     mapping: SourceMapping,
     on_load: Callable[[LoadReport], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Files (when given) go to an in-memory database; otherwise `database` is read as is."""
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the source tables: files (when given) loaded into an in-memory
+    database, otherwise `database` read as is."""
     if leads is not None and events is not None:
         con = connect()
         report = load_duckdb(con, model, leads, events, mapping)
@@ -73,7 +139,38 @@ def score(
     else:
         raise DataError("duckdb: give lead and event files, or a DuckDB database file")
     with con:
-        return run_scores(con, model, as_of, mapping)
+        yield con
+
+
+def score(model: ir.Model, *, as_of: datetime | None, **sources: Any) -> list[dict[str, Any]]:
+    with session(model, **sources) as con:
+        return run_scores(con, model, as_of, sources["mapping"])
+
+
+def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **sources: Any) -> int:
+    """Every lead's scores written to `out` by DuckDB itself, in lead-key order."""
+    query = typed(model, scores_query(model, as_of, sources["mapping"]))
+    with session(model, **sources) as con:
+        return copy_to(con, query.order_by(key_order(model, DIALECT)), out)
+
+
+def leaderboard(
+    model: ir.Model, by: str | None, top: int, *, as_of: datetime | None, **sources: Any
+) -> Leaderboard:
+    """The best `top` leads and the counts, from the scores kept in a scratch table."""
+    scratch = table(SCORES)
+    create = exp.Create(
+        this=scratch,
+        kind="TABLE",
+        expression=scores_query(model, as_of, sources["mapping"]),
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    with session(model, **sources) as con:
+        execute(con, create.sql(dialect=DIALECT))
+        cursor = con.execute(best_query(model, scratch, by, top, DIALECT).sql(dialect=DIALECT))
+        best = ([d[0] for d in cursor.description], cursor.fetchall())
+        counts = con.execute(counts_query(model, scratch).sql(dialect=DIALECT)).fetchone()
+    return board_from(model, best, counts)
 
 
 def apply(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,16 @@ from ..data import (
 from ..targets.sql import select_scores
 from ..targets.sql.names import ident
 from . import duckdb as duck
-from .rows import to_rows
+from .rows import (
+    SCORES,
+    Leaderboard,
+    best_query,
+    board_from,
+    counts_query,
+    key_order,
+    to_rows,
+    typed,
+)
 from .views import create_views, event_time_probe, knowing_event_time
 
 DIALECT = "postgres"
@@ -110,12 +120,11 @@ def load_postgres(
     return report, local if temporary else mapping
 
 
-def run_scores(
-    pg: psycopg.Connection, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
-) -> list[dict[str, Any]]:
-    sql = select_scores(model, DIALECT, as_of=as_of, mapping=mapping).sql(dialect=DIALECT)
+@contextmanager
+def query_errors() -> Iterator[None]:
+    """Failures of statements that read the source tables, as DataErrors."""
     try:
-        cursor = pg.execute(sql)
+        yield
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as error:
         raise DataError(
             f"the source tables do not match the model: {str(error).splitlines()[0]}"
@@ -124,20 +133,37 @@ def run_scores(
         raise DataError(
             f"the scores query failed in Postgres: {str(error).splitlines()[0]}"
         ) from error
+
+
+def execute(pg: psycopg.Connection, sql: str) -> psycopg.Cursor:
+    with query_errors():
+        return pg.execute(sql)
+
+
+def scores_query(model: ir.Model, as_of: datetime | None, mapping: SourceMapping) -> exp.Select:
+    return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
+
+
+def run_scores(
+    pg: psycopg.Connection, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
+) -> list[dict[str, Any]]:
+    cursor = execute(pg, scores_query(model, as_of, mapping).sql(dialect=DIALECT))
     names = [d.name for d in cursor.description or ()]
     return to_rows(model, names, cursor.fetchall())
 
 
-def score(
+@contextmanager
+def session(
     model: ir.Model,
     *,
     leads: Path | None,
     events: Path | None,
     database: str | None,
-    as_of: datetime | None,
     mapping: SourceMapping,
     on_load: Callable[[LoadReport], None] | None = None,
-) -> list[dict[str, Any]]:
+) -> Iterator[tuple[psycopg.Connection, SourceMapping]]:
+    """A connection and the mapping that reads the source tables: files (when given) loaded
+    into temporary tables. Nothing is committed: temporary tables go with the session."""
     if not database:
         raise DataError("postgres: give the database URL (postgresql://user@host/db)")
     with connect(database) as pg:
@@ -145,9 +171,65 @@ def score(
             report, mapping = load_postgres(pg, model, leads, events, mapping)
             if on_load is not None:
                 on_load(report)
-        rows = run_scores(pg, model, as_of, mapping)
-        pg.rollback()  # scoring writes nothing; temporary tables go with the session
-        return rows
+        yield pg, mapping
+        pg.rollback()
+
+
+def score(model: ir.Model, *, as_of: datetime | None, **sources: Any) -> list[dict[str, Any]]:
+    with session(model, **sources) as (pg, mapping):
+        return run_scores(pg, model, as_of, mapping)
+
+
+def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **sources: Any) -> int:
+    """Every lead's scores streamed out of Postgres as CSV (COPY TO STDOUT) into a scratch
+    file, which DuckDB types, sorts by lead key and writes to `out`."""
+    with session(model, **sources) as (pg, mapping):
+        copy = exp.Copy(
+            this=scores_query(model, as_of, mapping).subquery(),
+            kind=False,
+            files=[exp.Var(this="STDOUT")],
+            params=[
+                exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this="csv")),
+                exp.CopyParameter(this=exp.Var(this="HEADER"), expression=exp.true()),
+            ],
+        )
+        with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+            scratch = Path(folder) / "scores.csv"
+            with (
+                scratch.open("wb") as sink,
+                query_errors(),
+                pg.cursor().copy(copy.sql(DIALECT)) as rows,
+            ):
+                for chunk in rows:
+                    sink.write(chunk)
+            with duck.connect() as con:
+                source = exp.func(
+                    "read_csv",
+                    exp.Literal.string(str(scratch)),
+                    exp.EQ(this=exp.var("header"), expression=exp.true()),
+                    exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
+                    exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
+                )
+                query = typed(model, source).order_by(key_order(model, duck.DIALECT))
+                return duck.copy_to(con, query, out)
+
+
+def leaderboard(
+    model: ir.Model, by: str | None, top: int, *, as_of: datetime | None, **sources: Any
+) -> Leaderboard:
+    """The best `top` leads and the counts, from the scores kept in a temporary table."""
+    scratch = table(SCORES, "pg_temp")
+    with session(model, **sources) as (pg, mapping):
+        create = exp.Create(
+            this=scratch,
+            kind="TABLE",
+            expression=scores_query(model, as_of, mapping),
+        )
+        execute(pg, create.sql(dialect=DIALECT))
+        cursor = pg.execute(best_query(model, scratch, by, top, DIALECT).sql(dialect=DIALECT))
+        best = ([d.name for d in cursor.description or ()], cursor.fetchall())
+        counts = pg.execute(counts_query(model, scratch).sql(dialect=DIALECT)).fetchone()
+    return board_from(model, best, counts)
 
 
 def apply(model: ir.Model, database: str, mapping: SourceMapping, schema: str | None) -> list[str]:

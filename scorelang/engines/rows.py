@@ -1,16 +1,57 @@
-"""Result rows with the same Python types whatever engine produced them.
+"""Result rows with the same types whatever engine produced them, as Python values or as SQL.
 
 Drivers differ (DuckDB returns DECIMAL as Decimal, Postgres numeric too, some return ints for
-whole numbers); parity needs float scores and points, str tiers and cells, bool flags.
+whole numbers); parity needs float scores and points, str tiers and cells, bool flags. The
+same output types give the casts of the queries that write files or rank leads in the engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlglot import exp
+
 from ..compiler import ir
+from ..targets.sql.names import column, ident
+
+SQL_TYPES = {
+    ir.Type.STRING: exp.DataType.Type.VARCHAR,
+    ir.Type.INT: exp.DataType.Type.BIGINT,
+    ir.Type.NUMBER: exp.DataType.Type.DOUBLE,
+    ir.Type.BOOL: exp.DataType.Type.BOOLEAN,
+}
+SCORES = "scorelang_scores"  # the scores query as a subquery, or a scratch table of its rows
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """What the terminal shows: the best leads (best first) and the counts it prints."""
+
+    leads: int
+    flags: dict[str, int]  # flag name -> how many leads it raised
+    best: list[dict[str, Any]]
+
+
+def output_types(model: ir.Model) -> dict[str, ir.Type]:
+    """The type of every output column: scores and points numbers, labels strings, flags and
+    reset rules booleans, the key as declared."""
+    key_type = next(f.type for f in model.lead_fields if f.name == model.key)
+    types = {model.key: ir.Type.INT if key_type is ir.Type.INT else ir.Type.STRING}
+    types |= dict.fromkeys(model.score_names, ir.Type.NUMBER)
+    labels = (*model.tiers, *model.percentile_tiers, *model.matrices)
+    types |= dict.fromkeys((t.name for t in labels), ir.Type.STRING)
+    types |= dict.fromkeys((f.name for f in model.flags), ir.Type.BOOL)
+    for score in model.scores:
+        for rule in score.rules:
+            types[rule.id] = ir.Type.BOOL if isinstance(rule, ir.ResetRule) else ir.Type.NUMBER
+    return {name: types[name] for name in model.output_columns}
+
+
+def as_key(value: Any) -> Any:
+    return int(value) if isinstance(value, Decimal) else value
 
 
 def as_float(value: Any) -> float | None:
@@ -25,33 +66,105 @@ def as_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+CONVERTERS: dict[ir.Type, Callable[[Any], Any]] = {
+    ir.Type.NUMBER: as_float,
+    ir.Type.STRING: as_str,
+    ir.Type.BOOL: as_bool,
+}
+
+
 def converters(model: ir.Model) -> dict[str, Callable[[Any], Any]]:
-    """A converter per output column: scores and points to float, labels to str, flags and
-    reset rules to bool; the key keeps its type (Decimal keys become int)."""
-    convert: dict[str, Callable[[Any], Any]] = {
-        model.key: lambda v: int(v) if isinstance(v, Decimal) else v
-    }
-    convert |= dict.fromkeys(model.score_names, as_float)
-    labels = (*model.tiers, *model.percentile_tiers, *model.matrices)
-    convert |= dict.fromkeys((t.name for t in labels), as_str)
-    convert |= dict.fromkeys((f.name for f in model.flags), as_bool)
-    for score in model.scores:
-        for rule in score.rules:
-            convert[rule.id] = as_bool if isinstance(rule, ir.ResetRule) else as_float
-    return convert
+    """A converter per output column; the key keeps its type (Decimal keys become int)."""
+    convert = {name: CONVERTERS[t] for name, t in output_types(model).items()}
+    return convert | {model.key: as_key}
+
+
+def as_rows(
+    model: ir.Model, names: Sequence[str], records: Sequence[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """Rows keyed by `model.output_columns`, in the order given."""
+    expected = list(model.output_columns)
+    if list(names) != expected:
+        raise RuntimeError(f"the scores query returned columns {list(names)}, expected {expected}")
+    convert = converters(model)
+    return [{n: convert[n](v) for n, v in zip(names, record, strict=True)} for record in records]
 
 
 def to_rows(
     model: ir.Model, names: Sequence[str], records: Sequence[Sequence[Any]]
 ) -> list[dict[str, Any]]:
     """Rows keyed by `model.output_columns`, sorted by lead key (engines order differently)."""
-    expected = list(model.output_columns)
-    if list(names) != expected:
-        raise RuntimeError(f"the scores query returned columns {list(names)}, expected {expected}")
-    convert = converters(model)
-    rows = [{n: convert[n](v) for n, v in zip(names, record, strict=True)} for record in records]
-    return sort_rows(model, rows)
+    return sort_rows(model, as_rows(model, names, records))
 
 
 def sort_rows(model: ir.Model, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: row[model.key])
+
+
+def best_first(rows: Sequence[dict[str, Any]], score: str | None) -> list[dict[str, Any]]:
+    """Highest `score` first (a missing score last); ties keep the rows' key order."""
+    if score is None:
+        return list(rows)
+    return sorted(rows, key=lambda row: -(row[score] if row[score] is not None else float("-inf")))
+
+
+def leaderboard(
+    model: ir.Model, rows: Sequence[dict[str, Any]], by: str | None, top: int
+) -> Leaderboard:
+    """The leaderboard of rows already in Python (the Python engine's)."""
+    flags = {f.name: sum(1 for row in rows if row[f.name]) for f in model.flags}
+    return Leaderboard(len(rows), flags, best_first(rows, by)[:top])
+
+
+def typed(model: ir.Model, source: exp.Expression) -> exp.Select:
+    """Every output column of `source` (a table or the scores query) cast to its type."""
+    return exp.select(
+        *(
+            exp.alias_(exp.cast(column(name), exp.DataType(this=SQL_TYPES[t])), ident(name))
+            for name, t in output_types(model).items()
+        )
+    ).from_(exp.alias_(as_source(source), SCORES, table=True))
+
+
+def as_source(source: exp.Expression) -> exp.Expression:
+    return source.subquery() if isinstance(source, exp.Query) else source
+
+
+def key_order(model: ir.Model, dialect: str) -> exp.Expression:
+    """The lead key, ordered as Python orders it: text by code point, not by locale."""
+    key = column(model.key)
+    strings = output_types(model)[model.key] is ir.Type.STRING
+    if strings and dialect == "postgres":
+        return exp.Collate(this=key, expression=exp.Identifier(this="C", quoted=True))
+    return key
+
+
+def best_query(
+    model: ir.Model, source: exp.Expression, by: str | None, top: int, dialect: str
+) -> exp.Select:
+    """The `top` best rows by `by` (a missing score last), ties in key order."""
+    order = [exp.Ordered(this=column(by), desc=True, nulls_first=False)] if by else []
+    return (
+        exp.select(*(column(name) for name in model.output_columns))
+        .from_(as_source(source))
+        .order_by(*order, key_order(model, dialect))
+        .limit(top)
+    )
+
+
+def counts_query(model: ir.Model, source: exp.Expression) -> exp.Select:
+    """How many leads, then how many each flag raised."""
+    raised = [
+        exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=column(f.name)))
+        for f in model.flags
+    ]
+    return exp.select(exp.Count(this=exp.Star()), *raised).from_(as_source(source))
+
+
+def board_from(
+    model: ir.Model, best: tuple[Sequence[str], Sequence[Sequence[Any]]], counts: Sequence[Any]
+) -> Leaderboard:
+    """A Leaderboard from the results of best_query (column names, records) and counts_query."""
+    leads, *raised = counts
+    flags = {f.name: int(n or 0) for f, n in zip(model.flags, raised, strict=True)}
+    return Leaderboard(int(leads), flags, as_rows(model, *best))
