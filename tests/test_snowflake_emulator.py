@@ -26,8 +26,12 @@ import test_sql_build
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file
 from scorelang.targets.sql import render_ddl
+from scorelang.targets.sql.aggregates import qualified_table
+from scorelang.targets.sql.dialects import get_dialect
+from scorelang.targets.sql.names import as_written, column, unquoted_ok
 from sql_fixture import EVENTS, LEADS, column_types
-from test_parity import AS_OF, case, differences, python_rows
+from sqlglot import exp
+from test_parity import AS_OF, case, cases, differences, model_file, python_rows
 
 from scorelang.config import DEFAULT_SOURCES, SourceMapping
 from scorelang.data import (
@@ -40,6 +44,7 @@ from scorelang.data import (
     table,
 )
 from scorelang.engines import duckdb as duck
+from scorelang.engines import score
 from scorelang.engines.rows import to_rows
 
 __all__ = ["case", "python_rows"]  # test_parity's fixtures: the same cases and expected rows
@@ -110,20 +115,32 @@ def decoded(value: Any) -> Any:
     return Decimal(value["decimal"]) if isinstance(value, dict) else value
 
 
+def reading_query(model: ir.Model, mapping: SourceMapping) -> str:
+    """SELECT of the scores view's columns, named as a user would (unquoted, by default)."""
+    target = get_dialect(DIALECT, exact_case=mapping.snowflake_exact_case)
+    outputs = [column(name) for name in model.output_columns]
+    query = exp.select(*outputs).from_(qualified_table(f"{model.name}_scores", ()))
+    return as_written(query, target).sql(dialect=DIALECT)
+
+
 def emulate(
     python: str, model: ir.Model, tables: list[dict[str, Any]], mapping: SourceMapping
 ) -> list[dict[str, Any]]:
-    """Create the tables and the model's views (the deployable DDL, as in
-    tests/golden/*.snowflake.sql) in fakesnow, and read the scores view. A statement that
-    fails, fails the test with its SQL."""
+    """Create the tables (plain unquoted DDL, unless the mapping keeps exact case) and the
+    model's views (the deployable DDL, as in tests/golden/*.snowflake.sql) in fakesnow, and
+    read the scores view's columns by name. A statement that fails, fails the test with its
+    SQL."""
+    quoted = mapping.snowflake_exact_case
+    for source in tables:
+        names = [source["name"], *(name for name, _type in source["columns"])]
+        assert quoted or all(unquoted_ok(n) for n in names), f"not plain names: {names}"
     ddl = render_ddl(model, DIALECT, as_of=AS_OF, mapping=mapping)
     statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
     assert statements, "the DDL should create the scores view"
-    request = {
-        "tables": tables,
-        "statements": statements,
-        "query": f'SELECT * FROM "{model.name}_scores"',
-    }
+    query = reading_query(model, mapping)
+    simple = all(unquoted_ok(name) for name in (*model.output_columns, model.name))
+    assert quoted or not simple or '"' not in query, query
+    request = {"tables": tables, "statements": statements, "query": query, "quoted": quoted}
     done = subprocess.run(
         [python, str(RUNNER)],
         input=json.dumps(request),
@@ -139,7 +156,11 @@ def emulate(
     if "error" in response:
         pytest.fail(f"fakesnow: {response['error']}\nin:\n{response['sql']}")
     records = [[decoded(v) for v in row] for row in response["rows"]]
-    return to_rows(model, response["columns"], records)
+    # Snowflake names an unquoted column in upper case (FIT), an exact-case one as quoted.
+    returned = [name.upper() if not quoted else name for name in response["columns"]]
+    written = [name.upper() if not quoted else name for name in model.output_columns]
+    assert returned == written
+    return to_rows(model, model.output_columns, records)
 
 
 def test_snowflake_matches_python(
@@ -156,6 +177,18 @@ def test_snowflake_matches_python(
     mapping = DEFAULT_SOURCES
     rows = emulate(fakesnow_python, model, source_tables(model, leads, events, mapping), mapping)
     assert differences(model, python_rows, rows) == []
+
+
+def test_snowflake_exact_case_matches_python(fakesnow_python: str) -> None:
+    """snowflake_exact_case: tables created with quoted lower-case names, every name quoted."""
+    folder = cases()[0]
+    model = compile_file(model_file(folder)).model
+    assert model is not None
+    leads, events = folder / "leads.csv", folder / "events.csv"
+    mapping = SourceMapping(snowflake_exact_case=True)
+    rows = emulate(fakesnow_python, model, source_tables(model, leads, events, mapping), mapping)
+    expected = score(model, "python", leads=leads, events=events, as_of=AS_OF)
+    assert differences(model, expected, rows) == []
 
 
 def test_snowflake_coverage_model_matches_python(fakesnow_python: str) -> None:

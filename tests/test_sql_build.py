@@ -331,7 +331,7 @@ def test_one_scan_one_group_by_and_exactly_the_output_columns(dialect: str) -> N
     query = select_scores(without_sequences, dialect, as_of=AS_OF)
     assert [t.name for t in query.find_all(exp.Table)].count("events") == 1
     assert len(list(query.find_all(exp.Group))) == 1
-    (view,) = build_views(model, dialect)
+    (view,) = build_views(model, dialect, mapping=SourceMapping(schema="raw"))
     assert view.name == "coverage_scores"
     assert sqlglot.parse_one(query.sql(dialect=dialect), read=dialect).sql(
         dialect=dialect

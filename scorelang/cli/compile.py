@@ -70,11 +70,19 @@ def compile_(
             help="scorelang.toml naming the source tables and columns (\\[sources] table).",
         ),
     ] = None,
+    source_schema: Annotated[
+        str | None,
+        typer.Option(
+            "--source-schema",
+            help="Schema (BigQuery: dataset, or project.dataset) of the source tables; "
+            "overrides [sources] schema. BigQuery needs one.",
+        ),
+    ] = None,
 ) -> None:
     """Compile a model to CREATE OR REPLACE VIEW statements for one SQL dialect."""
     from ..compiler.diagnostics import Severity, render_plain
     from ..compiler.frontend import compile_file
-    from ..config import ConfigError, load_config
+    from ..config import ConfigError, load_config, with_source_schema
     from ..targets.sql import UnsupportedConstruct, render_ddl
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -87,7 +95,7 @@ def compile_(
     ):
         raise typer.Exit(1)
     try:
-        mapping = load_config(config).sources
+        mapping = with_source_schema(load_config(config).sources, source_schema)
         sql = render_ddl(
             compilation.model, target.value, as_of=pinned, mapping=mapping, schema=schema
         )

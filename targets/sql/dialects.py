@@ -50,6 +50,8 @@ class Dialect:
     reads_untyped_instants: ClassVar[bool] = False
     # SPLIT_PART(s, sep, -1) is the part after the last separator (DuckDB; Postgres 14+).
     splits_from_the_end: ClassVar[bool] = False
+    # Every name quoted, so it is matched exactly as the model and scorelang.toml spell it.
+    quotes_every_name: ClassVar[bool] = True
 
     def double(self) -> exp.DataType:
         return exp.DataType.build("DOUBLE")
@@ -266,9 +268,23 @@ class BigQuery(Dialect):
     timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP (an instant; literals read as UTC)
 
 
+@dataclass(frozen=True)
 class Snowflake(Dialect):
+    """Names as Snowflake users write them: unquoted (stored and resolved in upper case, like
+    the user's own `CREATE TABLE events (lead_id ...)`) where that is valid, unless
+    `exact_case` (tables created with quoted names: every name quoted, case kept)."""
+
     name = "snowflake"
-    timestamp_type = "TIMESTAMPNTZ"
+    timestamp_type = "TIMESTAMP_NTZ"
+    exact_case: bool = False
+
+    @property
+    def quotes_every_name(self) -> bool:  # type: ignore[override]
+        return self.exact_case
+
+    @property
+    def folds_identifier_case(self) -> bool:  # type: ignore[override]
+        return not self.exact_case
 
     def epoch_us(self, timestamp: exp.Expression) -> exp.Expression:
         return exp.Extract(this=exp.var("EPOCH_MICROSECOND"), expression=timestamp)
@@ -302,10 +318,12 @@ class Snowflake(Dialect):
 _BY_NAME: dict[str, type[Dialect]] = {d.name: d for d in (DuckDB, Postgres, BigQuery, Snowflake)}
 
 
-def get_dialect(name: str) -> Dialect:
+def get_dialect(name: str, *, exact_case: bool = False) -> Dialect:
+    """The target `name`; `exact_case` quotes every Snowflake name (the others always do)."""
     try:
-        return _BY_NAME[name]()
+        target = _BY_NAME[name]
     except KeyError:
         raise UnsupportedConstruct(
             "E503", f"target {name!r}", "scorelang", hint=f"choose one of {', '.join(DIALECTS)}"
         ) from None
+    return Snowflake(exact_case=exact_case) if target is Snowflake else target()
