@@ -89,9 +89,14 @@ def json_value(value: Any) -> Any:
 
 
 def source_tables(
-    model: ir.Model, leads: Path, events: Path, mapping: SourceMapping
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    mapping: SourceMapping,
+    types: dict[ir.Type, str] = SNOWFLAKE_TYPES,
 ) -> list[dict[str, Any]]:
-    """The leads and events tables, typed and validated by the loader every engine uses."""
+    """The leads and events tables, typed and validated by the loader every engine uses, with
+    their columns' warehouse `types`."""
     with duck.connect() as con:
         load_duckdb(con, model, leads, events, mapping)
         tables = []
@@ -103,7 +108,7 @@ def source_tables(
             tables.append(
                 {
                     "name": name,
-                    "columns": [[c.source, SNOWFLAKE_TYPES[c.type]] for c in columns],
+                    "columns": [[c.source, types[c.type]] for c in columns],
                     "rows": [[json_value(python_value(v)) for v in row] for row in rows],
                 }
             )

@@ -66,7 +66,10 @@ def test_golden_sql(path: Path, dialect: str) -> None:
     )
     statements = sqlglot.parse(sql, read=dialect)
     assert [s.sql(dialect=dialect, pretty=True, comments=False) + ";" for s in statements] == [
-        part.strip() for part in sql.split("\n\n") if part.startswith("CREATE")
+        # sqlglot prints Snowflake's alias TIMESTAMPNTZ for the documented TIMESTAMP_NTZ.
+        part.strip().replace("TIMESTAMP_NTZ", "TIMESTAMPNTZ")
+        for part in sql.split("\n\n")
+        if part.startswith("CREATE")
     ]
 
 

@@ -158,11 +158,7 @@ class _Builder:
     def as_of_us(self) -> exp.Expression:
         if self.pinned is None:
             return self.dialect.once(self.dialect.epoch_us(exp.CurrentTimestamp()))
-        instant = exp.cast(
-            exp.Literal.string(self.pinned.isoformat(sep=" ")),
-            exp.DataType.build(self.dialect.timestamp_type),
-        )
-        return self.dialect.epoch_us(instant)
+        return self.dialect.epoch_us(self.dialect.pinned_instant(self.pinned))
 
     def _fields_used(self) -> list[str]:
         roots: list[ir.Expr] = [c.expr for c in self.model.composites] + [

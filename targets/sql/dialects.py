@@ -20,6 +20,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from sqlglot import exp
@@ -55,6 +56,12 @@ class Dialect:
 
     def double(self) -> exp.DataType:
         return exp.DataType.build("DOUBLE")
+
+    def pinned_instant(self, utc: datetime) -> exp.Expression:
+        """A pinned as_of (naive, UTC) as a timestamp literal: a naive type reads the text as
+        the UTC wall time, whatever the session time zone."""
+        text = exp.Literal.string(utc.isoformat(sep=" "))
+        return exp.cast(text, exp.DataType.build(self.timestamp_type))
 
     def cast_double(self, value: exp.Expression) -> exp.Expression:
         return exp.cast(value, self.double())
@@ -265,7 +272,13 @@ class BigQuery(Dialect):
     name = "bigquery"
     max_identifier = 300
     folds_identifier_case = True
-    timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP (an instant; literals read as UTC)
+    timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP, an instant
+
+    def pinned_instant(self, utc: datetime) -> exp.Expression:
+        # A TIMESTAMP literal without an offset is read in the default time zone: UTC in
+        # BigQuery, America/Los_Angeles in ZetaSQL's evaluator. With one, no default decides.
+        text = exp.Literal.string(f"{utc.isoformat(sep=' ')}+00:00")
+        return exp.cast(text, exp.DataType.build(self.timestamp_type))
 
 
 @dataclass(frozen=True)
@@ -275,7 +288,6 @@ class Snowflake(Dialect):
     `exact_case` (tables created with quoted names: every name quoted, case kept)."""
 
     name = "snowflake"
-    timestamp_type = "TIMESTAMP_NTZ"
     exact_case: bool = False
 
     @property
@@ -285,6 +297,13 @@ class Snowflake(Dialect):
     @property
     def folds_identifier_case(self) -> bool:  # type: ignore[override]
         return not self.exact_case
+
+    def pinned_instant(self, utc: datetime) -> exp.Expression:
+        # TIMESTAMP_NTZ (sqlglot would print the alias TIMESTAMPNTZ) ignores the offset, which
+        # is +00:00: the UTC wall time, whose epoch is the instant's in any session zone.
+        text = exp.Literal.string(f"{utc.isoformat(sep=' ')}+00:00")
+        ntz = exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="TIMESTAMP_NTZ")
+        return exp.cast(text, ntz)
 
     def epoch_us(self, timestamp: exp.Expression) -> exp.Expression:
         return exp.Extract(this=exp.var("EPOCH_MICROSECOND"), expression=timestamp)

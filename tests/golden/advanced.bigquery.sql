@@ -8,7 +8,7 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
     `e`.`url` AS `prop_url`,
     `e`.`feature` AS `prop_feature`,
     `e`.`seats` AS `prop_seats`,
@@ -26,7 +26,7 @@ WITH `scan` AS (
       'support_ticket',
       'unsubscribe'
     )
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
@@ -118,11 +118,11 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`
   FROM `my-project`.`analytics`.`events` AS `e`
   WHERE
     `e`.`event_type` IN ('trial_start', 'invite_sent')
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
 ), `sequenced` AS (
   SELECT
     *,
@@ -171,9 +171,9 @@ WITH `scan` AS (
     COALESCE(`agg`.`agg_a9`, 0) AS `agg_a9`,
     COALESCE(`sequence_agg`.`agg_a10`, FALSE) AS `agg_a10`,
     COALESCE(`agg`.`agg_a11`, 0) AS `agg_a11`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `agg`.`agg_a12` AS `agg_a12`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `agg`.`agg_a12` AS `agg_a12`,
     COALESCE(`agg`.`flags` & 8, 0) AS `agg_a13`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `agg`.`agg_a14` AS `agg_a14`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `agg`.`agg_a14` AS `agg_a14`,
     COALESCE(`agg`.`flags` & 16, 0) AS `agg_a15`,
     COALESCE(`agg`.`flags` & 32, 0) AS `agg_a16`,
     COALESCE(`agg`.`flags` & 64, 0) AS `agg_a17`,
@@ -286,20 +286,20 @@ WITH `scan` AS (
     CAST(CASE WHEN `base`.`agg_a10` THEN 15 ELSE 0 END AS FLOAT64) AS `engagement__invited_the_team_early`,
     CAST(CASE WHEN `base`.`agg_a11` >= 5 THEN 10 ELSE 0 END AS FLOAT64) AS `engagement__invited_five_seats_or_more`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `base`.`agg_a12` AS FLOAT64) / CAST(86400000000 AS FLOAT64) >= 14
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `base`.`agg_a12` AS FLOAT64) / CAST(86400000000 AS FLOAT64) >= 14
       AND `base`.`agg_a13` = 0
       THEN -10
       ELSE 0
     END AS FLOAT64) AS `engagement__trial_ending_without_a_purchase`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `base`.`agg_a14` AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 21
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `base`.`agg_a14` AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 21
       THEN -10
       ELSE 0
     END AS FLOAT64) AS `engagement__quiet_for_three_weeks`,
     CAST(CASE WHEN `base`.`agg_a15` > 0 AND `base`.`agg_a16` = 0 THEN -10 ELSE 0 END AS FLOAT64) AS `engagement__went_quiet`,
     CAST(CASE WHEN `base`.`agg_a17` > 0 THEN -5 ELSE 0 END AS FLOAT64) AS `engagement__blocked_by_a_bug`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`base`.`lead_last_contacted_at`) AS FLOAT64) / CAST(86400000000 AS FLOAT64) < 3
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`base`.`lead_last_contacted_at`) AS FLOAT64) / CAST(86400000000 AS FLOAT64) < 3
       THEN -5
       ELSE 0
     END AS FLOAT64) AS `engagement__sales_called_this_week`,

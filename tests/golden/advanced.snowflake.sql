@@ -8,7 +8,7 @@ WITH scan AS (
   SELECT
     e.lead_id AS lead_key,
     e.event_type AS event_type,
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
     e.url AS prop_url,
     e.feature AS prop_feature,
     e.seats AS prop_seats,
@@ -26,7 +26,7 @@ WITH scan AS (
       'support_ticket',
       'unsubscribe'
     )
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
 ), agg AS (
   SELECT
     scan.lead_key,
@@ -123,11 +123,11 @@ WITH scan AS (
   SELECT
     e.lead_id AS lead_key,
     e.event_type AS event_type,
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us
   FROM events AS e
   WHERE
     e.event_type IN ('trial_start', 'invite_sent')
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
 ), sequenced AS (
   SELECT
     *,
@@ -171,9 +171,9 @@ WITH scan AS (
     COALESCE(agg.agg_a9, 0) AS agg_a9,
     COALESCE(sequence_agg.agg_a10, FALSE) AS agg_a10,
     COALESCE(agg.agg_a11, 0) AS agg_a11,
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - agg.agg_a12 AS agg_a12,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - agg.agg_a12 AS agg_a12,
     COALESCE(BITAND(agg.flags, 8), 0) AS agg_a13,
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - agg.agg_a14 AS agg_a14,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - agg.agg_a14 AS agg_a14,
     COALESCE(BITAND(agg.flags, 16), 0) AS agg_a15,
     COALESCE(BITAND(agg.flags, 32), 0) AS agg_a16,
     COALESCE(BITAND(agg.flags, 64), 0) AS agg_a17,
@@ -294,20 +294,20 @@ WITH scan AS (
     CAST(CASE WHEN base.agg_a10 THEN 15 ELSE 0 END AS DOUBLE) AS engagement__invited_the_team_early,
     CAST(CASE WHEN base.agg_a11 >= 5 THEN 10 ELSE 0 END AS DOUBLE) AS engagement__invited_five_seats_or_more,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - base.agg_a12 AS DOUBLE) / CAST(86400000000 AS DOUBLE) >= 14
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - base.agg_a12 AS DOUBLE) / CAST(86400000000 AS DOUBLE) >= 14
       AND base.agg_a13 = 0
       THEN -10
       ELSE 0
     END AS DOUBLE) AS engagement__trial_ending_without_a_purchase,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - base.agg_a14 AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 21
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - base.agg_a14 AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 21
       THEN -10
       ELSE 0
     END AS DOUBLE) AS engagement__quiet_for_three_weeks,
     CAST(CASE WHEN base.agg_a15 > 0 AND base.agg_a16 = 0 THEN -10 ELSE 0 END AS DOUBLE) AS engagement__went_quiet,
     CAST(CASE WHEN base.agg_a17 > 0 THEN -5 ELSE 0 END AS DOUBLE) AS engagement__blocked_by_a_bug,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, base.lead_last_contacted_at) AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 3
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, base.lead_last_contacted_at) AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 3
       THEN -5
       ELSE 0
     END AS DOUBLE) AS engagement__sales_called_this_week,

@@ -8,7 +8,7 @@ WITH scan AS (
   SELECT
     e.lead_id AS lead_key,
     e.event_type AS event_type,
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
     e.url AS prop_url,
     e.form AS prop_form
   FROM events AS e
@@ -22,7 +22,7 @@ WITH scan AS (
       'webinar_attend',
       'demo_request'
     )
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
 ), agg AS (
   SELECT
     scan.lead_key,
@@ -72,11 +72,11 @@ WITH scan AS (
   SELECT
     e.lead_id AS lead_key,
     e.event_type AS event_type,
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us
   FROM events AS e
   WHERE
     e.event_type IN ('content_download', 'demo_request')
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
 ), sequenced AS (
   SELECT
     *,

@@ -8,14 +8,14 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
     `e`.`url` AS `prop_url`,
     `e`.`amount` AS `prop_amount`,
     `e`.`duration` AS `prop_duration`
   FROM `my-project`.`analytics`.`events` AS `e`
   WHERE
     `e`.`event_type` IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
@@ -70,11 +70,11 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`
   FROM `my-project`.`analytics`.`events` AS `e`
   WHERE
     `e`.`event_type` IN ('download', 'demo')
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
 ), `sequenced` AS (
   SELECT
     *,
@@ -114,8 +114,8 @@ WITH `scan` AS (
     COALESCE(`agg`.`agg_a3`, 0) AS `agg_a3`,
     COALESCE(`agg`.`agg_a4`, 0) AS `agg_a4`,
     COALESCE(`agg`.`agg_a5`, 0) AS `agg_a5`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `agg`.`agg_a6` AS `agg_a6`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `agg`.`agg_a7` AS `agg_a7`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `agg`.`agg_a6` AS `agg_a6`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `agg`.`agg_a7` AS `agg_a7`,
     COALESCE(`sequence_agg`.`agg_a8`, FALSE) AS `agg_a8`,
     COALESCE(`agg`.`flags` & 1, 0) AS `agg_a9`,
     COALESCE(`agg`.`agg_a10`, 0) AS `agg_a10`,
@@ -155,7 +155,7 @@ WITH `scan` AS (
       ELSE 0
     END AS FLOAT64) AS `fit__r11`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - UNIX_MICROS(`base`.`lead_created_at`) AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 30.5
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`base`.`lead_created_at`) AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 30.5
       THEN 2
       ELSE 0
     END AS FLOAT64) AS `fit__r12`,
@@ -209,12 +209,12 @@ WITH `scan` AS (
     CAST(CASE WHEN `base`.`agg_a4` >= 2 THEN 3 ELSE 0 END AS FLOAT64) AS `engagement__r4`,
     CAST(CASE WHEN `base`.`agg_a5` > 100 THEN 4 ELSE 0 END AS FLOAT64) AS `engagement__r5`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `base`.`agg_a6` AS FLOAT64) / CAST(86400000000 AS FLOAT64) < 1.5
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `base`.`agg_a6` AS FLOAT64) / CAST(86400000000 AS FLOAT64) < 1.5
       THEN 5
       ELSE 0
     END AS FLOAT64) AS `engagement__r6`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - `base`.`agg_a7` AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 20
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - `base`.`agg_a7` AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 20
       THEN 1
       ELSE 0
     END AS FLOAT64) AS `engagement__r7`,

@@ -8,7 +8,7 @@ WITH scan AS (
   SELECT
     e.lead_id AS lead_key,
     e.event_type AS event_type,
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
     e.action AS prop_action,
     e.amount AS prop_amount
   FROM events AS e
@@ -22,7 +22,7 @@ WITH scan AS (
       'checkout_start',
       'purchase'
     )
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
 ), agg AS (
   SELECT
     scan.lead_key,
@@ -157,7 +157,7 @@ WITH scan AS (
       ELSE 0
     END AS DOUBLE) AS profile__disposable_email,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, base.lead_signup_at) AS DOUBLE) / CAST(86400000000 AS DOUBLE) <= 30
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, base.lead_signup_at) AS DOUBLE) / CAST(86400000000 AS DOUBLE) <= 30
       THEN 5
       ELSE 0
     END AS DOUBLE) AS profile__new_sign_up,

@@ -1,0 +1,170 @@
+"""BigQuery parity, executed: the BigQuery SQL runs on ZetaSQL, BigQuery's own SQL front end,
+and its rows must equal the Python evaluator's, cell by cell, as DuckDB's, Postgres's and the
+Snowflake emulator's do.
+
+The deployable DDL (dataset-qualified, as in tests/golden/*.bigquery.sql) is analyzed against
+a catalog holding the tables at their dataset's path, in BigQuery's external product mode:
+every name, function, type and literal must resolve. The view's SELECT is then executed by
+ZetaSQL's reference evaluator over the same rows the other engines read (the evaluator gives
+contents only to top-level tables, so the executed SELECT names them without the dataset;
+the SQL is otherwise the view's own). NUMERIC results come back as exact decimals.
+
+ZetaSQL (PyPI `zetasql`, a WebAssembly build) lives in its own virtualenv
+(scripts/bigquery-emulator prints its python; scripts/test exports it as
+SCORELANG_ZETASQL_PYTHON) and runs tests/zetasql_runner.py: started once per session (~30 s),
+JSON lines in and out. Without the variable these tests skip locally and fail in CI.
+What it proves and what it cannot is in docs/warehouses.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import test_sql_build
+from scorelang.compiler import ir
+from scorelang.compiler.frontend import compile_file
+from scorelang.targets.sql import render_ddl, select_scores
+from sql_fixture import EVENTS, LEADS, column_types
+from test_parity import AS_OF, case, differences, python_rows
+from test_snowflake_emulator import json_value, source_tables
+
+from scorelang.config import DEFAULT_SOURCES, SourceMapping
+from scorelang.engines.rows import to_rows
+
+__all__ = ["case", "python_rows"]  # test_parity's fixtures: the same cases and expected rows
+
+DIALECT = "bigquery"
+RUNNER = Path(__file__).resolve().parent / "zetasql_runner.py"
+HOW = "run `export SCORELANG_ZETASQL_PYTHON=$(scripts/bigquery-emulator)` to include them"
+DATASET = ("my-project", "analytics")
+# Source column types as a BigQuery user would declare them.
+BIGQUERY_TYPES = {
+    ir.Type.STRING: "STRING",
+    ir.Type.INT: "INT64",
+    ir.Type.NUMBER: "FLOAT64",
+    ir.Type.BOOL: "BOOL",
+    ir.Type.TIMESTAMP: "TIMESTAMP",
+}
+
+
+class ZetaSQL:
+    """One runner process for the session: requests are JSON lines, answered in order."""
+
+    def __init__(self, python: str):
+        self.process = subprocess.Popen(
+            [python, str(RUNNER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        ready = self._read()
+        assert ready == {"ready": True}, ready
+
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            pytest.fail(f"the ZetaSQL runner exited ({self.process.wait()})")
+        return json.loads(line)
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def zetasql() -> Iterator[ZetaSQL]:
+    """The runner; a missing venv is a failure in CI and a skip elsewhere."""
+    python = os.environ.get("SCORELANG_ZETASQL_PYTHON")
+    if not python:
+        reason = "SCORELANG_ZETASQL_PYTHON is not set"
+    elif not os.access(python, os.X_OK):
+        reason = f"SCORELANG_ZETASQL_PYTHON={python} is not an executable"
+    else:
+        engine = ZetaSQL(python)
+        yield engine
+        engine.close()
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"ZetaSQL tests cannot run in CI: {reason}")
+    pytest.skip(f"ZetaSQL tests skipped: {reason}; {HOW}")
+
+
+def decoded(value: Any) -> Any:
+    """The runner's tagged values back to what a BigQuery client gives: NUMERIC a Decimal,
+    a non-finite FLOAT64 a float."""
+    if isinstance(value, dict):
+        return Decimal(value["decimal"]) if "decimal" in value else float(value["float"])
+    return value
+
+
+def placed(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tables at their dataset's path."""
+    return [{**t, "path": [*DATASET, t.pop("name")]} for t in tables]
+
+
+def execute(
+    engine: ZetaSQL, model: ir.Model, tables: list[dict[str, Any]], as_of: datetime = AS_OF
+) -> list[dict[str, Any]]:
+    """Analyze the deployable DDL, execute the view's SELECT, and read every output column by
+    name. A statement ZetaSQL refuses fails the test with its SQL: a bug in our SQL."""
+    sources = SourceMapping(schema=".".join(DATASET))
+    ddl = render_ddl(model, DIALECT, as_of=as_of, mapping=sources)
+    statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
+    assert statements, "the DDL should create the scores view"
+    query = select_scores(model, DIALECT, as_of=as_of, mapping=DEFAULT_SOURCES)
+    request = {"tables": tables, "analyze": statements, "query": query.sql(dialect=DIALECT)}
+    response = engine.run(request)
+    if "error" in response:
+        pytest.fail(f"ZetaSQL: {response['error']}\nin:\n{response['sql']}")
+    assert response["columns"] == list(model.output_columns)
+    records = [[decoded(v) for v in row] for row in response["rows"]]
+    return to_rows(model, response["columns"], records)
+
+
+def test_bigquery_matches_python(
+    zetasql: ZetaSQL, case: tuple[ir.Model, Path, Path], python_rows: list[dict[str, Any]]
+) -> None:
+    """Every example model and the parity edge fixture, compared as test_parity does."""
+    model, leads, events = case
+    tables = source_tables(model, leads, events, DEFAULT_SOURCES, BIGQUERY_TYPES)
+    rows = execute(zetasql, model, placed(tables))
+    assert differences(model, python_rows, rows) == []
+
+
+def coverage_tables(model: ir.Model) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": [*DATASET, name],
+            "columns": [[c, BIGQUERY_TYPES[t]] for c, t in columns.items()],
+            "rows": [[json_value(row.get(c)) for c in columns] for row in rows],
+        }
+        for name, columns, rows in zip(
+            ("leads", "events"), column_types(model, DIALECT), (LEADS, EVENTS), strict=True
+        )
+    ]
+
+
+def test_bigquery_coverage_model_matches_python(zetasql: ZetaSQL) -> None:
+    """The SQL target's every-construct model on its boundary data set (tests/sql_fixture.py),
+    compared as test_sql_build compares DuckDB and Postgres."""
+    model = compile_file(test_sql_build.COVERAGE).model
+    assert model is not None
+    rows = execute(zetasql, model, coverage_tables(model))
+    expected = test_sql_build.python_rows(model, LEADS, EVENTS, AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
