@@ -199,12 +199,35 @@ WITH `scan` AS (
     END AS FLOAT64) AS `fit__enterprise`,
     CAST(CASE
       WHEN CASE
-        WHEN ABS(
-          CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
-        ) >= 4503599627370496
+        WHEN NOT (
+          ABS(
+            CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+          ) < 4503599627370496
+        )
         THEN CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
         ELSE CAST(ROUND(
-          CAST(CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0) AS NUMERIC),
+          CAST(CASE
+            WHEN CAST(FORMAT(
+              '%.15g',
+              CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+            ) AS FLOAT64) = CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+            THEN FORMAT(
+              '%.15g',
+              CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+            )
+            WHEN CAST(FORMAT(
+              '%.16g',
+              CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+            ) AS FLOAT64) = CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+            THEN FORMAT(
+              '%.16g',
+              CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+            )
+            ELSE FORMAT(
+              '%.17g',
+              CAST(`base`.`lead_annual_revenue` AS FLOAT64) / NULLIF(CAST(`base`.`lead_employees` AS FLOAT64), 0)
+            )
+          END AS NUMERIC),
           0
         ) AS FLOAT64)
       END >= 200000
@@ -350,60 +373,120 @@ WITH `scan` AS (
     `clamped`.*,
     `clamped`.`clamped_fit` AS `fit`,
     CASE
-      WHEN ABS(`clamped`.`clamped_engagement`) >= 4503599627370496
+      WHEN NOT (
+        ABS(`clamped`.`clamped_engagement`) < 4503599627370496
+      )
       THEN `clamped`.`clamped_engagement`
-      ELSE CAST(ROUND(CAST(`clamped`.`clamped_engagement` AS NUMERIC), 2) AS FLOAT64)
+      ELSE CAST(ROUND(
+        CAST(CASE
+          WHEN CAST(FORMAT('%.15g', `clamped`.`clamped_engagement`) AS FLOAT64) = `clamped`.`clamped_engagement`
+          THEN FORMAT('%.15g', `clamped`.`clamped_engagement`)
+          WHEN CAST(FORMAT('%.16g', `clamped`.`clamped_engagement`) AS FLOAT64) = `clamped`.`clamped_engagement`
+          THEN FORMAT('%.16g', `clamped`.`clamped_engagement`)
+          ELSE FORMAT('%.17g', `clamped`.`clamped_engagement`)
+        END AS NUMERIC),
+        2
+      ) AS FLOAT64)
     END AS `engagement`
   FROM `clamped`
 ), `derived_1` AS (
   SELECT
     `scored`.*,
     CASE
-      WHEN ABS(
-        CAST(CASE
-          WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
-          THEN NULL
-          ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
-        END AS FLOAT64)
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          CAST(CASE
+            WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+            THEN NULL
+            ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+          END AS FLOAT64)
+        ) < 4503599627370496
+      )
       THEN CAST(CASE
         WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
         THEN NULL
         ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
       END AS FLOAT64)
       ELSE CAST(ROUND(
-        CAST(CAST(CASE
-          WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
-          THEN NULL
-          ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
-        END AS FLOAT64) AS NUMERIC),
+        CAST(CASE
+          WHEN CAST(FORMAT(
+            '%.15g',
+            CAST(CASE
+              WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+              THEN NULL
+              ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+            END AS FLOAT64)
+          ) AS FLOAT64) = CAST(CASE
+            WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+            THEN NULL
+            ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+          END AS FLOAT64)
+          THEN FORMAT(
+            '%.15g',
+            CAST(CASE
+              WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+              THEN NULL
+              ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+            END AS FLOAT64)
+          )
+          WHEN CAST(FORMAT(
+            '%.16g',
+            CAST(CASE
+              WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+              THEN NULL
+              ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+            END AS FLOAT64)
+          ) AS FLOAT64) = CAST(CASE
+            WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+            THEN NULL
+            ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+          END AS FLOAT64)
+          THEN FORMAT(
+            '%.16g',
+            CAST(CASE
+              WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+              THEN NULL
+              ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+            END AS FLOAT64)
+          )
+          ELSE FORMAT(
+            '%.17g',
+            CAST(CASE
+              WHEN CAST(0 AS FLOAT64) IS NULL OR `scored`.`engagement` - `scored`.`fit` IS NULL
+              THEN NULL
+              ELSE GREATEST(CAST(0 AS FLOAT64), `scored`.`engagement` - `scored`.`fit`)
+            END AS FLOAT64)
+          )
+        END AS NUMERIC),
         2
       ) AS FLOAT64)
     END AS `momentum`,
     CASE
-      WHEN ABS(
-        CAST(CASE
-          WHEN CAST(100 AS FLOAT64) IS NULL
-          OR (
-            (
-              CAST(2 AS FLOAT64) * `scored`.`fit`
-            ) + (
-              CAST(3 AS FLOAT64) * `scored`.`engagement`
-            )
-          ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
-          THEN NULL
-          ELSE LEAST(
-            CAST(100 AS FLOAT64),
-            (
+      WHEN NOT (
+        ABS(
+          CAST(CASE
+            WHEN CAST(100 AS FLOAT64) IS NULL
+            OR (
               (
                 CAST(2 AS FLOAT64) * `scored`.`fit`
               ) + (
                 CAST(3 AS FLOAT64) * `scored`.`engagement`
               )
-            ) / NULLIF(CAST(5 AS FLOAT64), 0)
-          )
-        END AS FLOAT64)
-      ) >= 4503599627370496
+            ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+            THEN NULL
+            ELSE LEAST(
+              CAST(100 AS FLOAT64),
+              (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0)
+            )
+          END AS FLOAT64)
+        ) < 4503599627370496
+      )
       THEN CAST(CASE
         WHEN CAST(100 AS FLOAT64) IS NULL
         OR (
@@ -426,27 +509,168 @@ WITH `scan` AS (
         )
       END AS FLOAT64)
       ELSE CAST(ROUND(
-        CAST(CAST(CASE
-          WHEN CAST(100 AS FLOAT64) IS NULL
-          OR (
-            (
-              CAST(2 AS FLOAT64) * `scored`.`fit`
-            ) + (
-              CAST(3 AS FLOAT64) * `scored`.`engagement`
-            )
-          ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
-          THEN NULL
-          ELSE LEAST(
-            CAST(100 AS FLOAT64),
-            (
+        CAST(CASE
+          WHEN CAST(FORMAT(
+            '%.15g',
+            CAST(CASE
+              WHEN CAST(100 AS FLOAT64) IS NULL
+              OR (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+              THEN NULL
+              ELSE LEAST(
+                CAST(100 AS FLOAT64),
+                (
+                  (
+                    CAST(2 AS FLOAT64) * `scored`.`fit`
+                  ) + (
+                    CAST(3 AS FLOAT64) * `scored`.`engagement`
+                  )
+                ) / NULLIF(CAST(5 AS FLOAT64), 0)
+              )
+            END AS FLOAT64)
+          ) AS FLOAT64) = CAST(CASE
+            WHEN CAST(100 AS FLOAT64) IS NULL
+            OR (
               (
                 CAST(2 AS FLOAT64) * `scored`.`fit`
               ) + (
                 CAST(3 AS FLOAT64) * `scored`.`engagement`
               )
-            ) / NULLIF(CAST(5 AS FLOAT64), 0)
+            ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+            THEN NULL
+            ELSE LEAST(
+              CAST(100 AS FLOAT64),
+              (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0)
+            )
+          END AS FLOAT64)
+          THEN FORMAT(
+            '%.15g',
+            CAST(CASE
+              WHEN CAST(100 AS FLOAT64) IS NULL
+              OR (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+              THEN NULL
+              ELSE LEAST(
+                CAST(100 AS FLOAT64),
+                (
+                  (
+                    CAST(2 AS FLOAT64) * `scored`.`fit`
+                  ) + (
+                    CAST(3 AS FLOAT64) * `scored`.`engagement`
+                  )
+                ) / NULLIF(CAST(5 AS FLOAT64), 0)
+              )
+            END AS FLOAT64)
           )
-        END AS FLOAT64) AS NUMERIC),
+          WHEN CAST(FORMAT(
+            '%.16g',
+            CAST(CASE
+              WHEN CAST(100 AS FLOAT64) IS NULL
+              OR (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+              THEN NULL
+              ELSE LEAST(
+                CAST(100 AS FLOAT64),
+                (
+                  (
+                    CAST(2 AS FLOAT64) * `scored`.`fit`
+                  ) + (
+                    CAST(3 AS FLOAT64) * `scored`.`engagement`
+                  )
+                ) / NULLIF(CAST(5 AS FLOAT64), 0)
+              )
+            END AS FLOAT64)
+          ) AS FLOAT64) = CAST(CASE
+            WHEN CAST(100 AS FLOAT64) IS NULL
+            OR (
+              (
+                CAST(2 AS FLOAT64) * `scored`.`fit`
+              ) + (
+                CAST(3 AS FLOAT64) * `scored`.`engagement`
+              )
+            ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+            THEN NULL
+            ELSE LEAST(
+              CAST(100 AS FLOAT64),
+              (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0)
+            )
+          END AS FLOAT64)
+          THEN FORMAT(
+            '%.16g',
+            CAST(CASE
+              WHEN CAST(100 AS FLOAT64) IS NULL
+              OR (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+              THEN NULL
+              ELSE LEAST(
+                CAST(100 AS FLOAT64),
+                (
+                  (
+                    CAST(2 AS FLOAT64) * `scored`.`fit`
+                  ) + (
+                    CAST(3 AS FLOAT64) * `scored`.`engagement`
+                  )
+                ) / NULLIF(CAST(5 AS FLOAT64), 0)
+              )
+            END AS FLOAT64)
+          )
+          ELSE FORMAT(
+            '%.17g',
+            CAST(CASE
+              WHEN CAST(100 AS FLOAT64) IS NULL
+              OR (
+                (
+                  CAST(2 AS FLOAT64) * `scored`.`fit`
+                ) + (
+                  CAST(3 AS FLOAT64) * `scored`.`engagement`
+                )
+              ) / NULLIF(CAST(5 AS FLOAT64), 0) IS NULL
+              THEN NULL
+              ELSE LEAST(
+                CAST(100 AS FLOAT64),
+                (
+                  (
+                    CAST(2 AS FLOAT64) * `scored`.`fit`
+                  ) + (
+                    CAST(3 AS FLOAT64) * `scored`.`engagement`
+                  )
+                ) / NULLIF(CAST(5 AS FLOAT64), 0)
+              )
+            END AS FLOAT64)
+          )
+        END AS NUMERIC),
         2
       ) AS FLOAT64)
     END AS `total`,
@@ -576,14 +800,36 @@ SELECT
   `derived_4`.`fit__outside_sales_territories`,
   `derived_4`.`fit__already_a_customer`,
   CASE
-    WHEN ABS(`derived_4`.`engagement__page_views_half_life_a_week`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_4`.`engagement__page_views_half_life_a_week`) < 4503599627370496
+    )
     THEN `derived_4`.`engagement__page_views_half_life_a_week`
-    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__page_views_half_life_a_week` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_4`.`engagement__page_views_half_life_a_week`) AS FLOAT64) = `derived_4`.`engagement__page_views_half_life_a_week`
+        THEN FORMAT('%.15g', `derived_4`.`engagement__page_views_half_life_a_week`)
+        WHEN CAST(FORMAT('%.16g', `derived_4`.`engagement__page_views_half_life_a_week`) AS FLOAT64) = `derived_4`.`engagement__page_views_half_life_a_week`
+        THEN FORMAT('%.16g', `derived_4`.`engagement__page_views_half_life_a_week`)
+        ELSE FORMAT('%.17g', `derived_4`.`engagement__page_views_half_life_a_week`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `engagement__page_views_half_life_a_week`,
   CASE
-    WHEN ABS(`derived_4`.`engagement__docs_reading`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_4`.`engagement__docs_reading`) < 4503599627370496
+    )
     THEN `derived_4`.`engagement__docs_reading`
-    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__docs_reading` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_4`.`engagement__docs_reading`) AS FLOAT64) = `derived_4`.`engagement__docs_reading`
+        THEN FORMAT('%.15g', `derived_4`.`engagement__docs_reading`)
+        WHEN CAST(FORMAT('%.16g', `derived_4`.`engagement__docs_reading`) AS FLOAT64) = `derived_4`.`engagement__docs_reading`
+        THEN FORMAT('%.16g', `derived_4`.`engagement__docs_reading`)
+        ELSE FORMAT('%.17g', `derived_4`.`engagement__docs_reading`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `engagement__docs_reading`,
   `derived_4`.`engagement__explored_the_site`,
   `derived_4`.`engagement__looked_at_pricing_weeks_ago`,

@@ -229,33 +229,91 @@ WITH `scan` AS (
     `clamped`.*,
     `clamped`.`clamped_fit` AS `fit`,
     CASE
-      WHEN ABS(`clamped`.`clamped_engagement`) >= 4503599627370496
+      WHEN NOT (
+        ABS(`clamped`.`clamped_engagement`) < 4503599627370496
+      )
       THEN `clamped`.`clamped_engagement`
-      ELSE CAST(ROUND(CAST(`clamped`.`clamped_engagement` AS NUMERIC), 2) AS FLOAT64)
+      ELSE CAST(ROUND(
+        CAST(CASE
+          WHEN CAST(FORMAT('%.15g', `clamped`.`clamped_engagement`) AS FLOAT64) = `clamped`.`clamped_engagement`
+          THEN FORMAT('%.15g', `clamped`.`clamped_engagement`)
+          WHEN CAST(FORMAT('%.16g', `clamped`.`clamped_engagement`) AS FLOAT64) = `clamped`.`clamped_engagement`
+          THEN FORMAT('%.16g', `clamped`.`clamped_engagement`)
+          ELSE FORMAT('%.17g', `clamped`.`clamped_engagement`)
+        END AS NUMERIC),
+        2
+      ) AS FLOAT64)
     END AS `engagement`
   FROM `clamped`
 ), `derived_1` AS (
   SELECT
     `scored`.*,
     CASE
-      WHEN ABS(
-        (
-          CAST(0.4 AS FLOAT64) * `scored`.`fit`
-        ) + (
-          CAST(0.6 AS FLOAT64) * `scored`.`engagement`
-        )
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          (
+            CAST(0.4 AS FLOAT64) * `scored`.`fit`
+          ) + (
+            CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+          )
+        ) < 4503599627370496
+      )
       THEN (
         CAST(0.4 AS FLOAT64) * `scored`.`fit`
       ) + (
         CAST(0.6 AS FLOAT64) * `scored`.`engagement`
       )
       ELSE CAST(ROUND(
-        CAST((
-          CAST(0.4 AS FLOAT64) * `scored`.`fit`
-        ) + (
-          CAST(0.6 AS FLOAT64) * `scored`.`engagement`
-        ) AS NUMERIC),
+        CAST(CASE
+          WHEN CAST(FORMAT(
+            '%.15g',
+            (
+              CAST(0.4 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+            )
+          ) AS FLOAT64) = (
+            CAST(0.4 AS FLOAT64) * `scored`.`fit`
+          ) + (
+            CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+          )
+          THEN FORMAT(
+            '%.15g',
+            (
+              CAST(0.4 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+            )
+          )
+          WHEN CAST(FORMAT(
+            '%.16g',
+            (
+              CAST(0.4 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+            )
+          ) AS FLOAT64) = (
+            CAST(0.4 AS FLOAT64) * `scored`.`fit`
+          ) + (
+            CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+          )
+          THEN FORMAT(
+            '%.16g',
+            (
+              CAST(0.4 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+            )
+          )
+          ELSE FORMAT(
+            '%.17g',
+            (
+              CAST(0.4 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              CAST(0.6 AS FLOAT64) * `scored`.`engagement`
+            )
+          )
+        END AS NUMERIC),
         2
       ) AS FLOAT64)
     END AS `total`
@@ -302,9 +360,20 @@ SELECT
   `derived_2`.`engagement__attended_a_webinar`,
   `derived_2`.`engagement__download_then_demo`,
   CASE
-    WHEN ABS(`derived_2`.`engagement__page_views`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_2`.`engagement__page_views`) < 4503599627370496
+    )
     THEN `derived_2`.`engagement__page_views`
-    ELSE CAST(ROUND(CAST(`derived_2`.`engagement__page_views` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_2`.`engagement__page_views`) AS FLOAT64) = `derived_2`.`engagement__page_views`
+        THEN FORMAT('%.15g', `derived_2`.`engagement__page_views`)
+        WHEN CAST(FORMAT('%.16g', `derived_2`.`engagement__page_views`) AS FLOAT64) = `derived_2`.`engagement__page_views`
+        THEN FORMAT('%.16g', `derived_2`.`engagement__page_views`)
+        ELSE FORMAT('%.17g', `derived_2`.`engagement__page_views`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `engagement__page_views`,
   `derived_2`.`engagement__quiet_for_30_days`,
   `derived_2`.`engagement__quiet_for_60_days`,

@@ -265,33 +265,91 @@ WITH `scan` AS (
     `clamped`.*,
     `clamped`.`clamped_fit` AS `fit`,
     CASE
-      WHEN ABS(`clamped`.`clamped_engagement`) >= 4503599627370496
+      WHEN NOT (
+        ABS(`clamped`.`clamped_engagement`) < 4503599627370496
+      )
       THEN `clamped`.`clamped_engagement`
-      ELSE CAST(ROUND(CAST(`clamped`.`clamped_engagement` AS NUMERIC), 2) AS FLOAT64)
+      ELSE CAST(ROUND(
+        CAST(CASE
+          WHEN CAST(FORMAT('%.15g', `clamped`.`clamped_engagement`) AS FLOAT64) = `clamped`.`clamped_engagement`
+          THEN FORMAT('%.15g', `clamped`.`clamped_engagement`)
+          WHEN CAST(FORMAT('%.16g', `clamped`.`clamped_engagement`) AS FLOAT64) = `clamped`.`clamped_engagement`
+          THEN FORMAT('%.16g', `clamped`.`clamped_engagement`)
+          ELSE FORMAT('%.17g', `clamped`.`clamped_engagement`)
+        END AS NUMERIC),
+        2
+      ) AS FLOAT64)
     END AS `engagement`
   FROM `clamped`
 ), `derived_1` AS (
   SELECT
     `scored`.*,
     CASE
-      WHEN ABS(
-        (
-          CAST(0.5 AS FLOAT64) * `scored`.`fit`
-        ) + (
-          `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
-        )
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          (
+            CAST(0.5 AS FLOAT64) * `scored`.`fit`
+          ) + (
+            `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+          )
+        ) < 4503599627370496
+      )
       THEN (
         CAST(0.5 AS FLOAT64) * `scored`.`fit`
       ) + (
         `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
       )
       ELSE CAST(ROUND(
-        CAST((
-          CAST(0.5 AS FLOAT64) * `scored`.`fit`
-        ) + (
-          `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
-        ) AS NUMERIC),
+        CAST(CASE
+          WHEN CAST(FORMAT(
+            '%.15g',
+            (
+              CAST(0.5 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+            )
+          ) AS FLOAT64) = (
+            CAST(0.5 AS FLOAT64) * `scored`.`fit`
+          ) + (
+            `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+          )
+          THEN FORMAT(
+            '%.15g',
+            (
+              CAST(0.5 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+            )
+          )
+          WHEN CAST(FORMAT(
+            '%.16g',
+            (
+              CAST(0.5 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+            )
+          ) AS FLOAT64) = (
+            CAST(0.5 AS FLOAT64) * `scored`.`fit`
+          ) + (
+            `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+          )
+          THEN FORMAT(
+            '%.16g',
+            (
+              CAST(0.5 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+            )
+          )
+          ELSE FORMAT(
+            '%.17g',
+            (
+              CAST(0.5 AS FLOAT64) * `scored`.`fit`
+            ) + (
+              `scored`.`engagement` / NULLIF(CAST(3 AS FLOAT64), 0)
+            )
+          )
+        END AS NUMERIC),
         2
       ) AS FLOAT64)
     END AS `total`,
@@ -394,19 +452,52 @@ SELECT
   `derived_4`.`fit__r18`,
   `derived_4`.`fit__r19`,
   CASE
-    WHEN ABS(`derived_4`.`engagement__r1`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_4`.`engagement__r1`) < 4503599627370496
+    )
     THEN `derived_4`.`engagement__r1`
-    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r1` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_4`.`engagement__r1`) AS FLOAT64) = `derived_4`.`engagement__r1`
+        THEN FORMAT('%.15g', `derived_4`.`engagement__r1`)
+        WHEN CAST(FORMAT('%.16g', `derived_4`.`engagement__r1`) AS FLOAT64) = `derived_4`.`engagement__r1`
+        THEN FORMAT('%.16g', `derived_4`.`engagement__r1`)
+        ELSE FORMAT('%.17g', `derived_4`.`engagement__r1`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `engagement__r1`,
   CASE
-    WHEN ABS(`derived_4`.`engagement__r2`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_4`.`engagement__r2`) < 4503599627370496
+    )
     THEN `derived_4`.`engagement__r2`
-    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r2` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_4`.`engagement__r2`) AS FLOAT64) = `derived_4`.`engagement__r2`
+        THEN FORMAT('%.15g', `derived_4`.`engagement__r2`)
+        WHEN CAST(FORMAT('%.16g', `derived_4`.`engagement__r2`) AS FLOAT64) = `derived_4`.`engagement__r2`
+        THEN FORMAT('%.16g', `derived_4`.`engagement__r2`)
+        ELSE FORMAT('%.17g', `derived_4`.`engagement__r2`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `engagement__r2`,
   CASE
-    WHEN ABS(`derived_4`.`engagement__r3`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_4`.`engagement__r3`) < 4503599627370496
+    )
     THEN `derived_4`.`engagement__r3`
-    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r3` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_4`.`engagement__r3`) AS FLOAT64) = `derived_4`.`engagement__r3`
+        THEN FORMAT('%.15g', `derived_4`.`engagement__r3`)
+        WHEN CAST(FORMAT('%.16g', `derived_4`.`engagement__r3`) AS FLOAT64) = `derived_4`.`engagement__r3`
+        THEN FORMAT('%.16g', `derived_4`.`engagement__r3`)
+        ELSE FORMAT('%.17g', `derived_4`.`engagement__r3`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `engagement__r3`,
   `derived_4`.`engagement__r4`,
   `derived_4`.`engagement__r5`,
@@ -416,9 +507,20 @@ SELECT
   `derived_4`.`engagement__r9`,
   `derived_4`.`engagement__r10`,
   CASE
-    WHEN ABS(`derived_4`.`engagement__r11`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_4`.`engagement__r11`) < 4503599627370496
+    )
     THEN `derived_4`.`engagement__r11`
-    ELSE CAST(ROUND(CAST(`derived_4`.`engagement__r11` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_4`.`engagement__r11`) AS FLOAT64) = `derived_4`.`engagement__r11`
+        THEN FORMAT('%.15g', `derived_4`.`engagement__r11`)
+        WHEN CAST(FORMAT('%.16g', `derived_4`.`engagement__r11`) AS FLOAT64) = `derived_4`.`engagement__r11`
+        THEN FORMAT('%.16g', `derived_4`.`engagement__r11`)
+        ELSE FORMAT('%.17g', `derived_4`.`engagement__r11`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `engagement__r11`,
   `derived_4`.`engagement__r12`
 FROM `derived_4`;

@@ -226,25 +226,56 @@ WITH `scan` AS (
     `clamped`.`clamped_profile` AS `profile`,
     `clamped`.`clamped_engagement` AS `engagement`,
     CASE
-      WHEN ABS(`clamped`.`clamped_shopping`) >= 4503599627370496
+      WHEN NOT (
+        ABS(`clamped`.`clamped_shopping`) < 4503599627370496
+      )
       THEN `clamped`.`clamped_shopping`
-      ELSE CAST(ROUND(CAST(`clamped`.`clamped_shopping` AS NUMERIC), 2) AS FLOAT64)
+      ELSE CAST(ROUND(
+        CAST(CASE
+          WHEN CAST(FORMAT('%.15g', `clamped`.`clamped_shopping`) AS FLOAT64) = `clamped`.`clamped_shopping`
+          THEN FORMAT('%.15g', `clamped`.`clamped_shopping`)
+          WHEN CAST(FORMAT('%.16g', `clamped`.`clamped_shopping`) AS FLOAT64) = `clamped`.`clamped_shopping`
+          THEN FORMAT('%.16g', `clamped`.`clamped_shopping`)
+          ELSE FORMAT('%.17g', `clamped`.`clamped_shopping`)
+        END AS NUMERIC),
+        2
+      ) AS FLOAT64)
     END AS `shopping`
   FROM `clamped`
 ), `derived_1` AS (
   SELECT
     `scored`.*,
     CASE
-      WHEN ABS((
-        `scored`.`profile` + `scored`.`engagement`
-      ) + `scored`.`shopping`) >= 4503599627370496
+      WHEN NOT (
+        ABS((
+          `scored`.`profile` + `scored`.`engagement`
+        ) + `scored`.`shopping`) < 4503599627370496
+      )
       THEN (
         `scored`.`profile` + `scored`.`engagement`
       ) + `scored`.`shopping`
       ELSE CAST(ROUND(
-        CAST((
-          `scored`.`profile` + `scored`.`engagement`
-        ) + `scored`.`shopping` AS NUMERIC),
+        CAST(CASE
+          WHEN CAST(FORMAT('%.15g', (
+            `scored`.`profile` + `scored`.`engagement`
+          ) + `scored`.`shopping`) AS FLOAT64) = (
+            `scored`.`profile` + `scored`.`engagement`
+          ) + `scored`.`shopping`
+          THEN FORMAT('%.15g', (
+            `scored`.`profile` + `scored`.`engagement`
+          ) + `scored`.`shopping`)
+          WHEN CAST(FORMAT('%.16g', (
+            `scored`.`profile` + `scored`.`engagement`
+          ) + `scored`.`shopping`) AS FLOAT64) = (
+            `scored`.`profile` + `scored`.`engagement`
+          ) + `scored`.`shopping`
+          THEN FORMAT('%.16g', (
+            `scored`.`profile` + `scored`.`engagement`
+          ) + `scored`.`shopping`)
+          ELSE FORMAT('%.17g', (
+            `scored`.`profile` + `scored`.`engagement`
+          ) + `scored`.`shopping`)
+        END AS NUMERIC),
         2
       ) AS FLOAT64)
     END AS `intent`,
@@ -308,9 +339,20 @@ SELECT
   `derived_3`.`engagement__social_likes_and_comments`,
   `derived_3`.`engagement__no_activity_for_60_days`,
   CASE
-    WHEN ABS(`derived_3`.`shopping__recent_product_views`) >= 4503599627370496
+    WHEN NOT (
+      ABS(`derived_3`.`shopping__recent_product_views`) < 4503599627370496
+    )
     THEN `derived_3`.`shopping__recent_product_views`
-    ELSE CAST(ROUND(CAST(`derived_3`.`shopping__recent_product_views` AS NUMERIC), 2) AS FLOAT64)
+    ELSE CAST(ROUND(
+      CAST(CASE
+        WHEN CAST(FORMAT('%.15g', `derived_3`.`shopping__recent_product_views`) AS FLOAT64) = `derived_3`.`shopping__recent_product_views`
+        THEN FORMAT('%.15g', `derived_3`.`shopping__recent_product_views`)
+        WHEN CAST(FORMAT('%.16g', `derived_3`.`shopping__recent_product_views`) AS FLOAT64) = `derived_3`.`shopping__recent_product_views`
+        THEN FORMAT('%.16g', `derived_3`.`shopping__recent_product_views`)
+        ELSE FORMAT('%.17g', `derived_3`.`shopping__recent_product_views`)
+      END AS NUMERIC),
+      2
+    ) AS FLOAT64)
   END AS `shopping__recent_product_views`,
   `derived_3`.`shopping__abandoned_a_cart`,
   `derived_3`.`shopping__abandoned_checkout`,
