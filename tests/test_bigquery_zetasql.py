@@ -31,9 +31,10 @@ from typing import Any
 
 import pytest
 import test_sql_build
+import test_warehouse_semantics
 from hypothesis import given, note
 from scorelang.compiler import ir
-from scorelang.compiler.frontend import compile_file
+from scorelang.compiler.frontend import compile_file, compile_source
 from scorelang.targets.sql import render_ddl, select_scores
 from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.expressions import round_half_away
@@ -156,7 +157,8 @@ def test_bigquery_matches_python(
     assert differences(model, python_rows, rows) == []
 
 
-def coverage_tables(model: ir.Model) -> list[dict[str, Any]]:
+def fixture_tables(model: ir.Model, leads: list[dict], events: list[dict]) -> list[dict]:
+    """Records (tests/sql_fixture.py's layout) as the BigQuery leads and events tables."""
     return [
         {
             "path": [*DATASET, name],
@@ -164,7 +166,7 @@ def coverage_tables(model: ir.Model) -> list[dict[str, Any]]:
             "rows": [[json_value(row.get(c)) for c in columns] for row in rows],
         }
         for name, columns, rows in zip(
-            ("leads", "events"), column_types(model, DIALECT), (LEADS, EVENTS), strict=True
+            ("leads", "events"), column_types(model, DIALECT), (leads, events), strict=True
         )
     ]
 
@@ -174,8 +176,19 @@ def test_bigquery_coverage_model_matches_python(zetasql: ZetaSQL) -> None:
     compared as test_sql_build compares DuckDB and Postgres."""
     model = compile_file(test_sql_build.COVERAGE).model
     assert model is not None
-    rows = execute(zetasql, model, coverage_tables(model))
+    rows = execute(zetasql, model, fixture_tables(model, LEADS, EVENTS))
     expected = test_sql_build.python_rows(model, LEADS, EVENTS, AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
+
+
+def test_bigquery_large_magnitudes_and_percentile_tiers(zetasql: ZetaSQL) -> None:
+    """±8916382.325, 12345678.905 as points, and a percentile tier with ties and a missing
+    score (tests/sql_models/magnitude.score)."""
+    model = compile_file(test_sql_build.MAGNITUDE).model
+    assert model is not None
+    leads, events = test_sql_build.MAGNITUDE_LEADS, []
+    rows = execute(zetasql, model, fixture_tables(model, leads, events))
+    expected = test_sql_build.python_rows(model, leads, events, AS_OF)
     test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
 
 
@@ -231,3 +244,14 @@ def test_random_models_match_python(zetasql: ZetaSQL, case: Generated) -> None:
         tables = source_tables(model, leads, events, DEFAULT_SOURCES, BIGQUERY_TYPES)
     rows = execute(zetasql, model, placed(tables))
     assert differences(model, expected, rows) == []
+
+
+def test_bigquery_patterns_matching_the_empty_string(zetasql: ZetaSQL) -> None:
+    """/^$/ and /x*/ against '' (and ASCII classes against non-ASCII digits), as RE2 in
+    Python: test_warehouse_semantics' model, executed."""
+    model = compile_source(test_warehouse_semantics.MODEL, "m.score").model
+    assert model is not None
+    leads = [{"id": str(i), "name": n} for i, n in enumerate(["", "abc", "1 a", "١ a", None])]
+    rows = execute(zetasql, model, fixture_tables(model, leads, []))
+    expected = test_sql_build.python_rows(model, leads, [], AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})

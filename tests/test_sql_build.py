@@ -188,6 +188,23 @@ def test_rounding_is_half_away_from_zero_in_the_engines(engine) -> None:
     assert list(row) == [ir.round_score(v) for v in ROUNDING]
 
 
+MAGNITUDE = ROOT / "tests" / "sql_models" / "magnitude.score"
+# Revenues giving ±8916382.325 and 12345678.905 points, ties and a missing score for the
+# percentile tier (tests/sql_models/magnitude.score).
+MAGNITUDE_LEADS = [
+    {"id": f"l{i}", "revenue": revenue}
+    for i, revenue in enumerate([1.0, -5.0, 150.0, 2.5, 2.5, None, 0.0, 101.0, -1.0, 1.5])
+]
+
+
+def test_large_magnitudes_and_percentile_tiers(engine) -> None:
+    model = load(MAGNITUDE)
+    engine.load(model, MAGNITUDE_LEADS, [])
+    expected = python_rows(model, MAGNITUDE_LEADS, [], AS_OF)
+    assert expected["l0"]["big"] == 8916382.33 and expected["l1"]["big"] == -8916382.33
+    assert_same_rows(model, expected, sql_rows(engine, model))
+
+
 def test_non_finite_values_pass_the_rounding_guard(engine) -> None:
     """NaN and ±inf (a FLOAT column may hold them) come out as they are, as ir.round_score
     leaves them: the guard is `NOT ABS(x) < 2**52`, true for NaN in every engine."""

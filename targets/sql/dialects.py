@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+import re2
 from sqlglot import exp
 
 from . import regex
@@ -343,7 +344,16 @@ class Snowflake(Dialect):
 
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
         # REGEXP_LIKE is anchored at both ends in Snowflake; REGEXP_INSTR searches.
-        found = exp.RegexpInstr(
+        searched = exp.GT(this=self._regexp_instr(value, pattern), expression=exp.Literal.number(0))
+        if re2.search(pattern, "") is None:
+            return searched
+        # A pattern matching '' (/^$/, /x*/): an empty subject has no position 1 to report,
+        # which Snowflake does not document, so '' is tested apart (RE2: it matches).
+        empty = exp.EQ(this=value.copy(), expression=exp.Literal.string(""))
+        return exp.Paren(this=exp.or_(empty, searched))
+
+    def _regexp_instr(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.RegexpInstr(
             this=value,
             expression=exp.Literal.string(regex.to_snowflake(pattern)),
             position=exp.Literal.number(1),
@@ -351,7 +361,6 @@ class Snowflake(Dialect):
             option=exp.Literal.number(0),
             parameters=exp.Literal.string("c"),
         )
-        return exp.GT(this=found, expression=exp.Literal.number(0))
 
 
 _BY_NAME: dict[str, type[Dialect]] = {d.name: d for d in (DuckDB, Postgres, BigQuery, Snowflake)}
