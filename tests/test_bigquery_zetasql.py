@@ -255,3 +255,18 @@ def test_bigquery_patterns_matching_the_empty_string(zetasql: ZetaSQL) -> None:
     rows = execute(zetasql, model, fixture_tables(model, leads, []))
     expected = test_sql_build.python_rows(model, leads, [], AS_OF)
     test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
+
+
+@pytest.mark.parametrize("kind", ["DATETIME", "DATE"])
+def test_bigquery_refuses_a_civil_time_event_column(zetasql: ZetaSQL, kind: str) -> None:
+    """A DATETIME or DATE event time has no instant (BigQuery would need a time zone): the
+    view is refused when created (UNIX_MICROS takes a TIMESTAMP), never scored wrong."""
+    model = compile_file(test_sql_build.COVERAGE).model
+    assert model is not None
+    tables = fixture_tables(model, [], [])
+    events = next(t for t in tables if t["path"][-1] == "events")
+    events["columns"] = [[c, kind if c == "occurred_at" else t] for c, t in events["columns"]]
+    ddl = render_ddl(model, DIALECT, as_of=AS_OF, mapping=SourceMapping(schema=".".join(DATASET)))
+    statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
+    response = zetasql.run({"tables": tables, "analyze": statements, "query": "SELECT 1"})
+    assert "UNIX_MICROS" in response.get("error", ""), response

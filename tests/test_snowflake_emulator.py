@@ -8,7 +8,7 @@ Without the variable these tests skip locally and fail in CI (env CI set), like 
 
 fakesnow executes Snowflake SQL by translating it to DuckDB with sqlglot: what it proves and
 what it cannot (Snowflake's own number, regex and collation semantics) is in
-docs/snowflake-emulator.md.
+docs/warehouses.md.
 """
 
 from __future__ import annotations

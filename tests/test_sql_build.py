@@ -614,8 +614,13 @@ def test_ddl_creates_the_view(duck) -> None:
 
 
 def test_snowflake_refuses_escapes_inside_classes() -> None:
-    model = model_of(
+    """`[\\d-]` is spelled out (`[0-9-]`); an escaped `]` inside [...] cannot be."""
+    spelled = model_of(
         "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\d-]+/: +1 }\n"
+    )
+    assert "'[0-9-]+'" in select_scores(spelled, "snowflake").sql(dialect="snowflake")
+    model = model_of(
+        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\]-]+/: +1 }\n"
     )
     with pytest.raises(UnsupportedConstruct) as raised:
         select_scores(model, "snowflake")
@@ -755,7 +760,7 @@ def test_compile_takes_the_event_time_type_from_the_config(tmp_path: Path) -> No
 def test_compile_reports_refusals_and_errors(tmp_path: Path) -> None:
     model = tmp_path / "m.score"
     model.write_text(
-        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\w.]+/: +1 }\n"
+        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\].]+/: +1 }\n"
     )
     result = run_cli(str(model), "--target", "snowflake")
     assert result.exit_code == 1 and result.stdout == ""

@@ -162,7 +162,11 @@ class Dialect:
         return self.ascii_case(domain, upper=False)
 
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
-        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
+        return exp.RegexpLike(this=value, expression=exp.Literal.string(self.regex_text(pattern)))
+
+    def regex_text(self, pattern: str) -> str:
+        """The pattern as the engine's regex flavour reads it with RE2's meaning."""
+        return regex.to_re2(pattern)
 
 
 class DuckDB(Dialect):
@@ -265,8 +269,8 @@ class Postgres(Dialect):
         in_c = exp.Collate(this=text, expression=exp.to_identifier("C", quoted=True))
         return exp.Upper(this=in_c) if upper else exp.Lower(this=in_c)
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
-        return super().regex_search(value, regex.to_postgres(pattern))
+    def regex_text(self, pattern: str) -> str:
+        return regex.to_postgres(pattern)
 
 
 class BigQuery(Dialect):

@@ -1,7 +1,9 @@
-"""`matches` patterns (the portable RE2 subset of compiler/regex.py) for engines that are not RE2.
+"""`matches` patterns (the portable RE2 subset of compiler/regex.py), rewritten per engine.
 
-DuckDB and BigQuery run RE2 itself. Postgres (ARE) and Snowflake (POSIX ERE with Perl
-escapes) differ in ways that change results, so each pattern is rewritten token by token:
+DuckDB and BigQuery run RE2 itself, whose `\\d \\w \\s` are ASCII; they are still spelled
+out as the classes they mean, so that no engine's build or locale decides. Postgres (ARE)
+and Snowflake (POSIX ERE with Perl escapes) differ in ways that change results, so each
+pattern is rewritten token by token:
 
 * Postgres: `.` matches a newline in ARE, so it becomes `[^\\n]`; `\\d \\w \\s` and `\\b \\B`
   follow the locale there (`é` is a word character), so they become the ASCII classes and
@@ -31,6 +33,27 @@ _ERE_SPECIAL = set(".[]{}()\\*+?^$|")
 
 def translate(pattern: str, rewrite: Callable[[Token], str]) -> str:
     return "".join(rewrite(token) for token in tokens(pattern))
+
+
+# ---- RE2 (DuckDB, BigQuery) ---------------------------------------------------------------
+
+_RE2_ESCAPES = {
+    "d": "[0-9]",
+    "D": "[^0-9]",
+    "w": f"[{WORD}]",
+    "W": f"[^{WORD}]",
+    "s": f"[{SPACE}]",
+    "S": f"[^{SPACE}]",
+}
+
+
+def to_re2(pattern: str) -> str:
+    def rewrite(token: Token) -> str:
+        if token.kind == "escape":
+            return _RE2_ESCAPES.get(token.text[1], token.text)
+        return token.text
+
+    return translate(pattern, rewrite)
 
 
 # ---- Postgres ARE ------------------------------------------------------------------------

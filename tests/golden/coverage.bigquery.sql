@@ -135,7 +135,7 @@ WITH `scan` AS (
       ELSE 0
     END AS FLOAT64) AS `fit__r1`,
     CAST(CASE
-      WHEN REGEXP_CONTAINS(`base`.`lead_title`, '^[A-Z]\\w+\\s+\\d{2,}$')
+      WHEN REGEXP_CONTAINS(`base`.`lead_title`, '^[A-Z][0-9A-Za-z_]+[\\t\\n\\f\\r ]+[0-9]{2,}$')
       THEN 3
       ELSE 0
     END AS FLOAT64) AS `fit__r2`,

@@ -127,7 +127,7 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE) AS "fit__r1",
     CAST(CASE
-      WHEN REGEXP_MATCHES("base"."lead_title", '^[A-Z]\w+\s+\d{2,}$')
+      WHEN REGEXP_MATCHES("base"."lead_title", '^[A-Z][0-9A-Za-z_]+[\t\n\f\r ]+[0-9]{2,}$')
       THEN 3
       ELSE 0
     END AS DOUBLE) AS "fit__r2",
