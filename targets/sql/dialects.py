@@ -39,6 +39,9 @@ class Dialect:
     max_identifier: ClassVar[int] = 255
     folds_identifier_case: ClassVar[bool] = False
     timestamp_type: ClassVar[str] = "TIMESTAMP"  # naive: a literal as_of is read as UTC
+    # The pinned as_of's text ends in +00:00 where a default or session time zone would
+    # otherwise read it (BigQuery's TIMESTAMP; ZetaSQL's default zone is Los Angeles).
+    writes_utc_offset: ClassVar[bool] = False
     # STRPOS-style search finds '' at 1 (verified on the engine); else '' is tested apart.
     finds_empty_string: ClassVar[bool] = False
     # AGG(x) FILTER (WHERE c): the engine skips the rows, where AGG(CASE ...) still feeds it
@@ -61,8 +64,11 @@ class Dialect:
     def pinned_instant(self, utc: datetime) -> exp.Expression:
         """A pinned as_of (naive, UTC) as a timestamp literal: a naive type reads the text as
         the UTC wall time, whatever the session time zone."""
-        text = exp.Literal.string(utc.isoformat(sep=" "))
-        return exp.cast(text, exp.DataType.build(self.timestamp_type))
+        text = utc.isoformat(sep=" ") + ("+00:00" if self.writes_utc_offset else "")
+        return exp.cast(exp.Literal.string(text), self.pinned_type())
+
+    def pinned_type(self) -> exp.DataType:
+        return exp.DataType.build(self.timestamp_type)
 
     def cast_double(self, value: exp.Expression) -> exp.Expression:
         return exp.cast(value, self.double())
@@ -278,6 +284,7 @@ class BigQuery(Dialect):
     max_identifier = 300
     folds_identifier_case = True
     timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP, an instant
+    writes_utc_offset = True
 
     def printed(self, value: exp.Expression) -> exp.Expression:
         # CAST(FLOAT64 AS NUMERIC) rounds the exact binary value (9885255.995 became ...5.99)
@@ -299,12 +306,6 @@ class BigQuery(Dialect):
     ) -> exp.Expression:
         return then(self.printed(value))
 
-    def pinned_instant(self, utc: datetime) -> exp.Expression:
-        # A TIMESTAMP literal without an offset is read in the default time zone: UTC in
-        # BigQuery, America/Los_Angeles in ZetaSQL's evaluator. With one, no default decides.
-        text = exp.Literal.string(f"{utc.isoformat(sep=' ')}+00:00")
-        return exp.cast(text, exp.DataType.build(self.timestamp_type))
-
 
 @dataclass(frozen=True)
 class Snowflake(Dialect):
@@ -313,6 +314,7 @@ class Snowflake(Dialect):
     `exact_case` (tables created with quoted names: every name quoted, case kept)."""
 
     name = "snowflake"
+    writes_utc_offset = True
     exact_case: bool = False
 
     @property
@@ -323,12 +325,10 @@ class Snowflake(Dialect):
     def folds_identifier_case(self) -> bool:  # type: ignore[override]
         return not self.exact_case
 
-    def pinned_instant(self, utc: datetime) -> exp.Expression:
-        # TIMESTAMP_NTZ (sqlglot would print the alias TIMESTAMPNTZ) ignores the offset, which
-        # is +00:00: the UTC wall time, whose epoch is the instant's in any session zone.
-        text = exp.Literal.string(f"{utc.isoformat(sep=' ')}+00:00")
-        ntz = exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="TIMESTAMP_NTZ")
-        return exp.cast(text, ntz)
+    def pinned_type(self) -> exp.DataType:
+        # TIMESTAMP_NTZ, as documented (sqlglot would print the alias TIMESTAMPNTZ), ignores
+        # the +00:00: the UTC wall time, whose epoch is the instant's in any session zone.
+        return exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="TIMESTAMP_NTZ")
 
     def epoch_us(self, timestamp: exp.Expression) -> exp.Expression:
         return exp.Extract(this=exp.var("EPOCH_MICROSECOND"), expression=timestamp)
