@@ -1,7 +1,8 @@
 """Where a model's source data lives: table and column names, from `scorelang.toml`.
 
-Every name ends up as a quoted sqlglot identifier, so a name cannot inject SQL; names that
-could not be a portable identifier at all are rejected here, with the offending key.
+Every name ends up as a sqlglot identifier (quoted unless a plain name), so a name cannot
+inject SQL; names that could not be a portable identifier at all are rejected here, with the
+offending key.
 
     [sources]
     schema = "raw"                 # optional
@@ -11,6 +12,7 @@ could not be a portable identifier at all are rejected here, with the offending 
     event_type = "event_type"
     event_time = "occurred_at"
     event_time_zoned = true        # optional: the event-time column's type (see below)
+    snowflake_exact_case = false   # optional: true for Snowflake tables created with quoted names
 
     allow_missing_columns = ["job_title"]  # optional: nullable fields read as all-missing
     strict = false                 # optional: true makes any dropped input row an error
@@ -27,6 +29,7 @@ identifier in the SQL, quotes doubled); table and schema names must be portable 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 import unicodedata
@@ -114,6 +117,9 @@ class SourceMapping:
     # (UTC), None unknown. Known, a view for "now" bounds its windows by instants of that type
     # instead of computing every event's age; `apply` reads it from the database.
     event_time_zoned: bool | None = None
+    # Snowflake resolves unquoted names in upper case, as users' own DDL creates them: valid
+    # names are emitted unquoted. True quotes every name, for tables created with quoted names.
+    snowflake_exact_case: bool = False
     # Nullable fields and properties whose absent column reads as all-missing: names, or
     # True for every nullable one. Without it an absent column is an error.
     allow_missing_columns: bool | tuple[str, ...] = ()
@@ -134,6 +140,11 @@ class SourceMapping:
             raise ConfigError(
                 f"event_time_zoned = {self.event_time_zoned!r} is not a boolean: use true "
                 "(timestamp with time zone) or false (timestamp without time zone, in UTC)"
+            )
+        if not isinstance(self.snowflake_exact_case, bool):
+            raise ConfigError(
+                f"snowflake_exact_case = {self.snowflake_exact_case!r} is not a boolean: use "
+                "true (every name quoted, case kept) or false (valid names unquoted)"
             )
         if not isinstance(self.columns, Mapping):
             raise ConfigError('columns must be a table of `name = "column"` pairs')
@@ -181,6 +192,11 @@ class SourceMapping:
 
 
 DEFAULT_SOURCES = SourceMapping()
+
+
+def with_source_schema(mapping: SourceMapping, schema: str | None) -> SourceMapping:
+    """The mapping with its schema overridden (the CLI's --source-schema), when one is given."""
+    return mapping if schema is None else dataclasses.replace(mapping, schema=schema)
 
 
 @dataclass(frozen=True)

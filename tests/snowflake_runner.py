@@ -11,6 +11,9 @@ Request (JSON on stdin):
      "statements": ["CREATE OR REPLACE VIEW ...", ...],
      "query": "SELECT ..."}
 Values of TIMESTAMP_* columns are ISO 8601 strings with an offset; the rest are JSON values.
+Tables are created with plain unquoted DDL, as users write it (`CREATE TABLE leads (id ...)`:
+Snowflake stores LEADS.ID), unless the request says "quoted": true (tables created with
+quoted, exact-case names). Names are plain identifiers: the caller checks them.
 
 Response (JSON on stdout): {"columns": [...], "rows": [[...], ...]} where a Decimal is
 {"decimal": "1.50"} (the caller converts it as it would a real driver's Decimal), or
@@ -31,9 +34,9 @@ import snowflake.connector
 import snowflake.connector.pandas_tools
 
 
-def quoted(name: str) -> str:
-    """Quoted, so that Snowflake keeps the name's case as the generated SQL spells it."""
-    return '"' + name.replace('"', '""') + '"'
+def spelled(name: str, quoted: bool) -> str:
+    """As written in the user's DDL: bare (stored upper-case), or quoted (case kept)."""
+    return '"' + name.replace('"', '""') + '"' if quoted else name
 
 
 def typed(value: Any, column_type: str) -> Any:
@@ -43,13 +46,13 @@ def typed(value: Any, column_type: str) -> Any:
     return value
 
 
-def load(con: Any, table: dict[str, Any]) -> None:
+def load(con: Any, table: dict[str, Any], quoted: bool) -> None:
     """CREATE TABLE, then the connector's bulk load (write_pandas, which fakesnow patches):
     row INSERTs work too but fakesnow rewrites each statement's tree some 70 times, ~6 s for
     2,000 events."""
     columns: list[tuple[str, str]] = [(name, kind) for name, kind in table["columns"]]
-    definition = ", ".join(f"{quoted(name)} {kind}" for name, kind in columns)
-    con.cursor().execute(f"CREATE OR REPLACE TABLE {quoted(table['name'])} ({definition})")
+    definition = ", ".join(f"{spelled(name, quoted)} {kind}" for name, kind in columns)
+    con.cursor().execute(f"CREATE OR REPLACE TABLE {spelled(table['name'], quoted)} ({definition})")
     frame = pandas.DataFrame(
         {
             name: pandas.Series([typed(row[i], kind) for row in table["rows"]], dtype=object)
@@ -59,7 +62,7 @@ def load(con: Any, table: dict[str, Any]) -> None:
     if table["rows"]:
         # Looked up at call time: fakesnow.patch() replaces the module's attribute.
         snowflake.connector.pandas_tools.write_pandas(
-            con, frame, table["name"], quote_identifiers=True
+            con, frame, table["name"], quote_identifiers=quoted
         )
 
 
@@ -79,7 +82,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         try:
             for table in request["tables"]:
                 sql = f"load {table['name']}"
-                load(con, table)
+                load(con, table, request.get("quoted", False))
             for sql in request["statements"]:
                 con.cursor().execute(sql)
             sql = request["query"]

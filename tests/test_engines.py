@@ -306,7 +306,7 @@ def test_apply_names_the_connector_to_install(
     module = {"bigquery": "google.cloud.bigquery", "snowflake": "snowflake.connector"}[scheme]
     monkeypatch.setitem(sys.modules, module, None)  # as if not installed (importing fails)
     with pytest.raises(DataError, match=f"needs the {package} package: pip install {package}"):
-        engines.apply(MODEL, f"{scheme}://project/dataset")
+        engines.apply(MODEL, f"{scheme}://project/dataset", mapping=SourceMapping(schema="raw"))
 
 
 def apply_cli(model: Path, database: Path) -> Result:

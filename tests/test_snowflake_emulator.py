@@ -8,7 +8,7 @@ Without the variable these tests skip locally and fail in CI (env CI set), like 
 
 fakesnow executes Snowflake SQL by translating it to DuckDB with sqlglot: what it proves and
 what it cannot (Snowflake's own number, regex and collation semantics) is in
-docs/snowflake-emulator.md.
+docs/warehouses.md.
 """
 
 from __future__ import annotations
@@ -23,11 +23,16 @@ from typing import Any
 
 import pytest
 import test_sql_build
+import test_warehouse_semantics
 from scorelang.compiler import ir
-from scorelang.compiler.frontend import compile_file
+from scorelang.compiler.frontend import compile_file, compile_source
 from scorelang.targets.sql import render_ddl
+from scorelang.targets.sql.aggregates import qualified_table
+from scorelang.targets.sql.dialects import get_dialect
+from scorelang.targets.sql.names import as_written, column, unquoted_ok
 from sql_fixture import EVENTS, LEADS, column_types
-from test_parity import AS_OF, case, differences, python_rows
+from sqlglot import exp
+from test_parity import AS_OF, case, cases, differences, model_file, python_rows
 
 from scorelang.config import DEFAULT_SOURCES, SourceMapping
 from scorelang.data import (
@@ -40,6 +45,7 @@ from scorelang.data import (
     table,
 )
 from scorelang.engines import duckdb as duck
+from scorelang.engines import score
 from scorelang.engines.rows import to_rows
 
 __all__ = ["case", "python_rows"]  # test_parity's fixtures: the same cases and expected rows
@@ -84,9 +90,14 @@ def json_value(value: Any) -> Any:
 
 
 def source_tables(
-    model: ir.Model, leads: Path, events: Path, mapping: SourceMapping
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    mapping: SourceMapping,
+    types: dict[ir.Type, str] = SNOWFLAKE_TYPES,
 ) -> list[dict[str, Any]]:
-    """The leads and events tables, typed and validated by the loader every engine uses."""
+    """The leads and events tables, typed and validated by the loader every engine uses, with
+    their columns' warehouse `types`."""
     with duck.connect() as con:
         load_duckdb(con, model, leads, events, mapping)
         tables = []
@@ -98,7 +109,7 @@ def source_tables(
             tables.append(
                 {
                     "name": name,
-                    "columns": [[c.source, SNOWFLAKE_TYPES[c.type]] for c in columns],
+                    "columns": [[c.source, types[c.type]] for c in columns],
                     "rows": [[json_value(python_value(v)) for v in row] for row in rows],
                 }
             )
@@ -110,20 +121,32 @@ def decoded(value: Any) -> Any:
     return Decimal(value["decimal"]) if isinstance(value, dict) else value
 
 
+def reading_query(model: ir.Model, mapping: SourceMapping) -> str:
+    """SELECT of the scores view's columns, named as a user would (unquoted, by default)."""
+    target = get_dialect(DIALECT, exact_case=mapping.snowflake_exact_case)
+    outputs = [column(name) for name in model.output_columns]
+    query = exp.select(*outputs).from_(qualified_table(f"{model.name}_scores", ()))
+    return as_written(query, target).sql(dialect=DIALECT)
+
+
 def emulate(
     python: str, model: ir.Model, tables: list[dict[str, Any]], mapping: SourceMapping
 ) -> list[dict[str, Any]]:
-    """Create the tables and the model's views (the deployable DDL, as in
-    tests/golden/*.snowflake.sql) in fakesnow, and read the scores view. A statement that
-    fails, fails the test with its SQL."""
+    """Create the tables (plain unquoted DDL, unless the mapping keeps exact case) and the
+    model's views (the deployable DDL, as in tests/golden/*.snowflake.sql) in fakesnow, and
+    read the scores view's columns by name. A statement that fails, fails the test with its
+    SQL."""
+    quoted = mapping.snowflake_exact_case
+    for source in tables:
+        names = [source["name"], *(name for name, _type in source["columns"])]
+        assert quoted or all(unquoted_ok(n) for n in names), f"not plain names: {names}"
     ddl = render_ddl(model, DIALECT, as_of=AS_OF, mapping=mapping)
     statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
     assert statements, "the DDL should create the scores view"
-    request = {
-        "tables": tables,
-        "statements": statements,
-        "query": f'SELECT * FROM "{model.name}_scores"',
-    }
+    query = reading_query(model, mapping)
+    simple = all(unquoted_ok(name) for name in (*model.output_columns, model.name))
+    assert quoted or not simple or '"' not in query, query
+    request = {"tables": tables, "statements": statements, "query": query, "quoted": quoted}
     done = subprocess.run(
         [python, str(RUNNER)],
         input=json.dumps(request),
@@ -139,7 +162,11 @@ def emulate(
     if "error" in response:
         pytest.fail(f"fakesnow: {response['error']}\nin:\n{response['sql']}")
     records = [[decoded(v) for v in row] for row in response["rows"]]
-    return to_rows(model, response["columns"], records)
+    # Snowflake names an unquoted column in upper case (FIT), an exact-case one as quoted.
+    returned = [name.upper() if not quoted else name for name in response["columns"]]
+    written = [name.upper() if not quoted else name for name in model.output_columns]
+    assert returned == written
+    return to_rows(model, model.output_columns, records)
 
 
 def test_snowflake_matches_python(
@@ -156,6 +183,18 @@ def test_snowflake_matches_python(
     mapping = DEFAULT_SOURCES
     rows = emulate(fakesnow_python, model, source_tables(model, leads, events, mapping), mapping)
     assert differences(model, python_rows, rows) == []
+
+
+def test_snowflake_exact_case_matches_python(fakesnow_python: str) -> None:
+    """snowflake_exact_case: tables created with quoted lower-case names, every name quoted."""
+    folder = cases()[0]
+    model = compile_file(model_file(folder)).model
+    assert model is not None
+    leads, events = folder / "leads.csv", folder / "events.csv"
+    mapping = SourceMapping(snowflake_exact_case=True)
+    rows = emulate(fakesnow_python, model, source_tables(model, leads, events, mapping), mapping)
+    expected = score(model, "python", leads=leads, events=events, as_of=AS_OF)
+    assert differences(model, expected, rows) == []
 
 
 def test_snowflake_coverage_model_matches_python(fakesnow_python: str) -> None:
@@ -176,4 +215,52 @@ def test_snowflake_coverage_model_matches_python(fakesnow_python: str) -> None:
     ]
     rows = emulate(fakesnow_python, model, tables, DEFAULT_SOURCES)
     expected = test_sql_build.python_rows(model, LEADS, EVENTS, AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fakesnow runs CAST(FLOAT AS NUMBER(38, 9)) as DuckDB's round(x * 1e9) in double "
+    "(8916382.325 becomes ...382.32); Snowflake's own cast is unproven (docs/warehouses.md)",
+)
+def test_snowflake_large_magnitudes_and_percentile_tiers(fakesnow_python: str) -> None:
+    """±8916382.325, 12345678.905 as points, and a percentile tier with ties and a missing
+    score (tests/sql_models/magnitude.score)."""
+    model = compile_file(test_sql_build.MAGNITUDE).model
+    assert model is not None
+    leads, events = test_sql_build.MAGNITUDE_LEADS, []
+    tables = [
+        {
+            "name": name,
+            "columns": [[c, SNOWFLAKE_TYPES[t]] for c, t in columns.items()],
+            "rows": [[json_value(row.get(c)) for c in columns] for row in rows],
+        }
+        for name, columns, rows in zip(
+            ("leads", "events"), column_types(model, DIALECT), (leads, events), strict=True
+        )
+    ]
+    rows = emulate(fakesnow_python, model, tables, DEFAULT_SOURCES)
+    expected = test_sql_build.python_rows(model, leads, events, AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
+
+
+def test_snowflake_patterns_matching_the_empty_string(fakesnow_python: str) -> None:
+    """/^$/ and /x*/ against '' (and ASCII classes against non-ASCII digits), as RE2 in
+    Python: test_warehouse_semantics' model, on the emulator (which runs DuckDB's regexes:
+    the emitted SQL itself is checked in test_warehouse_semantics)."""
+    model = compile_source(test_warehouse_semantics.MODEL, "m.score").model
+    assert model is not None
+    leads = [{"id": str(i), "name": n} for i, n in enumerate(["", "abc", "1 a", "١ a", None])]
+    tables = [
+        {
+            "name": name,
+            "columns": [[c, SNOWFLAKE_TYPES[t]] for c, t in columns.items()],
+            "rows": [[json_value(row.get(c)) for c in columns] for row in rows],
+        }
+        for name, columns, rows in zip(
+            ("leads", "events"), column_types(model, DIALECT), (leads, []), strict=True
+        )
+    ]
+    rows = emulate(fakesnow_python, model, tables, DEFAULT_SOURCES)
+    expected = test_sql_build.python_rows(model, leads, [], AS_OF)
     test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})

@@ -188,6 +188,38 @@ def test_rounding_is_half_away_from_zero_in_the_engines(engine) -> None:
     assert list(row) == [ir.round_score(v) for v in ROUNDING]
 
 
+MAGNITUDE = ROOT / "tests" / "sql_models" / "magnitude.score"
+# Revenues giving ±8916382.325 and 12345678.905 points, ties and a missing score for the
+# percentile tier (tests/sql_models/magnitude.score).
+MAGNITUDE_LEADS = [
+    {"id": f"l{i}", "revenue": revenue}
+    for i, revenue in enumerate([1.0, -5.0, 150.0, 2.5, 2.5, None, 0.0, 101.0, -1.0, 1.5])
+]
+
+
+def test_large_magnitudes_and_percentile_tiers(engine) -> None:
+    model = load(MAGNITUDE)
+    engine.load(model, MAGNITUDE_LEADS, [])
+    expected = python_rows(model, MAGNITUDE_LEADS, [], AS_OF)
+    assert expected["l0"]["big"] == 8916382.33 and expected["l1"]["big"] == -8916382.33
+    assert_same_rows(model, expected, sql_rows(engine, model))
+
+
+def test_non_finite_values_pass_the_rounding_guard(engine) -> None:
+    """NaN and ±inf (a FLOAT column may hold them) come out as they are, as ir.round_score
+    leaves them: the guard is `NOT ABS(x) < 2**52`, true for NaN in every engine."""
+    dialect = get_dialect(engine.dialect)
+    values = ["NaN", "Infinity", "-Infinity"]
+    query = exp.select(
+        *(
+            round_half_away(dialect, exp.cast(exp.Literal.string(v), dialect.double()), 2)
+            for v in values
+        )
+    )
+    (row,) = engine.execute(query.sql(dialect=engine.dialect))
+    assert [repr(v) for v in row] == [repr(ir.round_score(float(v))) for v in values]
+
+
 def test_rounding_matches_python_at_every_magnitude(engine) -> None:
     """Half-cent values (and noise around them) from 1e-3 to 1e13, and whole doubles past
     DECIMAL(38, 9), as ir.round_score rounds them: DuckDB casts a double to a decimal as
@@ -331,11 +363,12 @@ def test_one_scan_one_group_by_and_exactly_the_output_columns(dialect: str) -> N
     query = select_scores(without_sequences, dialect, as_of=AS_OF)
     assert [t.name for t in query.find_all(exp.Table)].count("events") == 1
     assert len(list(query.find_all(exp.Group))) == 1
-    (view,) = build_views(model, dialect)
+    (view,) = build_views(model, dialect, mapping=SourceMapping(schema="raw"))
     assert view.name == "coverage_scores"
+    # sqlglot prints Snowflake's alias TIMESTAMPNTZ for the documented TIMESTAMP_NTZ.
     assert sqlglot.parse_one(query.sql(dialect=dialect), read=dialect).sql(
         dialect=dialect
-    ) == query.sql(dialect=dialect)
+    ) == query.sql(dialect=dialect).replace("TIMESTAMP_NTZ", "TIMESTAMPNTZ")
 
 
 def test_the_sequence_window_reads_only_the_sequences_event_types() -> None:
@@ -581,8 +614,13 @@ def test_ddl_creates_the_view(duck) -> None:
 
 
 def test_snowflake_refuses_escapes_inside_classes() -> None:
-    model = model_of(
+    """`[\\d-]` is spelled out (`[0-9-]`); an escaped `]` inside [...] cannot be."""
+    spelled = model_of(
         "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\d-]+/: +1 }\n"
+    )
+    assert "'[0-9-]+'" in select_scores(spelled, "snowflake").sql(dialect="snowflake")
+    model = model_of(
+        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\]-]+/: +1 }\n"
     )
     with pytest.raises(UnsupportedConstruct) as raised:
         select_scores(model, "snowflake")
@@ -722,7 +760,7 @@ def test_compile_takes_the_event_time_type_from_the_config(tmp_path: Path) -> No
 def test_compile_reports_refusals_and_errors(tmp_path: Path) -> None:
     model = tmp_path / "m.score"
     model.write_text(
-        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\w.]+/: +1 }\n"
+        "model m\nlead { id: string key, t: string? }\nscore s { when t matches /[\\].]+/: +1 }\n"
     )
     result = run_cli(str(model), "--target", "snowflake")
     assert result.exit_code == 1 and result.stdout == ""

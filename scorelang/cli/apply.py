@@ -33,6 +33,14 @@ def apply(
             help="scorelang.toml naming the source tables and columns (\\[sources] table); default ./scorelang.toml when it exists."
         ),
     ] = None,
+    source_schema: Annotated[
+        str | None,
+        typer.Option(
+            "--source-schema",
+            help="Schema (BigQuery: dataset, or project.dataset) of the source tables; "
+            "overrides [sources] schema. BigQuery needs one.",
+        ),
+    ] = None,
 ) -> None:
     """Create or replace the model's views (`<model>_scores`, ...) in a database.
 
@@ -40,7 +48,7 @@ def apply(
     """
     from ..api import load
     from ..compiler.diagnostics import CompileError, render_plain
-    from ..config import ConfigError, load_config
+    from ..config import ConfigError, load_config, with_source_schema
     from ..data import DataError
     from ..engines import apply as apply_views
     from ..targets.sql import UnsupportedConstruct
@@ -48,7 +56,7 @@ def apply(
     err = Console(stderr=True, highlight=False)
     try:
         scoring = load(model)
-        mapping = load_config(config).sources
+        mapping = with_source_schema(load_config(config).sources, source_schema)
         names = apply_views(scoring.ir, database, mapping=mapping, schema=schema)
     except CompileError as error:
         for diagnostic in error.diagnostics:

@@ -70,12 +70,20 @@ def compile_(
             help="scorelang.toml naming the source tables and columns (\\[sources] table); default ./scorelang.toml when it exists.",
         ),
     ] = None,
+    source_schema: Annotated[
+        str | None,
+        typer.Option(
+            "--source-schema",
+            help="Schema (BigQuery: dataset, or project.dataset) of the source tables; "
+            "overrides [sources] schema. BigQuery needs one.",
+        ),
+    ] = None,
 ) -> None:
     """Compile a model to CREATE OR REPLACE VIEW statements for one SQL dialect."""
     from ..columns import check_mapping
     from ..compiler.diagnostics import Severity, render_plain
     from ..compiler.frontend import compile_file
-    from ..config import ConfigError, load_config
+    from ..config import ConfigError, load_config, with_source_schema
     from ..targets.sql import UnsupportedConstruct, render_ddl
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -88,7 +96,7 @@ def compile_(
     ):
         raise typer.Exit(1)
     try:
-        mapping = load_config(config).sources
+        mapping = with_source_schema(load_config(config).sources, source_schema)
         check_mapping(compilation.model, mapping)
         sql = render_ddl(
             compilation.model, target.value, as_of=pinned, mapping=mapping, schema=schema

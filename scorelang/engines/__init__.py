@@ -205,8 +205,8 @@ def apply(
         from . import warehouse
         from .views import create_views
 
+        statements = create_views(model, scheme, mapping, schema)  # config errors first
         warehouse.connector(scheme)
-        statements = create_views(model, scheme, mapping, schema)
         warehouse.execute(scheme, database, [sql for _name, sql in statements])
         return [name for name, _sql in statements]
     raise DataError(f"unsupported database {database!r}: give a DuckDB file or a postgresql:// URL")

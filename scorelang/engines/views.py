@@ -10,7 +10,8 @@ from ..compiler import ir
 from ..config import SourceMapping
 from ..data import DataError, table
 from ..targets.sql import build_views
-from ..targets.sql.names import column
+from ..targets.sql.builder import target_of, views_schema
+from ..targets.sql.names import as_written, column
 
 
 def create_views(
@@ -20,7 +21,10 @@ def create_views(
     one is pointed at it in `schema`, so nothing depends on the session's search path."""
     statements: list[tuple[str, str]] = []
     created: set[str] = set()
-    for view in build_views(model, dialect, as_of=None, mapping=mapping):
+    views = build_views(model, dialect, as_of=None, mapping=mapping)
+    schema = views_schema(dialect, mapping, schema)
+    target = target_of(dialect, mapping)
+    for view in views:
         query = view.query.copy()
         if schema:
             for source in query.find_all(exp.Table):
@@ -30,6 +34,7 @@ def create_views(
                     source.set("catalog", qualified.args.get("catalog"))
         name = table(view.name, schema)
         create = exp.Create(this=name, kind="VIEW", replace=True, expression=query)
+        as_written(create, target)  # `name` too: it is part of `create`
         statements.append((name.sql(dialect=dialect), create.sql(dialect=dialect)))
         created.add(view.name)
     return statements

@@ -23,12 +23,12 @@ from datetime import UTC, datetime
 from sqlglot import exp
 
 from ...compiler import ir
-from ...config import DEFAULT_SOURCES, SourceMapping
+from ...config import DEFAULT_SOURCES, ConfigError, SourceMapping
 from .aggregates import EventPlanner, source_table
 from .dialects import Dialect, get_dialect
 from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, round_half_away, when_true
-from .names import Names, column, ident
+from .names import Names, as_written, column, ident
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,21 @@ def select_scores(
     mapping: SourceMapping = DEFAULT_SOURCES,
 ) -> exp.Select:
     """One SELECT (with CTEs) giving one row per lead and exactly model.output_columns."""
-    return _Builder(model, get_dialect(dialect), as_of, mapping).build()
+    target = target_of(dialect, mapping)
+    return as_written(_Builder(model, target, as_of, mapping).build(), target)
+
+
+def views_schema(dialect: str, mapping: SourceMapping, schema: str | None) -> str | None:
+    """Where the views go: `schema` when given; in BigQuery, else the source dataset (a view
+    named without a dataset cannot be created there either)."""
+    if schema is None and dialect == "bigquery":
+        return mapping.schema
+    return schema
+
+
+def target_of(dialect: str, mapping: SourceMapping) -> Dialect:
+    """The dialect, spelling names as the source mapping asks (Snowflake: exact case or not)."""
+    return get_dialect(dialect, exact_case=mapping.snowflake_exact_case)
 
 
 def build_views(
@@ -56,10 +70,18 @@ def build_views(
     mapping: SourceMapping = DEFAULT_SOURCES,
 ) -> list[View]:
     """The views to create, in order; the last is `<model>_scores`."""
-    target = get_dialect(dialect)
+    if dialect == "bigquery" and not mapping.schema:
+        # "A reference inside of a view must be qualified with a dataset": never a view
+        # that BigQuery refuses to create.
+        raise ConfigError(
+            "BigQuery views must name their source tables with a dataset (a view ignores the "
+            'default dataset): set schema = "DATASET" (or "PROJECT.DATASET") under [sources] '
+            "in scorelang.toml, or pass --source-schema DATASET"
+        )
+    target = target_of(dialect, mapping)
     name = f"{model.name}_scores"
     Names(target, outputs=(name,))  # the view's own name must fit the target too
-    return [View(name, _Builder(model, target, as_of, mapping).build())]
+    return [View(name, as_written(_Builder(model, target, as_of, mapping).build(), target))]
 
 
 Derived = ir.Composite | ir.Tier | ir.PercentileTier | ir.Matrix | ir.Flag
@@ -136,11 +158,7 @@ class _Builder:
     def as_of_us(self) -> exp.Expression:
         if self.pinned is None:
             return self.dialect.once(self.dialect.epoch_us(exp.CurrentTimestamp()))
-        instant = exp.cast(
-            exp.Literal.string(self.pinned.isoformat(sep=" ")),
-            exp.DataType.build(self.dialect.timestamp_type),
-        )
-        return self.dialect.epoch_us(instant)
+        return self.dialect.epoch_us(self.dialect.pinned_instant(self.pinned))
 
     def _fields_used(self) -> list[str]:
         roots: list[ir.Expr] = [c.expr for c in self.model.composites] + [

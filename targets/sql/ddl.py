@@ -15,7 +15,8 @@ from sqlglot import exp
 from ...compiler import ir
 from ...config import DEFAULT_SOURCES, SourceMapping, schema_parts
 from .aggregates import qualified_table
-from .builder import build_views
+from .builder import build_views, target_of, views_schema
+from .names import as_written
 
 TEMPLATE = "sql_views.sql.j2"
 
@@ -40,15 +41,21 @@ def render_ddl(
     schema: str | None = None,
 ) -> str:
     """One file creating the model's views (in `schema` when given), pretty-printed."""
-    views_schema = schema_parts(schema) if schema is not None else ()
+    views = build_views(model, dialect, as_of=as_of, mapping=mapping)
+    placed = views_schema(dialect, mapping, schema)
+    parts = schema_parts(placed) if placed is not None else ()
+    target = target_of(dialect, mapping)
     statements = [
-        exp.Create(
-            kind="VIEW",
-            replace=True,
-            this=qualified_table(view.name, views_schema),
-            expression=view.query,
+        as_written(
+            exp.Create(
+                kind="VIEW",
+                replace=True,
+                this=qualified_table(view.name, parts),
+                expression=view.query,
+            ),
+            target,
         ).sql(dialect=dialect, pretty=True)
-        for view in build_views(model, dialect, as_of=as_of, mapping=mapping)
+        for view in views
     ]
     qualified = ".".join(mapping.schema_parts)
     return _template().render(

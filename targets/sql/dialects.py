@@ -20,8 +20,10 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
+import re2
 from sqlglot import exp
 
 from . import regex
@@ -37,6 +39,9 @@ class Dialect:
     max_identifier: ClassVar[int] = 255
     folds_identifier_case: ClassVar[bool] = False
     timestamp_type: ClassVar[str] = "TIMESTAMP"  # naive: a literal as_of is read as UTC
+    # The pinned as_of's text ends in +00:00 where a default or session time zone would
+    # otherwise read it (BigQuery's TIMESTAMP; ZetaSQL's default zone is Los Angeles).
+    writes_utc_offset: ClassVar[bool] = False
     # STRPOS-style search finds '' at 1 (verified on the engine); else '' is tested apart.
     finds_empty_string: ClassVar[bool] = False
     # AGG(x) FILTER (WHERE c): the engine skips the rows, where AGG(CASE ...) still feeds it
@@ -50,9 +55,20 @@ class Dialect:
     reads_untyped_instants: ClassVar[bool] = False
     # SPLIT_PART(s, sep, -1) is the part after the last separator (DuckDB; Postgres 14+).
     splits_from_the_end: ClassVar[bool] = False
+    # Every name quoted, so it is matched exactly as the model and scorelang.toml spell it.
+    quotes_every_name: ClassVar[bool] = True
 
     def double(self) -> exp.DataType:
         return exp.DataType.build("DOUBLE")
+
+    def pinned_instant(self, utc: datetime) -> exp.Expression:
+        """A pinned as_of (naive, UTC) as a timestamp literal: a naive type reads the text as
+        the UTC wall time, whatever the session time zone."""
+        text = utc.isoformat(sep=" ") + ("+00:00" if self.writes_utc_offset else "")
+        return exp.cast(exp.Literal.string(text), self.pinned_type())
+
+    def pinned_type(self) -> exp.DataType:
+        return exp.DataType.build(self.timestamp_type)
 
     def cast_double(self, value: exp.Expression) -> exp.Expression:
         return exp.cast(value, self.double())
@@ -152,7 +168,11 @@ class Dialect:
         return self.ascii_case(domain, upper=False)
 
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
-        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
+        return exp.RegexpLike(this=value, expression=exp.Literal.string(self.regex_text(pattern)))
+
+    def regex_text(self, pattern: str) -> str:
+        """The pattern as the engine's regex flavour reads it with RE2's meaning."""
+        return regex.to_re2(pattern)
 
 
 class DuckDB(Dialect):
@@ -255,20 +275,60 @@ class Postgres(Dialect):
         in_c = exp.Collate(this=text, expression=exp.to_identifier("C", quoted=True))
         return exp.Upper(this=in_c) if upper else exp.Lower(this=in_c)
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
-        return super().regex_search(value, regex.to_postgres(pattern))
+    def regex_text(self, pattern: str) -> str:
+        return regex.to_postgres(pattern)
 
 
 class BigQuery(Dialect):
     name = "bigquery"
     max_identifier = 300
     folds_identifier_case = True
-    timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP (an instant; literals read as UTC)
+    timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP, an instant
+    writes_utc_offset = True
+
+    def printed(self, value: exp.Expression) -> exp.Expression:
+        # CAST(FLOAT64 AS NUMERIC) rounds the exact binary value (9885255.995 became ...5.99)
+        # and CAST(FLOAT64 AS STRING) gives 15 digits, else 17 (6692067293974.005 became
+        # ...974.0049). The first of %.15g, %.16g, %.17g that reads back as the double is the
+        # shortest round trip's value, Python's repr (one 15-digit decimal at most lies within
+        # half an ulp; %.17g always reads back).
+        def formatted(digits: int) -> exp.Expression:
+            return exp.Format(this=exp.Literal.string(f"%.{digits}g"), expressions=[value.copy()])
+
+        shortest = exp.case()
+        for digits in (15, 16):
+            reads_back = exp.EQ(this=self.cast_double(formatted(digits)), expression=value.copy())
+            shortest = shortest.when(reads_back, formatted(digits))
+        return exp.cast(shortest.else_(formatted(17)), exp.DataType.build(DECIMAL_NINE))
+
+    def at_nine_places(
+        self, value: exp.Expression, then: Callable[[exp.Expression], exp.Expression]
+    ) -> exp.Expression:
+        return then(self.printed(value))
 
 
+@dataclass(frozen=True)
 class Snowflake(Dialect):
+    """Names as Snowflake users write them: unquoted (stored and resolved in upper case, like
+    the user's own `CREATE TABLE events (lead_id ...)`) where that is valid, unless
+    `exact_case` (tables created with quoted names: every name quoted, case kept)."""
+
     name = "snowflake"
-    timestamp_type = "TIMESTAMPNTZ"
+    writes_utc_offset = True
+    exact_case: bool = False
+
+    @property
+    def quotes_every_name(self) -> bool:  # type: ignore[override]
+        return self.exact_case
+
+    @property
+    def folds_identifier_case(self) -> bool:  # type: ignore[override]
+        return not self.exact_case
+
+    def pinned_type(self) -> exp.DataType:
+        # TIMESTAMP_NTZ, as documented (sqlglot would print the alias TIMESTAMPNTZ), ignores
+        # the +00:00: the UTC wall time, whose epoch is the instant's in any session zone.
+        return exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="TIMESTAMP_NTZ")
 
     def epoch_us(self, timestamp: exp.Expression) -> exp.Expression:
         return exp.Extract(this=exp.var("EPOCH_MICROSECOND"), expression=timestamp)
@@ -288,7 +348,16 @@ class Snowflake(Dialect):
 
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
         # REGEXP_LIKE is anchored at both ends in Snowflake; REGEXP_INSTR searches.
-        found = exp.RegexpInstr(
+        searched = exp.GT(this=self._regexp_instr(value, pattern), expression=exp.Literal.number(0))
+        if re2.search(pattern, "") is None:
+            return searched
+        # A pattern matching '' (/^$/, /x*/): an empty subject has no position 1 to report,
+        # which Snowflake does not document, so '' is tested apart (RE2: it matches).
+        empty = exp.EQ(this=value.copy(), expression=exp.Literal.string(""))
+        return exp.Paren(this=exp.or_(empty, searched))
+
+    def _regexp_instr(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.RegexpInstr(
             this=value,
             expression=exp.Literal.string(regex.to_snowflake(pattern)),
             position=exp.Literal.number(1),
@@ -296,16 +365,17 @@ class Snowflake(Dialect):
             option=exp.Literal.number(0),
             parameters=exp.Literal.string("c"),
         )
-        return exp.GT(this=found, expression=exp.Literal.number(0))
 
 
 _BY_NAME: dict[str, type[Dialect]] = {d.name: d for d in (DuckDB, Postgres, BigQuery, Snowflake)}
 
 
-def get_dialect(name: str) -> Dialect:
+def get_dialect(name: str, *, exact_case: bool = False) -> Dialect:
+    """The target `name`; `exact_case` quotes every Snowflake name (the others always do)."""
     try:
-        return _BY_NAME[name]()
+        target = _BY_NAME[name]
     except KeyError:
         raise UnsupportedConstruct(
             "E503", f"target {name!r}", "scorelang", hint=f"choose one of {', '.join(DIALECTS)}"
         ) from None
+    return Snowflake(exact_case=exact_case) if target is Snowflake else target()

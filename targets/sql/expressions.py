@@ -264,10 +264,15 @@ class ExpressionCompiler:
 
 def round_half_away(dialect: Dialect, value: exp.Expression, digits: int) -> exp.Expression:
     """ir.round_score's steps: a double of magnitude 2**52 or more is whole, left as it is
-    (DECIMAL(38, 9) could not hold 1e29); else the double as a decimal of 9 places (the
-    decimal it prints as, rounded: binary noise absorbed), then ROUND half away from zero
-    (ROUND on a DECIMAL does that in every target), back to double."""
-    whole = exp.GTE(this=exp.Abs(this=value.copy()), expression=number(ir.INTEGRAL))
+    (DECIMAL(38, 9) could not hold 1e29), and so is a non-finite one; else the double as a
+    decimal of 9 places (the decimal it prints as, rounded: binary noise absorbed), then ROUND
+    half away from zero (ROUND on a DECIMAL does that in every target), back to double.
+    `NOT ABS(x) < 2**52` is true for NaN in every engine (NaN compares false in BigQuery and
+    Python, greater than every number in DuckDB, Postgres and Snowflake): never a failing
+    CAST(NaN AS NUMERIC)."""
+    whole = exp.Not(
+        this=exp.Paren(this=exp.LT(this=exp.Abs(this=value.copy()), expression=number(ir.INTEGRAL)))
+    )
     rounded = dialect.at_nine_places(
         value.copy(),
         lambda nine: dialect.cast_double(exp.Round(this=nine, decimals=number(digits))),

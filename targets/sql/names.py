@@ -7,10 +7,135 @@ taken (ignoring case where the target folds it) and against the target's length 
 
 from __future__ import annotations
 
+import re
+from typing import TypeVar
+
 from sqlglot import exp
 
 from .dialects import Dialect
 from .errors import UnsupportedConstruct
+
+Tree = TypeVar("Tree", bound=exp.Expression)
+
+# Snowflake's reserved keywords (docs.snowflake.com, "Reserved & limited keywords"): as a
+# name, each must be quoted.
+SNOWFLAKE_RESERVED = frozenset(
+    [
+        "ACCOUNT",
+        "ALL",
+        "ALTER",
+        "AND",
+        "ANY",
+        "AS",
+        "ASOF",
+        "BETWEEN",
+        "BY",
+        "CASE",
+        "CAST",
+        "CHECK",
+        "COLUMN",
+        "CONNECT",
+        "CONNECTION",
+        "CONSTRAINT",
+        "CREATE",
+        "CROSS",
+        "CURRENT",
+        "CURRENT_DATE",
+        "CURRENT_TIME",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_USER",
+        "DATABASE",
+        "DELETE",
+        "DISTINCT",
+        "DROP",
+        "ELSE",
+        "EXISTS",
+        "FALSE",
+        "FOLLOWING",
+        "FOR",
+        "FROM",
+        "FULL",
+        "GRANT",
+        "GROUP",
+        "GSCLUSTER",
+        "HAVING",
+        "ILIKE",
+        "IN",
+        "INCREMENT",
+        "INNER",
+        "INSERT",
+        "INTERSECT",
+        "INTO",
+        "IS",
+        "ISSUE",
+        "JOIN",
+        "LATERAL",
+        "LEFT",
+        "LIKE",
+        "LOCALTIME",
+        "LOCALTIMESTAMP",
+        "MATCH_CONDITION",
+        "MINUS",
+        "NATURAL",
+        "NOT",
+        "NULL",
+        "OF",
+        "ON",
+        "OR",
+        "ORDER",
+        "ORGANIZATION",
+        "QUALIFY",
+        "REGEXP",
+        "REVOKE",
+        "RIGHT",
+        "RLIKE",
+        "ROW",
+        "ROWS",
+        "SAMPLE",
+        "SCHEMA",
+        "SELECT",
+        "SET",
+        "SOME",
+        "START",
+        "TABLE",
+        "TABLESAMPLE",
+        "THEN",
+        "TO",
+        "TRIGGER",
+        "TRUE",
+        "TRY_CAST",
+        "UNION",
+        "UNIQUE",
+        "UPDATE",
+        "USING",
+        "VALUES",
+        "VIEW",
+        "WHEN",
+        "WHENEVER",
+        "WHERE",
+        "WITH",
+    ]
+)
+# What Snowflake accepts unquoted (and stores upper-cased); `$` is allowed after the start.
+_UNQUOTED = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def unquoted_ok(name: str) -> bool:
+    """Whether Snowflake resolves `name` written without quotes (as NAME, upper-cased)."""
+    return bool(_UNQUOTED.fullmatch(name)) and name.upper() not in SNOWFLAKE_RESERVED
+
+
+def as_written(tree: Tree, dialect: Dialect) -> Tree:
+    """`tree` with names spelled as the target's users write them: where the target does not
+    quote every name, a name valid unquoted is unquoted, so that it resolves like the user's
+    own DDL and readers need no quotes (Snowflake: stored upper-case). Unique ignoring case:
+    Names allocates every name that way for such a target."""
+    if dialect.quotes_every_name:
+        return tree
+    for identifier in tree.find_all(exp.Identifier):
+        if identifier.quoted and unquoted_ok(identifier.name):
+            identifier.set("quoted", False)
+    return tree
 
 
 def ident(name: str) -> exp.Identifier:

@@ -1,14 +1,18 @@
-"""`matches` patterns (the portable RE2 subset of compiler/regex.py) for engines that are not RE2.
+"""`matches` patterns (the portable RE2 subset of compiler/regex.py), rewritten per engine.
 
-DuckDB and BigQuery run RE2 itself. Postgres (ARE) and Snowflake (POSIX ERE with Perl
-escapes) differ in ways that change results, so each pattern is rewritten token by token:
+DuckDB and BigQuery run RE2 itself, whose `\\d \\w \\s` are ASCII; they are still spelled
+out as the classes they mean, so that no engine's build or locale decides. Postgres (ARE)
+and Snowflake (POSIX ERE with Perl escapes) differ in ways that change results, so each
+pattern is rewritten token by token:
 
 * Postgres: `.` matches a newline in ARE, so it becomes `[^\\n]`; `\\d \\w \\s` and `\\b \\B`
   follow the locale there (`é` is a word character), so they become the ASCII classes and
   lookaround assertions RE2 means.
 * Snowflake: no `(?:`, no lazy quantifiers (neither changes *whether* a pattern matches, so
   `(?:` becomes `(` and the laziness is dropped); control escapes become the characters;
-  an escaped character inside `[...]` is refused (ERE reads the backslash literally there).
+  `\\d \\w \\s` (and negations) become the ASCII classes RE2 means, spelled with the
+  characters themselves (Snowflake documents `\\s` only as "whitespace"); another escaped
+  character inside `[...]` is refused (ERE reads the backslash literally there).
 """
 
 from __future__ import annotations
@@ -22,11 +26,34 @@ WORD = "0-9A-Za-z_"
 SPACE = "\\t\\n\\f\\r "  # RE2's \s, spelled with ARE escapes
 _CLASS_SETS = {"d": "0-9", "w": WORD, "s": SPACE}
 _CONTROL = {"n": "\n", "r": "\r", "t": "\t"}
+# RE2's classes for an ERE, whose brackets read a backslash literally: the characters.
+_ERE_SETS = {"d": "0-9", "w": WORD, "s": "\t\n\f\r "}
 _ERE_SPECIAL = set(".[]{}()\\*+?^$|")
 
 
 def translate(pattern: str, rewrite: Callable[[Token], str]) -> str:
     return "".join(rewrite(token) for token in tokens(pattern))
+
+
+# ---- RE2 (DuckDB, BigQuery) ---------------------------------------------------------------
+
+_RE2_ESCAPES = {
+    "d": "[0-9]",
+    "D": "[^0-9]",
+    "w": f"[{WORD}]",
+    "W": f"[^{WORD}]",
+    "s": f"[{SPACE}]",
+    "S": f"[^{SPACE}]",
+}
+
+
+def to_re2(pattern: str) -> str:
+    def rewrite(token: Token) -> str:
+        if token.kind == "escape":
+            return _RE2_ESCAPES.get(token.text[1], token.text)
+        return token.text
+
+    return translate(pattern, rewrite)
 
 
 # ---- Postgres ARE ------------------------------------------------------------------------
@@ -78,6 +105,8 @@ def to_snowflake(pattern: str) -> str:
             char = token.text[1]
             if char in _CONTROL:
                 return _CONTROL[char]
+            if char.lower() in _ERE_SETS:
+                return "[" + "^" * char.isupper() + _ERE_SETS[char.lower()] + "]"
             return token.text if char.isalnum() or char in _ERE_SPECIAL else char
         if token.kind == "class":
             negated, items = class_items(token.text)
@@ -97,6 +126,8 @@ def _snowflake_class_item(item: str, pattern: str) -> str:
         return item
     if item[1] in _CONTROL:
         return _CONTROL[item[1]]
+    if item[1] in _ERE_SETS:
+        return _ERE_SETS[item[1]]
     if item[1].isalnum():
         hint = "spell the class out inside [...], e.g. `0-9` for `\\d`"
     elif item[1] in "]\\^-[":

@@ -190,9 +190,11 @@ WITH "scan" AS (
     END AS DOUBLE) AS "fit__enterprise",
     CAST(CASE
       WHEN CASE
-        WHEN ABS(
-          CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0)
-        ) >= 4503599627370496
+        WHEN NOT (
+          ABS(
+            CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0)
+          ) < 4503599627370496
+        )
         THEN CAST("base"."lead_annual_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0)
         ELSE CASE
           WHEN ABS(
@@ -358,7 +360,9 @@ WITH "scan" AS (
     "clamped".*,
     "clamped"."clamped_fit" AS "fit",
     CASE
-      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      WHEN NOT (
+        ABS("clamped"."clamped_engagement") < 4503599627370496
+      )
       THEN "clamped"."clamped_engagement"
       ELSE CASE
         WHEN ABS("clamped"."clamped_engagement") < 1000000
@@ -371,13 +375,15 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CASE
-      WHEN ABS(
-        CAST(CASE
-          WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
-          THEN NULL
-          ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
-        END AS DOUBLE)
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          CAST(CASE
+            WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
+            THEN NULL
+            ELSE GREATEST(CAST(0 AS DOUBLE), "scored"."engagement" - "scored"."fit")
+          END AS DOUBLE)
+        ) < 4503599627370496
+      )
       THEN CAST(CASE
         WHEN CAST(0 AS DOUBLE) IS NULL OR "scored"."engagement" - "scored"."fit" IS NULL
         THEN NULL
@@ -410,29 +416,31 @@ WITH "scan" AS (
       END
     END AS "momentum",
     CASE
-      WHEN ABS(
-        CAST(CASE
-          WHEN CAST(100 AS DOUBLE) IS NULL
-          OR (
-            (
-              CAST(2 AS DOUBLE) * "scored"."fit"
-            ) + (
-              CAST(3 AS DOUBLE) * "scored"."engagement"
-            )
-          ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
-          THEN NULL
-          ELSE LEAST(
-            CAST(100 AS DOUBLE),
-            (
+      WHEN NOT (
+        ABS(
+          CAST(CASE
+            WHEN CAST(100 AS DOUBLE) IS NULL
+            OR (
               (
                 CAST(2 AS DOUBLE) * "scored"."fit"
               ) + (
                 CAST(3 AS DOUBLE) * "scored"."engagement"
               )
-            ) / NULLIF(CAST(5 AS DOUBLE), 0)
-          )
-        END AS DOUBLE)
-      ) >= 4503599627370496
+            ) / NULLIF(CAST(5 AS DOUBLE), 0) IS NULL
+            THEN NULL
+            ELSE LEAST(
+              CAST(100 AS DOUBLE),
+              (
+                (
+                  CAST(2 AS DOUBLE) * "scored"."fit"
+                ) + (
+                  CAST(3 AS DOUBLE) * "scored"."engagement"
+                )
+              ) / NULLIF(CAST(5 AS DOUBLE), 0)
+            )
+          END AS DOUBLE)
+        ) < 4503599627370496
+      )
       THEN CAST(CASE
         WHEN CAST(100 AS DOUBLE) IS NULL
         OR (
@@ -654,7 +662,9 @@ SELECT
   "derived_4"."fit__outside_sales_territories",
   "derived_4"."fit__already_a_customer",
   CASE
-    WHEN ABS("derived_4"."engagement__page_views_half_life_a_week") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__page_views_half_life_a_week") < 4503599627370496
+    )
     THEN "derived_4"."engagement__page_views_half_life_a_week"
     ELSE CASE
       WHEN ABS("derived_4"."engagement__page_views_half_life_a_week") < 1000000
@@ -666,7 +676,9 @@ SELECT
     END
   END AS "engagement__page_views_half_life_a_week",
   CASE
-    WHEN ABS("derived_4"."engagement__docs_reading") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__docs_reading") < 4503599627370496
+    )
     THEN "derived_4"."engagement__docs_reading"
     ELSE CASE
       WHEN ABS("derived_4"."engagement__docs_reading") < 1000000

@@ -194,9 +194,11 @@ WITH "scan" AS (
     END AS DOUBLE PRECISION) AS "fit__enterprise",
     CAST(CASE
       WHEN CASE
-        WHEN ABS(
-          CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0)
-        ) >= 4503599627370496
+        WHEN NOT (
+          ABS(
+            CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0)
+          ) < 4503599627370496
+        )
         THEN CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0)
         ELSE CAST(ROUND(
           CAST(CAST(CAST("base"."lead_annual_revenue" AS DOUBLE PRECISION) / NULLIF(CAST("base"."lead_employees" AS DOUBLE PRECISION), 0) AS TEXT) AS DECIMAL(38, 9)),
@@ -343,7 +345,9 @@ WITH "scan" AS (
     "clamped".*,
     "clamped"."clamped_fit" AS "fit",
     CASE
-      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      WHEN NOT (
+        ABS("clamped"."clamped_engagement") < 4503599627370496
+      )
       THEN "clamped"."clamped_engagement"
       ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
     END AS "engagement"
@@ -353,14 +357,16 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CASE
-      WHEN ABS(
-        CAST(CASE
-          WHEN CAST(0 AS DOUBLE PRECISION) IS NULL
-          OR "scored"."engagement" - "scored"."fit" IS NULL
-          THEN NULL
-          ELSE GREATEST(CAST(0 AS DOUBLE PRECISION), "scored"."engagement" - "scored"."fit")
-        END AS DOUBLE PRECISION)
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          CAST(CASE
+            WHEN CAST(0 AS DOUBLE PRECISION) IS NULL
+            OR "scored"."engagement" - "scored"."fit" IS NULL
+            THEN NULL
+            ELSE GREATEST(CAST(0 AS DOUBLE PRECISION), "scored"."engagement" - "scored"."fit")
+          END AS DOUBLE PRECISION)
+        ) < 4503599627370496
+      )
       THEN CAST(CASE
         WHEN CAST(0 AS DOUBLE PRECISION) IS NULL
         OR "scored"."engagement" - "scored"."fit" IS NULL
@@ -378,29 +384,31 @@ WITH "scan" AS (
       ) AS DOUBLE PRECISION)
     END AS "momentum",
     CASE
-      WHEN ABS(
-        CAST(CASE
-          WHEN CAST(100 AS DOUBLE PRECISION) IS NULL
-          OR (
-            (
-              CAST(2 AS DOUBLE PRECISION) * "scored"."fit"
-            ) + (
-              CAST(3 AS DOUBLE PRECISION) * "scored"."engagement"
-            )
-          ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0) IS NULL
-          THEN NULL
-          ELSE LEAST(
-            CAST(100 AS DOUBLE PRECISION),
-            (
+      WHEN NOT (
+        ABS(
+          CAST(CASE
+            WHEN CAST(100 AS DOUBLE PRECISION) IS NULL
+            OR (
               (
                 CAST(2 AS DOUBLE PRECISION) * "scored"."fit"
               ) + (
                 CAST(3 AS DOUBLE PRECISION) * "scored"."engagement"
               )
-            ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0)
-          )
-        END AS DOUBLE PRECISION)
-      ) >= 4503599627370496
+            ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0) IS NULL
+            THEN NULL
+            ELSE LEAST(
+              CAST(100 AS DOUBLE PRECISION),
+              (
+                (
+                  CAST(2 AS DOUBLE PRECISION) * "scored"."fit"
+                ) + (
+                  CAST(3 AS DOUBLE PRECISION) * "scored"."engagement"
+                )
+              ) / NULLIF(CAST(5 AS DOUBLE PRECISION), 0)
+            )
+          END AS DOUBLE PRECISION)
+        ) < 4503599627370496
+      )
       THEN CAST(CASE
         WHEN CAST(100 AS DOUBLE PRECISION) IS NULL
         OR (
@@ -577,7 +585,9 @@ SELECT
   "derived_4"."fit__outside_sales_territories",
   "derived_4"."fit__already_a_customer",
   CASE
-    WHEN ABS("derived_4"."engagement__page_views_half_life_a_week") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__page_views_half_life_a_week") < 4503599627370496
+    )
     THEN "derived_4"."engagement__page_views_half_life_a_week"
     ELSE CAST(ROUND(
       CAST(CAST("derived_4"."engagement__page_views_half_life_a_week" AS TEXT) AS DECIMAL(38, 9)),
@@ -585,7 +595,9 @@ SELECT
     ) AS DOUBLE PRECISION)
   END AS "engagement__page_views_half_life_a_week",
   CASE
-    WHEN ABS("derived_4"."engagement__docs_reading") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__docs_reading") < 4503599627370496
+    )
     THEN "derived_4"."engagement__docs_reading"
     ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__docs_reading" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
   END AS "engagement__docs_reading",

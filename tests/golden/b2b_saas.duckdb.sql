@@ -253,7 +253,9 @@ WITH "scan" AS (
     "clamped".*,
     "clamped"."clamped_fit" AS "fit",
     CASE
-      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      WHEN NOT (
+        ABS("clamped"."clamped_engagement") < 4503599627370496
+      )
       THEN "clamped"."clamped_engagement"
       ELSE CASE
         WHEN ABS("clamped"."clamped_engagement") < 1000000
@@ -266,13 +268,15 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CASE
-      WHEN ABS(
-        (
-          CAST(0.4 AS DOUBLE) * "scored"."fit"
-        ) + (
-          CAST(0.6 AS DOUBLE) * "scored"."engagement"
-        )
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          (
+            CAST(0.4 AS DOUBLE) * "scored"."fit"
+          ) + (
+            CAST(0.6 AS DOUBLE) * "scored"."engagement"
+          )
+        ) < 4503599627370496
+      )
       THEN (
         CAST(0.4 AS DOUBLE) * "scored"."fit"
       ) + (
@@ -347,7 +351,9 @@ SELECT
   "derived_2"."engagement__attended_a_webinar",
   "derived_2"."engagement__download_then_demo",
   CASE
-    WHEN ABS("derived_2"."engagement__page_views") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_2"."engagement__page_views") < 4503599627370496
+    )
     THEN "derived_2"."engagement__page_views"
     ELSE CASE
       WHEN ABS("derived_2"."engagement__page_views") < 1000000

@@ -250,7 +250,9 @@ WITH "scan" AS (
     "clamped".*,
     "clamped"."clamped_fit" AS "fit",
     CASE
-      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      WHEN NOT (
+        ABS("clamped"."clamped_engagement") < 4503599627370496
+      )
       THEN "clamped"."clamped_engagement"
       ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
     END AS "engagement"
@@ -260,13 +262,15 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CASE
-      WHEN ABS(
-        (
-          CAST(0.4 AS DOUBLE PRECISION) * "scored"."fit"
-        ) + (
-          CAST(0.6 AS DOUBLE PRECISION) * "scored"."engagement"
-        )
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          (
+            CAST(0.4 AS DOUBLE PRECISION) * "scored"."fit"
+          ) + (
+            CAST(0.6 AS DOUBLE PRECISION) * "scored"."engagement"
+          )
+        ) < 4503599627370496
+      )
       THEN (
         CAST(0.4 AS DOUBLE PRECISION) * "scored"."fit"
       ) + (
@@ -326,7 +330,9 @@ SELECT
   "derived_2"."engagement__attended_a_webinar",
   "derived_2"."engagement__download_then_demo",
   CASE
-    WHEN ABS("derived_2"."engagement__page_views") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_2"."engagement__page_views") < 4503599627370496
+    )
     THEN "derived_2"."engagement__page_views"
     ELSE CAST(ROUND(CAST(CAST("derived_2"."engagement__page_views" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
   END AS "engagement__page_views",

@@ -127,7 +127,7 @@ WITH "scan" AS (
       ELSE 0
     END AS DOUBLE) AS "fit__r1",
     CAST(CASE
-      WHEN REGEXP_MATCHES("base"."lead_title", '^[A-Z]\w+\s+\d{2,}$')
+      WHEN REGEXP_MATCHES("base"."lead_title", '^[A-Z][0-9A-Za-z_]+[\t\n\f\r ]+[0-9]{2,}$')
       THEN 3
       ELSE 0
     END AS DOUBLE) AS "fit__r2",
@@ -265,7 +265,9 @@ WITH "scan" AS (
     "clamped".*,
     "clamped"."clamped_fit" AS "fit",
     CASE
-      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      WHEN NOT (
+        ABS("clamped"."clamped_engagement") < 4503599627370496
+      )
       THEN "clamped"."clamped_engagement"
       ELSE CASE
         WHEN ABS("clamped"."clamped_engagement") < 1000000
@@ -278,13 +280,15 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CASE
-      WHEN ABS(
-        (
-          CAST(0.5 AS DOUBLE) * "scored"."fit"
-        ) + (
-          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
-        )
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          (
+            CAST(0.5 AS DOUBLE) * "scored"."fit"
+          ) + (
+            "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+          )
+        ) < 4503599627370496
+      )
       THEN (
         CAST(0.5 AS DOUBLE) * "scored"."fit"
       ) + (
@@ -415,7 +419,9 @@ SELECT
   "derived_4"."fit__r18",
   "derived_4"."fit__r19",
   CASE
-    WHEN ABS("derived_4"."engagement__r1") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r1") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r1"
     ELSE CASE
       WHEN ABS("derived_4"."engagement__r1") < 1000000
@@ -424,7 +430,9 @@ SELECT
     END
   END AS "engagement__r1",
   CASE
-    WHEN ABS("derived_4"."engagement__r2") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r2") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r2"
     ELSE CASE
       WHEN ABS("derived_4"."engagement__r2") < 1000000
@@ -433,7 +441,9 @@ SELECT
     END
   END AS "engagement__r2",
   CASE
-    WHEN ABS("derived_4"."engagement__r3") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r3") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r3"
     ELSE CASE
       WHEN ABS("derived_4"."engagement__r3") < 1000000
@@ -449,7 +459,9 @@ SELECT
   "derived_4"."engagement__r9",
   "derived_4"."engagement__r10",
   CASE
-    WHEN ABS("derived_4"."engagement__r11") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r11") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r11"
     ELSE CASE
       WHEN ABS("derived_4"."engagement__r11") < 1000000

@@ -265,7 +265,9 @@ WITH "scan" AS (
     "clamped".*,
     "clamped"."clamped_fit" AS "fit",
     CASE
-      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
+      WHEN NOT (
+        ABS("clamped"."clamped_engagement") < 4503599627370496
+      )
       THEN "clamped"."clamped_engagement"
       ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_engagement" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
     END AS "engagement"
@@ -275,13 +277,15 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CASE
-      WHEN ABS(
-        (
-          CAST(0.5 AS DOUBLE PRECISION) * "scored"."fit"
-        ) + (
-          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE PRECISION), 0)
-        )
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          (
+            CAST(0.5 AS DOUBLE PRECISION) * "scored"."fit"
+          ) + (
+            "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE PRECISION), 0)
+          )
+        ) < 4503599627370496
+      )
       THEN (
         CAST(0.5 AS DOUBLE PRECISION) * "scored"."fit"
       ) + (
@@ -399,17 +403,23 @@ SELECT
   "derived_4"."fit__r18",
   "derived_4"."fit__r19",
   CASE
-    WHEN ABS("derived_4"."engagement__r1") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r1") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r1"
     ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r1" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
   END AS "engagement__r1",
   CASE
-    WHEN ABS("derived_4"."engagement__r2") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r2") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r2"
     ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r2" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
   END AS "engagement__r2",
   CASE
-    WHEN ABS("derived_4"."engagement__r3") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r3") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r3"
     ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r3" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
   END AS "engagement__r3",
@@ -421,7 +431,9 @@ SELECT
   "derived_4"."engagement__r9",
   "derived_4"."engagement__r10",
   CASE
-    WHEN ABS("derived_4"."engagement__r11") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_4"."engagement__r11") < 4503599627370496
+    )
     THEN "derived_4"."engagement__r11"
     ELSE CAST(ROUND(CAST(CAST("derived_4"."engagement__r11" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
   END AS "engagement__r11",

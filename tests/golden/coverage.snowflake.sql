@@ -3,432 +3,427 @@
 -- as_of: 2026-01-01T00:00:00+00:00
 -- sources: leads = leads, events = events
 
-CREATE OR REPLACE VIEW "coverage_scores" AS
-WITH "scan" AS (
+CREATE OR REPLACE VIEW coverage_scores AS
+WITH scan AS (
   SELECT
-    "e"."lead_id" AS "lead_key",
-    "e"."event_type" AS "event_type",
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") AS "age_us",
-    "e"."url" AS "prop_url",
-    "e"."amount" AS "prop_amount",
-    "e"."duration" AS "prop_duration"
-  FROM "events" AS "e"
+    e.lead_id AS lead_key,
+    e.event_type AS event_type,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
+    e.url AS prop_url,
+    e.amount AS prop_amount,
+    e.duration AS prop_duration
+  FROM events AS e
   WHERE
-    "e"."event_type" IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") >= 0
-), "agg" AS (
+    e.event_type IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+), agg AS (
   SELECT
-    "scan"."lead_key",
+    scan.lead_key,
     SUM(
       CASE
-        WHEN "scan"."event_type" = 'page_view'
-        THEN POWER(
-          CAST(0.5 AS DOUBLE),
-          CAST("scan"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
-        )
+        WHEN scan.event_type = 'page_view'
+        THEN POWER(CAST(0.5 AS DOUBLE), CAST(scan.age_us AS DOUBLE) / CAST(604800000000 AS DOUBLE))
       END
-    ) AS "agg_a1",
+    ) AS agg_a1,
     SUM(
       CASE
         WHEN (
-          "scan"."event_type" = 'page_view' AND "scan"."prop_url" = '/pricing'
+          scan.event_type = 'page_view' AND scan.prop_url = '/pricing'
         )
         AND CAST(1 AS DOUBLE) - CAST(0.2 AS DOUBLE) * CAST(CAST((
-          "scan"."age_us" - "scan"."age_us" % 86400000000
+          scan.age_us - scan.age_us % 86400000000
         ) / 86400000000 AS BIGINT) AS DOUBLE) > 0
         THEN CAST(1 AS DOUBLE) - CAST(0.2 AS DOUBLE) * CAST(CAST((
-          "scan"."age_us" - "scan"."age_us" % 86400000000
+          scan.age_us - scan.age_us % 86400000000
         ) / 86400000000 AS BIGINT) AS DOUBLE)
       END
-    ) AS "agg_a2",
+    ) AS agg_a2,
     COUNT(
       DISTINCT CASE
-        WHEN "scan"."event_type" = 'email_open'
+        WHEN scan.event_type = 'email_open'
         THEN CAST((
-          "scan"."age_us" - "scan"."age_us" % 86400000000
+          scan.age_us - scan.age_us % 86400000000
         ) / 86400000000 AS BIGINT)
       END
-    ) AS "agg_a3",
-    COUNT(DISTINCT CASE WHEN "scan"."event_type" = 'page_view' THEN "scan"."prop_url" END) AS "agg_a4",
+    ) AS agg_a3,
+    COUNT(DISTINCT CASE WHEN scan.event_type = 'page_view' THEN scan.prop_url END) AS agg_a4,
     SUM(
-      CASE
-        WHEN "scan"."event_type" = 'form_submit'
-        THEN CAST("scan"."prop_amount" AS DOUBLE)
-      END
-    ) AS "agg_a5",
-    MIN(CASE WHEN "scan"."event_type" = 'page_view' THEN "scan"."age_us" END) AS "agg_a6",
-    MAX("scan"."age_us") AS "agg_a7",
-    COUNT_IF("scan"."event_type" = 'form_submit') AS "agg_a10",
-    COUNT_IF("scan"."event_type" = 'page_view' AND "scan"."prop_duration" > 10.5) AS "agg_a11",
+      CASE WHEN scan.event_type = 'form_submit' THEN CAST(scan.prop_amount AS DOUBLE) END
+    ) AS agg_a5,
+    MIN(CASE WHEN scan.event_type = 'page_view' THEN scan.age_us END) AS agg_a6,
+    MAX(scan.age_us) AS agg_a7,
+    COUNT_IF(scan.event_type = 'form_submit') AS agg_a10,
+    COUNT_IF(scan.event_type = 'page_view' AND scan.prop_duration > 10.5) AS agg_a11,
     BITORAGG(
       CASE
-        WHEN "scan"."event_type" = 'page_view'
-        AND "scan"."age_us" >= 604800000000
-        AND "scan"."age_us" < 1209600000000
+        WHEN scan.event_type = 'page_view'
+        AND scan.age_us >= 604800000000
+        AND scan.age_us < 1209600000000
         THEN 1
         ELSE 0
-      END + CASE WHEN "scan"."age_us" < 3888000000000 THEN 2 ELSE 0 END
-    ) AS "flags"
-  FROM "scan"
+      END + CASE WHEN scan.age_us < 3888000000000 THEN 2 ELSE 0 END
+    ) AS flags
+  FROM scan
   GROUP BY
-    "scan"."lead_key"
-), "sequence_scan" AS (
+    scan.lead_key
+), sequence_scan AS (
   SELECT
-    "e"."lead_id" AS "lead_key",
-    "e"."event_type" AS "event_type",
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") AS "age_us"
-  FROM "events" AS "e"
+    e.lead_id AS lead_key,
+    e.event_type AS event_type,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us
+  FROM events AS e
   WHERE
-    "e"."event_type" IN ('download', 'demo')
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") >= 0
-), "sequenced" AS (
+    e.event_type IN ('download', 'demo')
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+), sequenced AS (
   SELECT
     *,
-    MIN(
-      CASE
-        WHEN "sequence_scan"."event_type" = 'download'
-        THEN "sequence_scan"."age_us"
-      END
-    ) OVER (
-      PARTITION BY "sequence_scan"."lead_key"
-      ORDER BY "sequence_scan"."age_us" DESC NULLS LAST
+    MIN(CASE WHEN sequence_scan.event_type = 'download' THEN sequence_scan.age_us END) OVER (
+      PARTITION BY sequence_scan.lead_key
+      ORDER BY sequence_scan.age_us DESC NULLS LAST
       RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS "nearest_first_a8"
-  FROM "sequence_scan"
-), "sequence_agg" AS (
+    ) AS nearest_first_a8
+  FROM sequence_scan
+), sequence_agg AS (
   SELECT
-    "sequenced"."lead_key",
+    sequenced.lead_key,
     COUNT_IF(
-      "sequenced"."event_type" = 'demo'
-      AND "sequenced"."nearest_first_a8" - "sequenced"."age_us" <= 86400000000
-    ) > 0 AS "agg_a8"
-  FROM "sequenced"
+      sequenced.event_type = 'demo'
+      AND sequenced.nearest_first_a8 - sequenced.age_us <= 86400000000
+    ) > 0 AS agg_a8
+  FROM sequenced
   GROUP BY
-    "sequenced"."lead_key"
-), "base" AS (
+    sequenced.lead_key
+), base AS (
   SELECT
-    "l"."id" AS "id",
-    "l"."email" AS "lead_email",
-    "l"."name" AS "lead_name",
-    "l"."title" AS "lead_title",
-    "l"."employees" AS "lead_employees",
-    "l"."revenue" AS "lead_revenue",
-    "l"."created_at" AS "lead_created_at",
-    "l"."vip" AS "lead_vip",
-    COALESCE("agg"."agg_a1", 0) AS "agg_a1",
-    COALESCE("agg"."agg_a2", 0) AS "agg_a2",
-    COALESCE("agg"."agg_a3", 0) AS "agg_a3",
-    COALESCE("agg"."agg_a4", 0) AS "agg_a4",
-    COALESCE("agg"."agg_a5", 0) AS "agg_a5",
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "agg"."agg_a6" AS "agg_a6",
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "agg"."agg_a7" AS "agg_a7",
-    COALESCE("sequence_agg"."agg_a8", FALSE) AS "agg_a8",
-    COALESCE(BITAND("agg"."flags", 1), 0) AS "agg_a9",
-    COALESCE("agg"."agg_a10", 0) AS "agg_a10",
-    COALESCE("agg"."agg_a11", 0) AS "agg_a11",
-    COALESCE(BITAND("agg"."flags", 2), 0) AS "agg_a12"
-  FROM "leads" AS "l"
-  LEFT JOIN "agg"
-    ON "l"."id" = "agg"."lead_key"
-  LEFT JOIN "sequence_agg"
-    ON "l"."id" = "sequence_agg"."lead_key"
-), "points" AS (
+    l.id AS id,
+    l.email AS lead_email,
+    l.name AS lead_name,
+    l.title AS lead_title,
+    l.employees AS lead_employees,
+    l.revenue AS lead_revenue,
+    l.created_at AS lead_created_at,
+    l.vip AS lead_vip,
+    COALESCE(agg.agg_a1, 0) AS agg_a1,
+    COALESCE(agg.agg_a2, 0) AS agg_a2,
+    COALESCE(agg.agg_a3, 0) AS agg_a3,
+    COALESCE(agg.agg_a4, 0) AS agg_a4,
+    COALESCE(agg.agg_a5, 0) AS agg_a5,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - agg.agg_a6 AS agg_a6,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - agg.agg_a7 AS agg_a7,
+    COALESCE(sequence_agg.agg_a8, FALSE) AS agg_a8,
+    COALESCE(BITAND(agg.flags, 1), 0) AS agg_a9,
+    COALESCE(agg.agg_a10, 0) AS agg_a10,
+    COALESCE(agg.agg_a11, 0) AS agg_a11,
+    COALESCE(BITAND(agg.flags, 2), 0) AS agg_a12
+  FROM leads AS l
+  LEFT JOIN agg
+    ON l.id = agg.lead_key
+  LEFT JOIN sequence_agg
+    ON l.id = sequence_agg.lead_key
+), points AS (
   SELECT
-    "base".*,
+    base.*,
     CAST(CASE
-      WHEN REGEXP_INSTR("base"."lead_title", '\\b([vV][pP]|[hH][eE][aA][dD])\\b', 1, 1, 0, 'c') > 0
+      WHEN REGEXP_INSTR(base.lead_title, '\\b([vV][pP]|[hH][eE][aA][dD])\\b', 1, 1, 0, 'c') > 0
       THEN 10
       ELSE 0
-    END AS DOUBLE) AS "fit__r1",
+    END AS DOUBLE) AS fit__r1,
     CAST(CASE
-      WHEN REGEXP_INSTR("base"."lead_title", '^[A-Z]\\w+\\s+\\d{2,}$', 1, 1, 0, 'c') > 0
+      WHEN REGEXP_INSTR(base.lead_title, '^[A-Z][0-9A-Za-z_]+[\t\n\f\r ]+[0-9]{2,}$', 1, 1, 0, 'c') > 0
       THEN 3
       ELSE 0
-    END AS DOUBLE) AS "fit__r2",
-    CAST(CASE
-      WHEN REGEXP_INSTR("base"."lead_title", 'a.b', 1, 1, 0, 'c') > 0
-      THEN 1
-      ELSE 0
-    END AS DOUBLE) AS "fit__r3",
-    CAST(CASE WHEN CHARINDEX('x', "base"."lead_name") > 0 THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r4",
-    CAST(CASE WHEN LEFT("base"."lead_name", LENGTH('Dr')) = 'Dr' THEN 2 ELSE 0 END AS DOUBLE) AS "fit__r5",
-    CAST(CASE WHEN RIGHT("base"."lead_name", LENGTH('son')) = 'son' THEN 2 ELSE 0 END AS DOUBLE) AS "fit__r6",
-    CAST(CASE WHEN NOT "base"."lead_name" IN ('ann', 'bob') THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r7",
+    END AS DOUBLE) AS fit__r2,
+    CAST(CASE WHEN REGEXP_INSTR(base.lead_title, 'a.b', 1, 1, 0, 'c') > 0 THEN 1 ELSE 0 END AS DOUBLE) AS fit__r3,
+    CAST(CASE WHEN CHARINDEX('x', base.lead_name) > 0 THEN 1 ELSE 0 END AS DOUBLE) AS fit__r4,
+    CAST(CASE WHEN LEFT(base.lead_name, LENGTH('Dr')) = 'Dr' THEN 2 ELSE 0 END AS DOUBLE) AS fit__r5,
+    CAST(CASE WHEN RIGHT(base.lead_name, LENGTH('son')) = 'son' THEN 2 ELSE 0 END AS DOUBLE) AS fit__r6,
+    CAST(CASE WHEN NOT base.lead_name IN ('ann', 'bob') THEN 1 ELSE 0 END AS DOUBLE) AS fit__r7,
     CAST(CASE WHEN NOT (
-      COALESCE("base"."lead_name" = 'zed', FALSE)
-    ) THEN 1 ELSE 0 END AS DOUBLE) AS "fit__r8",
-    CAST(CASE WHEN "base"."lead_employees" BETWEEN 50 AND 1000 THEN 4 ELSE 0 END AS DOUBLE) AS "fit__r9",
-    CAST(CASE WHEN "base"."lead_email" IS NULL THEN -5 ELSE 0 END AS DOUBLE) AS "fit__r10",
+      COALESCE(base.lead_name = 'zed', FALSE)
+    ) THEN 1 ELSE 0 END AS DOUBLE) AS fit__r8,
+    CAST(CASE WHEN base.lead_employees BETWEEN 50 AND 1000 THEN 4 ELSE 0 END AS DOUBLE) AS fit__r9,
+    CAST(CASE WHEN base.lead_email IS NULL THEN -5 ELSE 0 END AS DOUBLE) AS fit__r10,
     CAST(CASE
-      WHEN CAST("base"."lead_revenue" AS DOUBLE) / NULLIF(CAST("base"."lead_employees" AS DOUBLE), 0) > 1000
+      WHEN CAST(base.lead_revenue AS DOUBLE) / NULLIF(CAST(base.lead_employees AS DOUBLE), 0) > 1000
       THEN 7
       ELSE 0
-    END AS DOUBLE) AS "fit__r11",
+    END AS DOUBLE) AS fit__r11,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "base"."lead_created_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 30.5
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, base.lead_created_at) AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 30.5
       THEN 2
       ELSE 0
-    END AS DOUBLE) AS "fit__r12",
+    END AS DOUBLE) AS fit__r12,
     CAST(CASE
       WHEN LENGTH(
-        TRANSLATE("base"."lead_name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+        TRANSLATE(base.lead_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
       ) >= 5
       THEN 1
       ELSE 0
-    END AS DOUBLE) AS "fit__r13",
+    END AS DOUBLE) AS fit__r13,
     CAST(CASE
       WHEN CASE
-        WHEN CHARINDEX('@', "base"."lead_email") > 0
+        WHEN CHARINDEX('@', base.lead_email) > 0
         THEN TRANSLATE(
-          RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
+          RIGHT(base.lead_email, CHARINDEX('@', REVERSE(base.lead_email)) - 1),
           'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
           'abcdefghijklmnopqrstuvwxyz'
         )
       END = 'acme.io'
       THEN 9
       ELSE 0
-    END AS DOUBLE) AS "fit__r14",
-    CAST(CASE WHEN "base"."lead_vip" THEN 3 ELSE 0 END AS DOUBLE) AS "fit__r15",
+    END AS DOUBLE) AS fit__r14,
+    CAST(CASE WHEN base.lead_vip THEN 3 ELSE 0 END AS DOUBLE) AS fit__r15,
     CAST(CASE
       WHEN CASE
-        WHEN CAST("base"."lead_employees" AS DOUBLE) IS NULL OR CAST(10 AS DOUBLE) IS NULL
+        WHEN CAST(base.lead_employees AS DOUBLE) IS NULL OR CAST(10 AS DOUBLE) IS NULL
         THEN NULL
-        ELSE GREATEST(CAST("base"."lead_employees" AS DOUBLE), CAST(10 AS DOUBLE))
+        ELSE GREATEST(CAST(base.lead_employees AS DOUBLE), CAST(10 AS DOUBLE))
       END > 50
       THEN 1
       ELSE 0
-    END AS DOUBLE) AS "fit__r16",
+    END AS DOUBLE) AS fit__r16,
     CAST(CASE
       WHEN CASE
-        WHEN CAST("base"."lead_revenue" AS DOUBLE) IS NULL OR CAST(5 AS DOUBLE) IS NULL
+        WHEN CAST(base.lead_revenue AS DOUBLE) IS NULL OR CAST(5 AS DOUBLE) IS NULL
         THEN NULL
-        ELSE LEAST(CAST("base"."lead_revenue" AS DOUBLE), CAST(5 AS DOUBLE))
+        ELSE LEAST(CAST(base.lead_revenue AS DOUBLE), CAST(5 AS DOUBLE))
       END < 1
       THEN 1
       ELSE 0
-    END AS DOUBLE) AS "fit__r17",
-    CAST(CASE WHEN "base"."lead_employees" > 10 THEN 8 ELSE 0 END AS DOUBLE) AS "fit__r18",
-    CAST(CASE WHEN "base"."lead_employees" > 100 THEN 8 ELSE 0 END AS DOUBLE) AS "fit__r19",
+    END AS DOUBLE) AS fit__r17,
+    CAST(CASE WHEN base.lead_employees > 10 THEN 8 ELSE 0 END AS DOUBLE) AS fit__r18,
+    CAST(CASE WHEN base.lead_employees > 100 THEN 8 ELSE 0 END AS DOUBLE) AS fit__r19,
     CASE
-      WHEN CAST(1 AS DOUBLE) * CAST("base"."agg_a1" AS DOUBLE) < CAST(30 AS DOUBLE)
-      THEN CAST(1 AS DOUBLE) * CAST("base"."agg_a1" AS DOUBLE)
+      WHEN CAST(1 AS DOUBLE) * CAST(base.agg_a1 AS DOUBLE) < CAST(30 AS DOUBLE)
+      THEN CAST(1 AS DOUBLE) * CAST(base.agg_a1 AS DOUBLE)
       ELSE CAST(30 AS DOUBLE)
-    END AS "engagement__r1",
-    CAST(2 AS DOUBLE) * CAST("base"."agg_a2" AS DOUBLE) AS "engagement__r2",
-    CAST(1.5 AS DOUBLE) * CAST("base"."agg_a3" AS DOUBLE) AS "engagement__r3",
-    CAST(CASE WHEN "base"."agg_a4" >= 2 THEN 3 ELSE 0 END AS DOUBLE) AS "engagement__r4",
-    CAST(CASE WHEN "base"."agg_a5" > 100 THEN 4 ELSE 0 END AS DOUBLE) AS "engagement__r5",
+    END AS engagement__r1,
+    CAST(2 AS DOUBLE) * CAST(base.agg_a2 AS DOUBLE) AS engagement__r2,
+    CAST(1.5 AS DOUBLE) * CAST(base.agg_a3 AS DOUBLE) AS engagement__r3,
+    CAST(CASE WHEN base.agg_a4 >= 2 THEN 3 ELSE 0 END AS DOUBLE) AS engagement__r4,
+    CAST(CASE WHEN base.agg_a5 > 100 THEN 4 ELSE 0 END AS DOUBLE) AS engagement__r5,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a6" AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 1.5
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - base.agg_a6 AS DOUBLE) / CAST(86400000000 AS DOUBLE) < 1.5
       THEN 5
       ELSE 0
-    END AS DOUBLE) AS "engagement__r6",
+    END AS DOUBLE) AS engagement__r6,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - "base"."agg_a7" AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 20
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - base.agg_a7 AS DOUBLE) / CAST(86400000000 AS DOUBLE) > 20
       THEN 1
       ELSE 0
-    END AS DOUBLE) AS "engagement__r7",
-    CAST(CASE WHEN "base"."agg_a8" THEN 6 ELSE 0 END AS DOUBLE) AS "engagement__r8",
-    CAST(CASE WHEN "base"."agg_a9" > 0 THEN 2 ELSE 0 END AS DOUBLE) AS "engagement__r9",
+    END AS DOUBLE) AS engagement__r7,
+    CAST(CASE WHEN base.agg_a8 THEN 6 ELSE 0 END AS DOUBLE) AS engagement__r8,
+    CAST(CASE WHEN base.agg_a9 > 0 THEN 2 ELSE 0 END AS DOUBLE) AS engagement__r9,
     CASE
-      WHEN CAST(-3 AS DOUBLE) * CAST("base"."agg_a10" AS DOUBLE) > CAST(-5 AS DOUBLE)
-      THEN CAST(-3 AS DOUBLE) * CAST("base"."agg_a10" AS DOUBLE)
+      WHEN CAST(-3 AS DOUBLE) * CAST(base.agg_a10 AS DOUBLE) > CAST(-5 AS DOUBLE)
+      THEN CAST(-3 AS DOUBLE) * CAST(base.agg_a10 AS DOUBLE)
       ELSE CAST(-5 AS DOUBLE)
-    END AS "engagement__r10",
-    CAST(0.35 AS DOUBLE) * CAST("base"."agg_a11" AS DOUBLE) AS "engagement__r11",
-    COALESCE("base"."agg_a12" = 0, FALSE) AS "engagement__r12"
-  FROM "base"
-), "totals" AS (
+    END AS engagement__r10,
+    CAST(0.35 AS DOUBLE) * CAST(base.agg_a11 AS DOUBLE) AS engagement__r11,
+    COALESCE(base.agg_a12 = 0, FALSE) AS engagement__r12
+  FROM base
+), totals AS (
   SELECT
-    "points".*,
-    "points"."fit__r1" + "points"."fit__r2" + "points"."fit__r3" + "points"."fit__r4" + "points"."fit__r5" + "points"."fit__r6" + "points"."fit__r7" + "points"."fit__r8" + "points"."fit__r9" + "points"."fit__r10" + "points"."fit__r11" + "points"."fit__r12" + "points"."fit__r13" + "points"."fit__r14" + "points"."fit__r15" + "points"."fit__r16" + "points"."fit__r17" + CASE
-      WHEN CAST(12 AS DOUBLE) < "points"."fit__r18" + "points"."fit__r19"
+    points.*,
+    points.fit__r1 + points.fit__r2 + points.fit__r3 + points.fit__r4 + points.fit__r5 + points.fit__r6 + points.fit__r7 + points.fit__r8 + points.fit__r9 + points.fit__r10 + points.fit__r11 + points.fit__r12 + points.fit__r13 + points.fit__r14 + points.fit__r15 + points.fit__r16 + points.fit__r17 + CASE
+      WHEN CAST(12 AS DOUBLE) < points.fit__r18 + points.fit__r19
       THEN CAST(12 AS DOUBLE)
-      ELSE "points"."fit__r18" + "points"."fit__r19"
-    END AS "unclamped_fit",
+      ELSE points.fit__r18 + points.fit__r19
+    END AS unclamped_fit,
     CASE
-      WHEN "points"."engagement__r12"
+      WHEN points.engagement__r12
       THEN CAST(0 AS DOUBLE)
-      ELSE "points"."engagement__r1" + "points"."engagement__r2" + "points"."engagement__r3" + "points"."engagement__r4" + "points"."engagement__r5" + "points"."engagement__r6" + "points"."engagement__r7" + "points"."engagement__r8" + "points"."engagement__r9" + "points"."engagement__r10" + "points"."engagement__r11"
-    END AS "unclamped_engagement"
-  FROM "points"
-), "clamped" AS (
+      ELSE points.engagement__r1 + points.engagement__r2 + points.engagement__r3 + points.engagement__r4 + points.engagement__r5 + points.engagement__r6 + points.engagement__r7 + points.engagement__r8 + points.engagement__r9 + points.engagement__r10 + points.engagement__r11
+    END AS unclamped_engagement
+  FROM points
+), clamped AS (
   SELECT
-    "totals".*,
+    totals.*,
     CASE
-      WHEN "totals"."unclamped_fit" < CAST(-10 AS DOUBLE)
+      WHEN totals.unclamped_fit < CAST(-10 AS DOUBLE)
       THEN CAST(-10 AS DOUBLE)
-      WHEN "totals"."unclamped_fit" > CAST(60 AS DOUBLE)
+      WHEN totals.unclamped_fit > CAST(60 AS DOUBLE)
       THEN CAST(60 AS DOUBLE)
-      ELSE "totals"."unclamped_fit"
-    END AS "clamped_fit",
+      ELSE totals.unclamped_fit
+    END AS clamped_fit,
     CASE
-      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+      WHEN totals.unclamped_engagement < CAST(0 AS DOUBLE)
       THEN CAST(0 AS DOUBLE)
-      WHEN "totals"."unclamped_engagement" > CAST(100 AS DOUBLE)
+      WHEN totals.unclamped_engagement > CAST(100 AS DOUBLE)
       THEN CAST(100 AS DOUBLE)
-      ELSE "totals"."unclamped_engagement"
-    END AS "clamped_engagement"
-  FROM "totals"
-), "scored" AS (
+      ELSE totals.unclamped_engagement
+    END AS clamped_engagement
+  FROM totals
+), scored AS (
   SELECT
-    "clamped".*,
-    "clamped"."clamped_fit" AS "fit",
+    clamped.*,
+    clamped.clamped_fit AS fit,
     CASE
-      WHEN ABS("clamped"."clamped_engagement") >= 4503599627370496
-      THEN "clamped"."clamped_engagement"
-      ELSE CAST(ROUND(CAST("clamped"."clamped_engagement" AS DECIMAL(38, 9)), 2) AS DOUBLE)
-    END AS "engagement"
-  FROM "clamped"
-), "derived_1" AS (
+      WHEN NOT (
+        ABS(clamped.clamped_engagement) < 4503599627370496
+      )
+      THEN clamped.clamped_engagement
+      ELSE CAST(ROUND(CAST(clamped.clamped_engagement AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END AS engagement
+  FROM clamped
+), derived_1 AS (
   SELECT
-    "scored".*,
+    scored.*,
     CASE
-      WHEN ABS(
-        (
-          CAST(0.5 AS DOUBLE) * "scored"."fit"
-        ) + (
-          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
-        )
-      ) >= 4503599627370496
+      WHEN NOT (
+        ABS(
+          (
+            CAST(0.5 AS DOUBLE) * scored.fit
+          ) + (
+            scored.engagement / NULLIF(CAST(3 AS DOUBLE), 0)
+          )
+        ) < 4503599627370496
+      )
       THEN (
-        CAST(0.5 AS DOUBLE) * "scored"."fit"
+        CAST(0.5 AS DOUBLE) * scored.fit
       ) + (
-        "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+        scored.engagement / NULLIF(CAST(3 AS DOUBLE), 0)
       )
       ELSE CAST(ROUND(
         CAST((
-          CAST(0.5 AS DOUBLE) * "scored"."fit"
+          CAST(0.5 AS DOUBLE) * scored.fit
         ) + (
-          "scored"."engagement" / NULLIF(CAST(3 AS DOUBLE), 0)
+          scored.engagement / NULLIF(CAST(3 AS DOUBLE), 0)
         ) AS DECIMAL(38, 9)),
         2
       ) AS DOUBLE)
-    END AS "total",
+    END AS total,
     CASE
-      WHEN "scored"."fit" IS NULL
+      WHEN scored.fit IS NULL
       THEN NULL
       WHEN (
-        RANK() OVER (ORDER BY "scored"."fit" DESC NULLS LAST) - 1
-      ) * 100 < CAST(10 AS DOUBLE) * COUNT("scored"."fit") OVER ()
+        RANK() OVER (ORDER BY scored.fit DESC NULLS LAST) - 1
+      ) * 100 < CAST(10 AS DOUBLE) * COUNT(scored.fit) OVER ()
       THEN 'top'
       WHEN (
-        RANK() OVER (ORDER BY "scored"."fit" DESC NULLS LAST) - 1
-      ) * 100 < CAST(50 AS DOUBLE) * COUNT("scored"."fit") OVER ()
+        RANK() OVER (ORDER BY scored.fit DESC NULLS LAST) - 1
+      ) * 100 < CAST(50 AS DOUBLE) * COUNT(scored.fit) OVER ()
       THEN 'upper'
       ELSE 'rest'
-    END AS "rank",
-    COALESCE("scored"."lead_employees" > 500, FALSE)
-    OR NOT CAST("scored"."lead_revenue" AS DOUBLE) / NULLIF(CAST("scored"."lead_employees" AS DOUBLE), 0) IS NULL AS "large"
-  FROM "scored"
-), "derived_2" AS (
+    END AS rank,
+    COALESCE(scored.lead_employees > 500, FALSE)
+    OR NOT CAST(scored.lead_revenue AS DOUBLE) / NULLIF(CAST(scored.lead_employees AS DOUBLE), 0) IS NULL AS large
+  FROM scored
+), derived_2 AS (
   SELECT
-    "derived_1".*,
+    derived_1.*,
     CASE
-      WHEN "derived_1"."total" IS NULL
+      WHEN derived_1.total IS NULL
       THEN NULL
-      WHEN "derived_1"."total" >= CAST(40 AS DOUBLE)
+      WHEN derived_1.total >= CAST(40 AS DOUBLE)
       THEN 'hot'
-      WHEN "derived_1"."total" >= CAST(10 AS DOUBLE)
+      WHEN derived_1.total >= CAST(10 AS DOUBLE)
       THEN 'warm'
       ELSE 'cold'
-    END AS "level",
-    NOT "derived_1"."rank" IS NULL
-    AND NOT (
-      COALESCE("derived_1"."rank" = 'top', FALSE)
-    ) AS "not_top"
-  FROM "derived_1"
-), "derived_3" AS (
+    END AS level,
+    NOT derived_1.rank IS NULL AND NOT (
+      COALESCE(derived_1.rank = 'top', FALSE)
+    ) AS not_top
+  FROM derived_1
+), derived_3 AS (
   SELECT
-    "derived_2".*,
+    derived_2.*,
     CASE
-      WHEN "derived_2"."level" = 'hot' AND "derived_2"."rank" = 'top'
+      WHEN derived_2.level = 'hot' AND derived_2.rank = 'top'
       THEN 'A1'
-      WHEN "derived_2"."level" = 'hot' AND "derived_2"."rank" = 'upper'
+      WHEN derived_2.level = 'hot' AND derived_2.rank = 'upper'
       THEN 'A2'
-      WHEN "derived_2"."level" = 'hot' AND "derived_2"."rank" = 'rest'
+      WHEN derived_2.level = 'hot' AND derived_2.rank = 'rest'
       THEN 'A3'
-      WHEN "derived_2"."level" = 'warm' AND "derived_2"."rank" = 'top'
+      WHEN derived_2.level = 'warm' AND derived_2.rank = 'top'
       THEN 'B1'
-      WHEN "derived_2"."level" = 'warm' AND "derived_2"."rank" = 'upper'
+      WHEN derived_2.level = 'warm' AND derived_2.rank = 'upper'
       THEN 'B2'
-      WHEN "derived_2"."level" = 'warm' AND "derived_2"."rank" = 'rest'
+      WHEN derived_2.level = 'warm' AND derived_2.rank = 'rest'
       THEN 'B3'
-      WHEN "derived_2"."level" = 'cold' AND "derived_2"."rank" = 'top'
+      WHEN derived_2.level = 'cold' AND derived_2.rank = 'top'
       THEN 'C1'
-      WHEN "derived_2"."level" = 'cold' AND "derived_2"."rank" = 'upper'
+      WHEN derived_2.level = 'cold' AND derived_2.rank = 'upper'
       THEN 'C2'
-      WHEN "derived_2"."level" = 'cold' AND "derived_2"."rank" = 'rest'
+      WHEN derived_2.level = 'cold' AND derived_2.rank = 'rest'
       THEN 'C3'
-    END AS "grid",
-    COALESCE("derived_2"."level" = 'hot', FALSE)
-    AND COALESCE("derived_2"."fit" >= 20, FALSE) AS "hot"
-  FROM "derived_2"
-), "derived_4" AS (
+    END AS grid,
+    COALESCE(derived_2.level = 'hot', FALSE) AND COALESCE(derived_2.fit >= 20, FALSE) AS hot
+  FROM derived_2
+), derived_4 AS (
   SELECT
-    "derived_3".*,
-    COALESCE("derived_3"."total" > 20, FALSE) AND NOT (
-      "derived_3"."hot"
-    ) AS "big"
-  FROM "derived_3"
+    derived_3.*,
+    COALESCE(derived_3.total > 20, FALSE) AND NOT (
+      derived_3.hot
+    ) AS big
+  FROM derived_3
 )
 SELECT
-  "derived_4"."id",
-  "derived_4"."fit",
-  "derived_4"."engagement",
-  "derived_4"."total",
-  "derived_4"."level",
-  "derived_4"."rank",
-  "derived_4"."grid",
-  "derived_4"."hot",
-  "derived_4"."not_top",
-  "derived_4"."big",
-  "derived_4"."large",
-  "derived_4"."fit__r1",
-  "derived_4"."fit__r2",
-  "derived_4"."fit__r3",
-  "derived_4"."fit__r4",
-  "derived_4"."fit__r5",
-  "derived_4"."fit__r6",
-  "derived_4"."fit__r7",
-  "derived_4"."fit__r8",
-  "derived_4"."fit__r9",
-  "derived_4"."fit__r10",
-  "derived_4"."fit__r11",
-  "derived_4"."fit__r12",
-  "derived_4"."fit__r13",
-  "derived_4"."fit__r14",
-  "derived_4"."fit__r15",
-  "derived_4"."fit__r16",
-  "derived_4"."fit__r17",
-  "derived_4"."fit__r18",
-  "derived_4"."fit__r19",
+  derived_4.id,
+  derived_4.fit,
+  derived_4.engagement,
+  derived_4.total,
+  derived_4.level,
+  derived_4.rank,
+  derived_4.grid,
+  derived_4.hot,
+  derived_4.not_top,
+  derived_4.big,
+  derived_4.large,
+  derived_4.fit__r1,
+  derived_4.fit__r2,
+  derived_4.fit__r3,
+  derived_4.fit__r4,
+  derived_4.fit__r5,
+  derived_4.fit__r6,
+  derived_4.fit__r7,
+  derived_4.fit__r8,
+  derived_4.fit__r9,
+  derived_4.fit__r10,
+  derived_4.fit__r11,
+  derived_4.fit__r12,
+  derived_4.fit__r13,
+  derived_4.fit__r14,
+  derived_4.fit__r15,
+  derived_4.fit__r16,
+  derived_4.fit__r17,
+  derived_4.fit__r18,
+  derived_4.fit__r19,
   CASE
-    WHEN ABS("derived_4"."engagement__r1") >= 4503599627370496
-    THEN "derived_4"."engagement__r1"
-    ELSE CAST(ROUND(CAST("derived_4"."engagement__r1" AS DECIMAL(38, 9)), 2) AS DOUBLE)
-  END AS "engagement__r1",
+    WHEN NOT (
+      ABS(derived_4.engagement__r1) < 4503599627370496
+    )
+    THEN derived_4.engagement__r1
+    ELSE CAST(ROUND(CAST(derived_4.engagement__r1 AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS engagement__r1,
   CASE
-    WHEN ABS("derived_4"."engagement__r2") >= 4503599627370496
-    THEN "derived_4"."engagement__r2"
-    ELSE CAST(ROUND(CAST("derived_4"."engagement__r2" AS DECIMAL(38, 9)), 2) AS DOUBLE)
-  END AS "engagement__r2",
+    WHEN NOT (
+      ABS(derived_4.engagement__r2) < 4503599627370496
+    )
+    THEN derived_4.engagement__r2
+    ELSE CAST(ROUND(CAST(derived_4.engagement__r2 AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS engagement__r2,
   CASE
-    WHEN ABS("derived_4"."engagement__r3") >= 4503599627370496
-    THEN "derived_4"."engagement__r3"
-    ELSE CAST(ROUND(CAST("derived_4"."engagement__r3" AS DECIMAL(38, 9)), 2) AS DOUBLE)
-  END AS "engagement__r3",
-  "derived_4"."engagement__r4",
-  "derived_4"."engagement__r5",
-  "derived_4"."engagement__r6",
-  "derived_4"."engagement__r7",
-  "derived_4"."engagement__r8",
-  "derived_4"."engagement__r9",
-  "derived_4"."engagement__r10",
+    WHEN NOT (
+      ABS(derived_4.engagement__r3) < 4503599627370496
+    )
+    THEN derived_4.engagement__r3
+    ELSE CAST(ROUND(CAST(derived_4.engagement__r3 AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS engagement__r3,
+  derived_4.engagement__r4,
+  derived_4.engagement__r5,
+  derived_4.engagement__r6,
+  derived_4.engagement__r7,
+  derived_4.engagement__r8,
+  derived_4.engagement__r9,
+  derived_4.engagement__r10,
   CASE
-    WHEN ABS("derived_4"."engagement__r11") >= 4503599627370496
-    THEN "derived_4"."engagement__r11"
-    ELSE CAST(ROUND(CAST("derived_4"."engagement__r11" AS DECIMAL(38, 9)), 2) AS DOUBLE)
-  END AS "engagement__r11",
-  "derived_4"."engagement__r12"
-FROM "derived_4";
+    WHEN NOT (
+      ABS(derived_4.engagement__r11) < 4503599627370496
+    )
+    THEN derived_4.engagement__r11
+    ELSE CAST(ROUND(CAST(derived_4.engagement__r11 AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS engagement__r11,
+  derived_4.engagement__r12
+FROM derived_4;

@@ -236,7 +236,9 @@ WITH "scan" AS (
     "clamped"."clamped_profile" AS "profile",
     "clamped"."clamped_engagement" AS "engagement",
     CASE
-      WHEN ABS("clamped"."clamped_shopping") >= 4503599627370496
+      WHEN NOT (
+        ABS("clamped"."clamped_shopping") < 4503599627370496
+      )
       THEN "clamped"."clamped_shopping"
       ELSE CAST(ROUND(CAST(CAST("clamped"."clamped_shopping" AS TEXT) AS DECIMAL(38, 9)), 2) AS DOUBLE PRECISION)
     END AS "shopping"
@@ -246,9 +248,11 @@ WITH "scan" AS (
   SELECT
     "scored".*,
     CASE
-      WHEN ABS((
-        "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping") >= 4503599627370496
+      WHEN NOT (
+        ABS((
+          "scored"."profile" + "scored"."engagement"
+        ) + "scored"."shopping") < 4503599627370496
+      )
       THEN (
         "scored"."profile" + "scored"."engagement"
       ) + "scored"."shopping"
@@ -322,7 +326,9 @@ SELECT
   "derived_3"."engagement__social_likes_and_comments",
   "derived_3"."engagement__no_activity_for_60_days",
   CASE
-    WHEN ABS("derived_3"."shopping__recent_product_views") >= 4503599627370496
+    WHEN NOT (
+      ABS("derived_3"."shopping__recent_product_views") < 4503599627370496
+    )
     THEN "derived_3"."shopping__recent_product_views"
     ELSE CAST(ROUND(
       CAST(CAST("derived_3"."shopping__recent_product_views" AS TEXT) AS DECIMAL(38, 9)),

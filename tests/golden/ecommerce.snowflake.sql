@@ -3,17 +3,17 @@
 -- as_of: 2026-01-01T00:00:00+00:00
 -- sources: leads = leads, events = events
 
-CREATE OR REPLACE VIEW "ecommerce_scores" AS
-WITH "scan" AS (
+CREATE OR REPLACE VIEW ecommerce_scores AS
+WITH scan AS (
   SELECT
-    "e"."lead_id" AS "lead_key",
-    "e"."event_type" AS "event_type",
-    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") AS "age_us",
-    "e"."action" AS "prop_action",
-    "e"."amount" AS "prop_amount"
-  FROM "events" AS "e"
+    e.lead_id AS lead_key,
+    e.event_type AS event_type,
+    DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) AS age_us,
+    e.action AS prop_action,
+    e.amount AS prop_amount
+  FROM events AS e
   WHERE
-    "e"."event_type" IN (
+    e.event_type IN (
       'email_open',
       'email_click',
       'social_engagement',
@@ -22,299 +22,301 @@ WITH "scan" AS (
       'checkout_start',
       'purchase'
     )
-    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "e"."occurred_at") >= 0
-), "agg" AS (
+    AND DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, e.occurred_at) >= 0
+), agg AS (
   SELECT
-    "scan"."lead_key",
-    COUNT_IF("scan"."event_type" = 'email_open' AND "scan"."age_us" < 2592000000000) AS "agg_a1",
-    COUNT_IF("scan"."event_type" = 'email_click' AND "scan"."age_us" < 2592000000000) AS "agg_a2",
+    scan.lead_key,
+    COUNT_IF(scan.event_type = 'email_open' AND scan.age_us < 2592000000000) AS agg_a1,
+    COUNT_IF(scan.event_type = 'email_click' AND scan.age_us < 2592000000000) AS agg_a2,
     COUNT_IF(
-      "scan"."event_type" = 'social_engagement'
-      AND "scan"."age_us" < 2592000000000
-      AND "scan"."prop_action" = 'share'
-    ) AS "agg_a3",
+      scan.event_type = 'social_engagement'
+      AND scan.age_us < 2592000000000
+      AND scan.prop_action = 'share'
+    ) AS agg_a3,
     COUNT_IF(
-      "scan"."event_type" = 'social_engagement'
-      AND "scan"."age_us" < 2592000000000
-      AND "scan"."prop_action" IN ('like', 'comment')
-    ) AS "agg_a4",
+      scan.event_type = 'social_engagement'
+      AND scan.age_us < 2592000000000
+      AND scan.prop_action IN ('like', 'comment')
+    ) AS agg_a4,
     SUM(
       CASE
-        WHEN "scan"."event_type" = 'product_view' AND "scan"."age_us" < 1209600000000
-        THEN POWER(
-          CAST(0.5 AS DOUBLE),
-          CAST("scan"."age_us" AS DOUBLE) / CAST(604800000000 AS DOUBLE)
-        )
+        WHEN scan.event_type = 'product_view' AND scan.age_us < 1209600000000
+        THEN POWER(CAST(0.5 AS DOUBLE), CAST(scan.age_us AS DOUBLE) / CAST(604800000000 AS DOUBLE))
       END
-    ) AS "agg_a6",
+    ) AS agg_a6,
     CASE
-      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 604800000000
+      WHEN MIN(CASE WHEN scan.event_type = 'purchase' THEN scan.age_us END) < 604800000000
       THEN 1
       ELSE 0
-    END AS "agg_a8",
+    END AS agg_a8,
     CASE
-      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 259200000000
+      WHEN MIN(CASE WHEN scan.event_type = 'purchase' THEN scan.age_us END) < 259200000000
       THEN 1
       ELSE 0
-    END AS "agg_a10",
+    END AS agg_a10,
     SUM(
       CASE
-        WHEN "scan"."event_type" = 'purchase' AND "scan"."age_us" < 31536000000000
-        THEN CAST("scan"."prop_amount" AS DOUBLE)
+        WHEN scan.event_type = 'purchase' AND scan.age_us < 31536000000000
+        THEN CAST(scan.prop_amount AS DOUBLE)
       END
-    ) AS "agg_a11",
-    COUNT_IF("scan"."event_type" = 'purchase' AND "scan"."age_us" < 7776000000000) AS "agg_a12",
+    ) AS agg_a11,
+    COUNT_IF(scan.event_type = 'purchase' AND scan.age_us < 7776000000000) AS agg_a12,
     CASE
-      WHEN MIN(CASE WHEN "scan"."event_type" = 'purchase' THEN "scan"."age_us" END) < 172800000000
+      WHEN MIN(CASE WHEN scan.event_type = 'purchase' THEN scan.age_us END) < 172800000000
       THEN 1
       ELSE 0
-    END AS "agg_a13",
+    END AS agg_a13,
     BITORAGG(
-      CASE WHEN "scan"."age_us" < 5184000000000 THEN 1 ELSE 0 END + CASE
-        WHEN "scan"."event_type" = 'add_to_cart' AND "scan"."age_us" < 604800000000
+      CASE WHEN scan.age_us < 5184000000000 THEN 1 ELSE 0 END + CASE
+        WHEN scan.event_type = 'add_to_cart' AND scan.age_us < 604800000000
         THEN 2
         ELSE 0
       END + CASE
-        WHEN "scan"."event_type" = 'checkout_start' AND "scan"."age_us" < 259200000000
+        WHEN scan.event_type = 'checkout_start' AND scan.age_us < 259200000000
         THEN 4
         ELSE 0
       END
-    ) AS "flags"
-  FROM "scan"
+    ) AS flags
+  FROM scan
   GROUP BY
-    "scan"."lead_key"
-), "base" AS (
+    scan.lead_key
+), base AS (
   SELECT
-    "l"."customer_id" AS "customer_id",
-    "l"."email" AS "lead_email",
-    "l"."age" AS "lead_age",
-    "l"."country" AS "lead_country",
-    "l"."signup_at" AS "lead_signup_at",
-    "l"."loyalty_member" AS "lead_loyalty_member",
-    "l"."marketing_opt_in" AS "lead_marketing_opt_in",
-    "l"."lifetime_value" AS "lead_lifetime_value",
-    COALESCE("agg"."agg_a1", 0) AS "agg_a1",
-    COALESCE("agg"."agg_a2", 0) AS "agg_a2",
-    COALESCE("agg"."agg_a3", 0) AS "agg_a3",
-    COALESCE("agg"."agg_a4", 0) AS "agg_a4",
-    COALESCE(BITAND("agg"."flags", 1), 0) AS "agg_a5",
-    COALESCE("agg"."agg_a6", 0) AS "agg_a6",
-    COALESCE(BITAND("agg"."flags", 2), 0) AS "agg_a7",
-    COALESCE("agg"."agg_a8", 0) AS "agg_a8",
-    COALESCE(BITAND("agg"."flags", 4), 0) AS "agg_a9",
-    COALESCE("agg"."agg_a10", 0) AS "agg_a10",
-    COALESCE("agg"."agg_a11", 0) AS "agg_a11",
-    COALESCE("agg"."agg_a12", 0) AS "agg_a12",
-    COALESCE("agg"."agg_a13", 0) AS "agg_a13"
-  FROM "leads" AS "l"
-  LEFT JOIN "agg"
-    ON "l"."customer_id" = "agg"."lead_key"
-), "points" AS (
+    l.customer_id AS customer_id,
+    l.email AS lead_email,
+    l.age AS lead_age,
+    l.country AS lead_country,
+    l.signup_at AS lead_signup_at,
+    l.loyalty_member AS lead_loyalty_member,
+    l.marketing_opt_in AS lead_marketing_opt_in,
+    l.lifetime_value AS lead_lifetime_value,
+    COALESCE(agg.agg_a1, 0) AS agg_a1,
+    COALESCE(agg.agg_a2, 0) AS agg_a2,
+    COALESCE(agg.agg_a3, 0) AS agg_a3,
+    COALESCE(agg.agg_a4, 0) AS agg_a4,
+    COALESCE(BITAND(agg.flags, 1), 0) AS agg_a5,
+    COALESCE(agg.agg_a6, 0) AS agg_a6,
+    COALESCE(BITAND(agg.flags, 2), 0) AS agg_a7,
+    COALESCE(agg.agg_a8, 0) AS agg_a8,
+    COALESCE(BITAND(agg.flags, 4), 0) AS agg_a9,
+    COALESCE(agg.agg_a10, 0) AS agg_a10,
+    COALESCE(agg.agg_a11, 0) AS agg_a11,
+    COALESCE(agg.agg_a12, 0) AS agg_a12,
+    COALESCE(agg.agg_a13, 0) AS agg_a13
+  FROM leads AS l
+  LEFT JOIN agg
+    ON l.customer_id = agg.lead_key
+), points AS (
   SELECT
-    "base".*,
-    CAST(CASE WHEN "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU') THEN 10 ELSE 0 END AS DOUBLE) AS "profile__ships_to_their_country",
+    base.*,
+    CAST(CASE WHEN base.lead_country IN ('US', 'CA', 'GB', 'IE', 'AU') THEN 10 ELSE 0 END AS DOUBLE) AS profile__ships_to_their_country,
     CAST(CASE
-      WHEN NOT "base"."lead_country" IS NULL
-      AND NOT "base"."lead_country" IN ('US', 'CA', 'GB', 'IE', 'AU')
+      WHEN NOT base.lead_country IS NULL
+      AND NOT base.lead_country IN ('US', 'CA', 'GB', 'IE', 'AU')
       THEN -25
       ELSE 0
-    END AS DOUBLE) AS "profile__outside_shipping_area",
-    CAST(CASE WHEN "base"."lead_age" BETWEEN 18 AND 34 THEN 10 ELSE 0 END AS DOUBLE) AS "profile__core_age_group",
+    END AS DOUBLE) AS profile__outside_shipping_area,
+    CAST(CASE WHEN base.lead_age BETWEEN 18 AND 34 THEN 10 ELSE 0 END AS DOUBLE) AS profile__core_age_group,
     CAST(CASE
-      WHEN "base"."lead_loyalty_member" AND "base"."lead_lifetime_value" >= 500
+      WHEN base.lead_loyalty_member AND base.lead_lifetime_value >= 500
       THEN 25
       ELSE 0
-    END AS DOUBLE) AS "profile__vip_customer",
+    END AS DOUBLE) AS profile__vip_customer,
     CAST(CASE
-      WHEN "base"."lead_loyalty_member"
+      WHEN base.lead_loyalty_member
       AND NOT (
-        COALESCE("base"."lead_loyalty_member", FALSE)
-        AND COALESCE("base"."lead_lifetime_value" >= 500, FALSE)
+        COALESCE(base.lead_loyalty_member, FALSE)
+        AND COALESCE(base.lead_lifetime_value >= 500, FALSE)
       )
       THEN 10
       ELSE 0
-    END AS DOUBLE) AS "profile__loyalty_member",
+    END AS DOUBLE) AS profile__loyalty_member,
     CAST(CASE
-      WHEN "base"."lead_marketing_opt_in"
+      WHEN base.lead_marketing_opt_in
       AND NOT CASE
-        WHEN CHARINDEX('@', "base"."lead_email") > 0
+        WHEN CHARINDEX('@', base.lead_email) > 0
         THEN TRANSLATE(
-          RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
+          RIGHT(base.lead_email, CHARINDEX('@', REVERSE(base.lead_email)) - 1),
           'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
           'abcdefghijklmnopqrstuvwxyz'
         )
       END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN 10
       ELSE 0
-    END AS DOUBLE) AS "profile__reachable_by_email",
+    END AS DOUBLE) AS profile__reachable_by_email,
     CAST(CASE
       WHEN CASE
-        WHEN CHARINDEX('@', "base"."lead_email") > 0
+        WHEN CHARINDEX('@', base.lead_email) > 0
         THEN TRANSLATE(
-          RIGHT("base"."lead_email", CHARINDEX('@', REVERSE("base"."lead_email")) - 1),
+          RIGHT(base.lead_email, CHARINDEX('@', REVERSE(base.lead_email)) - 1),
           'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
           'abcdefghijklmnopqrstuvwxyz'
         )
       END IN ('mailinator.com', '10minutemail.com', 'guerrillamail.com')
       THEN -30
       ELSE 0
-    END AS DOUBLE) AS "profile__disposable_email",
+    END AS DOUBLE) AS profile__disposable_email,
     CAST(CASE
-      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00' AS TIMESTAMPNTZ)) - DATE_PART(EPOCH_MICROSECOND, "base"."lead_signup_at") AS DOUBLE) / CAST(86400000000 AS DOUBLE) <= 30
+      WHEN CAST(DATE_PART(EPOCH_MICROSECOND, CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP_NTZ)) - DATE_PART(EPOCH_MICROSECOND, base.lead_signup_at) AS DOUBLE) / CAST(86400000000 AS DOUBLE) <= 30
       THEN 5
       ELSE 0
-    END AS DOUBLE) AS "profile__new_sign_up",
-    CAST(CASE WHEN "base"."agg_a1" >= 2 THEN 5 ELSE 0 END AS DOUBLE) AS "engagement__opens_emails",
-    CAST(3 AS DOUBLE) * CAST("base"."agg_a2" AS DOUBLE) AS "engagement__email_clicks",
-    CAST(4 AS DOUBLE) * CAST("base"."agg_a3" AS DOUBLE) AS "engagement__social_shares",
-    CAST(1 AS DOUBLE) * CAST("base"."agg_a4" AS DOUBLE) AS "engagement__social_likes_and_comments",
-    CAST(CASE WHEN "base"."agg_a5" = 0 THEN -10 ELSE 0 END AS DOUBLE) AS "engagement__no_activity_for_60_days",
+    END AS DOUBLE) AS profile__new_sign_up,
+    CAST(CASE WHEN base.agg_a1 >= 2 THEN 5 ELSE 0 END AS DOUBLE) AS engagement__opens_emails,
+    CAST(3 AS DOUBLE) * CAST(base.agg_a2 AS DOUBLE) AS engagement__email_clicks,
+    CAST(4 AS DOUBLE) * CAST(base.agg_a3 AS DOUBLE) AS engagement__social_shares,
+    CAST(1 AS DOUBLE) * CAST(base.agg_a4 AS DOUBLE) AS engagement__social_likes_and_comments,
+    CAST(CASE WHEN base.agg_a5 = 0 THEN -10 ELSE 0 END AS DOUBLE) AS engagement__no_activity_for_60_days,
     CASE
-      WHEN CAST(1 AS DOUBLE) * CAST("base"."agg_a6" AS DOUBLE) < CAST(15 AS DOUBLE)
-      THEN CAST(1 AS DOUBLE) * CAST("base"."agg_a6" AS DOUBLE)
+      WHEN CAST(1 AS DOUBLE) * CAST(base.agg_a6 AS DOUBLE) < CAST(15 AS DOUBLE)
+      THEN CAST(1 AS DOUBLE) * CAST(base.agg_a6 AS DOUBLE)
       ELSE CAST(15 AS DOUBLE)
-    END AS "shopping__recent_product_views",
-    CAST(CASE WHEN "base"."agg_a7" >= 1 AND "base"."agg_a8" = 0 THEN 20 ELSE 0 END AS DOUBLE) AS "shopping__abandoned_a_cart",
-    CAST(CASE WHEN "base"."agg_a9" > 0 AND "base"."agg_a10" = 0 THEN 15 ELSE 0 END AS DOUBLE) AS "shopping__abandoned_checkout",
-    CAST(CASE WHEN "base"."agg_a11" > 200 THEN 15 ELSE 0 END AS DOUBLE) AS "shopping__spent_over_200_this_year",
-    CAST(CASE WHEN "base"."agg_a12" >= 2 THEN 10 ELSE 0 END AS DOUBLE) AS "shopping__repeat_buyer",
-    CAST(CASE WHEN "base"."agg_a13" > 0 THEN -20 ELSE 0 END AS DOUBLE) AS "shopping__just_bought"
-  FROM "base"
-), "totals" AS (
+    END AS shopping__recent_product_views,
+    CAST(CASE WHEN base.agg_a7 >= 1 AND base.agg_a8 = 0 THEN 20 ELSE 0 END AS DOUBLE) AS shopping__abandoned_a_cart,
+    CAST(CASE WHEN base.agg_a9 > 0 AND base.agg_a10 = 0 THEN 15 ELSE 0 END AS DOUBLE) AS shopping__abandoned_checkout,
+    CAST(CASE WHEN base.agg_a11 > 200 THEN 15 ELSE 0 END AS DOUBLE) AS shopping__spent_over_200_this_year,
+    CAST(CASE WHEN base.agg_a12 >= 2 THEN 10 ELSE 0 END AS DOUBLE) AS shopping__repeat_buyer,
+    CAST(CASE WHEN base.agg_a13 > 0 THEN -20 ELSE 0 END AS DOUBLE) AS shopping__just_bought
+  FROM base
+), totals AS (
   SELECT
-    "points".*,
-    "points"."profile__ships_to_their_country" + "points"."profile__outside_shipping_area" + "points"."profile__core_age_group" + "points"."profile__vip_customer" + "points"."profile__loyalty_member" + "points"."profile__reachable_by_email" + "points"."profile__disposable_email" + "points"."profile__new_sign_up" AS "unclamped_profile",
+    points.*,
+    points.profile__ships_to_their_country + points.profile__outside_shipping_area + points.profile__core_age_group + points.profile__vip_customer + points.profile__loyalty_member + points.profile__reachable_by_email + points.profile__disposable_email + points.profile__new_sign_up AS unclamped_profile,
     CASE
-      WHEN CAST(15 AS DOUBLE) < "points"."engagement__opens_emails" + "points"."engagement__email_clicks"
+      WHEN CAST(15 AS DOUBLE) < points.engagement__opens_emails + points.engagement__email_clicks
       THEN CAST(15 AS DOUBLE)
-      ELSE "points"."engagement__opens_emails" + "points"."engagement__email_clicks"
+      ELSE points.engagement__opens_emails + points.engagement__email_clicks
     END + CASE
-      WHEN CAST(10 AS DOUBLE) < "points"."engagement__social_shares" + "points"."engagement__social_likes_and_comments"
+      WHEN CAST(10 AS DOUBLE) < points.engagement__social_shares + points.engagement__social_likes_and_comments
       THEN CAST(10 AS DOUBLE)
-      ELSE "points"."engagement__social_shares" + "points"."engagement__social_likes_and_comments"
-    END + "points"."engagement__no_activity_for_60_days" AS "unclamped_engagement",
-    "points"."shopping__recent_product_views" + "points"."shopping__abandoned_a_cart" + "points"."shopping__abandoned_checkout" + "points"."shopping__spent_over_200_this_year" + "points"."shopping__repeat_buyer" + "points"."shopping__just_bought" AS "unclamped_shopping"
-  FROM "points"
-), "clamped" AS (
+      ELSE points.engagement__social_shares + points.engagement__social_likes_and_comments
+    END + points.engagement__no_activity_for_60_days AS unclamped_engagement,
+    points.shopping__recent_product_views + points.shopping__abandoned_a_cart + points.shopping__abandoned_checkout + points.shopping__spent_over_200_this_year + points.shopping__repeat_buyer + points.shopping__just_bought AS unclamped_shopping
+  FROM points
+), clamped AS (
   SELECT
-    "totals".*,
+    totals.*,
     CASE
-      WHEN "totals"."unclamped_profile" < CAST(0 AS DOUBLE)
+      WHEN totals.unclamped_profile < CAST(0 AS DOUBLE)
       THEN CAST(0 AS DOUBLE)
-      WHEN "totals"."unclamped_profile" > CAST(60 AS DOUBLE)
+      WHEN totals.unclamped_profile > CAST(60 AS DOUBLE)
       THEN CAST(60 AS DOUBLE)
-      ELSE "totals"."unclamped_profile"
-    END AS "clamped_profile",
+      ELSE totals.unclamped_profile
+    END AS clamped_profile,
     CASE
-      WHEN "totals"."unclamped_engagement" < CAST(0 AS DOUBLE)
+      WHEN totals.unclamped_engagement < CAST(0 AS DOUBLE)
       THEN CAST(0 AS DOUBLE)
-      WHEN "totals"."unclamped_engagement" > CAST(25 AS DOUBLE)
+      WHEN totals.unclamped_engagement > CAST(25 AS DOUBLE)
       THEN CAST(25 AS DOUBLE)
-      ELSE "totals"."unclamped_engagement"
-    END AS "clamped_engagement",
+      ELSE totals.unclamped_engagement
+    END AS clamped_engagement,
     CASE
-      WHEN "totals"."unclamped_shopping" < CAST(0 AS DOUBLE)
+      WHEN totals.unclamped_shopping < CAST(0 AS DOUBLE)
       THEN CAST(0 AS DOUBLE)
-      WHEN "totals"."unclamped_shopping" > CAST(60 AS DOUBLE)
+      WHEN totals.unclamped_shopping > CAST(60 AS DOUBLE)
       THEN CAST(60 AS DOUBLE)
-      ELSE "totals"."unclamped_shopping"
-    END AS "clamped_shopping"
-  FROM "totals"
-), "scored" AS (
+      ELSE totals.unclamped_shopping
+    END AS clamped_shopping
+  FROM totals
+), scored AS (
   SELECT
-    "clamped".*,
-    "clamped"."clamped_profile" AS "profile",
-    "clamped"."clamped_engagement" AS "engagement",
+    clamped.*,
+    clamped.clamped_profile AS profile,
+    clamped.clamped_engagement AS engagement,
     CASE
-      WHEN ABS("clamped"."clamped_shopping") >= 4503599627370496
-      THEN "clamped"."clamped_shopping"
-      ELSE CAST(ROUND(CAST("clamped"."clamped_shopping" AS DECIMAL(38, 9)), 2) AS DOUBLE)
-    END AS "shopping"
-  FROM "clamped"
-), "derived_1" AS (
+      WHEN NOT (
+        ABS(clamped.clamped_shopping) < 4503599627370496
+      )
+      THEN clamped.clamped_shopping
+      ELSE CAST(ROUND(CAST(clamped.clamped_shopping AS DECIMAL(38, 9)), 2) AS DOUBLE)
+    END AS shopping
+  FROM clamped
+), derived_1 AS (
   SELECT
-    "scored".*,
+    scored.*,
     CASE
-      WHEN ABS((
-        "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping") >= 4503599627370496
+      WHEN NOT (
+        ABS((
+          scored.profile + scored.engagement
+        ) + scored.shopping) < 4503599627370496
+      )
       THEN (
-        "scored"."profile" + "scored"."engagement"
-      ) + "scored"."shopping"
+        scored.profile + scored.engagement
+      ) + scored.shopping
       ELSE CAST(ROUND(
         CAST((
-          "scored"."profile" + "scored"."engagement"
-        ) + "scored"."shopping" AS DECIMAL(38, 9)),
+          scored.profile + scored.engagement
+        ) + scored.shopping AS DECIMAL(38, 9)),
         2
       ) AS DOUBLE)
-    END AS "intent",
-    COALESCE("scored"."shopping" >= 20, FALSE)
-    AND COALESCE("scored"."profile" >= 20, FALSE) AS "retarget"
-  FROM "scored"
-), "derived_2" AS (
+    END AS intent,
+    COALESCE(scored.shopping >= 20, FALSE) AND COALESCE(scored.profile >= 20, FALSE) AS retarget
+  FROM scored
+), derived_2 AS (
   SELECT
-    "derived_1".*,
+    derived_1.*,
     CASE
-      WHEN "derived_1"."intent" IS NULL
+      WHEN derived_1.intent IS NULL
       THEN NULL
-      WHEN "derived_1"."intent" >= CAST(70 AS DOUBLE)
+      WHEN derived_1.intent >= CAST(70 AS DOUBLE)
       THEN 'high'
-      WHEN "derived_1"."intent" >= CAST(40 AS DOUBLE)
+      WHEN derived_1.intent >= CAST(40 AS DOUBLE)
       THEN 'medium'
       ELSE 'low'
-    END AS "value",
+    END AS value,
     CASE
-      WHEN "derived_1"."intent" IS NULL
+      WHEN derived_1.intent IS NULL
       THEN NULL
       WHEN (
-        RANK() OVER (ORDER BY "derived_1"."intent" DESC NULLS LAST) - 1
-      ) * 100 < CAST(10 AS DOUBLE) * COUNT("derived_1"."intent") OVER ()
+        RANK() OVER (ORDER BY derived_1.intent DESC NULLS LAST) - 1
+      ) * 100 < CAST(10 AS DOUBLE) * COUNT(derived_1.intent) OVER ()
       THEN 'hot'
       WHEN (
-        RANK() OVER (ORDER BY "derived_1"."intent" DESC NULLS LAST) - 1
-      ) * 100 < CAST(40 AS DOUBLE) * COUNT("derived_1"."intent") OVER ()
+        RANK() OVER (ORDER BY derived_1.intent DESC NULLS LAST) - 1
+      ) * 100 < CAST(40 AS DOUBLE) * COUNT(derived_1.intent) OVER ()
       THEN 'warm'
       ELSE 'cold'
-    END AS "priority"
-  FROM "derived_1"
-), "derived_3" AS (
+    END AS priority
+  FROM derived_1
+), derived_3 AS (
   SELECT
-    "derived_2".*,
-    COALESCE("derived_2"."value" = 'low', FALSE)
-    AND COALESCE("derived_2"."engagement" > 0, FALSE) AS "nurture"
-  FROM "derived_2"
+    derived_2.*,
+    COALESCE(derived_2.value = 'low', FALSE)
+    AND COALESCE(derived_2.engagement > 0, FALSE) AS nurture
+  FROM derived_2
 )
 SELECT
-  "derived_3"."customer_id",
-  "derived_3"."profile",
-  "derived_3"."engagement",
-  "derived_3"."shopping",
-  "derived_3"."intent",
-  "derived_3"."value",
-  "derived_3"."priority",
-  "derived_3"."retarget",
-  "derived_3"."nurture",
-  "derived_3"."profile__ships_to_their_country",
-  "derived_3"."profile__outside_shipping_area",
-  "derived_3"."profile__core_age_group",
-  "derived_3"."profile__vip_customer",
-  "derived_3"."profile__loyalty_member",
-  "derived_3"."profile__reachable_by_email",
-  "derived_3"."profile__disposable_email",
-  "derived_3"."profile__new_sign_up",
-  "derived_3"."engagement__opens_emails",
-  "derived_3"."engagement__email_clicks",
-  "derived_3"."engagement__social_shares",
-  "derived_3"."engagement__social_likes_and_comments",
-  "derived_3"."engagement__no_activity_for_60_days",
+  derived_3.customer_id,
+  derived_3.profile,
+  derived_3.engagement,
+  derived_3.shopping,
+  derived_3.intent,
+  derived_3.value,
+  derived_3.priority,
+  derived_3.retarget,
+  derived_3.nurture,
+  derived_3.profile__ships_to_their_country,
+  derived_3.profile__outside_shipping_area,
+  derived_3.profile__core_age_group,
+  derived_3.profile__vip_customer,
+  derived_3.profile__loyalty_member,
+  derived_3.profile__reachable_by_email,
+  derived_3.profile__disposable_email,
+  derived_3.profile__new_sign_up,
+  derived_3.engagement__opens_emails,
+  derived_3.engagement__email_clicks,
+  derived_3.engagement__social_shares,
+  derived_3.engagement__social_likes_and_comments,
+  derived_3.engagement__no_activity_for_60_days,
   CASE
-    WHEN ABS("derived_3"."shopping__recent_product_views") >= 4503599627370496
-    THEN "derived_3"."shopping__recent_product_views"
-    ELSE CAST(ROUND(CAST("derived_3"."shopping__recent_product_views" AS DECIMAL(38, 9)), 2) AS DOUBLE)
-  END AS "shopping__recent_product_views",
-  "derived_3"."shopping__abandoned_a_cart",
-  "derived_3"."shopping__abandoned_checkout",
-  "derived_3"."shopping__spent_over_200_this_year",
-  "derived_3"."shopping__repeat_buyer",
-  "derived_3"."shopping__just_bought"
-FROM "derived_3";
+    WHEN NOT (
+      ABS(derived_3.shopping__recent_product_views) < 4503599627370496
+    )
+    THEN derived_3.shopping__recent_product_views
+    ELSE CAST(ROUND(CAST(derived_3.shopping__recent_product_views AS DECIMAL(38, 9)), 2) AS DOUBLE)
+  END AS shopping__recent_product_views,
+  derived_3.shopping__abandoned_a_cart,
+  derived_3.shopping__abandoned_checkout,
+  derived_3.shopping__spent_over_200_this_year,
+  derived_3.shopping__repeat_buyer,
+  derived_3.shopping__just_bought
+FROM derived_3;
