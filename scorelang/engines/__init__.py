@@ -16,7 +16,7 @@ from ..config import SourceMapping
 from ..data import DataError, LoadReport, read_records
 from .rows import sort_rows
 
-ENGINES = ("python", "duckdb", "postgres")
+ENGINES = ("python", "duckdb", "postgres", "spark")
 
 
 def score(
@@ -48,6 +48,8 @@ def score(
         from . import duckdb as backend
     elif engine == "postgres":
         from . import postgres as backend
+    elif engine == "spark":
+        from . import spark as backend
     else:
         raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     return backend.score(
@@ -68,10 +70,15 @@ def apply(
     mapping: SourceMapping | None = None,
     schema: str | None = None,
 ) -> list[str]:
-    """Create or replace the model's views in `database` (a DuckDB file path, or a
-    postgresql://, bigquery:// or snowflake:// URL); returns the view names created."""
+    """Create or replace the model's views in `database` (a DuckDB file path, a
+    postgresql://, bigquery://, snowflake:// or databricks:// URL, or a Spark master:
+    local[*], spark://, sc://); returns the view names created."""
     mapping = mapping or SourceMapping()
     scheme = database.split("://", 1)[0].lower() if "://" in database else "duckdb"
+    if scheme in ("spark", "sc") or database.startswith("local"):
+        from . import spark
+
+        return spark.apply(model, database, mapping, schema)
     if scheme in ("postgresql", "postgres"):
         from . import postgres
 
@@ -80,12 +87,13 @@ def apply(
         from . import duckdb
 
         return duckdb.apply(model, database.removeprefix("duckdb://"), mapping, schema)
-    if scheme in ("bigquery", "snowflake"):
+    if scheme in ("bigquery", "snowflake", "databricks"):
         from . import warehouse
         from .views import create_views
 
         warehouse.connector(scheme)
-        statements = create_views(model, scheme, mapping, schema)
+        dialect = "spark" if scheme == "databricks" else scheme
+        statements = create_views(model, dialect, mapping, schema)
         warehouse.execute(scheme, database, [sql for _name, sql in statements])
         return [name for name, _sql in statements]
     raise DataError(f"unsupported database {database!r}: give a DuckDB file or a postgresql:// URL")
