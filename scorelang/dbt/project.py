@@ -97,12 +97,15 @@ def _sources(models: list[ir.Model], mapping: SourceMapping) -> dict[str, Any]:
         for event_type in model.event_types:
             for prop in event_type.properties:
                 event_columns.setdefault(mapping.column(prop.name), f"event property {prop.name}")
-    source: dict[str, Any] = {"name": SOURCE}
     parts = mapping.schema_parts
-    if parts:
-        source["schema"] = parts[-1]
-        if len(parts) > 1:
-            source["database"] = parts[-2]
+    # Without a schema in scorelang.toml, the tables are in the profile's (dbt would
+    # otherwise read a schema named after the source).
+    source: dict[str, Any] = {
+        "name": SOURCE,
+        "schema": parts[-1] if parts else "{{ target.schema }}",
+    }
+    if len(parts) > 1:
+        source["database"] = parts[-2]
     source["tables"] = [
         {"name": mapping.leads_table, "columns": _columns(lead_columns)},
         {"name": mapping.events_table, "columns": _columns(event_columns)},
