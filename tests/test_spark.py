@@ -169,3 +169,22 @@ def test_rounding_matches_python_in_spark(spark: Any) -> None:
     frame = spark.createDataFrame([(v,) for v in values], "x DOUBLE")
     rows = frame.selectExpr("x", rounded.sql(dialect="spark")).collect()
     assert [tuple(r) for r in rows if r[1] != ir.round_score(r[0])] == []
+
+
+NASTY = [
+    "it's",
+    "back\\slash",
+    "\\'; DROP TABLE leads; --",
+    "new\nline",
+    "tab\t",
+    "é\u2028",
+    "{{ x }}",
+]
+
+
+def test_string_literals_round_trip_in_spark(spark: Any) -> None:
+    """Spark processes backslash escapes in literals: sqlglot's Spark literals must still
+    mean the exact string (no injection, no lost backslash)."""
+    query = exp.select(*(exp.Literal.string(s) for s in NASTY)).sql(dialect="spark")
+    (row,) = spark.sql(query).collect()
+    assert list(row) == NASTY
