@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -76,6 +77,8 @@ def dbt(
     from ..targets.sql import UnsupportedConstruct
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise typer.BadParameter(f"{name!r}: a dbt project name is letters, digits and _")
     pinned = parse_as_of(as_of)
     compiled = []
     for path in models:

@@ -75,7 +75,7 @@ def apply(
     local[*], spark://, sc://); returns the view names created."""
     mapping = mapping or SourceMapping()
     scheme = database.split("://", 1)[0].lower() if "://" in database else "duckdb"
-    if scheme in ("spark", "sc") or database.startswith("local"):
+    if scheme in ("spark", "sc") or database == "local" or database.startswith("local["):
         from . import spark
 
         return spark.apply(model, database, mapping, schema)
