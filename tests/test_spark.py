@@ -33,7 +33,7 @@ from strategies import Generated, compile_model, generated, settings_for, write_
 from strategies import differences as engine_differences
 from test_parity import AS_OF, case, differences, python_rows
 
-from scorelang.config import DEFAULT_SOURCES
+from scorelang.config import SourceMapping
 from scorelang.engines import apply, score
 from scorelang.engines import spark as spark_engine
 
@@ -91,7 +91,7 @@ def test_spark_views_of_coverage_model_match_python(spark: Any) -> None:
             schema = ", ".join(f"`{c}` {SPARK_TYPES[t]}" for c, t in columns.items())
             data = [tuple(aware(row.get(c)) for c in columns) for row in rows]
             spark.createDataFrame(data, schema).write.saveAsTable(f"{database}.{name}")
-        mapping = DEFAULT_SOURCES.__class__(schema=database)
+        mapping = SourceMapping(schema=database)
         views = apply(model, "local[*]", mapping=mapping, schema=database)
         assert views[-1] == f"`{database}`.`{model.name}_scores`"
         pinned = render_ddl(model, "spark", as_of=AS_OF, mapping=mapping, schema=database)

@@ -3,13 +3,15 @@ written as Parquet that Spark reads, and the scores query runs in Spark; or the 
 tables in the session's catalog are read as they are.
 
 Sessions: `local[*]` by default (PySpark and Java 17+), a master URL (`spark://...`,
-`yarn`, `local[N]`), or Spark Connect (`sc://...`). The session time zone is set to UTC: a
+`yarn`, `local[N]`), or Spark Connect (`sc://...`). SCORELANG_SPARK_MEMORY sets the driver's
+heap (default 4g) when this process starts the JVM. The session time zone is set to UTC: a
 TIMESTAMP_NTZ column is read as UTC wall time, as the Python evaluator reads a naive time.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -47,7 +49,9 @@ def session(master: str | None = None) -> Any:
     builder = SparkSession.builder.appName("scorelang")
     builder = builder.remote(url) if url.startswith("sc://") else builder.master(url)
     spark = (
-        builder.config("spark.ui.enabled", "false")
+        # The local driver is the whole cluster; Spark's default 1g heap fails at 1M leads.
+        builder.config("spark.driver.memory", os.environ.get("SCORELANG_SPARK_MEMORY", "4g"))
+        .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.ansi.enabled", "true")
         .getOrCreate()
