@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (each module registers its command)
     backtest,
     check,
     compile,
+    dbt,
     diff,
     explain,
     fmt,

@@ -20,7 +20,8 @@ def apply(
         typer.Option(
             "--database",
             "-d",
-            help="A DuckDB file (path) or a postgresql:// URL; bigquery:// and snowflake:// "
+            help="A DuckDB file (path) or a postgresql:// URL; a Spark master (local[*], "
+            "spark://, sc://) needs PySpark; bigquery://, snowflake:// and databricks:// "
             "need their connector packages.",
         ),
     ],

@@ -23,6 +23,7 @@ class Target(enum.StrEnum):
     postgres = "postgres"
     bigquery = "bigquery"
     snowflake = "snowflake"
+    spark = "spark"
 
 
 def parse_as_of(text: str | None) -> datetime | None:

@@ -35,6 +35,7 @@ class Engine(enum.StrEnum):
     duckdb = "duckdb"
     python = "python"
     postgres = "postgres"
+    spark = "spark"
 
 
 def parse_as_of(value: str | None) -> datetime | None:
@@ -88,7 +89,8 @@ def score(
         str | None,
         typer.Option(
             help="A DuckDB file or a postgresql:// URL: the tables to score when no files "
-            "are given; the server to use for --engine postgres (implied by the URL)."
+            "are given; the server to use for --engine postgres (implied by the URL); the "
+            "Spark master for --engine spark (default local[*]; spark://, sc:// for Spark Connect)."
         ),
     ] = None,
     config: ConfigOpt = None,

@@ -69,7 +69,8 @@ def load_notes(err: Console) -> Iterator[None]:
 
 def choose_engine(engine: str | None, database: str | None, files: bool, default: str) -> str:
     """The engine the options mean: a postgresql:// URL implies postgres; options that
-    cannot both hold are a usage error rather than one of them silently ignored."""
+    cannot both hold are a usage error rather than one of them silently ignored. For
+    postgres and spark, --database names the server (the Spark master) beside any files."""
     is_postgres = database is not None and database.split("://", 1)[0].lower() in (
         "postgresql",
         "postgres",
@@ -87,6 +88,8 @@ def choose_engine(engine: str | None, database: str | None, files: bool, default
             f"--engine postgres needs a postgresql:// URL as --database, not {database!r}",
             param_hint="--database",
         )
+    if engine == "spark":
+        return engine  # --database is the Spark master; files are read through it
     if engine != "postgres" and database is not None and files:
         raise typer.BadParameter(
             f"--engine {engine} reads either files (--leads/--events) or the tables in "

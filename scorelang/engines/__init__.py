@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 
     from ..api import ScoringModel
 
-ENGINES = ("python", "duckdb", "postgres")
+ENGINES = ("python", "duckdb", "postgres", "spark")
+# Engines whose scores come back as Python rows: files and leaderboards are made from those
+# (DuckDB and Postgres write files and rank in the engine).
+ROW_ENGINES = ("python", "spark")
 
 
 def score(
@@ -49,9 +52,7 @@ def score(
     ISO 8601 text) None means now. With files, `on_load` receives the LoadReport: how many
     rows were kept, and how many events were dropped and why."""
     model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
-    if engine == "python":
-        return python_rows(model, sources, as_of)
-    return backend(engine).score(model, as_of=as_of, **sources.given())
+    return score_rows(engine, model, sources, as_of)
 
 
 def write_scores(
@@ -71,12 +72,13 @@ def write_scores(
     no lead becomes a Python object."""
     out = Path(out)
     model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
-    if engine == "python":
+    if engine in ROW_ENGINES:
         import pyarrow as pa
 
         from . import duckdb
 
-        table = pa.Table.from_pylist(python_rows(model, sources, as_of), schema=arrow_schema(model))
+        scored = score_rows(engine, model, sources, as_of)
+        table = pa.Table.from_pylist(scored, schema=arrow_schema(model))
         with duckdb.connect() as con:
             con.register("python_rows", table)
             return duckdb.copy_to(con, exp.select("*").from_("python_rows"), out)
@@ -99,8 +101,8 @@ def leaderboard(
     """The `top` best leads by the score `by` (ties in key order) and the counts of leads and
     of raised flags; the SQL engines rank and count, and only the `top` rows are fetched."""
     model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
-    if engine == "python":
-        return rows.leaderboard(model, python_rows(model, sources, as_of), by, top)
+    if engine in ROW_ENGINES:
+        return rows.leaderboard(model, score_rows(engine, model, sources, as_of), by, top)
     return backend(engine).leaderboard(model, by, top, as_of=as_of, **sources.given())
 
 
@@ -144,6 +146,14 @@ class Sources:
         }
 
 
+def score_rows(
+    engine: str, model: ir.Model, sources: Sources, as_of: datetime | None
+) -> list[dict[str, Any]]:
+    if engine == "python":
+        return python_rows(model, sources, as_of)
+    return backend(engine).score(model, as_of=as_of, **sources.given())
+
+
 def python_rows(model: ir.Model, sources: Sources, as_of: datetime | None) -> list[dict[str, Any]]:
     given = sources.given()
     if given["leads"] is None:
@@ -166,6 +176,10 @@ def backend(engine: str) -> ModuleType:
         from . import postgres
 
         return postgres
+    if engine == "spark":
+        from . import spark
+
+        return spark
     raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
 
 
@@ -188,11 +202,16 @@ def apply(
     mapping: SourceMapping | None = None,
     schema: str | None = None,
 ) -> list[str]:
-    """Create or replace the model's views in `database` (a DuckDB file path, or a
-    postgresql://, bigquery:// or snowflake:// URL); returns the view names created."""
+    """Create or replace the model's views in `database` (a DuckDB file path, a
+    postgresql://, bigquery://, snowflake:// or databricks:// URL, or a Spark master:
+    local[*], spark://, sc://); returns the view names created."""
     model, mapping = model_ir(model), mapping or SourceMapping()
     check_mapping(model, mapping)
     scheme = database.split("://", 1)[0].lower() if "://" in database else "duckdb"
+    if scheme in ("spark", "sc") or database == "local" or database.startswith("local["):
+        from . import spark
+
+        return spark.apply(model, database, mapping, schema)
     if scheme in ("postgresql", "postgres"):
         from . import postgres
 
@@ -201,11 +220,12 @@ def apply(
         from . import duckdb
 
         return duckdb.apply(model, database.removeprefix("duckdb://"), mapping, schema)
-    if scheme in ("bigquery", "snowflake"):
+    if scheme in ("bigquery", "snowflake", "databricks"):
         from . import warehouse
         from .views import create_views
 
-        statements = create_views(model, scheme, mapping, schema)  # config errors first
+        dialect = "spark" if scheme == "databricks" else scheme
+        statements = create_views(model, dialect, mapping, schema)  # config errors first
         warehouse.connector(scheme)
         warehouse.execute(scheme, database, [sql for _name, sql in statements])
         return [name for name, _sql in statements]

@@ -1,7 +1,8 @@
 """`apply` to BigQuery and Snowflake through their own connectors, when installed.
 
 The connectors are optional dependencies: without them the user is told what to install.
-URLs: `bigquery://PROJECT` and `snowflake://USER:PASSWORD@ACCOUNT/DATABASE?warehouse=W&role=R`.
+URLs: `bigquery://PROJECT`, `snowflake://USER:PASSWORD@ACCOUNT/DATABASE?warehouse=W&role=R`
+and `databricks://token:ACCESS_TOKEN@HOST/HTTP_PATH` (a Databricks SQL warehouse).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..data import DataError
 PACKAGES = {
     "bigquery": ("google.cloud.bigquery", "google-cloud-bigquery"),
     "snowflake": ("snowflake.connector", "snowflake-connector-python"),
+    "databricks": ("databricks.sql", "databricks-sql-connector"),
 }
 
 
@@ -36,6 +38,18 @@ def execute(dialect: str, url: str, statements: list[str]) -> None:
         bigquery = client.Client(project=parts.hostname)
         for sql in statements:
             bigquery.query(sql).result()
+        return
+    if dialect == "databricks":
+        with (
+            client.connect(
+                server_hostname=parts.hostname,
+                http_path=parts.path,
+                access_token=unquote(parts.password or ""),
+            ) as con,
+            con.cursor() as cursor,
+        ):
+            for sql in statements:
+                cursor.execute(sql)
         return
     options = dict(parse_qsl(parts.query))
     with client.connect(

@@ -2,7 +2,7 @@
 
 The builder asks a dialect only for these few things; everything else is a plain sqlglot
 node that every target renders with the same meaning. Each choice was checked against
-the engine (DuckDB, Postgres) or its documentation (BigQuery, Snowflake):
+the engine (DuckDB, Postgres, Spark) or its documentation (BigQuery, Snowflake):
 
 * epoch microseconds: every timestamp becomes an exact integer, so ages, windows and
   sequence gaps compare exactly like the Python evaluator's `timedelta` arithmetic, and
@@ -20,7 +20,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import re2
@@ -29,8 +29,15 @@ from sqlglot import exp
 from . import regex
 from .errors import UnsupportedConstruct
 
-DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
+DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake", "spark")
 DECIMAL_NINE = "DECIMAL(38, 9)"  # every target's widest exact decimal, 9 places
+
+
+def epoch_micros(instant: datetime) -> int:
+    """Exact microseconds since the epoch; a naive datetime is UTC."""
+    aware = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(frozen=True)
@@ -367,7 +374,35 @@ class Snowflake(Dialect):
         )
 
 
-_BY_NAME: dict[str, type[Dialect]] = {d.name: d for d in (DuckDB, Postgres, BigQuery, Snowflake)}
+class Spark(Dialect):
+    """Spark SQL 3.5+/4.x and Databricks SQL (checked on local PySpark 4, ANSI mode on)."""
+
+    name = "spark"
+    # Column names are case-insensitive (spark.sql.caseSensitive is false by default).
+    folds_identifier_case = True
+    # FILTER (WHERE ...) on aggregates since Spark 3.0; `DIV` (IntDiv) is BIGINT division,
+    # floor for the non-negative operands it gets; `/` is always DOUBLE or DECIMAL division.
+    filter_clause = True
+    # SPLIT_PART(s, sep, -1) counts from the end (Spark 3.3+); LOCATE('', s) is 1.
+    splits_from_the_end = True
+    finds_empty_string = True
+
+    def epoch_us(self, timestamp: exp.Expression) -> exp.Expression:
+        # A literal (a pinned as_of) is the exact integer: CAST('...' AS TIMESTAMP) would be
+        # read in the session time zone. UNIX_MICROS of a TIMESTAMP column is its instant; a
+        # TIMESTAMP_NTZ column is read as wall time in the session time zone (set it to UTC).
+        if isinstance(timestamp, exp.Cast) and isinstance(timestamp.this, exp.Literal):
+            return exp.Literal.number(epoch_micros(datetime.fromisoformat(timestamp.this.name)))
+        return exp.UnixMicros(this=timestamp)
+
+    def regex_text(self, pattern: str) -> str:
+        # RLIKE is java.util.regex's unanchored find().
+        return regex.to_java(pattern)
+
+
+_BY_NAME: dict[str, type[Dialect]] = {
+    d.name: d for d in (DuckDB, Postgres, BigQuery, Snowflake, Spark)
+}
 
 
 def get_dialect(name: str, *, exact_case: bool = False) -> Dialect:

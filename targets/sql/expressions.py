@@ -10,23 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlglot import exp
 
 from ...compiler import ir
-from .dialects import Dialect
+from .dialects import Dialect, epoch_micros
 from .errors import UnsupportedConstruct
 
 Resolver = Callable[[str], exp.Expression]
 MICROS_PER_DAY = 86_400_000_000
-
-
-def epoch_micros(instant: datetime) -> int:
-    """Exact microseconds since the epoch; a naive datetime is UTC."""
-    aware = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
-    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def number(value: float | int) -> exp.Expression:

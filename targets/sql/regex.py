@@ -1,9 +1,9 @@
 """`matches` patterns (the portable RE2 subset of compiler/regex.py), rewritten per engine.
 
 DuckDB and BigQuery run RE2 itself, whose `\\d \\w \\s` are ASCII; they are still spelled
-out as the classes they mean, so that no engine's build or locale decides. Postgres (ARE)
-and Snowflake (POSIX ERE with Perl escapes) differ in ways that change results, so each
-pattern is rewritten token by token:
+out as the classes they mean, so that no engine's build or locale decides. Postgres (ARE),
+Snowflake (POSIX ERE with Perl escapes) and Spark (java.util.regex) differ in ways that
+change results, so each pattern is rewritten token by token:
 
 * Postgres: `.` matches a newline in ARE, so it becomes `[^\\n]`; `\\d \\w \\s` and `\\b \\B`
   follow the locale there (`é` is a word character), so they become the ASCII classes and
@@ -137,3 +137,44 @@ def _snowflake_class_item(item: str, pattern: str) -> str:
     raise UnsupportedConstruct(
         "E501", f"`{item}` inside [...] in /{pattern}/", "snowflake", hint=hint
     )
+
+
+# ---- Spark: java.util.regex ----------------------------------------------------------------
+# Java 17 with no flags: `.` also stops at \r, \u0085, \u2028 and \u2029, so it becomes
+# `[^\n]`; `$` also matches before a final line terminator, so it becomes `\z`; `\s` adds
+# \x0B, so it is spelled out; `\b \B` count Unicode letters and digits as word characters,
+# so they become RE2's ASCII lookarounds; `\d \w` are ASCII, as in RE2, and spelled out
+# as for Postgres (inside `[...]` they are left to Java). Inside `[...]` a bare `[`
+# opens a nested class (a union) and `&&` intersects, so `[ ] &` are escaped.
+
+_JAVA_CLASS_ESCAPES = {"s": SPACE, "S": f"[^{SPACE}]"}  # [^...] nested in [...]: a union
+
+
+def to_java(pattern: str) -> str:
+    def rewrite(token: Token) -> str:
+        if token.kind == "escape":
+            return _PG_ESCAPES.get(token.text[1], token.text)
+        if token.kind == "class":
+            negated, items = class_items(token.text)
+            if negated and "\\S" in items:
+                # A nested class is negated with the rest on Java 9+ only (JDK-6609854).
+                raise UnsupportedConstruct(
+                    "E501",
+                    f"`\\S` inside [^...] in /{pattern}/",
+                    "spark",
+                    hint="write the class without `\\S`, e.g. `[^...]` and `\\s` separately",
+                )
+            return "[" + "^" * negated + "".join(_java_class_item(item) for item in items) + "]"
+        if token.text == ".":
+            return "[^\\n]"
+        if token.text == "$":
+            return "\\z"
+        return token.text
+
+    return translate(pattern, rewrite)
+
+
+def _java_class_item(item: str) -> str:
+    if len(item) == 2:
+        return _JAVA_CLASS_ESCAPES.get(item[1], item)
+    return "\\" + item if item in "[]&" else item

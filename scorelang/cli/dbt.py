@@ -1,0 +1,120 @@
+"""`scorelang dbt`: write a dbt project (or package) from one or more models."""
+
+from __future__ import annotations
+
+import enum
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .app import app
+from .compile import parse_as_of
+
+
+class Adapter(enum.StrEnum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+    bigquery = "bigquery"
+    snowflake = "snowflake"
+    spark = "spark"
+    databricks = "databricks"
+
+
+class Materialized(enum.StrEnum):
+    view = "view"
+    table = "table"
+
+
+@app.command("dbt")
+def dbt(
+    models: Annotated[
+        list[Path],
+        typer.Argument(help="The .score model files.", exists=True, dir_okay=False),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Directory of the dbt project (created).", file_okay=False
+        ),
+    ],
+    adapter: Annotated[
+        Adapter, typer.Option(help="The dbt adapter: decides the SQL dialect of the models.")
+    ] = Adapter.duckdb,
+    materialized: Annotated[
+        Materialized, typer.Option(help="How dbt materializes the score models.")
+    ] = Materialized.view,
+    name: Annotated[
+        str, typer.Option(help="The dbt project name (and its profile's name).")
+    ] = "scorelang_scores",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Pin the evaluation instant (ISO 8601, UTC if no offset); default: the build's current time.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="scorelang.toml naming the source tables and columns (\\[sources] table): "
+            "becomes the dbt source `scorelang`.",
+        ),
+    ] = None,
+) -> None:
+    """Write a dbt project: one model per scorelang view reading {{ source('scorelang', ...) }},
+    sources.yml from scorelang.toml, and schema.yml with column descriptions and data tests
+    (unique/not_null key, accepted_values for tiers). Drop it into your repo or use it as a
+    package; the profile (connection) is yours."""
+    from ..compiler.diagnostics import Severity, render_plain
+    from ..compiler.frontend import compile_file
+    from ..config import ConfigError, load_config
+    from ..dbt import write_project
+    from ..targets.sql import UnsupportedConstruct
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise typer.BadParameter(f"{name!r}: a dbt project name is letters, digits and _")
+    pinned = parse_as_of(as_of)
+    compiled = []
+    for path in models:
+        compilation = compile_file(path)
+        for diagnostic in compilation.diagnostics:
+            source = compilation.sources.get(diagnostic.span.file)
+            err.print(escape(render_plain(diagnostic, source)))
+        if compilation.model is None or any(
+            d.severity is Severity.ERROR for d in compilation.diagnostics
+        ):
+            raise typer.Exit(1)
+        compiled.append(compilation)
+    try:
+        mapping = load_config(config).sources
+        written = write_project(
+            [c.model for c in compiled],
+            out,
+            adapter=adapter.value,
+            mapping=mapping,
+            materialized=materialized.value,
+            name=name,
+            as_of=pinned,
+        )
+    except UnsupportedConstruct as error:
+        sources = {k: v for c in compiled for k, v in c.sources.items()}
+        err.print(escape(render_plain(error.diagnostic, sources.get(error.diagnostic.span.file))))
+        raise typer.Exit(1) from None
+    except ConfigError as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from None
+    for path in written:
+        err.print(f"wrote {escape(str(path))}")
+    tests = sum(len(c.model.tests) for c in compiled)
+    if tests:
+        err.print(
+            f"note: the models' {tests} test block(s) are not dbt unit tests (their events are "
+            "relative to an instant; dbt unit tests cannot pin CURRENT_TIMESTAMP): run them "
+            "with `scorelang test` in the same CI job"
+        )
