@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .app import app
+from .sources import ConfigOpt, SourceSchemaOpt
 
 
 @app.command()
@@ -28,20 +29,8 @@ def apply(
     schema: Annotated[
         str | None, typer.Option(help="Schema to create the views in (created if absent).")
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            help="scorelang.toml naming the source tables and columns (\\[sources] table); default ./scorelang.toml when it exists."
-        ),
-    ] = None,
-    source_schema: Annotated[
-        str | None,
-        typer.Option(
-            "--source-schema",
-            help="Schema (BigQuery: dataset, or project.dataset) of the source tables; "
-            "overrides [sources] schema. BigQuery needs one.",
-        ),
-    ] = None,
+    config: ConfigOpt = None,
+    source_schema: SourceSchemaOpt = None,
 ) -> None:
     """Create or replace the model's views (`<model>_scores`, ...) in a database.
 

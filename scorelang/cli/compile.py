@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .app import app
+from .sources import ConfigOpt, SourceSchemaOpt
 
 
 class Target(enum.StrEnum):
@@ -64,21 +65,8 @@ def compile_(
     schema: Annotated[
         str | None, typer.Option("--schema", help="Schema to create the views in.")
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            help="scorelang.toml naming the source tables and columns (\\[sources] table); default ./scorelang.toml when it exists.",
-        ),
-    ] = None,
-    source_schema: Annotated[
-        str | None,
-        typer.Option(
-            "--source-schema",
-            help="Schema (BigQuery: dataset, or project.dataset) of the source tables; "
-            "overrides [sources] schema. BigQuery needs one.",
-        ),
-    ] = None,
+    config: ConfigOpt = None,
+    source_schema: SourceSchemaOpt = None,
 ) -> None:
     """Compile a model to CREATE OR REPLACE VIEW statements for one SQL dialect."""
     from ..columns import check_mapping

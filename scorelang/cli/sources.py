@@ -26,6 +26,14 @@ ConfigOpt = Annotated[
         dir_okay=False,
     ),
 ]
+SourceSchemaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source-schema",
+        help="Schema (BigQuery: dataset, or project.dataset) of the source tables; "
+        "overrides [sources] schema. BigQuery needs one.",
+    ),
+]
 StrictOpt = Annotated[
     bool,
     typer.Option(
