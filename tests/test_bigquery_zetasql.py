@@ -129,16 +129,23 @@ def placed(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def execute(
-    engine: ZetaSQL, model: ir.Model, tables: list[dict[str, Any]], as_of: datetime = AS_OF
+    engine: ZetaSQL,
+    model: ir.Model,
+    tables: list[dict[str, Any]],
+    as_of: datetime = AS_OF,
+    time_zone: str | None = None,
 ) -> list[dict[str, Any]]:
     """Analyze the deployable DDL, execute the view's SELECT, and read every output column by
-    name. A statement ZetaSQL refuses fails the test with its SQL: a bug in our SQL."""
+    name. A statement ZetaSQL refuses fails the test with its SQL: a bug in our SQL.
+    `time_zone`: the default time zone (else ZetaSQL's, America/Los_Angeles)."""
     sources = SourceMapping(schema=".".join(DATASET))
     ddl = render_ddl(model, DIALECT, as_of=as_of, mapping=sources)
     statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
     assert statements, "the DDL should create the scores view"
     query = select_scores(model, DIALECT, as_of=as_of, mapping=DEFAULT_SOURCES)
     request = {"tables": tables, "analyze": statements, "query": query.sql(dialect=DIALECT)}
+    if time_zone is not None:
+        request["time_zone"] = time_zone
     response = engine.run(request)
     if "error" in response:
         pytest.fail(f"ZetaSQL: {response['error']}\nin:\n{response['sql']}")
@@ -257,16 +264,42 @@ def test_bigquery_patterns_matching_the_empty_string(zetasql: ZetaSQL) -> None:
     test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
 
 
-@pytest.mark.parametrize("kind", ["DATETIME", "DATE"])
-def test_bigquery_refuses_a_civil_time_event_column(zetasql: ZetaSQL, kind: str) -> None:
-    """A DATETIME or DATE event time has no instant (BigQuery would need a time zone): the
-    view is refused when created (UNIX_MICROS takes a TIMESTAMP), never scored wrong."""
+CIVIL_TIME_CASES = {  # (event time, created_at): the warehouse types of the two columns
+    "date": ("DATE", "DATE"),
+    "datetime": ("DATETIME", "DATETIME"),
+    "mixed": ("DATETIME", "DATE"),
+    "timestamp events, date leads": ("TIMESTAMP", "DATE"),
+}
+
+
+def as_stored(value: Any, kind: str) -> tuple[Any, Any]:
+    """A fixture timestamp (naive UTC) as a `kind` column holds it: the cell the warehouse
+    table gets, and the value the Python evaluator reads (a DATE is midnight UTC)."""
+    if not isinstance(value, datetime) or kind == "TIMESTAMP":
+        return json_value(value), value
+    if kind == "DATE":
+        midnight = datetime.combine(value.date(), datetime.min.time())
+        return value.date().isoformat(), midnight
+    return value.isoformat(), value  # DATETIME: the UTC wall time, no offset
+
+
+@pytest.mark.parametrize("case", CIVIL_TIME_CASES, ids=str)
+def test_bigquery_civil_time_columns_match_python(zetasql: ZetaSQL, case: str) -> None:
+    """Event times and created_at stored as DATE, DATETIME or TIMESTAMP: the view casts each
+    to TIMESTAMP (docs/sql.md), read in BigQuery's default time zone, UTC, so a DATETIME is
+    its UTC wall time and a DATE midnight UTC, as in the Python evaluator (docs/data.md)."""
     model = compile_file(test_sql_build.COVERAGE).model
     assert model is not None
+    kinds = dict(zip(("occurred_at", "created_at"), CIVIL_TIME_CASES[case], strict=True))
     tables = fixture_tables(model, [], [])
-    events = next(t for t in tables if t["path"][-1] == "events")
-    events["columns"] = [[c, kind if c == "occurred_at" else t] for c, t in events["columns"]]
-    ddl = render_ddl(model, DIALECT, as_of=AS_OF, mapping=SourceMapping(schema=".".join(DATASET)))
-    statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
-    response = zetasql.run({"tables": tables, "analyze": statements, "query": "SELECT 1"})
-    assert "UNIX_MICROS" in response.get("error", ""), response
+    records = []
+    for table, rows in zip(tables, (LEADS, EVENTS), strict=True):
+        names = [c for c, _ in table["columns"]]
+        table["columns"] = [[c, kinds.get(c, t)] for c, t in table["columns"]]
+        stored = [{c: as_stored(row.get(c), kinds.get(c, "")) for c in names} for row in rows]
+        table["rows"] = [[cells[c][0] for c in names] for cells in stored]
+        records.append([{c: v for c, (_, v) in cells.items()} for cells in stored])
+    leads, events = records
+    rows = execute(zetasql, model, tables, time_zone="UTC")
+    expected = test_sql_build.python_rows(model, leads, events, AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
