@@ -38,7 +38,7 @@ from scorelang.compiler.frontend import compile_file, compile_source
 from scorelang.targets.sql import render_ddl, select_scores
 from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.expressions import round_half_away
-from sql_fixture import EVENTS, LEADS, column_types
+from sql_fixture import EVENTS, LEADS, column_types, stored_as
 from sqlglot import exp
 from strategies import Generated, compile_model, generated, settings_for, write_data
 from test_parity import AS_OF, case, differences, python_rows
@@ -272,17 +272,6 @@ CIVIL_TIME_CASES = {  # (event time, created_at): the warehouse types of the two
 }
 
 
-def as_stored(value: Any, kind: str) -> tuple[Any, Any]:
-    """A fixture timestamp (naive UTC) as a `kind` column holds it: the cell the warehouse
-    table gets, and the value the Python evaluator reads (a DATE is midnight UTC)."""
-    if not isinstance(value, datetime) or kind == "TIMESTAMP":
-        return json_value(value), value
-    if kind == "DATE":
-        midnight = datetime.combine(value.date(), datetime.min.time())
-        return value.date().isoformat(), midnight
-    return value.isoformat(), value  # DATETIME: the UTC wall time, no offset
-
-
 @pytest.mark.parametrize("case", CIVIL_TIME_CASES, ids=str)
 def test_bigquery_civil_time_columns_match_python(zetasql: ZetaSQL, case: str) -> None:
     """Event times and created_at stored as DATE, DATETIME or TIMESTAMP: the view casts each
@@ -294,11 +283,9 @@ def test_bigquery_civil_time_columns_match_python(zetasql: ZetaSQL, case: str) -
     tables = fixture_tables(model, [], [])
     records = []
     for table, rows in zip(tables, (LEADS, EVENTS), strict=True):
-        names = [c for c, _ in table["columns"]]
+        table["rows"], read = stored_as(rows, [c for c, _ in table["columns"]], kinds)
         table["columns"] = [[c, kinds.get(c, t)] for c, t in table["columns"]]
-        stored = [{c: as_stored(row.get(c), kinds.get(c, "")) for c in names} for row in rows]
-        table["rows"] = [[cells[c][0] for c in names] for cells in stored]
-        records.append([{c: v for c, (_, v) in cells.items()} for cells in stored])
+        records.append(read)
     leads, events = records
     rows = execute(zetasql, model, tables, time_zone="UTC")
     expected = test_sql_build.python_rows(model, leads, events, AS_OF)
