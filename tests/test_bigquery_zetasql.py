@@ -24,7 +24,7 @@ import random
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -290,3 +290,25 @@ def test_bigquery_civil_time_columns_match_python(zetasql: ZetaSQL, case: str) -
     rows = execute(zetasql, model, tables, time_zone="UTC")
     expected = test_sql_build.python_rows(model, leads, events, AS_OF)
     test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
+
+
+def test_bigquery_civil_time_is_read_in_the_default_time_zone(zetasql: ZetaSQL) -> None:
+    """The cast's one dependency (docs/data.md): a DATE or DATETIME is read in the default
+    time zone, UTC in BigQuery; ZetaSQL's own default, Los Angeles, moves it by 8 hours. A
+    TIMESTAMP is the same instant in both."""
+    epoch = get_dialect(DIALECT).source_epoch_us
+    table = {
+        "path": ["t"],
+        "columns": [["d", "DATE"], ["dt", "DATETIME"], ["ts", "TIMESTAMP"]],
+        "rows": [["2026-01-02", "2026-01-02T03:04:05.123456", "2026-01-02T03:04:05+00:00"]],
+    }
+    query = exp.select(*(epoch(exp.column(c)) for c in ("d", "dt", "ts"))).from_("t")
+    utc = [datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)]
+    micros = [round(t.timestamp() * 1_000_000) for t in utc] + [1_767_323_045_000_000]
+    hours = 8 * 3600 * 1_000_000
+    for zone, shift in (("UTC", 0), (None, hours)):
+        request = {"tables": [table], "query": query.sql(dialect=DIALECT)}
+        if zone:
+            request["time_zone"] = zone
+        response = zetasql.run(request)
+        assert response.get("rows") == [[micros[0] + shift, micros[1] + shift, micros[2]]], zone
