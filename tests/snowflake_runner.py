@@ -10,7 +10,8 @@ Request (JSON on stdin):
                  "rows": [[1, ...], ...]}, ...],
      "statements": ["CREATE OR REPLACE VIEW ...", ...],
      "query": "SELECT ..."}
-Values of TIMESTAMP_* columns are ISO 8601 strings with an offset; the rest are JSON values.
+Values of TIMESTAMP_* columns are ISO 8601 strings (with an offset but for TIMESTAMP_NTZ), of
+DATE columns ISO dates; the rest are JSON values.
 Tables are created with plain unquoted DDL, as users write it (`CREATE TABLE leads (id ...)`:
 Snowflake stores LEADS.ID), unless the request says "quoted": true (tables created with
 quoted, exact-case names). Names are plain identifiers: the caller checks them.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,9 +41,11 @@ def spelled(name: str, quoted: bool) -> str:
 
 
 def typed(value: Any, column_type: str) -> Any:
-    """Python values of the column's type (timestamps travel as ISO text)."""
+    """Python values of the column's type (timestamps and dates travel as ISO text)."""
     if value is not None and column_type.upper().startswith("TIMESTAMP"):
         return datetime.fromisoformat(value)
+    if value is not None and column_type.upper() == "DATE":
+        return date.fromisoformat(value)
     return value
 
 

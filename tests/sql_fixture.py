@@ -240,3 +240,28 @@ class PgEngine(Engine):
     def close(self) -> None:
         self.con.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
         self.con.close()
+
+
+ZONELESS = ("DATETIME", "TIMESTAMP_NTZ")  # BigQuery's and Snowflake's date and time types
+
+
+def stored_as(
+    records: list[dict[str, Any]], columns: list[str], types: dict[str, str]
+) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """Records whose timestamps (naive UTC) are kept in columns of warehouse `types` (by
+    column; an instant type if absent): each row's cells as JSON (a DATE as its date, a
+    zone-less type as the UTC wall time, an instant with its offset), and the records the
+    Python evaluator reads (a DATE is midnight UTC, as docs/data.md says)."""
+
+    def cell(value: Any, kind: str) -> tuple[Any, Any]:
+        if not isinstance(value, datetime):
+            return value, value
+        if kind == "DATE":
+            return value.date().isoformat(), datetime.combine(value.date(), datetime.min.time())
+        if kind in ZONELESS:
+            return value.isoformat(), value
+        return value.replace(tzinfo=UTC).isoformat(), value
+
+    stored = [{c: cell(row.get(c), types.get(c, "")) for c in columns} for row in records]
+    cells = [[pair[c][0] for c in columns] for pair in stored]
+    return cells, [{c: v for c, (_, v) in pair.items()} for pair in stored]

@@ -24,7 +24,7 @@ import random
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from scorelang.compiler.frontend import compile_file, compile_source
 from scorelang.targets.sql import render_ddl, select_scores
 from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.expressions import round_half_away
-from sql_fixture import EVENTS, LEADS, column_types
+from sql_fixture import EVENTS, LEADS, column_types, stored_as
 from sqlglot import exp
 from strategies import Generated, compile_model, generated, settings_for, write_data
 from test_parity import AS_OF, case, differences, python_rows
@@ -129,16 +129,23 @@ def placed(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def execute(
-    engine: ZetaSQL, model: ir.Model, tables: list[dict[str, Any]], as_of: datetime = AS_OF
+    engine: ZetaSQL,
+    model: ir.Model,
+    tables: list[dict[str, Any]],
+    as_of: datetime = AS_OF,
+    time_zone: str | None = None,
 ) -> list[dict[str, Any]]:
     """Analyze the deployable DDL, execute the view's SELECT, and read every output column by
-    name. A statement ZetaSQL refuses fails the test with its SQL: a bug in our SQL."""
+    name. A statement ZetaSQL refuses fails the test with its SQL: a bug in our SQL.
+    `time_zone`: the default time zone (else ZetaSQL's, America/Los_Angeles)."""
     sources = SourceMapping(schema=".".join(DATASET))
     ddl = render_ddl(model, DIALECT, as_of=as_of, mapping=sources)
     statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
     assert statements, "the DDL should create the scores view"
     query = select_scores(model, DIALECT, as_of=as_of, mapping=DEFAULT_SOURCES)
     request = {"tables": tables, "analyze": statements, "query": query.sql(dialect=DIALECT)}
+    if time_zone is not None:
+        request["time_zone"] = time_zone
     response = engine.run(request)
     if "error" in response:
         pytest.fail(f"ZetaSQL: {response['error']}\nin:\n{response['sql']}")
@@ -257,16 +264,51 @@ def test_bigquery_patterns_matching_the_empty_string(zetasql: ZetaSQL) -> None:
     test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
 
 
-@pytest.mark.parametrize("kind", ["DATETIME", "DATE"])
-def test_bigquery_refuses_a_civil_time_event_column(zetasql: ZetaSQL, kind: str) -> None:
-    """A DATETIME or DATE event time has no instant (BigQuery would need a time zone): the
-    view is refused when created (UNIX_MICROS takes a TIMESTAMP), never scored wrong."""
+CIVIL_TIME_CASES = {  # (event time, created_at): the warehouse types of the two columns
+    "date": ("DATE", "DATE"),
+    "datetime": ("DATETIME", "DATETIME"),
+    "mixed": ("DATETIME", "DATE"),
+    "timestamp events, date leads": ("TIMESTAMP", "DATE"),
+}
+
+
+@pytest.mark.parametrize("case", CIVIL_TIME_CASES, ids=str)
+def test_bigquery_civil_time_columns_match_python(zetasql: ZetaSQL, case: str) -> None:
+    """Event times and created_at stored as DATE, DATETIME or TIMESTAMP: the view casts each
+    to TIMESTAMP (docs/sql.md), read in BigQuery's default time zone, UTC, so a DATETIME is
+    its UTC wall time and a DATE midnight UTC, as in the Python evaluator (docs/data.md)."""
     model = compile_file(test_sql_build.COVERAGE).model
     assert model is not None
+    kinds = dict(zip(("occurred_at", "created_at"), CIVIL_TIME_CASES[case], strict=True))
     tables = fixture_tables(model, [], [])
-    events = next(t for t in tables if t["path"][-1] == "events")
-    events["columns"] = [[c, kind if c == "occurred_at" else t] for c, t in events["columns"]]
-    ddl = render_ddl(model, DIALECT, as_of=AS_OF, mapping=SourceMapping(schema=".".join(DATASET)))
-    statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
-    response = zetasql.run({"tables": tables, "analyze": statements, "query": "SELECT 1"})
-    assert "UNIX_MICROS" in response.get("error", ""), response
+    records = []
+    for table, rows in zip(tables, (LEADS, EVENTS), strict=True):
+        table["rows"], read = stored_as(rows, [c for c, _ in table["columns"]], kinds)
+        table["columns"] = [[c, kinds.get(c, t)] for c, t in table["columns"]]
+        records.append(read)
+    leads, events = records
+    rows = execute(zetasql, model, tables, time_zone="UTC")
+    expected = test_sql_build.python_rows(model, leads, events, AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
+
+
+def test_bigquery_civil_time_is_read_in_the_default_time_zone(zetasql: ZetaSQL) -> None:
+    """The cast's one dependency (docs/data.md): a DATE or DATETIME is read in the default
+    time zone, UTC in BigQuery; ZetaSQL's own default, Los Angeles, moves it by 8 hours. A
+    TIMESTAMP is the same instant in both."""
+    epoch = get_dialect(DIALECT).source_epoch_us
+    table = {
+        "path": ["t"],
+        "columns": [["d", "DATE"], ["dt", "DATETIME"], ["ts", "TIMESTAMP"]],
+        "rows": [["2026-01-02", "2026-01-02T03:04:05.123456", "2026-01-02T03:04:05+00:00"]],
+    }
+    query = exp.select(*(epoch(exp.column(c)) for c in ("d", "dt", "ts"))).from_("t")
+    utc = [datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)]
+    micros = [round(t.timestamp() * 1_000_000) for t in utc] + [1_767_323_045_000_000]
+    hours = 8 * 3600 * 1_000_000
+    for zone, shift in (("UTC", 0), (None, hours)):
+        request = {"tables": [table], "query": query.sql(dialect=DIALECT)}
+        if zone:
+            request["time_zone"] = zone
+        response = zetasql.run(request)
+        assert response.get("rows") == [[micros[0] + shift, micros[1] + shift, micros[2]]], zone

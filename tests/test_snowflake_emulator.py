@@ -30,7 +30,7 @@ from scorelang.targets.sql import render_ddl
 from scorelang.targets.sql.aggregates import qualified_table
 from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.names import as_written, column, unquoted_ok
-from sql_fixture import EVENTS, LEADS, column_types
+from sql_fixture import EVENTS, LEADS, column_types, stored_as
 from sqlglot import exp
 from test_parity import AS_OF, case, cases, differences, model_file, python_rows
 
@@ -263,4 +263,32 @@ def test_snowflake_patterns_matching_the_empty_string(fakesnow_python: str) -> N
     ]
     rows = emulate(fakesnow_python, model, tables, DEFAULT_SOURCES)
     expected = test_sql_build.python_rows(model, leads, [], AS_OF)
+    test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})
+
+
+CIVIL_TIME_CASES = {  # (event time, created_at): the warehouse types of the two columns
+    "ntz events, date leads": ("TIMESTAMP_NTZ", "DATE"),
+    "date events, ntz leads": ("DATE", "TIMESTAMP_NTZ"),
+}
+
+
+@pytest.mark.parametrize("case", CIVIL_TIME_CASES, ids=str)
+def test_snowflake_civil_time_columns_match_python(fakesnow_python: str, case: str) -> None:
+    """Event times and created_at stored as TIMESTAMP_NTZ (the UTC wall time) or DATE
+    (midnight UTC), on the emulator: the view reads their epoch as the Python evaluator reads
+    them. fakesnow computes it with DuckDB's epoch_us; what Snowflake does is documented, not
+    executed (docs/warehouses.md)."""
+    model = compile_file(test_sql_build.COVERAGE).model
+    assert model is not None
+    kinds = dict(zip(("occurred_at", "created_at"), CIVIL_TIME_CASES[case], strict=True))
+    tables, records = [], []
+    for name, columns, rows in zip(
+        ("leads", "events"), column_types(model, DIALECT), (LEADS, EVENTS), strict=True
+    ):
+        cells, read = stored_as(rows, list(columns), kinds)
+        types = [[c, kinds.get(c, SNOWFLAKE_TYPES[t])] for c, t in columns.items()]
+        tables.append({"name": name, "columns": types, "rows": cells})
+        records.append(read)
+    rows = emulate(fakesnow_python, model, tables, DEFAULT_SOURCES)
+    expected = test_sql_build.python_rows(model, *records, AS_OF)
     test_sql_build.assert_same_rows(model, expected, {row[model.key]: row for row in rows})

@@ -1,6 +1,7 @@
 """Vendor-documented edge semantics, checked on the emitted SQL where no engine here can show
 them (Snowflake's own REGEXP_INSTR and time zones; fakesnow runs DuckDB's): patterns that
-match '', ASCII classes, the pinned as_of's UTC offset, TIMESTAMP_NTZ's spelling.
+match '', ASCII classes, the pinned as_of's UTC offset, TIMESTAMP_NTZ's spelling, how
+DATE and DATETIME columns are read.
 Executed counterparts are in test_bigquery_zetasql.py and test_snowflake_emulator.py.
 """
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from scorelang.compiler.frontend import compile_source
-from scorelang.targets.sql import render_ddl
+from scorelang.compiler.frontend import compile_file, compile_source
+from scorelang.targets.sql import render_ddl, select_scores
 from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.regex import to_snowflake
 from sqlglot import exp
+from test_sql_build import COVERAGE
 
 from scorelang.config import SourceMapping
 
@@ -69,3 +71,20 @@ def test_snowflake_spells_out_ascii_classes() -> None:
     )
     assert to_snowflake(r"[\d_-]") == "[0-9_-]"
     assert "\\d" not in ddl("snowflake", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_bigquery_reads_every_timestamp_column_through_a_cast() -> None:
+    """A DATE or DATETIME column is cast to TIMESTAMP before UNIX_MICROS (which takes only a
+    TIMESTAMP), and no window compares a column with an instant: windows test ages."""
+    model = compile_file(COVERAGE).model
+    assert model is not None
+    query = select_scores(model, "bigquery", as_of=datetime(2026, 1, 1, tzinfo=UTC))
+    epochs = list(query.find_all(exp.UnixMicros))
+    read = {e.this.this.name for e in epochs if isinstance(e.this.this, exp.Column)}
+    assert read >= {"occurred_at", "lead_created_at"}
+    for epoch in epochs:
+        cast = epoch.this
+        assert isinstance(cast, exp.Cast) and cast.to.sql("bigquery") == "TIMESTAMP", epoch
+    for comparison in query.find_all(exp.LT, exp.LTE, exp.GT, exp.GTE):
+        operands = (comparison.this, comparison.expression)
+        assert not any(isinstance(o, exp.Column) and "_at" in o.name for o in operands)

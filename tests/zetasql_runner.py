@@ -12,11 +12,12 @@ Request (one JSON line on stdin):
     {"tables": [{"path": ["analytics", "leads"], "columns": [["id", "STRING"], ...],
                  "rows": [["a", ...], ...]}, ...],
      "analyze": ["CREATE OR REPLACE VIEW `analytics`.`m_scores` AS ...", ...],
-     "query": "SELECT ..."}
+     "query": "SELECT ...", "time_zone": "UTC"}
 The statements of "analyze" are analyzed (names, functions, types resolved), not executed:
 they see each table at its path (`dataset.table` or `project.dataset.table`). The "query" is
 executed: the local service gives contents only to top-level tables, so it reads each table
-by its last name alone.
+by its last name alone. "time_zone" (optional) is the default time zone, which casts of DATE
+and DATETIME to TIMESTAMP read: ZetaSQL's own default is America/Los_Angeles, BigQuery's UTC.
 Column types: STRING, INT64, FLOAT64, BOOL, TIMESTAMP (values: ISO 8601 text with an offset),
 DATE, DATETIME (ISO text). FLOAT64 cells may also be "NaN", "Infinity", "-Infinity".
 
@@ -86,11 +87,21 @@ def cell(value: Any, kind: str) -> Value:
         return Value(bool_value=value)
     if kind == "DATE":
         return Value(date_value=(date.fromisoformat(value) - EPOCH_DAY).days)
+    if kind == "DATETIME":
+        return Value(datetime_value=civil(datetime.fromisoformat(value)))
     if kind == "TIMESTAMP":
         stamp = timestamp_pb2.Timestamp()
         stamp.FromDatetime(datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None))
         return Value(timestamp_value=stamp)
     raise ValueError(f"unsupported column type {kind}")
+
+
+def civil(value: datetime) -> Value.Datetime:
+    """A zone-less date and time in ZetaSQL's bit-packed form (year, month, day, hour,
+    minute, second in 14, 4, 5, 5, 6, 6 bits) and nanoseconds."""
+    seconds = value.year << 26 | value.month << 22 | value.day << 17
+    seconds |= value.hour << 12 | value.minute << 6 | value.second
+    return Value.Datetime(bit_field_datetime_seconds=seconds, nanos=value.microsecond * 1000)
 
 
 def catalog(tables: list[dict[str, Any]], options: LanguageOptions) -> SimpleCatalog:
@@ -152,6 +163,8 @@ def decoded(value: Any) -> Any:
 def run(request: dict[str, Any], options: LanguageOptions) -> dict[str, Any]:
     tables = request["tables"]
     analyzer_options = AnalyzerOptions(language_options=options)
+    if "time_zone" in request:
+        analyzer_options.default_timezone = request["time_zone"]
     statement = ""
     try:
         analyzer = Analyzer(analyzer_options, catalog(tables, options))

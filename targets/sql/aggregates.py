@@ -329,7 +329,7 @@ class EventPlanner:
         m = self.mapping
         alias = "e"
         time = column(m.event_time, alias)
-        age = exp.Sub(this=self.as_of_us(), expression=self.dialect.epoch_us(time.copy()))
+        age = exp.Sub(this=self.as_of_us(), expression=self.dialect.source_epoch_us(time.copy()))
         instants = self.bounds_from is not None and bounded
         times = [exp.alias_(time.copy(), ident(self.time))] if instants else []
         select = (

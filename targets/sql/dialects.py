@@ -83,6 +83,10 @@ class Dialect:
     def epoch_us(self, timestamp: exp.Expression) -> exp.Expression:
         return exp.UnixMicros(this=timestamp)
 
+    def source_epoch_us(self, column: exp.Expression) -> exp.Expression:
+        """epoch_us of a source column declared `timestamp`, whatever its warehouse type."""
+        return self.epoch_us(column)
+
     def count_if(self, condition: exp.Expression) -> exp.Expression:
         if self.filter_clause:
             return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
@@ -292,6 +296,13 @@ class BigQuery(Dialect):
     folds_identifier_case = True
     timestamp_type = "TIMESTAMPTZ"  # BigQuery's TIMESTAMP, an instant
     writes_utc_offset = True
+
+    def source_epoch_us(self, column: exp.Expression) -> exp.Expression:
+        # UNIX_MICROS takes a TIMESTAMP only; a DATE or DATETIME column is cast to one, read
+        # in the default time zone: UTC unless a session or project sets another (@@time_zone,
+        # default_time_zone). A zone-less value is UTC in scorelang; a DATE, midnight UTC.
+        # TIMESTAMP(col, 'UTC') would not depend on that setting, but has no TIMESTAMP form.
+        return self.epoch_us(exp.cast(column, self.pinned_type()))
 
     def printed(self, value: exp.Expression) -> exp.Expression:
         # CAST(FLOAT64 AS NUMERIC) rounds the exact binary value (9885255.995 became ...5.99)

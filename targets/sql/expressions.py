@@ -217,7 +217,7 @@ class ExpressionCompiler:
         return node(this=paren(left), expression=paren(right))
 
     def _timestamp(self, column: exp.Expression, kind: ir.Type) -> exp.Expression:
-        return self.dialect.epoch_us(column) if kind is ir.Type.TIMESTAMP else column
+        return self.dialect.source_epoch_us(column) if kind is ir.Type.TIMESTAMP else column
 
     # ---- functions -----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`,
     `e`.`url` AS `prop_url`,
     `e`.`feature` AS `prop_feature`,
     `e`.`seats` AS `prop_seats`,
@@ -26,7 +26,7 @@ WITH `scan` AS (
       'support_ticket',
       'unsubscribe'
     )
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) >= 0
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
@@ -118,11 +118,11 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`
   FROM `my-project`.`analytics`.`events` AS `e`
   WHERE
     `e`.`event_type` IN ('trial_start', 'invite_sent')
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) >= 0
 ), `sequenced` AS (
   SELECT
     *,
@@ -322,7 +322,7 @@ WITH `scan` AS (
     CAST(CASE WHEN `base`.`agg_a15` > 0 AND `base`.`agg_a16` = 0 THEN -10 ELSE 0 END AS FLOAT64) AS `engagement__went_quiet`,
     CAST(CASE WHEN `base`.`agg_a17` > 0 THEN -5 ELSE 0 END AS FLOAT64) AS `engagement__blocked_by_a_bug`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`base`.`lead_last_contacted_at`) AS FLOAT64) / CAST(86400000000 AS FLOAT64) < 3
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`base`.`lead_last_contacted_at` AS TIMESTAMP)) AS FLOAT64) / CAST(86400000000 AS FLOAT64) < 3
       THEN -5
       ELSE 0
     END AS FLOAT64) AS `engagement__sales_called_this_week`,

@@ -8,7 +8,7 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`,
     `e`.`url` AS `prop_url`,
     `e`.`form` AS `prop_form`
   FROM `my-project`.`analytics`.`events` AS `e`
@@ -22,7 +22,7 @@ WITH `scan` AS (
       'webinar_attend',
       'demo_request'
     )
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) >= 0
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
@@ -75,11 +75,11 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`
   FROM `my-project`.`analytics`.`events` AS `e`
   WHERE
     `e`.`event_type` IN ('content_download', 'demo_request')
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) >= 0
 ), `sequenced` AS (
   SELECT
     *,

@@ -8,14 +8,14 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`,
     `e`.`url` AS `prop_url`,
     `e`.`amount` AS `prop_amount`,
     `e`.`duration` AS `prop_duration`
   FROM `my-project`.`analytics`.`events` AS `e`
   WHERE
     `e`.`event_type` IN ('page_view', 'email_open', 'form_submit', 'download', 'demo')
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) >= 0
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
@@ -70,11 +70,11 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`
   FROM `my-project`.`analytics`.`events` AS `e`
   WHERE
     `e`.`event_type` IN ('download', 'demo')
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) >= 0
 ), `sequenced` AS (
   SELECT
     *,
@@ -155,7 +155,7 @@ WITH `scan` AS (
       ELSE 0
     END AS FLOAT64) AS `fit__r11`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`base`.`lead_created_at`) AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 30.5
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`base`.`lead_created_at` AS TIMESTAMP)) AS FLOAT64) / CAST(86400000000 AS FLOAT64) > 30.5
       THEN 2
       ELSE 0
     END AS FLOAT64) AS `fit__r12`,

@@ -8,7 +8,7 @@ WITH `scan` AS (
   SELECT
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
-    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`,
     `e`.`action` AS `prop_action`,
     `e`.`amount` AS `prop_amount`
   FROM `my-project`.`analytics`.`events` AS `e`
@@ -22,7 +22,7 @@ WITH `scan` AS (
       'checkout_start',
       'purchase'
     )
-    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`e`.`occurred_at`) >= 0
+    AND UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) >= 0
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
@@ -160,7 +160,7 @@ WITH `scan` AS (
       ELSE 0
     END AS FLOAT64) AS `profile__disposable_email`,
     CAST(CASE
-      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(`base`.`lead_signup_at`) AS FLOAT64) / CAST(86400000000 AS FLOAT64) <= 30
+      WHEN CAST(UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`base`.`lead_signup_at` AS TIMESTAMP)) AS FLOAT64) / CAST(86400000000 AS FLOAT64) <= 30
       THEN 5
       ELSE 0
     END AS FLOAT64) AS `profile__new_sign_up`,
