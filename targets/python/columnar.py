@@ -1,0 +1,210 @@
+"""Every aggregate of a batch of leads at once, over event columns (NumPy), instead of one
+pass of Python per lead; the generated `finish` then scores each lead from them.
+
+Each aggregate is the per-lead evaluator's, bit for bit: sums add in event order (bincount
+and ufunc.at accumulate sequentially, as `agg += value` does), decay weights are the same
+Python float operations, and `where` conditions are the generated ones, evaluated once per
+distinct tuple of the property values they read. A batch the columns cannot represent
+exactly (times that are not aware datetimes, unhashable values, non-numeric sums, a `where`
+reading a lead field) gives None, and the caller scores lead by lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from ...compiler import ir
+from ...records import EVENT_LEAD, EVENT_TIME, EVENT_TYPE, optional_utc
+from .codegen import micros
+from .runtime import MICROSECOND, NO_AGE, sequence
+
+Where = Mapping[tuple[int, int, str], tuple[Callable[..., Any], tuple[str, ...]]]
+
+
+class Unsupported(Exception):
+    """The batch holds values the columns cannot represent exactly."""
+
+
+def batch_aggregates(
+    model: ir.Model,
+    where: Where | None,
+    keys: Sequence[Hashable],
+    events: Sequence[Mapping[str, Any]],
+    as_of: datetime,
+) -> list[tuple] | None:
+    """Per distinct lead key in `keys` (first use first), the tuple of its aggregate values in
+    `model.aggregates` order; None when the batch must be scored lead by lead."""
+    if where is None:
+        return None
+    try:
+        return _Batch(model, where, keys, events, as_of).aggregates()
+    except (Unsupported, KeyError, TypeError, AttributeError, ValueError, OverflowError):
+        return None
+
+
+class _Batch:
+    def __init__(
+        self,
+        model: ir.Model,
+        where: Where,
+        keys: Sequence[Hashable],
+        events: Sequence[Mapping[str, Any]],
+        as_of: datetime,
+    ) -> None:
+        self.model, self.where, self.events, self.as_of = model, where, events, as_of
+        self.slot_of: dict[Hashable, int] = {}
+        for key in keys:
+            self.slot_of.setdefault(key, len(self.slot_of))
+        self.leads = len(self.slot_of)
+        self.types = {t.name: i for i, t in enumerate(model.event_types)}
+        self.declared = {t.name: {p.name: p.type for p in t.properties} for t in model.event_types}
+        slot_of, types = self.slot_of, self.types
+        slots = np.fromiter((slot_of.get(e[EVENT_LEAD], -1) for e in events), np.int64, len(events))
+        kinds = np.fromiter((types.get(e[EVENT_TYPE], -1) for e in events), np.int64, len(events))
+        self.ages = _ages([e[EVENT_TIME] for e in events], as_of)
+        self.valid = (slots >= 0) & (kinds >= 0) & (self.ages >= 0)
+        self.slots, self.kinds = slots, kinds
+
+    def aggregates(self) -> list[tuple]:
+        columns = [self._aggregate(n, a) for n, a in enumerate(self.model.aggregates)]
+        return list(zip(*columns, strict=True)) if columns else [()] * self.leads
+
+    # ---- event selection -------------------------------------------------------------
+
+    def _selected(self, n: int, side: int, event_filter: ir.EventFilter) -> np.ndarray:
+        """Indices, in event order, of the events that pass the filter."""
+        codes = [self.types[t] for t in event_filter.types if t in self.types]
+        mask = self.valid & np.isin(self.kinds, codes)
+        if event_filter.window is not None:
+            low, high = event_filter.window.min_age, event_filter.window.max_age
+            if low > 0:
+                mask &= self.ages >= micros(low)
+            if high != float("inf"):
+                mask &= self.ages < micros(high)
+        if event_filter.where is not None:
+            for t in event_filter.types:
+                if t in self.types:
+                    mask &= self._where_mask(n, side, t, mask)
+        return np.flatnonzero(mask)
+
+    def _where_mask(self, n: int, side: int, event_type: str, mask: np.ndarray) -> np.ndarray:
+        """False for events of `event_type` failing the condition; True for every other."""
+        condition, props = self.where[(n, side, event_type)]
+        of_type = np.flatnonzero(mask & (self.kinds == self.types[event_type]))
+        events, as_of = self.events, self.as_of
+        rows = [events[i] for i in of_type.tolist()]
+        columns = ([e.get(p) for e in rows] for p in props)
+        keys = zip(*columns, strict=True) if props else [()] * len(rows)
+        memo: dict[tuple, bool] = {}
+        passed = np.fromiter(
+            (
+                memo[key] if key in memo else memo.setdefault(key, bool(condition(as_of, *key)))
+                for key in keys
+            ),
+            np.bool_,
+            len(rows),
+        )
+        result = np.ones(len(mask), np.bool_)
+        result[of_type] = passed
+        return result
+
+    def _values(self, picked: np.ndarray, prop: str) -> tuple[np.ndarray, list]:
+        """The picked events whose type declares `prop` with a value, and those values (the
+        per-lead evaluator reads an undeclared property as missing)."""
+        names = list(self.types)
+        kept, values = [], []
+        for i, code in zip(picked.tolist(), self.kinds[picked].tolist(), strict=True):
+            prop_type = self.declared[names[code]].get(prop)
+            if prop_type is None:
+                continue
+            value = self.events[i].get(prop)
+            if value is not None:
+                kept.append(i)
+                values.append(optional_utc(value) if prop_type is ir.Type.TIMESTAMP else value)
+        return np.array(kept, np.int64), values
+
+    # ---- aggregates ------------------------------------------------------------------
+
+    def _aggregate(self, n: int, aggregate: ir.AggregateNode) -> list:
+        if isinstance(aggregate, ir.Sequence):
+            return self._sequence(n, aggregate)
+        picked = self._selected(n, 0, aggregate.filter)
+        slots, ages = self.slots[picked], self.ages[picked]
+        match aggregate:
+            case ir.Count():
+                return np.bincount(slots, minlength=self.leads).tolist()
+            case ir.Sum(prop=prop):
+                kept, values = self._values(picked, prop)
+                if any(type(v) not in (int, float, bool) for v in values):
+                    raise Unsupported(prop)
+                return self._sum(self.slots[kept], np.array(values, np.float64))
+            case ir.CountDistinct(prop=prop):
+                kept, values = self._values(picked, prop)
+                codes: dict[Any, int] = {}
+                distinct = np.fromiter(
+                    (codes.setdefault(v, len(codes)) for v in values), np.int64, len(values)
+                )
+                return self._distinct(self.slots[kept], distinct)
+            case ir.PeriodCount(period=period):
+                return self._distinct(slots, ages // micros(period))
+            case ir.DecayedSum(half_life=half_life):
+                exponents = (ages / micros(half_life)).tolist()
+                return self._sum(slots, np.array([0.5**x for x in exponents], np.float64))
+            case ir.LinearDecaySum(percent=percent, period=period):
+                weights = 1.0 - (percent / 100) * (ages // micros(period))
+                positive = weights > 0.0
+                return self._sum(slots[positive], weights[positive])
+            case ir.Last():
+                latest = np.full(self.leads, NO_AGE, np.int64)
+                np.minimum.at(latest, slots, ages)
+                return [None if a == NO_AGE else self._time(a) for a in latest.tolist()]
+            case ir.First():
+                earliest = np.full(self.leads, -1, np.int64)
+                np.maximum.at(earliest, slots, ages)
+                return [None if a < 0 else self._time(a) for a in earliest.tolist()]
+        raise ValueError(f"no columnar aggregate {type(aggregate).__name__}")
+
+    def _time(self, age: int) -> datetime:
+        return self.as_of - age * MICROSECOND
+
+    def _sum(self, slots: np.ndarray, values: np.ndarray) -> list[float]:
+        """Per lead 0.0 + v1 + v2 + ... in event order: bincount adds sequentially."""
+        return np.bincount(slots, weights=values, minlength=self.leads).tolist()
+
+    def _distinct(self, slots: np.ndarray, values: np.ndarray) -> list[int]:
+        order = np.lexsort((values, slots))
+        slots, values = slots[order], values[order]
+        new = np.ones(len(slots), np.bool_)
+        new[1:] = (slots[1:] != slots[:-1]) | (values[1:] != values[:-1])
+        return np.bincount(slots[new], minlength=self.leads).tolist()
+
+    def _sequence(self, n: int, aggregate: ir.Sequence) -> list[bool]:
+        """The runtime's `sequence` on each lead that has events on both sides."""
+        sides = [self._selected(n, side, f) for side, f in enumerate(ir.event_filters(aggregate))]
+        grouped = [self._by_slot(picked) for picked in sides]
+        found = [False] * self.leads
+        gap = micros(aggregate.gap)
+        for slot, first in grouped[0].items():
+            second = grouped[1].get(slot)
+            if second is not None:
+                found[slot] = sequence(first, second, gap)
+        return found
+
+    def _by_slot(self, picked: np.ndarray) -> dict[int, list[int]]:
+        slots, ages = self.slots[picked], self.ages[picked]
+        order = np.argsort(slots, kind="stable")
+        slots, ages = slots[order], ages[order]
+        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]]) if len(slots) else []
+        bounds = [*np.asarray(starts).tolist(), len(slots)]
+        return {int(slots[a]): ages[a:b].tolist() for a, b in pairwise(bounds)}
+
+
+def _ages(times: list[Any], as_of: datetime) -> np.ndarray:
+    """`(as_of - at) // MICROSECOND` per event, the per-lead evaluator's own expression (a
+    time that is not an aware datetime raises TypeError: the batch goes lead by lead)."""
+    return np.fromiter(((as_of - t) // MICROSECOND for t in times), np.int64, len(times))
