@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis import given, note
 from scorelang.targets.python import PythonEvaluator
-from scorelang.targets.python.columnar import batch_aggregates
+from scorelang.targets.python.columnar import EventColumns, batch_aggregates
 from strategies import AS_OF, Generated, compile_model, generated, settings_for, write_data
 
 from scorelang.data import read_records
@@ -26,6 +26,7 @@ def test_columnar_batch_equals_per_lead(case: Generated) -> None:
     evaluator = PythonEvaluator(model)
     keys = [lead.get(model.key) for lead in leads]
     if evaluator._where is not None:  # no `where` reads a lead field: the batch is columnar
-        assert batch_aggregates(model, evaluator._where, keys, events, AS_OF) is not None
+        columns = EventColumns.from_records(events, evaluator._properties)
+        assert batch_aggregates(model, evaluator._where, keys, columns, AS_OF) is not None
     columnar = evaluator.score_many(leads, events, AS_OF, columnar=True)
     assert columnar == evaluator.score_many(leads, events, AS_OF, columnar=False)

@@ -7,12 +7,16 @@ Python float operations, and `where` conditions are the generated ones, evaluate
 distinct tuple of the property values they read. A batch the columns cannot represent
 exactly (times that are not aware datetimes, unhashable values, non-numeric sums, a `where`
 reading a lead field) gives None, and the caller scores lead by lead.
+
+Events come as `EventColumns`: from records (`score_many`), or fetched as columns from the
+loaded files (the python engine, `scorelang.data.read_columns`), with no record per event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -23,6 +27,7 @@ from ...records import EVENT_LEAD, EVENT_TIME, EVENT_TYPE, optional_utc
 from .codegen import micros
 from .runtime import MICROSECOND, NO_AGE, sequence
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Where = Mapping[tuple[int, int, str], tuple[Callable[..., Any], tuple[str, ...]]]
 
 
@@ -30,11 +35,53 @@ class Unsupported(Exception):
     """The batch holds values the columns cannot represent exactly."""
 
 
+@dataclass(frozen=True)
+class EventColumns:
+    """Events as columns, in the order the per-lead evaluator sees them (sums add in it):
+    lead key, type, time in microseconds since the epoch and the properties the model reads
+    (None where missing)."""
+
+    leads: list[Any]
+    types: list[Any]
+    micros: np.ndarray
+    properties: dict[str, list[Any]]
+
+    @classmethod
+    def from_records(cls, events: Sequence[Mapping[str, Any]], props: list[str]) -> EventColumns:
+        """Raises KeyError or TypeError for a record the per-lead evaluator must read (no
+        type or time, a time that is not an aware datetime)."""
+        return cls(
+            [e[EVENT_LEAD] for e in events],
+            [e[EVENT_TYPE] for e in events],
+            np.fromiter(((e[EVENT_TIME] - _EPOCH) // MICROSECOND for e in events), np.int64),
+            {p: [e.get(p) for e in events] for p in props},
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """The events as records again, for the per-lead evaluator."""
+        names = list(self.properties)
+        return [
+            {
+                EVENT_LEAD: lead,
+                EVENT_TYPE: kind,
+                EVENT_TIME: _EPOCH + micros * MICROSECOND,
+                **{n: v for n, v in zip(names, values, strict=True) if v is not None},
+            }
+            for lead, kind, micros, *values in zip(
+                self.leads,
+                self.types,
+                self.micros.tolist(),
+                *self.properties.values(),
+                strict=True,
+            )
+        ]
+
+
 def batch_aggregates(
     model: ir.Model,
     where: Where | None,
     keys: Sequence[Hashable],
-    events: Sequence[Mapping[str, Any]],
+    events: EventColumns,
     as_of: datetime,
 ) -> list[tuple] | None:
     """Per distinct lead key in `keys` (first use first), the tuple of its aggregate values in
@@ -43,7 +90,7 @@ def batch_aggregates(
         return None
     try:
         return _Batch(model, where, keys, events, as_of).aggregates()
-    except (Unsupported, KeyError, TypeError, AttributeError, ValueError, OverflowError):
+    except (Unsupported, TypeError, ValueError, OverflowError):
         return None
 
 
@@ -53,22 +100,22 @@ class _Batch:
         model: ir.Model,
         where: Where,
         keys: Sequence[Hashable],
-        events: Sequence[Mapping[str, Any]],
+        events: EventColumns,
         as_of: datetime,
     ) -> None:
-        self.model, self.where, self.events, self.as_of = model, where, events, as_of
+        self.model, self.where, self.as_of = model, where, as_of
+        self.properties = events.properties
         self.slot_of: dict[Hashable, int] = {}
         for key in keys:
             self.slot_of.setdefault(key, len(self.slot_of))
         self.leads = len(self.slot_of)
         self.types = {t.name: i for i, t in enumerate(model.event_types)}
         self.declared = {t.name: {p.name: p.type for p in t.properties} for t in model.event_types}
-        slot_of, types = self.slot_of, self.types
-        slots = np.fromiter((slot_of.get(e[EVENT_LEAD], -1) for e in events), np.int64, len(events))
-        kinds = np.fromiter((types.get(e[EVENT_TYPE], -1) for e in events), np.int64, len(events))
-        self.ages = _ages([e[EVENT_TIME] for e in events], as_of)
-        self.valid = (slots >= 0) & (kinds >= 0) & (self.ages >= 0)
-        self.slots, self.kinds = slots, kinds
+        count, slot_of, types = len(events.leads), self.slot_of, self.types
+        self.slots = np.fromiter((slot_of.get(k, -1) for k in events.leads), np.int64, count)
+        self.kinds = np.fromiter((types.get(t, -1) for t in events.types), np.int64, count)
+        self.ages = (as_of - _EPOCH) // MICROSECOND - events.micros
+        self.valid = (self.slots >= 0) & (self.kinds >= 0) & (self.ages >= 0)
 
     def aggregates(self) -> list[tuple]:
         columns = [self._aggregate(n, a) for n, a in enumerate(self.model.aggregates)]
@@ -96,9 +143,8 @@ class _Batch:
         """False for events of `event_type` failing the condition; True for every other."""
         condition, props = self.where[(n, side, event_type)]
         of_type = np.flatnonzero(mask & (self.kinds == self.types[event_type]))
-        events, as_of = self.events, self.as_of
-        rows = [events[i] for i in of_type.tolist()]
-        columns = ([e.get(p) for e in rows] for p in props)
+        as_of, rows = self.as_of, of_type.tolist()
+        columns = ([self.properties[p][i] for i in rows] for p in props)
         keys = zip(*columns, strict=True) if props else [()] * len(rows)
         memo: dict[tuple, bool] = {}
         passed = np.fromiter(
@@ -122,7 +168,7 @@ class _Batch:
             prop_type = self.declared[names[code]].get(prop)
             if prop_type is None:
                 continue
-            value = self.events[i].get(prop)
+            value = self.properties[prop][i]
             if value is not None:
                 kept.append(i)
                 values.append(optional_utc(value) if prop_type is ir.Type.TIMESTAMP else value)
@@ -202,9 +248,3 @@ class _Batch:
         starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]]) if len(slots) else []
         bounds = [*np.asarray(starts).tolist(), len(slots)]
         return {int(slots[a]): ages[a:b].tolist() for a, b in pairwise(bounds)}
-
-
-def _ages(times: list[Any], as_of: datetime) -> np.ndarray:
-    """`(as_of - at) // MICROSECOND` per event, the per-lead evaluator's own expression (a
-    time that is not an aware datetime raises TypeError: the batch goes lead by lead)."""
-    return np.fromiter(((as_of - t) // MICROSECOND for t in times), np.int64, len(times))

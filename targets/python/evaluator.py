@@ -15,7 +15,7 @@ from ...compiler import ir
 from ...records import EVENT_LEAD, as_of_or_now
 from ...results import RuleResult, ScoreDetail, ScoreResult
 from .codegen import generate
-from .columnar import batch_aggregates
+from .columnar import EventColumns, batch_aggregates
 
 Timestamp = datetime | date | str
 
@@ -38,6 +38,7 @@ class PythonEvaluator:
         self.derive: Callable[..., tuple] = namespace["derive"]
         self.finish: Callable[..., tuple] = namespace["finish"]
         self._where = namespace["WHERE"]
+        self._properties = ir.properties_read(model.aggregates)
         self._rules = [
             (score.name, rule, _fixed_results(score.name, rule))
             for score in model.scores
@@ -65,24 +66,49 @@ class PythonEvaluator:
     ) -> list[ScoreResult]:
         """Score a batch: events are matched to leads by `lead_id`; results in the leads' order.
 
-        With `columnar`, the aggregates of the whole batch are computed over event columns
-        (`columnar.py`) unless the batch holds values only the per-lead evaluator reads; both
-        give identical results. Not the default: from event dicts, turning times into
-        columns costs as much as the per-lead loop saves (docs/performance.md)."""
+        With `columnar`, the events are turned into columns and scored as `score_columns`
+        does (identical results). Not the default: from records, building the columns costs
+        about what the per-lead loop saves (docs/performance.md)."""
         when = as_of_or_now(as_of)
         leads, events = list(leads), list(events)
+        if columnar:
+            try:
+                columns = EventColumns.from_records(events, self._properties)
+            except (KeyError, TypeError):
+                pass  # records only the per-lead evaluator reads (or rejects with its error)
+            else:
+                return self.score_columns(leads, columns, when)
         with _collector_paused():
-            evaluated = self._columnar(leads, events, when) if columnar else None
+            return self._results(leads, self._per_lead(leads, events, when), when)
+
+    def score_columns(
+        self,
+        leads: Iterable[Mapping[str, Any]],
+        events: EventColumns,
+        as_of: Timestamp | None = None,
+    ) -> list[ScoreResult]:
+        """`score_many` on events given as columns: every aggregate of the batch computed at
+        once (`columnar.py`), then each lead's rules; lead by lead when some `where` reads a
+        lead field or a value the columns cannot hold."""
+        when = as_of_or_now(as_of)
+        leads = list(leads)
+        with _collector_paused():
+            evaluated = self._columnar(leads, events, when)
             if evaluated is None:
-                evaluated = self._per_lead(leads, events, when)
-            percentiles = self._percentiles([values[0] for values in evaluated])
-            return [
-                self._result(lead, when, *values, bands)
-                for lead, values, bands in zip(leads, evaluated, percentiles, strict=True)
-            ]
+                evaluated = self._per_lead(leads, events.records(), when)
+            return self._results(leads, evaluated, when)
+
+    def _results(
+        self, leads: list[Mapping[str, Any]], evaluated: list[tuple], as_of: datetime
+    ) -> list[ScoreResult]:
+        percentiles = self._percentiles([values[0] for values in evaluated])
+        return [
+            self._result(lead, as_of, *values, bands)
+            for lead, values, bands in zip(leads, evaluated, percentiles, strict=True)
+        ]
 
     def _columnar(
-        self, leads: list[Mapping[str, Any]], events: list[Mapping[str, Any]], as_of: datetime
+        self, leads: list[Mapping[str, Any]], events: EventColumns, as_of: datetime
     ) -> list[tuple] | None:
         try:
             keys = [lead.get(self.model.key) for lead in leads]
