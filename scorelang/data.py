@@ -36,8 +36,10 @@ from .targets.sql.names import column as col
 from .targets.sql.names import ident
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .api import ScoringModel
-    from .targets.python.columnar import EventColumns
+    from .targets.python.columnar import EventColumns, Factor
 
 DIALECT = "duckdb"
 EXAMPLES = 3  # example rows quoted per problem
@@ -593,15 +595,22 @@ def read_columns(
         query = fetch_select(columns, table(mapping.events_table, mapping.schema))
         query.expressions[2] = exp.Anonymous(this="epoch_us", expressions=[query.expressions[2]])
         fetched = con.sql(query.sql(dialect=DIALECT)).fetch_arrow_table().columns
-    lists = [
-        [python_value(v) for v in values.to_pylist()]
+    lead_ids, types, micros, *values = fetched
+    properties = {
+        c.name: [python_value(v) for v in column.to_pylist()]
         if c.type is ir.Type.TIMESTAMP
-        else values.to_pylist()
-        for c, values in zip(columns, fetched, strict=True)
-    ]
-    properties = {c.name: values for c, values in zip(columns[3:], lists[3:], strict=True)}
-    micros = fetched[2].to_numpy()
-    return records, EventColumns(lists[0], lists[1], micros, properties)
+        else column.to_pylist()
+        for c, column in zip(columns[3:], values, strict=True)
+    }
+    return records, EventColumns(_factor(lead_ids), _factor(types), micros.to_numpy(), properties)
+
+
+def _factor(column: pa.ChunkedArray) -> Factor:
+    """Arrow's dictionary encoding (no nulls here: keys and types are required)."""
+    from .targets.python.columnar import Factor
+
+    encoded = column.combine_chunks().dictionary_encode()
+    return Factor(encoded.indices.to_numpy(), encoded.dictionary.to_pylist())
 
 
 @contextmanager

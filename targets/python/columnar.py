@@ -36,13 +36,35 @@ class Unsupported(Exception):
 
 
 @dataclass(frozen=True)
+class Factor:
+    """A column as `codes` into its distinct `values`: lookups run once per distinct value."""
+
+    codes: np.ndarray
+    values: list[Any]
+
+    @classmethod
+    def of(cls, column: list[Any]) -> Factor:
+        index: dict[Any, int] = {}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in column), np.int64)
+        return cls(codes, list(index))
+
+    def mapped(self, lookup: Mapping[Any, int]) -> np.ndarray:
+        """Per row, `lookup` of its value (-1 if absent)."""
+        table = np.array([lookup.get(v, -1) for v in self.values], np.int64)
+        return table[self.codes]
+
+    def decoded(self) -> list[Any]:
+        return [self.values[c] for c in self.codes.tolist()]
+
+
+@dataclass(frozen=True)
 class EventColumns:
     """Events as columns, in the order the per-lead evaluator sees them (sums add in it):
-    lead key, type, time in microseconds since the epoch and the properties the model reads
-    (None where missing)."""
+    lead key and type (each as codes into a list of distinct values), time in microseconds
+    since the epoch and the properties the model reads (None where missing)."""
 
-    leads: list[Any]
-    types: list[Any]
+    leads: Factor
+    types: Factor
     micros: np.ndarray
     properties: dict[str, list[Any]]
 
@@ -51,8 +73,8 @@ class EventColumns:
         """Raises KeyError or TypeError for a record the per-lead evaluator must read (no
         type or time, a time that is not an aware datetime)."""
         return cls(
-            [e[EVENT_LEAD] for e in events],
-            [e[EVENT_TYPE] for e in events],
+            Factor.of([e[EVENT_LEAD] for e in events]),
+            Factor.of([e[EVENT_TYPE] for e in events]),
             np.fromiter(((e[EVENT_TIME] - _EPOCH) // MICROSECOND for e in events), np.int64),
             {p: [e.get(p) for e in events] for p in props},
         )
@@ -68,8 +90,8 @@ class EventColumns:
                 **{n: v for n, v in zip(names, values, strict=True) if v is not None},
             }
             for lead, kind, micros, *values in zip(
-                self.leads,
-                self.types,
+                self.leads.decoded(),
+                self.types.decoded(),
                 self.micros.tolist(),
                 *self.properties.values(),
                 strict=True,
@@ -111,9 +133,8 @@ class _Batch:
         self.leads = len(self.slot_of)
         self.types = {t.name: i for i, t in enumerate(model.event_types)}
         self.declared = {t.name: {p.name: p.type for p in t.properties} for t in model.event_types}
-        count, slot_of, types = len(events.leads), self.slot_of, self.types
-        self.slots = np.fromiter((slot_of.get(k, -1) for k in events.leads), np.int64, count)
-        self.kinds = np.fromiter((types.get(t, -1) for t in events.types), np.int64, count)
+        self.slots = events.leads.mapped(self.slot_of)
+        self.kinds = events.types.mapped(self.types)
         self.ages = (as_of - _EPOCH) // MICROSECOND - events.micros
         self.valid = (self.slots >= 0) & (self.kinds >= 0) & (self.ages >= 0)
 
