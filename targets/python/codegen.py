@@ -188,7 +188,7 @@ class _Writer:
                     continue
                 if any(isinstance(e, ir.LeadField) for e in ir.subexpressions(event_filter.where)):
                     return ["WHERE = None"]
-                for event_type in self.model.event_types:
+                for t, event_type in enumerate(self.model.event_types):
                     if event_type.name not in event_filter.types:
                         continue
                     self.branch = event_type
@@ -201,7 +201,7 @@ class _Writer:
                             if isinstance(e, ir.EventProp) and e.name in declared
                         )
                     )
-                    function = f"where_{n}_{side}_{ident(event_type.name)}"
+                    function = f"where_{n}_{side}_{t}"  # type names may share an ident
                     arguments = "".join(f", p_{ident(p)}" for p in props)
                     out.add(0, f"def {function}(as_of{arguments}):")
                     for p in props:

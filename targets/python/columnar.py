@@ -2,7 +2,7 @@
 pass of Python per lead; the generated `finish` then scores each lead from them.
 
 Each aggregate is the per-lead evaluator's, bit for bit: sums add in event order (bincount
-and ufunc.at accumulate sequentially, as `agg += value` does), decay weights are the same
+adds sequentially, as `agg += value` does), decay weights are the same
 Python float operations, and `where` conditions are the generated ones, evaluated once per
 distinct tuple of the property values they read. A batch the columns cannot represent
 exactly (times that are not aware datetimes, unhashable values, non-numeric sums, a `where`
@@ -28,6 +28,7 @@ from .codegen import micros
 from .runtime import MICROSECOND, NO_AGE, sequence
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EXACT = 2**53  # integers below it are exact doubles (ages: about 285 years)
 Where = Mapping[tuple[int, int, str], tuple[Callable[..., Any], tuple[str, ...]]]
 
 
@@ -220,6 +221,8 @@ class _Batch:
             case ir.PeriodCount(period=period):
                 return self._distinct(slots, ages // micros(period))
             case ir.DecayedSum(half_life=half_life):
+                if len(ages) and ages.max() >= _EXACT:  # int / int no longer a float division
+                    raise Unsupported("an age beyond 2**53 microseconds")
                 exponents = (ages / micros(half_life)).tolist()
                 return self._sum(slots, np.array([0.5**x for x in exponents], np.float64))
             case ir.LinearDecaySum(percent=percent, period=period):
