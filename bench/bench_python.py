@@ -8,7 +8,8 @@ times several runs of each and prints medians, events/second and the ratio.
 
 "core" times the generated `evaluate` + `derive` functions against the hand-written loop on
 the same pre-grouped events; "score_many" adds grouping by lead and building ScoreResults
-(per-rule explanations included), which the hand-written loop does not do.
+(per-rule explanations included), which the hand-written loop does not do; "score_many
+columnar" computes the aggregates over event columns first (targets/python/columnar.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import gc
 import random
 import re
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -182,16 +184,20 @@ def hand_written(
 # ---- timing ----------------------------------------------------------------------------------
 
 
-def median_seconds(contenders: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median CPU seconds of each contender; runs are interleaved (A, B, C, A, B, C, ...) so
-    that load from other processes affects them alike."""
+def median_seconds(
+    contenders: dict[str, Callable[[], object]],
+    runs: int,
+    clock: Callable[[], float] = time.process_time,
+) -> dict[str, float]:
+    """Median seconds (CPU by default) of each contender; runs are interleaved (A, B, C, A, B,
+    C, ...) so that load from other processes affects them alike."""
     timings: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(runs):
         for name, work in contenders.items():
             gc.collect()  # start every run from the same heap state
-            start = time.process_time()
+            start = clock()
             work()
-            timings[name].append(time.process_time() - start)
+            timings[name].append(clock() - start)
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
@@ -207,6 +213,64 @@ def main() -> None:
     if compilation.model is None:
         raise SystemExit("\n".join(str(d) for d in compilation.diagnostics))
     benchmark(compilation.model, args.leads, args.events, args.runs)
+
+
+def engines_from_files(model: Model, leads: list[dict], events: list[dict], runs: int) -> None:
+    """The same data as Parquet files, scored by `score(model, engine, ...)` end to end (load,
+    validation, scoring, sorted rows): the python engine (columnar batch), the python engine
+    as it was (records and the per-lead evaluator), and DuckDB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from scorelang.config import SourceMapping
+    from scorelang.data import event_columns, lead_columns, read_records
+    from scorelang.engines import rows, score
+
+    def per_lead(files: tuple[Path, Path]) -> list[dict]:
+        records, event_records = read_records(model, *files)
+        results = PythonEvaluator(model).score_many(records, event_records, AS_OF)
+        return rows.sort_rows(model, [result.as_row(model) for result in results])
+
+    with tempfile.TemporaryDirectory(prefix="bench-python-") as folder:
+        files = (Path(folder) / "leads.parquet", Path(folder) / "events.parquet")
+        mapping = SourceMapping()
+        for path, records, columns in (
+            (files[0], leads, lead_columns(model, mapping)),
+            (files[1], events, event_columns(model, mapping)),
+        ):
+            arrays = {c.name: pa.array([r.get(c.name) for r in records]) for c in columns}
+            pq.write_table(
+                pa.table(
+                    {
+                        n: a if a.type != pa.null() else a.cast(pa.string())
+                        for n, a in arrays.items()
+                    }
+                ),
+                path,
+            )
+        contenders = {
+            "python engine": lambda: score(
+                model, "python", leads=files[0], events=files[1], as_of=AS_OF
+            ),
+            "python per-lead": lambda: per_lead(files),
+            "duckdb engine": lambda: score(
+                model, "duckdb", leads=files[0], events=files[1], as_of=AS_OF
+            ),
+        }
+        outputs = {name: work() for name, work in contenders.items()}
+        assert outputs["python engine"] == outputs["python per-lead"]
+        assert len(outputs["duckdb engine"]) == len(leads)
+        print("engines from Parquet files (load, validation, scoring, sorted rows); wall time:")
+        medians = median_seconds(contenders, runs, time.perf_counter)
+        for name, seconds in medians.items():
+            print(
+                f"{name:18} median {seconds:7.3f} s   {len(events) / seconds / 1e6:5.2f} M events/s"
+            )
+        engine = medians["python engine"]
+        print(
+            f"ratio python engine: {medians['python per-lead'] / engine:.2f}x faster than "
+            f"per-lead, {engine / medians['duckdb engine']:.2f}x DuckDB's time"
+        )
 
 
 def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> None:
@@ -239,6 +303,7 @@ def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> No
         raise SystemExit(f"{len(mismatches)} leads differ, e.g. {mismatches[:3]}")
     many = evaluator.score_many(leads, events, AS_OF)
     assert [(*r.scores.values(), r.tiers["stage"], r.flags["mql"]) for r in many] == expected
+    assert evaluator.score_many(leads, events, AS_OF, columnar=True) == many
 
     print(f"{len(leads)} leads, {len(events)} events; identical outputs on every lead")
     medians = median_seconds(
@@ -246,6 +311,7 @@ def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> No
             "hand-written loop": hand,
             "generated (core)": generated,
             "score_many": lambda: evaluator.score_many(leads, events, AS_OF),
+            "score_many columnar": lambda: evaluator.score_many(leads, events, AS_OF, True),
         },
         runs,
     )
@@ -254,6 +320,9 @@ def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> No
     hand_time = medians["hand-written loop"]
     core, many = medians["generated (core)"] / hand_time, medians["score_many"] / hand_time
     print(f"ratio generated/hand-written: {core:.2f}x (score_many: {many:.2f}x)")
+    columnar = medians["score_many columnar"] / medians["score_many"]
+    print(f"ratio score_many columnar/per-lead: {columnar:.2f}x")
+    engines_from_files(model, leads, events, runs)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,10 @@ from .targets.sql.names import column as col
 from .targets.sql.names import ident
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .api import ScoringModel
+    from .targets.python.columnar import EventColumns, Factor
 
 DIALECT = "duckdb"
 EXAMPLES = 3  # example rows quoted per problem
@@ -555,27 +558,87 @@ def read_records(
     """Leads and events as Python records (field and property names as keys) for the
     Python engine, parsed and validated exactly as for the SQL engines. `on_load` receives
     the LoadReport (rows kept and dropped)."""
-    from .engines.duckdb import connect  # bounded memory; engines import this module
+    model, mapping = model_ir(model), mapping or SourceMapping()
+    with _loaded(model, leads, events, mapping, on_load) as con:
+        records = _lead_records(con, model, mapping)
+        declared = {
+            t.name: {"lead_id", "event_type", "occurred_at", *(p.name for p in t.properties)}
+            for t in model.event_types
+        }
+        event_cols = event_columns(model, mapping)
+        event_rows = run(con, fetch_select(event_cols, table(mapping.events_table, mapping.schema)))
+        event_records = []
+        for row in event_rows:
+            record = {c.name: python_value(v) for c, v in zip(event_cols, row, strict=True)}
+            keep = declared[record["event_type"]]
+            event_records.append({k: v for k, v in record.items() if k in keep})
+    return records, event_records
+
+
+def read_columns(
+    model: ir.Model | ScoringModel,
+    leads: str | Path,
+    events: str | Path,
+    mapping: SourceMapping | None = None,
+    on_load: Callable[[LoadReport], None] | None = None,
+) -> tuple[list[dict[str, Any]], EventColumns]:
+    """`read_records` with the events as columns (in the same order, with only the properties
+    the model reads) for the columnar batch: no Python record per event."""
+    from .targets.python.columnar import EventColumns
 
     model, mapping = model_ir(model), mapping or SourceMapping()
+    with _loaded(model, leads, events, mapping, on_load) as con:
+        records = _lead_records(con, model, mapping)
+        read = set(ir.properties_read(model.aggregates))
+        every = event_columns(model, mapping)  # lead, type, time, then the properties
+        columns = every[:3] + [c for c in every[3:] if c.name in read]
+        query = fetch_select(columns, table(mapping.events_table, mapping.schema))
+        query.expressions[2] = exp.Anonymous(this="epoch_us", expressions=[query.expressions[2]])
+        fetched = con.sql(query.sql(dialect=DIALECT)).fetch_arrow_table().columns
+    lead_ids, types, micros, *values = fetched
+    properties = {
+        c.name: [python_value(v) for v in column.to_pylist()]
+        if c.type is ir.Type.TIMESTAMP
+        else column.to_pylist()
+        for c, column in zip(columns[3:], values, strict=True)
+    }
+    return records, EventColumns(_factor(lead_ids), _factor(types), micros.to_numpy(), properties)
+
+
+def _factor(column: pa.ChunkedArray) -> Factor:
+    """Arrow's dictionary encoding (no nulls here: keys and types are required)."""
+    from .targets.python.columnar import Factor
+
+    encoded = column.combine_chunks().dictionary_encode()
+    return Factor(encoded.indices.to_numpy(), encoded.dictionary.to_pylist())
+
+
+@contextmanager
+def _loaded(
+    model: ir.Model,
+    leads: str | Path,
+    events: str | Path,
+    mapping: SourceMapping,
+    on_load: Callable[[LoadReport], None] | None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection holding the loaded, validated tables."""
+    from .engines.duckdb import connect  # bounded memory; engines import this module
+
     con = connect()
-    report = load_duckdb(con, model, leads, events, mapping)
-    if on_load is not None:
-        on_load(report)
-    lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
+    try:
+        report = load_duckdb(con, model, leads, events, mapping)
+        if on_load is not None:
+            on_load(report)
+        yield con
+    finally:
+        con.close()
+
+
+def _lead_records(
+    con: duckdb.DuckDBPyConnection, model: ir.Model, mapping: SourceMapping
+) -> list[dict[str, Any]]:
+    lead_cols = lead_columns(model, mapping)
     lead_rows = run(con, fetch_select(lead_cols, table(mapping.leads_table, mapping.schema)))
-    records = [
+    return [
         {c.name: python_value(v) for c, v in zip(lead_cols, row, strict=True)} for row in lead_rows
     ]
-    declared = {
-        t.name: {"lead_id", "event_type", "occurred_at", *(p.name for p in t.properties)}
-        for t in model.event_types
-    }
-    event_rows = run(con, fetch_select(event_cols, table(mapping.events_table, mapping.schema)))
-    event_records = []
-    for row in event_rows:
-        record = {c.name: python_value(v) for c, v in zip(event_cols, row, strict=True)}
-        keep = declared[record["event_type"]]
-        event_records.append({k: v for k, v in record.items() if k in keep})
-    con.close()
-    return records, event_records

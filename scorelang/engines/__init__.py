@@ -20,7 +20,7 @@ from sqlglot import exp
 from ..columns import check_mapping
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import DataError, LoadReport, read_records
+from ..data import DataError, LoadReport, read_columns
 from ..records import model_ir, optional_path, to_utc
 from . import rows
 from .rows import Leaderboard
@@ -160,10 +160,10 @@ def python_rows(model: ir.Model, sources: Sources, as_of: datetime | None) -> li
         raise DataError("the python engine scores files: give a leads file and an events file")
     from ..targets.python import PythonEvaluator
 
-    lead_records, event_records = read_records(
+    lead_records, event_columns = read_columns(
         model, given["leads"], given["events"], given["mapping"], given["on_load"]
     )
-    results = PythonEvaluator(model).score_many(lead_records, event_records, as_of)
+    results = PythonEvaluator(model).score_columns(lead_records, event_columns, as_of)
     return rows.sort_rows(model, [result.as_row(model) for result in results])
 
 

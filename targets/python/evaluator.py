@@ -15,6 +15,7 @@ from ...compiler import ir
 from ...records import EVENT_LEAD, as_of_or_now
 from ...results import RuleResult, ScoreDetail, ScoreResult
 from .codegen import generate
+from .columnar import EventColumns, batch_aggregates
 
 Timestamp = datetime | date | str
 
@@ -35,6 +36,9 @@ class PythonEvaluator:
         exec(compile(self.source, filename, "exec"), namespace)
         self.evaluate: Callable[..., tuple] = namespace["evaluate"]
         self.derive: Callable[..., tuple] = namespace["derive"]
+        self.finish: Callable[..., tuple] = namespace["finish"]
+        self._where = namespace["WHERE"]
+        self._properties = ir.properties_read(model.aggregates)
         self._rules = [
             (score.name, rule, _fixed_results(score.name, rule))
             for score in model.scores
@@ -58,24 +62,77 @@ class PythonEvaluator:
         leads: Iterable[Mapping[str, Any]],
         events: Iterable[Mapping[str, Any]] = (),
         as_of: Timestamp | None = None,
+        columnar: bool = False,
     ) -> list[ScoreResult]:
-        """Score a batch: events are matched to leads by `lead_id`; results in the leads' order."""
+        """Score a batch: events are matched to leads by `lead_id`; results in the leads' order.
+
+        With `columnar`, the events are turned into columns and scored as `score_columns`
+        does (identical results). Not the default: from records, building the columns costs
+        about what the per-lead loop saves (docs/performance.md)."""
         when = as_of_or_now(as_of)
+        leads, events = list(leads), list(events)
+        if columnar:
+            try:
+                columns = EventColumns.from_records(events, self._properties)
+            except (KeyError, TypeError):
+                pass  # records only the per-lead evaluator reads (or rejects with its error)
+            else:
+                return self.score_columns(leads, columns, when)
+        with _collector_paused():
+            return self._results(leads, self._per_lead(leads, events, when), when)
+
+    def score_columns(
+        self,
+        leads: Iterable[Mapping[str, Any]],
+        events: EventColumns,
+        as_of: Timestamp | None = None,
+    ) -> list[ScoreResult]:
+        """`score_many` on events given as columns: every aggregate of the batch computed at
+        once (`columnar.py`), then each lead's rules; lead by lead when some `where` reads a
+        lead field or a value the columns cannot hold."""
+        when = as_of_or_now(as_of)
+        leads = list(leads)
+        with _collector_paused():
+            evaluated = self._columnar(leads, events, when)
+            if evaluated is None:
+                evaluated = self._per_lead(leads, events.records(), when)
+            return self._results(leads, evaluated, when)
+
+    def _results(
+        self, leads: list[Mapping[str, Any]], evaluated: list[tuple], as_of: datetime
+    ) -> list[ScoreResult]:
+        percentiles = self._percentiles([values[0] for values in evaluated])
+        return [
+            self._result(lead, as_of, *values, bands)
+            for lead, values, bands in zip(leads, evaluated, percentiles, strict=True)
+        ]
+
+    def _columnar(
+        self, leads: list[Mapping[str, Any]], events: EventColumns, as_of: datetime
+    ) -> list[tuple] | None:
+        try:
+            keys = [lead.get(self.model.key) for lead in leads]
+            slots = {k: None for k in keys}
+        except TypeError:  # an unhashable key
+            return None
+        aggregates = batch_aggregates(self.model, self._where, keys, events, as_of)
+        if aggregates is None:
+            return None
+        by_key = dict(zip(slots, aggregates, strict=True))
+        finish = self.finish
+        return [finish(lead, by_key[k], as_of) for lead, k in zip(leads, keys, strict=True)]
+
+    def _per_lead(
+        self, leads: list[Mapping[str, Any]], events: list[Mapping[str, Any]], as_of: datetime
+    ) -> list[tuple]:
         by_lead: dict[Any, list[Mapping[str, Any]]] = {}
         for event in events:
             try:
                 by_lead.setdefault(event[EVENT_LEAD], []).append(event)
             except KeyError:
                 raise ValueError(f"event record without {EVENT_LEAD!r}: {event!r}") from None
-        leads = list(leads)
         key, evaluate = self.model.key, self.evaluate
-        with _collector_paused():
-            evaluated = [evaluate(lead, by_lead.get(lead.get(key), ()), when) for lead in leads]
-            percentiles = self._percentiles([values[0] for values in evaluated])
-            return [
-                self._result(lead, when, *values, bands)
-                for lead, values, bands in zip(leads, evaluated, percentiles, strict=True)
-            ]
+        return [evaluate(lead, by_lead.get(lead.get(key), ()), as_of) for lead in leads]
 
     def _percentiles(self, batch: list[tuple[float | None, ...]]) -> list[tuple[str | None, ...]]:
         """Per lead, the band of each percentile tier (see ir.PercentileTier)."""

@@ -1,0 +1,274 @@
+"""Every aggregate of a batch of leads at once, over event columns (NumPy), instead of one
+pass of Python per lead; the generated `finish` then scores each lead from them.
+
+Each aggregate is the per-lead evaluator's, bit for bit: sums add in event order (bincount
+adds sequentially, as `agg += value` does), decay weights are the same
+Python float operations, and `where` conditions are the generated ones, evaluated once per
+distinct tuple of the property values they read. A batch the columns cannot represent
+exactly (times that are not aware datetimes, unhashable values, non-numeric sums, a `where`
+reading a lead field) gives None, and the caller scores lead by lead.
+
+Events come as `EventColumns`: from records (`score_many`), or fetched as columns from the
+loaded files (the python engine, `scorelang.data.read_columns`), with no record per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from ...compiler import ir
+from ...records import EVENT_LEAD, EVENT_TIME, EVENT_TYPE, optional_utc
+from .codegen import micros
+from .runtime import MICROSECOND, NO_AGE, sequence
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EXACT = 2**53  # integers below it are exact doubles (ages: about 285 years)
+Where = Mapping[tuple[int, int, str], tuple[Callable[..., Any], tuple[str, ...]]]
+
+
+class Unsupported(Exception):
+    """The batch holds values the columns cannot represent exactly."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A column as `codes` into its distinct `values`: lookups run once per distinct value."""
+
+    codes: np.ndarray
+    values: list[Any]
+
+    @classmethod
+    def of(cls, column: list[Any]) -> Factor:
+        index: dict[Any, int] = {}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in column), np.int64)
+        return cls(codes, list(index))
+
+    def mapped(self, lookup: Mapping[Any, int]) -> np.ndarray:
+        """Per row, `lookup` of its value (-1 if absent)."""
+        table = np.array([lookup.get(v, -1) for v in self.values], np.int64)
+        return table[self.codes]
+
+    def decoded(self) -> list[Any]:
+        return [self.values[c] for c in self.codes.tolist()]
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """Events as columns, in the order the per-lead evaluator sees them (sums add in it):
+    lead key and type (each as codes into a list of distinct values), time in microseconds
+    since the epoch and the properties the model reads (None where missing)."""
+
+    leads: Factor
+    types: Factor
+    micros: np.ndarray
+    properties: dict[str, list[Any]]
+
+    @classmethod
+    def from_records(cls, events: Sequence[Mapping[str, Any]], props: list[str]) -> EventColumns:
+        """Raises KeyError or TypeError for a record the per-lead evaluator must read (no
+        type or time, a time that is not an aware datetime)."""
+        return cls(
+            Factor.of([e[EVENT_LEAD] for e in events]),
+            Factor.of([e[EVENT_TYPE] for e in events]),
+            np.fromiter(((e[EVENT_TIME] - _EPOCH) // MICROSECOND for e in events), np.int64),
+            {p: [e.get(p) for e in events] for p in props},
+        )
+
+    def records(self) -> list[dict[str, Any]]:
+        """The events as records again, for the per-lead evaluator."""
+        names = list(self.properties)
+        return [
+            {
+                EVENT_LEAD: lead,
+                EVENT_TYPE: kind,
+                EVENT_TIME: _EPOCH + micros * MICROSECOND,
+                **{n: v for n, v in zip(names, values, strict=True) if v is not None},
+            }
+            for lead, kind, micros, *values in zip(
+                self.leads.decoded(),
+                self.types.decoded(),
+                self.micros.tolist(),
+                *self.properties.values(),
+                strict=True,
+            )
+        ]
+
+
+def batch_aggregates(
+    model: ir.Model,
+    where: Where | None,
+    keys: Sequence[Hashable],
+    events: EventColumns,
+    as_of: datetime,
+) -> list[tuple] | None:
+    """Per distinct lead key in `keys` (first use first), the tuple of its aggregate values in
+    `model.aggregates` order; None when the batch must be scored lead by lead."""
+    if where is None:
+        return None
+    try:
+        return _Batch(model, where, keys, events, as_of).aggregates()
+    except (Unsupported, TypeError, ValueError, OverflowError):
+        return None
+
+
+class _Batch:
+    def __init__(
+        self,
+        model: ir.Model,
+        where: Where,
+        keys: Sequence[Hashable],
+        events: EventColumns,
+        as_of: datetime,
+    ) -> None:
+        self.model, self.where, self.as_of = model, where, as_of
+        self.properties = events.properties
+        self.slot_of: dict[Hashable, int] = {}
+        for key in keys:
+            self.slot_of.setdefault(key, len(self.slot_of))
+        self.leads = len(self.slot_of)
+        self.types = {t.name: i for i, t in enumerate(model.event_types)}
+        self.declared = {t.name: {p.name: p.type for p in t.properties} for t in model.event_types}
+        self.slots = events.leads.mapped(self.slot_of)
+        self.kinds = events.types.mapped(self.types)
+        self.ages = (as_of - _EPOCH) // MICROSECOND - events.micros
+        self.valid = (self.slots >= 0) & (self.kinds >= 0) & (self.ages >= 0)
+
+    def aggregates(self) -> list[tuple]:
+        columns = [self._aggregate(n, a) for n, a in enumerate(self.model.aggregates)]
+        return list(zip(*columns, strict=True)) if columns else [()] * self.leads
+
+    # ---- event selection -------------------------------------------------------------
+
+    def _selected(self, n: int, side: int, event_filter: ir.EventFilter) -> np.ndarray:
+        """Indices, in event order, of the events that pass the filter."""
+        codes = [self.types[t] for t in event_filter.types if t in self.types]
+        mask = self.valid & np.isin(self.kinds, codes)
+        if event_filter.window is not None:
+            low, high = event_filter.window.min_age, event_filter.window.max_age
+            if low > 0:
+                mask &= self.ages >= micros(low)
+            if high != float("inf"):
+                mask &= self.ages < micros(high)
+        if event_filter.where is not None:
+            for t in event_filter.types:
+                if t in self.types:
+                    mask &= self._where_mask(n, side, t, mask)
+        return np.flatnonzero(mask)
+
+    def _where_mask(self, n: int, side: int, event_type: str, mask: np.ndarray) -> np.ndarray:
+        """False for events of `event_type` failing the condition; True for every other."""
+        condition, props = self.where[(n, side, event_type)]
+        of_type = np.flatnonzero(mask & (self.kinds == self.types[event_type]))
+        as_of, rows = self.as_of, of_type.tolist()
+        columns = ([self.properties[p][i] for i in rows] for p in props)
+        keys = zip(*columns, strict=True) if props else [()] * len(rows)
+        memo: dict[tuple, bool] = {}
+        passed = np.fromiter(
+            (
+                memo[key] if key in memo else memo.setdefault(key, bool(condition(as_of, *key)))
+                for key in keys
+            ),
+            np.bool_,
+            len(rows),
+        )
+        result = np.ones(len(mask), np.bool_)
+        result[of_type] = passed
+        return result
+
+    def _values(self, picked: np.ndarray, prop: str) -> tuple[np.ndarray, list]:
+        """The picked events whose type declares `prop` with a value, and those values (the
+        per-lead evaluator reads an undeclared property as missing)."""
+        names = list(self.types)
+        kept, values = [], []
+        for i, code in zip(picked.tolist(), self.kinds[picked].tolist(), strict=True):
+            prop_type = self.declared[names[code]].get(prop)
+            if prop_type is None:
+                continue
+            value = self.properties[prop][i]
+            if value is not None:
+                kept.append(i)
+                values.append(optional_utc(value) if prop_type is ir.Type.TIMESTAMP else value)
+        return np.array(kept, np.int64), values
+
+    # ---- aggregates ------------------------------------------------------------------
+
+    def _aggregate(self, n: int, aggregate: ir.AggregateNode) -> list:
+        if isinstance(aggregate, ir.Sequence):
+            return self._sequence(n, aggregate)
+        picked = self._selected(n, 0, aggregate.filter)
+        slots, ages = self.slots[picked], self.ages[picked]
+        match aggregate:
+            case ir.Count():
+                return np.bincount(slots, minlength=self.leads).tolist()
+            case ir.Sum(prop=prop):
+                kept, values = self._values(picked, prop)
+                if any(type(v) not in (int, float, bool) for v in values):
+                    raise Unsupported(prop)
+                return self._sum(self.slots[kept], np.array(values, np.float64))
+            case ir.CountDistinct(prop=prop):
+                kept, values = self._values(picked, prop)
+                codes: dict[Any, int] = {}
+                distinct = np.fromiter(
+                    (codes.setdefault(v, len(codes)) for v in values), np.int64, len(values)
+                )
+                return self._distinct(self.slots[kept], distinct)
+            case ir.PeriodCount(period=period):
+                return self._distinct(slots, ages // micros(period))
+            case ir.DecayedSum(half_life=half_life):
+                if len(ages) and ages.max() >= _EXACT:  # int / int no longer a float division
+                    raise Unsupported("an age beyond 2**53 microseconds")
+                exponents = (ages / micros(half_life)).tolist()
+                return self._sum(slots, np.array([0.5**x for x in exponents], np.float64))
+            case ir.LinearDecaySum(percent=percent, period=period):
+                weights = 1.0 - (percent / 100) * (ages // micros(period))
+                positive = weights > 0.0
+                return self._sum(slots[positive], weights[positive])
+            case ir.Last():
+                latest = np.full(self.leads, NO_AGE, np.int64)
+                np.minimum.at(latest, slots, ages)
+                return [None if a == NO_AGE else self._time(a) for a in latest.tolist()]
+            case ir.First():
+                earliest = np.full(self.leads, -1, np.int64)
+                np.maximum.at(earliest, slots, ages)
+                return [None if a < 0 else self._time(a) for a in earliest.tolist()]
+        raise ValueError(f"no columnar aggregate {type(aggregate).__name__}")
+
+    def _time(self, age: int) -> datetime:
+        return self.as_of - age * MICROSECOND
+
+    def _sum(self, slots: np.ndarray, values: np.ndarray) -> list[float]:
+        """Per lead 0.0 + v1 + v2 + ... in event order: bincount adds sequentially."""
+        return np.bincount(slots, weights=values, minlength=self.leads).tolist()
+
+    def _distinct(self, slots: np.ndarray, values: np.ndarray) -> list[int]:
+        order = np.lexsort((values, slots))
+        slots, values = slots[order], values[order]
+        new = np.ones(len(slots), np.bool_)
+        new[1:] = (slots[1:] != slots[:-1]) | (values[1:] != values[:-1])
+        return np.bincount(slots[new], minlength=self.leads).tolist()
+
+    def _sequence(self, n: int, aggregate: ir.Sequence) -> list[bool]:
+        """The runtime's `sequence` on each lead that has events on both sides."""
+        sides = [self._selected(n, side, f) for side, f in enumerate(ir.event_filters(aggregate))]
+        grouped = [self._by_slot(picked) for picked in sides]
+        found = [False] * self.leads
+        gap = micros(aggregate.gap)
+        for slot, first in grouped[0].items():
+            second = grouped[1].get(slot)
+            if second is not None:
+                found[slot] = sequence(first, second, gap)
+        return found
+
+    def _by_slot(self, picked: np.ndarray) -> dict[int, list[int]]:
+        slots, ages = self.slots[picked], self.ages[picked]
+        order = np.argsort(slots, kind="stable")
+        slots, ages = slots[order], ages[order]
+        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]]) if len(slots) else []
+        bounds = [*np.asarray(starts).tolist(), len(slots)]
+        return {int(slots[a]): ages[a:b].tolist() for a, b in pairwise(bounds)}
