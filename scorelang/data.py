@@ -594,7 +594,10 @@ def read_columns(
         columns = every[:3] + [c for c in every[3:] if c.name in read]
         query = fetch_select(columns, table(mapping.events_table, mapping.schema))
         query.expressions[2] = exp.Anonymous(this="epoch_us", expressions=[query.expressions[2]])
-        fetched = con.sql(query.sql(dialect=DIALECT)).fetch_arrow_table().columns
+        relation = con.sql(query.sql(dialect=DIALECT))
+        # to_arrow_table since duckdb 1.4; fetch_arrow_table (deprecated in 2.0) before it
+        fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+        fetched = fetch().columns
     lead_ids, types, micros, *values = fetched
     properties = {
         c.name: [python_value(v) for v in column.to_pylist()]
