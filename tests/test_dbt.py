@@ -141,3 +141,17 @@ def postgres_profile(url: str, schema: str) -> dict[str, Any]:
         "schema": schema,
         "threads": 1,
     }
+
+
+def test_dbt_refuses_a_mapping_key_no_model_declares(tmp_path: Path) -> None:
+    """Like compile and apply: a [sources.columns] typo is an error, never an ignored key."""
+    config = tmp_path / "scorelang.toml"
+    config.write_text('[sources.columns]\njobtitle = "Job Title"\n')
+    model = Path(__file__).parent.parent / "examples" / "b2b_saas" / "model.score"
+    result = CliRunner().invoke(
+        app, ["dbt", str(model), "--out", str(tmp_path / "project"), "--config", str(config)]
+    )
+    assert result.exit_code == 1
+    assert "maps 'jobtitle', which is not a lead field or event property" in result.output
+    assert "job_title" in result.output  # did you mean
+    assert not (tmp_path / "project").exists()

@@ -70,6 +70,7 @@ def dbt(
     sources.yml from scorelang.toml, and schema.yml with column descriptions and data tests
     (unique/not_null key, accepted_values for tiers). Drop it into your repo or use it as a
     package; the profile (connection) is yours."""
+    from ..columns import check_mapping, declared_names
     from ..compiler.diagnostics import Severity, render_plain
     from ..compiler.frontend import compile_file
     from ..config import ConfigError, load_config
@@ -93,8 +94,11 @@ def dbt(
         compiled.append(compilation)
     try:
         mapping = load_config(config).sources
+        checked = [c.model for c in compiled]
+        for model in checked:  # a mapped name must belong to one of the models
+            check_mapping(model, mapping, [n for m in checked for n in declared_names(m)])
         written = write_project(
-            [c.model for c in compiled],
+            checked,
             out,
             adapter=adapter.value,
             mapping=mapping,
