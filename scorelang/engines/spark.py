@@ -89,13 +89,7 @@ def register_files(
         report = load_duckdb(con, model, leads, events, mapping)
         for name in (mapping.leads_table, mapping.events_table):
             path = folder / f"{name}.parquet"
-            copy = exp.Copy(
-                this=table(name, mapping.schema),
-                kind=False,
-                files=[exp.Literal.string(str(path))],
-                params=[exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET"))],
-            )
-            con.execute(copy.sql(dialect="duckdb"))
+            duck.copy_to(con, exp.select("*").from_(table(name, mapping.schema)), path)
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
     return report
 
