@@ -62,7 +62,7 @@ def dbt(
         typer.Option(
             "--config",
             help="scorelang.toml naming the source tables and columns (\\[sources] table): "
-            "becomes the dbt source `scorelang`.",
+            "becomes the dbt source `scorelang`; default ./scorelang.toml when it exists.",
         ),
     ] = None,
 ) -> None:
