@@ -25,12 +25,14 @@ Semantics (docs/language.md is the user-facing statement of the same contract):
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from .ast import NO_SPAN, Span
+
+LEAD = "lead"  # the one entity declared today (`lead { ... }`)
 
 
 class Type(enum.Enum):
@@ -419,6 +421,7 @@ class Score:
     items: tuple[PointsRule | Group, ...]
     resets: tuple[ResetRule, ...] = ()
     clamp: tuple[float, float] | None = None
+    entity: str = LEAD
 
     @property
     def rules(self) -> tuple[PointsRule | ResetRule, ...]:
@@ -436,6 +439,7 @@ class Composite:
     name: str
     description: str | None
     expr: Expr
+    entity: str = LEAD
 
 
 @dataclass(frozen=True)
@@ -445,6 +449,7 @@ class Tier:
     name: str
     source: str
     bands: tuple[tuple[str, float | None], ...]
+    entity: str = LEAD
 
 
 @dataclass(frozen=True)
@@ -456,6 +461,7 @@ class PercentileTier:
     name: str
     source: str
     bands: tuple[tuple[str, float | None], ...]
+    entity: str = LEAD
 
 
 @dataclass(frozen=True)
@@ -467,6 +473,7 @@ class Matrix:
     columns: str
     row_labels: tuple[str, ...]
     column_labels: tuple[str, ...]
+    entity: str = LEAD
 
 
 @dataclass(frozen=True)
@@ -477,6 +484,7 @@ class Flag:
     name: str
     condition: Expr
     needs_bands: tuple[str, ...] = ()
+    entity: str = LEAD
 
 
 @dataclass(frozen=True)
@@ -519,9 +527,22 @@ class TestCase:
 
 
 @dataclass(frozen=True)
+class Entity:
+    """A kind of thing that is scored, with its key and fields; every output belongs to one.
+    Only `lead` is declared today (`lead { ... }`)."""
+
+    name: str
+    key: str
+    fields: tuple[FieldType, ...]
+
+
+@dataclass(frozen=True)
 class Model:
     """A checked model. Outputs are listed in an order in which each depends only on
-    earlier ones: scores, composites, tiers, percentile tiers, matrices, flags."""
+    earlier ones: scores, composites, tiers, percentile tiers, matrices, flags
+    (compiler.outputs.OutputGraph gives that order across kinds and entities).
+
+    `key` and `lead_fields` are the lead entity's (`entities` holds it)."""
 
     name: str
     description: str | None
@@ -536,6 +557,15 @@ class Model:
     matrices: tuple[Matrix, ...] = ()
     flags: tuple[Flag, ...] = ()
     tests: tuple[TestCase, ...] = ()
+    entities: tuple[Entity, ...] = field(init=False, repr=False, compare=False)
+    _aggregates: Mapping[str, AggregateNode] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entities", (Entity(LEAD, self.key, self.lead_fields),))
+        object.__setattr__(self, "_aggregates", {a.id: a for a in self.aggregates})
+
+    def entity(self, name: str) -> Entity:
+        return next(e for e in self.entities if e.name == name)
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -568,4 +598,4 @@ class Model:
         )
 
     def aggregate(self, id: str) -> AggregateNode:
-        return next(a for a in self.aggregates if a.id == id)
+        return self._aggregates[id]

@@ -59,6 +59,13 @@ def check_mapping(model: ir.Model, mapping: SourceMapping, extra: Iterable[str] 
                 f"{where}: allow_missing_columns names {name!r}, which is {kind} of model "
                 f"{model.name}; only nullable (`?`) ones can be all-missing{hint}"
             )
+    declared = [entity.name for entity in model.entities]
+    for name in mapping.entities:
+        if name not in declared:
+            problems.append(
+                f"{where}: [sources.entities.{name}] names an entity model {model.name} does "
+                f"not declare (it declares {', '.join(declared)}){suggestion(name, declared)}"
+            )
     if problems:
         raise ConfigError("\n".join(problems))
 

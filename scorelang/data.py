@@ -31,9 +31,9 @@ from .config import SourceMapping, schema_parts
 from .csvfiles import FileStructureError, check_header, csv_source, decoding_error
 from .eventtypes import describe, resembles
 from .records import model_ir
-from .targets.sql.aggregates import qualified_table
 from .targets.sql.names import column as col
 from .targets.sql.names import ident
+from .targets.sql.relations import qualified_table
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -27,11 +27,12 @@ from datetime import datetime, timedelta
 from sqlglot import exp
 
 from ...compiler import ir
-from ...config import SourceMapping
+from ...compiler.sources import SourceMapping
 from .dialects import Dialect
 from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, when_true
 from .names import Names, column, ident
+from .relations import source_table
 
 INFINITY = float("inf")
 # Bits 0..30 of a column of flags: their sum fits a 32-bit integer in every engine.
@@ -43,23 +44,6 @@ NOW_BOUND_HORIZON_US = 1000 * 366 * 86_400 * 1_000_000
 
 def micros(seconds: float) -> int:
     return round(seconds * 1_000_000)
-
-
-def qualified_table(
-    table: str | None, schema: tuple[str, ...], alias: str | None = None
-) -> exp.Table:
-    """`[catalog.][schema.]table`, every part a quoted identifier (no table: the schema)."""
-    parts = [ident(p) for p in schema]
-    return exp.Table(
-        this=ident(table) if table else None,
-        db=parts[-1] if parts else None,
-        catalog=parts[-2] if len(parts) > 1 else None,
-        alias=exp.TableAlias(this=ident(alias)) if alias else None,
-    )
-
-
-def source_table(mapping: SourceMapping, table: str, alias: str) -> exp.Table:
-    return qualified_table(table, mapping.schema_parts, alias)
 
 
 @dataclass(frozen=True)

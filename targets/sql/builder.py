@@ -23,12 +23,13 @@ from datetime import UTC, datetime
 from sqlglot import exp
 
 from ...compiler import ir
-from ...config import DEFAULT_SOURCES, ConfigError, SourceMapping
-from .aggregates import EventPlanner, source_table
+from ...compiler.sources import DEFAULT_SOURCES, ConfigError, SourceMapping
+from .aggregates import EventPlanner
 from .dialects import Dialect, get_dialect
 from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, round_half_away, when_true
 from .names import Names, as_written, column, ident
+from .relations import source_table
 
 
 @dataclass(frozen=True)

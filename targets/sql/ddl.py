@@ -13,10 +13,10 @@ import jinja2
 from sqlglot import exp
 
 from ...compiler import ir
-from ...config import DEFAULT_SOURCES, SourceMapping, schema_parts
-from .aggregates import qualified_table
+from ...compiler.sources import DEFAULT_SOURCES, SourceMapping, schema_parts
 from .builder import build_views, target_of, views_schema
 from .names import as_written
+from .relations import Relations, SchemaRelations
 
 TEMPLATE = "sql_views.sql.j2"
 
@@ -43,21 +43,23 @@ def render_ddl(
     """One file creating the model's views (in `schema` when given), pretty-printed."""
     views = build_views(model, dialect, as_of=as_of, mapping=mapping)
     placed = views_schema(dialect, mapping, schema)
-    parts = schema_parts(placed) if placed is not None else ()
+    relations: Relations = SchemaRelations(
+        mapping, schema_parts(placed) if placed is not None else ()
+    )
     target = target_of(dialect, mapping)
     statements = [
         as_written(
             exp.Create(
                 kind="VIEW",
                 replace=True,
-                this=qualified_table(view.name, parts),
+                this=relations.view(view.name),
                 expression=view.query,
             ),
             target,
         ).sql(dialect=dialect, pretty=True)
         for view in views
     ]
-    qualified = ".".join(mapping.schema_parts)
+    lead = mapping.entity(ir.LEAD)
     return _template().render(
         model_name=model.name,
         description=" ".join((model.description or "").split()),
@@ -65,7 +67,7 @@ def render_ddl(
         as_of=as_of.isoformat()
         if as_of
         else "the current time when the view is queried (CURRENT_TIMESTAMP, UTC)",
-        leads=f"{qualified}.{mapping.leads_table}" if qualified else mapping.leads_table,
-        events=f"{qualified}.{mapping.events_table}" if qualified else mapping.events_table,
+        leads=".".join((*mapping.schema_parts, lead.table)),
+        events=".".join((*mapping.schema_parts, mapping.events_table)),
         statements=statements,
     )
