@@ -25,10 +25,11 @@ Semantics (docs/language.md is the user-facing statement of the same contract):
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from .ast import NO_SPAN, Span
 
@@ -70,7 +71,17 @@ def round_score(value: float, digits: int = 2) -> float:
 
 @dataclass(frozen=True)
 class Expr:
-    pass
+    """Every expression carries its `type` and whether it `may_be_missing`, so targets
+    read them instead of re-deriving them. Leaves get both when built (references to
+    outputs, missingness from lowering: compiler.outputs); inner nodes compute theirs from
+    their operands when built, once."""
+
+    # Computed by the node (__post_init__), or a keyword lowering sets from the model (the
+    # references to outputs); never part of equality.
+    may_be_missing: bool = field(default=False, init=False, repr=False, compare=False)
+
+    if TYPE_CHECKING:
+        type: Type
 
 
 @dataclass(frozen=True)
@@ -81,24 +92,34 @@ class Literal(Expr):
 
 @dataclass(frozen=True)
 class LeadField(Expr):
+    """May be missing whatever the declaration: records reach the evaluator unchecked (test
+    blocks, explain), and a missing required field must read as missing, not fail."""
+
     name: str
     type: Type
+    may_be_missing: bool = field(default=True, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class EventProp(Expr):
-    """A property of the event being filtered; only inside `EventFilter.where`."""
+    """A property of the event being filtered; only inside `EventFilter.where`. May be
+    missing: optional, or not a property of every event type the filter reads."""
 
     name: str
     type: Type
+    may_be_missing: bool = field(default=True, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class AggregateRef(Expr):
-    """The value of `Model.aggregates[id]` for this lead."""
+    """The value of `Model.aggregates[id]` for this lead (missing: Last/First of no event)."""
 
     id: str
     type: Type
+    may_be_missing: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "may_be_missing", self.type is Type.TIMESTAMP)
 
 
 @dataclass(frozen=True)
@@ -106,21 +127,30 @@ class ScoreRef(Expr):
     """A score's rounded value (rule-based or composite)."""
 
     name: str
+    type: Type = field(default=Type.NUMBER, init=False, repr=False, compare=False)
+    may_be_missing: bool = field(default=False, kw_only=True, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class TierRef(Expr):
+    """Missing outside a batch (a percentile tier) or when its score is."""
+
     name: str
+    type: Type = field(default=Type.STRING, init=False, repr=False, compare=False)
+    may_be_missing: bool = field(default=True, kw_only=True, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class MatrixRef(Expr):
     name: str
+    type: Type = field(default=Type.STRING, init=False, repr=False, compare=False)
+    may_be_missing: bool = field(default=True, kw_only=True, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class FlagRef(Expr):
     name: str
+    type: Type = field(default=Type.BOOL, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -132,22 +162,53 @@ class Func(Expr):
     name: str
     args: tuple[Expr, ...]
     type: Type
+    may_be_missing: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        missing = self.name == "email_domain" or any(a.may_be_missing for a in self.args)
+        object.__setattr__(self, "may_be_missing", missing)
 
 
 @dataclass(frozen=True)
 class Arith(Expr):
+    """Integer operands give an integer, except for `/`; `x / 0` is missing."""
+
     op: str  # + - * /
     left: Expr
     right: Expr
+    type: Type = field(default=Type.NUMBER, init=False, repr=False, compare=False)
+    may_be_missing: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        integral = self.op != "/" and self.left.type is self.right.type is Type.INT
+        object.__setattr__(self, "type", Type.INT if integral else Type.NUMBER)
+        nonzero = isinstance(self.right, Literal) and self.right.value != 0
+        missing = self.left.may_be_missing or (
+            not nonzero if self.op == "/" else self.right.may_be_missing
+        )
+        object.__setattr__(self, "may_be_missing", missing)
 
 
 @dataclass(frozen=True)
 class Neg(Expr):
     operand: Expr
+    type: Type = field(default=Type.NUMBER, init=False, repr=False, compare=False)
+    may_be_missing: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", self.operand.type)
+        object.__setattr__(self, "may_be_missing", self.operand.may_be_missing)
 
 
 @dataclass(frozen=True)
-class Compare(Expr):
+class Predicate(Expr):
+    """A condition: a predicate with a missing operand is False, never missing."""
+
+    type: Type = field(default=Type.BOOL, init=False, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Compare(Predicate):
     """`==`/`!=` on strings are exact; timestamps compare as instants."""
 
     op: str  # == != < <= > >=
@@ -156,7 +217,7 @@ class Compare(Expr):
 
 
 @dataclass(frozen=True)
-class InList(Expr):
+class InList(Predicate):
     """Membership in literal options; `not in` (negated) is False too when value is missing."""
 
     value: Expr
@@ -165,21 +226,21 @@ class InList(Expr):
 
 
 @dataclass(frozen=True)
-class Between(Expr):
+class Between(Predicate):
     value: Expr
     low: Expr
     high: Expr
 
 
 @dataclass(frozen=True)
-class StringTest(Expr):
+class StringTest(Predicate):
     op: str  # contains | starts_with | ends_with
     value: Expr
     operand: Expr
 
 
 @dataclass(frozen=True)
-class Matches(Expr):
+class Matches(Predicate):
     """Unanchored, case-sensitive search with a pattern of the checker's portable subset
     (`/i` is already spelt out in it: compiler.regex.ascii_case_insensitive)."""
 
@@ -188,24 +249,40 @@ class Matches(Expr):
 
 
 @dataclass(frozen=True)
-class IsMissing(Expr):
+class IsMissing(Predicate):
     operand: Expr
     negated: bool = False  # is present
 
 
 @dataclass(frozen=True)
-class And(Expr):
+class And(Predicate):
     operands: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
-class Or(Expr):
+class Or(Predicate):
     operands: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
-class Not(Expr):
+class Not(Predicate):
     operand: Expr
+
+
+def transform(node: Expr, change: Callable[[Expr], Expr]) -> Expr:
+    """`node` rebuilt bottom-up with `change` applied to every subexpression (each node's
+    derived type and missingness recomputed from its changed operands)."""
+    changes: dict[str, object] = {}
+    for f in fields(node):
+        if not f.init:
+            continue
+        value = getattr(node, f.name)
+        if isinstance(value, Expr):
+            changes[f.name] = transform(value, change)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Expr) for v in value):
+            changes[f.name] = tuple(transform(v, change) for v in value)
+    rebuilt = replace(node, **changes) if changes else node
+    return change(rebuilt)
 
 
 # ---- per-lead aggregates over events -----------------------------------------------------

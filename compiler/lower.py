@@ -9,13 +9,14 @@ the rules inside groups, in source order); a slug already taken gets `_2`, `_3`,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from . import ast, ir
 from .checked import RULE, Value
 from .diagnostics import Diagnostic, Severity
 from .fmt import rule_text
-from .outputs import lower_outputs, output_choices
+from .outputs import lower_outputs, output_choices, with_missing
 from .symbols import Symbols
 from .testcases import lower_tests
 from .typecheck import Checker
@@ -39,7 +40,7 @@ def lower(
         checker.segment(symbol)
     scores = [_ScoreLowering(checker, sources, s.decl).run() for s in symbols.of_kind("score")]
     outputs = lower_outputs(checker)
-    tests = lower_tests(checker, sources)
+    tests = _with_missing(lower_tests(checker, sources), outputs.missing)
     name = _model_name(symbols, root, default_name, checker)
     _check_rule_ids(scores, symbols, checker)
     diagnostics = [*symbols.diagnostics, *checker.diagnostics]
@@ -61,6 +62,21 @@ def lower(
         tests=tests,
     )
     return model, diagnostics
+
+
+def _with_missing(
+    tests: tuple[ir.TestCase, ...], missing: Mapping[str, bool]
+) -> tuple[ir.TestCase, ...]:
+    """Test cases whose expectations know which outputs may be missing."""
+    return tuple(
+        replace(
+            test,
+            expectations=tuple(
+                replace(e, condition=with_missing(e.condition, missing)) for e in test.expectations
+            ),
+        )
+        for test in tests
+    )
 
 
 def _model_name(symbols: Symbols, root: str, default_name: str, checker: Checker) -> str:

@@ -1,8 +1,10 @@
-"""Outputs other than rule-based scores: composites, tiers, matrices and flags.
+"""Outputs other than rule-based scores: composites, tiers, matrices and flags, and the one
+graph of every output across kinds and entities.
 
-Composites and flags may reference their own kind, so each is ordered so that it follows
-what it uses (the IR promises outputs in dependency order); a cycle is an error naming
-the loop.
+Outputs may read other outputs (composites and flags even their own kind), so the graph
+orders each after what it reads (the IR promises outputs in dependency order) and a cycle
+is an error naming the loop. Lowering also sets, on every reference to an output, whether
+that output may be missing (a percentile tier outside a batch, and what reads one).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from . import ast, ir
@@ -20,6 +22,104 @@ from .symbols import Symbol, Symbols
 from .typecheck import Checker
 
 MAX_MATRIX_ROWS = len(string.ascii_uppercase)
+# Output kinds in the order the IR lists them: each reads only its own kind and earlier ones.
+KINDS = ("score", "composite", "tier", "percentile_tier", "matrix", "flag")
+_CYCLE_CODES = {"composite": "E410", "flag": "E420"}
+
+
+@dataclass(frozen=True)
+class Output:
+    """A node of the output graph: an output of an entity and the outputs it reads."""
+
+    name: str
+    kind: str
+    reads: tuple[str, ...] = ()
+    entity: str = ir.LEAD
+
+
+@dataclass(frozen=True)
+class OutputGraph:
+    """Every output of every entity, kinds in KINDS order and each kind in declaration
+    order, with the outputs each reads (by name: output names are one namespace)."""
+
+    outputs: tuple[Output, ...]
+
+    def walk(self) -> tuple[tuple[Output, ...], tuple[tuple[Output, ...], ...]]:
+        """The evaluation order (each output after what it reads; depth first from each
+        output in turn, so each kind keeps its declaration order where it can) and every
+        cycle found, as its path back to where it started."""
+        by_name = {o.name: o for o in self.outputs}
+        order: list[Output] = []
+        cycles: list[tuple[Output, ...]] = []
+        state: dict[str, str] = {}
+
+        def visit(output: Output, path: list[Output]) -> None:
+            if state.get(output.name) == "done":
+                return
+            if state.get(output.name) == "active":
+                start = [o.name for o in path].index(output.name)
+                cycles.append((*path[start:], output))
+                return
+            state[output.name] = "active"
+            for name in output.reads:
+                if name in by_name:
+                    visit(by_name[name], [*path, output])
+            state[output.name] = "done"
+            order.append(output)
+
+        for output in self.outputs:
+            visit(output, [])
+        return tuple(order), tuple(cycles)
+
+    def levels(self) -> tuple[tuple[Output, ...], ...]:
+        """The outputs by dependency level (what reads nothing is level 0, anything else one
+        above the highest it reads), in evaluation order: a level's outputs can be computed
+        together. Only for a graph without cycles."""
+        level: dict[str, int] = {}
+        for output in self.walk()[0]:
+            level[output.name] = 1 + max((level[r] for r in output.reads if r in level), default=-1)
+        grouped: list[list[Output]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+        for output in self.walk()[0]:
+            grouped[level[output.name]].append(output)
+        return tuple(tuple(outputs) for outputs in grouped)
+
+
+def output_refs(expr: ir.Expr) -> tuple[str, ...]:
+    """The outputs an expression reads, first use first (a function call names none)."""
+    refs = (
+        n.name
+        for n in ir.subexpressions(expr)
+        if isinstance(n, ir.ScoreRef | ir.TierRef | ir.MatrixRef | ir.FlagRef)
+    )
+    return tuple(dict.fromkeys(refs))
+
+
+def output_graph(model: ir.Model) -> OutputGraph:
+    """The graph of a model's outputs, as the IR lists them."""
+    return OutputGraph(
+        (
+            *(Output(s.name, "score", (), s.entity) for s in model.scores),
+            *(Output(c.name, "composite", output_refs(c.expr), c.entity) for c in model.composites),
+            *(Output(t.name, "tier", (t.source,), t.entity) for t in model.tiers),
+            *(
+                Output(t.name, "percentile_tier", (t.source,), t.entity)
+                for t in model.percentile_tiers
+            ),
+            *(Output(m.name, "matrix", (m.rows, m.columns), m.entity) for m in model.matrices),
+            *(Output(f.name, "flag", output_refs(f.condition), f.entity) for f in model.flags),
+        )
+    )
+
+
+def with_missing(expr: ir.Expr, missing: Mapping[str, bool]) -> ir.Expr:
+    """`expr` with each reference to an output in `missing` saying whether it may be missing."""
+
+    def annotate(node: ir.Expr) -> ir.Expr:
+        if isinstance(node, ir.ScoreRef | ir.TierRef | ir.MatrixRef) and node.name in missing:
+            return dataclasses.replace(node, may_be_missing=missing[node.name])
+        return node
+
+    return ir.transform(expr, annotate)
 
 
 @dataclass(frozen=True)
@@ -29,6 +129,7 @@ class Outputs:
     percentile_tiers: tuple[ir.PercentileTier, ...]
     matrices: tuple[ir.Matrix, ...]
     flags: tuple[ir.Flag, ...]
+    missing: Mapping[str, bool]  # by output: whether it may be missing (scores: never)
 
 
 def band_labels(symbol: Symbol) -> tuple[str, ...]:
@@ -60,21 +161,80 @@ def output_choices(symbols: Symbols) -> Callable[[Symbol], tuple[str, ...]]:
 
 
 def lower_outputs(checker: Checker) -> Outputs:
-    symbols = checker.symbols
-    composites = _ordered(checker, "composite", "E410", lambda s: _composite(checker, s))
-    tiers = tuple(t for s in symbols.of_kind("tier") if (t := _tier(checker, s.decl)) is not None)
-    percentile = tuple(
-        t
-        for s in symbols.of_kind("percentile_tier")
-        if (t := _percentile(checker, s.decl)) is not None
-    )
-    matrices = tuple(
-        m for s in symbols.of_kind("matrix") if (m := _matrix(checker, s.decl)) is not None
-    )
-    flags = _ordered(checker, "flag", "E420", lambda s: _flag(checker, s))
+    lowered: dict[str, object] = {}
+    nodes: list[Output] = []
+    for kind in KINDS:
+        for symbol in checker.symbols.of_kind(kind):
+            checker.references.clear()
+            value = _LOWER[kind](checker, symbol) if kind in _LOWER else None
+            lowered[symbol.name] = value
+            nodes.append(Output(symbol.name, kind, _reads(checker, symbol)))
+    order, cycles = OutputGraph(tuple(nodes)).walk()
+    for cycle in cycles:
+        _report_cycle(checker, cycle)
+    missing: dict[str, bool] = {}
+    by_kind: dict[str, list] = {kind: [] for kind in KINDS}
+    for output in order:
+        value = _annotated(lowered[output.name], missing)
+        missing[output.name] = _may_be_missing(value, missing)
+        if value is not None:
+            by_kind[output.kind].append(value)
+    outputs = {kind: tuple(values) for kind, values in by_kind.items()}
     return Outputs(
-        composites, tiers, percentile, matrices, _with_bands(percentile, matrices, flags)
+        outputs["composite"],
+        outputs["tier"],
+        outputs["percentile_tier"],
+        outputs["matrix"],
+        _with_bands(outputs["percentile_tier"], outputs["matrix"], outputs["flag"]),
+        missing,
     )
+
+
+def _reads(checker: Checker, symbol: Symbol) -> tuple[str, ...]:
+    """The outputs a declaration reads: the references its lowering recorded, a tier's
+    score, a matrix's tiers."""
+    decl = symbol.decl
+    if isinstance(decl, ast.TierDecl | ast.PercentileTierDecl):
+        return (decl.source.text,)
+    if isinstance(decl, ast.MatrixDecl):
+        return (decl.rows.text, decl.columns.text)
+    return tuple(dict.fromkeys(r.name for r in checker.references))
+
+
+def _report_cycle(checker: Checker, cycle: tuple[Output, ...]) -> None:
+    closing = cycle[-1]
+    kinds = {o.kind for o in cycle}
+    if len(kinds) == 1:
+        what, path = f"{closing.kind.replace('_', ' ')}s", [o.name for o in cycle]
+    else:
+        what, path = "outputs", [f"{o.kind.replace('_', ' ')} {o.name}" for o in cycle]
+    checker.error(
+        _CYCLE_CODES.get(closing.kind, "E420"),
+        f"{what} refer to each other in a cycle: {' -> '.join(path)}",
+        checker.symbols.names[closing.name].span,
+    )
+
+
+def _annotated(value: object, missing: Mapping[str, bool]) -> object:
+    """A lowered output with its references to outputs annotated (what it reads comes first)."""
+    if isinstance(value, ir.Composite):
+        return dataclasses.replace(value, expr=with_missing(value.expr, missing))
+    if isinstance(value, ir.Flag):
+        return dataclasses.replace(value, condition=with_missing(value.condition, missing))
+    return value
+
+
+def _may_be_missing(value: object, missing: Mapping[str, bool]) -> bool:
+    match value:
+        case ir.Composite(expr=expr):
+            return expr.may_be_missing
+        case ir.Tier(source=source):
+            return missing.get(source, False)
+        case ir.PercentileTier():
+            return True  # no band outside a batch
+        case ir.Matrix(rows=rows, columns=columns):
+            return missing.get(rows, True) or missing.get(columns, True)
+    return False  # rule-based scores and flags are never missing
 
 
 def _with_bands(
@@ -101,42 +261,6 @@ def _with_bands(
         needs[flag.name] = bands
         result.append(dataclasses.replace(flag, needs_bands=tuple(sorted(bands))))
     return tuple(result)
-
-
-def _ordered(
-    checker: Checker, kind: str, cycle_code: str, lower_one: Callable[[Symbol], object]
-) -> tuple:
-    """Lowers every declaration of `kind`, then orders them after the ones they reference."""
-    lowered: dict[str, object] = {}
-    depends: dict[str, list[str]] = {}
-    for symbol in checker.symbols.of_kind(kind):
-        checker.references.clear()
-        lowered[symbol.name] = lower_one(symbol)
-        depends[symbol.name] = [r.name for r in checker.references if r.kind == kind]
-    order: list[str] = []
-    state: dict[str, str] = {}
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "active":
-            cycle = [*path[path.index(name) :], name]
-            symbol = checker.symbols.names[name]
-            checker.error(
-                cycle_code,
-                f"{symbol.kind}s refer to each other in a cycle: {' -> '.join(cycle)}",
-                symbol.span,
-            )
-            return
-        state[name] = "active"
-        for dependency in depends[name]:
-            visit(dependency, [*path, name])
-        state[name] = "done"
-        order.append(name)
-
-    for name in depends:
-        visit(name, [])
-    return tuple(lowered[name] for name in order if lowered[name] is not None)
 
 
 def _composite(checker: Checker, symbol: Symbol) -> ir.Composite | None:
@@ -261,3 +385,12 @@ def _matrix(checker: Checker, decl: ast.Node) -> ir.Matrix | None:
         )
         return None
     return ir.Matrix(decl.name.text, rows.name, columns.name, row_labels, band_labels(columns))
+
+
+_LOWER: dict[str, Callable[[Checker, Symbol], object]] = {
+    "composite": _composite,
+    "flag": _flag,
+    "tier": lambda checker, symbol: _tier(checker, symbol.decl),
+    "percentile_tier": lambda checker, symbol: _percentile(checker, symbol.decl),
+    "matrix": lambda checker, symbol: _matrix(checker, symbol.decl),
+}

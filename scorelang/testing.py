@@ -99,10 +99,10 @@ def compile_output_expression(
     """A function of a ScoreResult computing `expr` over its outputs (scores, tiers, matrices,
     flags); `condition` gives a bool with the missing-value semantics of predicates."""
 
-    def resolve(node: ir.Expr) -> tuple[str, bool]:
+    def resolve(node: ir.Expr) -> str:
         for kind, outputs in _OUTPUTS.items():
             if isinstance(node, kind):
-                return f"r.{outputs}[{node.name!r}]", not isinstance(node, ir.FlagRef)  # type: ignore[attr-defined]
+                return f"r.{outputs}[{node.name!r}]"  # type: ignore[attr-defined]
         raise ValueError(f"a test expectation cannot read {type(node).__name__}")
 
     constants = Constants()

@@ -88,25 +88,25 @@ class _Writer:
 
     # ---- leaves ----------------------------------------------------------------------
 
-    def resolve(self, expr: ir.Expr) -> tuple[str, bool]:
+    def resolve(self, expr: ir.Expr) -> str:
         match expr:
             case ir.LeadField(name=name):
-                return f"lead_{ident(name)}", True
+                return f"lead_{ident(name)}"
             case ir.EventProp(name=name):
                 declared = self.branch is None or any(
                     p.name == name for p in self.branch.properties
                 )
-                return (f"p_{ident(name)}", True) if declared else ("None", True)
+                return f"p_{ident(name)}" if declared else "None"
             case ir.AggregateRef(id=id):
-                return self.names[id], isinstance(self.model.aggregate(id), ir.Last | ir.First)
+                return self.names[id]
             case ir.ScoreRef(name=name):
-                return f"s_{ident(name)}", name in self.nullable_scores
+                return f"s_{ident(name)}"
             case ir.TierRef(name=name):
-                return f"tier_{ident(name)}", True
+                return f"tier_{ident(name)}"
             case ir.MatrixRef(name=name):
-                return f"matrix_{ident(name)}", True
+                return f"matrix_{ident(name)}"
             case ir.FlagRef(name=name):
-                return f"flag_{ident(name)}", False
+                return f"flag_{ident(name)}"
         raise ValueError(f"the Python target cannot read {type(expr).__name__}")
 
     # ---- module ----------------------------------------------------------------------
@@ -221,7 +221,7 @@ class _Writer:
         """Names of the lead fields and aggregates that flags read, passed on to `derive`."""
         flags = list(ir.subexpressions(self.model.flags))
         leaves = (e for e in flags if isinstance(e, ir.LeadField | ir.AggregateRef))
-        names = list(dict.fromkeys(self.resolve(e)[0] for e in leaves))
+        names = list(dict.fromkeys(self.resolve(e) for e in leaves))
         # `days_since` in a flag reads the instant: derive has no `as_of` of its own.
         uses_as_of = any(isinstance(e, ir.Func) and e.name == "days_since" for e in flags)
         return [*names, "as_of"] if uses_as_of else names
@@ -307,7 +307,7 @@ class _Writer:
             case ir.Count():
                 return (f"{name} += 1",)
             case ir.CountDistinct(prop=prop) | ir.Sum(prop=prop):
-                value, _ = self.resolve(ir.EventProp(prop, ir.Type.STRING))
+                value = self.resolve(ir.EventProp(prop, ir.Type.STRING))
                 if value == "None":  # this event type has no such property: always missing
                     return ()
                 update = (
@@ -434,7 +434,7 @@ class _Writer:
         s = ident(composite.name)
         out.add(1, "", f"# ---- composite score {composite.name} ----")
         out.add(1, f"value = {compiler.value(composite.expr)}")
-        if compiler.may_be_missing(composite.expr):
+        if composite.expr.may_be_missing:
             self.nullable_scores.add(composite.name)
             out.add(1, f"s_{s} = None if value is None else round_score(value)")
         else:

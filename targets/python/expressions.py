@@ -3,7 +3,8 @@
 One compiler serves the evaluator (rules, event filters, composites, flags) and the test
 runner (expectations), so there is a single meaning for every operator. Leaves that name
 data (fields, properties, aggregates, outputs) are resolved by the caller: each gives the
-Python code reading it and whether it may be missing.
+Python code reading it. Whether a value may be missing is the IR's (`Expr.may_be_missing`):
+where it cannot be, the code skips the None tests.
 """
 
 from __future__ import annotations
@@ -13,21 +14,10 @@ from collections.abc import Callable
 
 from ...compiler import ir
 
-Resolve = Callable[[ir.Expr], tuple[str, bool]]
+Resolve = Callable[[ir.Expr], str]
 """Code reading a leaf (LeadField, EventProp, AggregateRef, ScoreRef, TierRef, MatrixRef,
-FlagRef) and whether its value may be missing."""
+FlagRef)."""
 
-_PREDICATES = (
-    ir.Compare,
-    ir.InList,
-    ir.Between,
-    ir.StringTest,
-    ir.Matches,
-    ir.IsMissing,
-    ir.And,
-    ir.Or,
-    ir.Not,
-)
 _ARITH_HELPERS = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
 _STRING_TESTS = {
     "contains": "({o} in {v})",
@@ -76,28 +66,6 @@ class ExpressionCompiler:
         self._as_of = as_of
         self._temps = 0
 
-    # ---- missingness -----------------------------------------------------------------
-
-    def may_be_missing(self, expr: ir.Expr) -> bool:
-        match expr:
-            case ir.Literal():
-                return False
-            case _ if isinstance(expr, _PREDICATES):
-                return False
-            case ir.Arith(op="/", left=left, right=right):
-                nonzero = isinstance(right, ir.Literal) and right.value != 0
-                return not nonzero or self.may_be_missing(left)
-            case ir.Arith(left=left, right=right):
-                return self.may_be_missing(left) or self.may_be_missing(right)
-            case ir.Neg(operand=operand):
-                return self.may_be_missing(operand)
-            case ir.Func(name="email_domain"):
-                return True
-            case ir.Func(args=args):
-                return any(self.may_be_missing(a) for a in args)
-            case _:
-                return self._resolve(expr)[1]
-
     # ---- values ----------------------------------------------------------------------
 
     def value(self, expr: ir.Expr) -> str:
@@ -108,23 +76,23 @@ class ExpressionCompiler:
                 return self._arith(expr, op, left, right)
             case ir.Neg(operand=operand):
                 code = self.value(operand)
-                return f"neg({code})" if self.may_be_missing(operand) else f"(-{code})"
+                return f"neg({code})" if operand.may_be_missing else f"(-{code})"
             case ir.Func():
                 return self._func(expr)
-            case _ if isinstance(expr, _PREDICATES):
+            case ir.Predicate():
                 return self.condition(expr)
             case _:
-                return self._resolve(expr)[0]
+                return self._resolve(expr)
 
     def _arith(self, expr: ir.Arith, op: str, left: ir.Expr, right: ir.Expr) -> str:
         a, b = self.value(left), self.value(right)
-        if self.may_be_missing(expr):
+        if expr.may_be_missing:
             return f"{_ARITH_HELPERS[op]}({a}, {b})"
         return f"({a} {op} {b})"
 
     def _func(self, expr: ir.Func) -> str:
         args = [self.value(a) for a in expr.args]
-        missing = any(self.may_be_missing(a) for a in expr.args)
+        missing = any(a.may_be_missing for a in expr.args)
         match expr.name:
             case "email_domain":
                 return f"email_domain({args[0]})"
@@ -158,7 +126,7 @@ class ExpressionCompiler:
             case ir.IsMissing(operand=operand, negated=negated):
                 return f"({self.value(operand)} is {'not ' if negated else ''}None)"
             case ir.Compare(op="==", left=left, right=right) if not (
-                self.may_be_missing(left) and self.may_be_missing(right)
+                left.may_be_missing and right.may_be_missing
             ):
                 return f"({self.value(left)} == {self.value(right)})"
             case ir.Compare(op=op, left=left, right=right):
@@ -178,7 +146,7 @@ class ExpressionCompiler:
                 return self._guarded(guard, f"{regex}.found_in({v})")
             case _:
                 code = self.value(expr)
-                return f"bool({code})" if self.may_be_missing(expr) else code
+                return f"bool({code})" if expr.may_be_missing else code
 
     def _in_list(self, value: ir.Expr, options: tuple[ir.Literal, ...], negated: bool) -> str:
         members = ", ".join(literal(o.value) for o in options)
@@ -197,7 +165,7 @@ class ExpressionCompiler:
         guard: list[str] = []
         for operand in operands:
             code = self.value(operand)
-            if self.may_be_missing(operand):
+            if operand.may_be_missing:
                 if not code.isidentifier():
                     temp = f"_t{self._temps}"
                     self._temps += 1

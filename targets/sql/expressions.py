@@ -102,7 +102,7 @@ class ExpressionCompiler:
         match node:
             case ir.Compare(op=op, left=left, right=right):
                 lhs, rhs = self.value(left), self.value(right)
-                if op not in ("==", "!=") and _type(left) is ir.Type.STRING:
+                if op not in ("==", "!=") and left.type is ir.Type.STRING:
                     lhs, rhs = self.dialect.ordered_string(lhs), self.dialect.ordered_string(rhs)
                 return _COMPARE[op](this=lhs, expression=rhs)
             case ir.InList(value=value, options=options, negated=negated):
@@ -110,7 +110,7 @@ class ExpressionCompiler:
                 return exp.Not(this=found) if negated else found
             case ir.Between(value=value, low=low, high=high):
                 parts = [self.value(value), self.value(low), self.value(high)]
-                if _type(value) is ir.Type.STRING:
+                if value.type is ir.Type.STRING:
                     parts = [self.dialect.ordered_string(p) for p in parts]
                 return exp.Between(this=parts[0], low=parts[1], high=parts[2])
             case ir.StringTest(op=op, value=value, operand=operand):
@@ -169,17 +169,7 @@ class ExpressionCompiler:
                 return exp.Neg(this=paren(self.value(operand)))
             case ir.Func():
                 return self.function(node)
-            case (
-                ir.Compare()
-                | ir.InList()
-                | ir.Between()
-                | ir.StringTest()
-                | ir.Matches()
-                | ir.IsMissing()
-                | ir.And()
-                | ir.Or()
-                | ir.Not()
-            ):
+            case ir.Predicate():
                 return self.condition(node)
         raise UnsupportedConstruct(
             "E504", f"the expression {type(node).__name__}", self.dialect.name
@@ -281,23 +271,3 @@ _COMPARE: dict[str, type[exp.Binary]] = {
     ">": exp.GT,
     ">=": exp.GTE,
 }
-
-
-def _type(node: ir.Expr) -> ir.Type | None:
-    """The IR type of an expression, where the IR records one."""
-    match node:
-        case (
-            ir.Literal(type=kind)
-            | ir.LeadField(type=kind)
-            | ir.EventProp(type=kind)
-            | ir.AggregateRef(type=kind)
-            | ir.Func(type=kind)
-        ):
-            return kind
-        case ir.ScoreRef() | ir.Arith():
-            return ir.Type.NUMBER
-        case ir.Neg(operand=operand):
-            return _type(operand)
-        case ir.TierRef() | ir.MatrixRef():
-            return ir.Type.STRING
-    return ir.Type.BOOL
