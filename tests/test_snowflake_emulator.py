@@ -27,9 +27,9 @@ import test_warehouse_semantics
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file, compile_source
 from scorelang.targets.sql import render_ddl
-from scorelang.targets.sql.aggregates import qualified_table
 from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.names import as_written, column, unquoted_ok
+from scorelang.targets.sql.relations import qualified_table
 from sql_fixture import EVENTS, LEADS, column_types, stored_as
 from sqlglot import exp
 from test_parity import AS_OF, case, cases, differences, model_file, python_rows
