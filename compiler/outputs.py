@@ -75,11 +75,12 @@ class OutputGraph:
         """The outputs by dependency level (what reads nothing is level 0, anything else one
         above the highest it reads), in evaluation order: a level's outputs can be computed
         together. Only for a graph without cycles."""
+        order = self.walk()[0]
         level: dict[str, int] = {}
-        for output in self.walk()[0]:
+        for output in order:
             level[output.name] = 1 + max((level[r] for r in output.reads if r in level), default=-1)
         grouped: list[list[Output]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-        for output in self.walk()[0]:
+        for output in order:
             grouped[level[output.name]].append(output)
         return tuple(tuple(outputs) for outputs in grouped)
 
