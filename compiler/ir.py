@@ -16,6 +16,10 @@ Semantics (docs/language.md is the user-facing statement of the same contract):
 * **Aggregates** (one value per lead): `Count`, `CountDistinct`, `PeriodCount`,
   `DecayedSum`, `LinearDecaySum` and `Sum` are 0 for a lead with no matching event;
   `Last`/`First` are missing then; `Sequence` is False.
+* **Entities.** What is scored: `Model.entities` (only `lead` today, with its key and
+  fields); every output belongs to one (`entity`).
+* **Types and missingness.** Every expression carries its `type` and `may_be_missing`, so
+  no target re-derives them (`Expr`).
 * **Scores.** points of each rule (after its own `cap`), summed per group and capped at
   the group's `cap` (upper bound only), summed over the score; then 0 if any reset rule
   fired; then clamped; then rounded to 2 decimals half away from zero (`round_score`).

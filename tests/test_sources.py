@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,13 @@ from scorelang.compiler.frontend import compile_file
 from scorelang.targets.sql import render_ddl
 
 from scorelang.columns import check_mapping
-from scorelang.config import ConfigError, EntitySource, SourceMapping, load_config
+from scorelang.config import (
+    ConfigError,
+    EntitySource,
+    SourceMapping,
+    load_config,
+    with_source_schema,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "b2b_saas" / "model.score"
@@ -65,3 +72,12 @@ def test_an_entity_the_model_does_not_declare_is_an_error(tmp_path: Path) -> Non
         check_mapping(model, mapping)
     with pytest.raises(ConfigError, match="no source for entity 'account'"):
         mapping.entity("account")
+
+
+def test_a_changed_copy_keeps_the_entity_sources(tmp_path: Path) -> None:
+    """The CLI copies the mapping (`--strict`, `--source-schema`): the lead's source stays,
+    and a new leads_table may replace it."""
+    mapping = config(tmp_path, '[sources.entities.lead]\ntable = "crm"\n')
+    assert replace(mapping, strict=True).entity(ir.LEAD) == EntitySource("crm", "lead_id")
+    assert with_source_schema(mapping, "raw").entity(ir.LEAD).table == "crm"
+    assert replace(mapping, leads_table="people").entity(ir.LEAD).table == "people"
