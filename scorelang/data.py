@@ -600,20 +600,22 @@ def read_columns(
         fetched = fetch().columns
     lead_ids, types, micros, *values = fetched
     properties = {
-        c.name: [python_value(v) for v in column.to_pylist()]
-        if c.type is ir.Type.TIMESTAMP
-        else column.to_pylist()
+        c.name: _factor(column, python_value if c.type is ir.Type.TIMESTAMP else None)
         for c, column in zip(columns[3:], values, strict=True)
     }
     return records, EventColumns(_factor(lead_ids), _factor(types), micros.to_numpy(), properties)
 
 
-def _factor(column: pa.ChunkedArray) -> Factor:
-    """Arrow's dictionary encoding (no nulls here: keys and types are required)."""
+def _factor(column: pa.ChunkedArray, convert: Callable[[Any], Any] | None = None) -> Factor:
+    """Arrow's dictionary encoding, a missing value (None) among the distinct values (an
+    ENUM column comes encoded already; event types are never missing)."""
+    import pyarrow.compute as pc
+
     from .targets.python.columnar import Factor
 
-    encoded = column.combine_chunks().dictionary_encode()
-    return Factor(encoded.indices.to_numpy(), encoded.dictionary.to_pylist())
+    encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
+    values = encoded.dictionary.to_pylist()
+    return Factor(encoded.indices.to_numpy(), [convert(v) for v in values] if convert else values)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ loaded files (the python engine, `scorelang.data.read_columns`), with no record 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,17 +58,21 @@ class Factor:
     def decoded(self) -> list[Any]:
         return [self.values[c] for c in self.codes.tolist()]
 
+    def table(self, convert: Callable[[Any], Any], dtype: type) -> np.ndarray:
+        """`convert` of each distinct value, as an array indexed by code."""
+        return np.array([convert(v) for v in self.values], dtype)
+
 
 @dataclass(frozen=True)
 class EventColumns:
     """Events as columns, in the order the per-lead evaluator sees them (sums add in it):
-    lead key and type (each as codes into a list of distinct values), time in microseconds
-    since the epoch and the properties the model reads (None where missing)."""
+    lead key, type and the properties the model reads (each as codes into a list of distinct
+    values, None among them where missing) and time in microseconds since the epoch."""
 
     leads: Factor
     types: Factor
     micros: np.ndarray
-    properties: dict[str, list[Any]]
+    properties: dict[str, Factor]
 
     @classmethod
     def from_records(cls, events: Sequence[Mapping[str, Any]], props: list[str]) -> EventColumns:
@@ -77,7 +82,7 @@ class EventColumns:
             Factor.of([e[EVENT_LEAD] for e in events]),
             Factor.of([e[EVENT_TYPE] for e in events]),
             np.fromiter(((e[EVENT_TIME] - _EPOCH) // MICROSECOND for e in events), np.int64),
-            {p: [e.get(p) for e in events] for p in props},
+            {p: Factor.of([e.get(p) for e in events]) for p in props},
         )
 
     def records(self) -> list[dict[str, Any]]:
@@ -94,7 +99,7 @@ class EventColumns:
                 self.leads.decoded(),
                 self.types.decoded(),
                 self.micros.tolist(),
-                *self.properties.values(),
+                *(factor.decoded() for factor in self.properties.values()),
                 strict=True,
             )
         ]
@@ -162,39 +167,43 @@ class _Batch:
         return np.flatnonzero(mask)
 
     def _where_mask(self, n: int, side: int, event_type: str, mask: np.ndarray) -> np.ndarray:
-        """False for events of `event_type` failing the condition; True for every other."""
+        """False for events of `event_type` failing the condition; True for every other. The
+        condition runs once per distinct tuple of the property values it reads."""
         condition, props = self.where[(n, side, event_type)]
         of_type = np.flatnonzero(mask & (self.kinds == self.types[event_type]))
-        as_of, rows = self.as_of, of_type.tolist()
-        columns = ([self.properties[p][i] for i in rows] for p in props)
-        keys = zip(*columns, strict=True) if props else [()] * len(rows)
-        memo: dict[tuple, bool] = {}
-        passed = np.fromiter(
-            (
-                memo[key] if key in memo else memo.setdefault(key, bool(condition(as_of, *key)))
-                for key in keys
-            ),
-            np.bool_,
-            len(rows),
-        )
+        factors = [self.properties[p] for p in props]
+        if math.prod(len(f.values) for f in factors) >= _EXACT:
+            raise Unsupported("too many combinations of property values")
+        combined = np.zeros(len(of_type), np.int64)  # one code per tuple of codes
+        for factor in factors:
+            combined = combined * len(factor.values) + factor.codes[of_type]
+        distinct, inverse = np.unique(combined, return_inverse=True)
+        passed = []
+        for code in distinct.tolist():
+            values = []
+            for factor in reversed(factors):
+                code, own = divmod(code, len(factor.values))
+                values.append(factor.values[own])
+            passed.append(bool(condition(self.as_of, *reversed(values))))
         result = np.ones(len(mask), np.bool_)
-        result[of_type] = passed
+        result[of_type] = np.array(passed, np.bool_)[inverse]
         return result
 
-    def _values(self, picked: np.ndarray, prop: str) -> tuple[np.ndarray, list]:
+    def _values(self, picked: np.ndarray, prop: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
         """The picked events whose type declares `prop` with a value, and those values (the
-        per-lead evaluator reads an undeclared property as missing)."""
-        names = list(self.types)
-        kept, values = [], []
-        for i, code in zip(picked.tolist(), self.kinds[picked].tolist(), strict=True):
-            prop_type = self.declared[names[code]].get(prop)
-            if prop_type is None:
-                continue
-            value = self.properties[prop][i]
-            if value is not None:
-                kept.append(i)
-                values.append(optional_utc(value) if prop_type is ir.Type.TIMESTAMP else value)
-        return np.array(kept, np.int64), values
+        per-lead evaluator reads an undeclared property as missing) as codes into the list of
+        distinct values (timestamps in UTC, so that equal instants share a code)."""
+        factor, names = self.properties[prop], list(self.types)
+        declared = np.array([prop in self.declared[name] for name in names], np.bool_)
+        codes = factor.codes[picked]
+        kept = declared[self.kinds[picked]] & factor.table(lambda v: v is not None, np.bool_)[codes]
+        types = {self.declared[t][prop] for t in names if prop in self.declared[t]}
+        if ir.Type.TIMESTAMP not in types:
+            return picked[kept], codes[kept], factor.values
+        if len(types) > 1:  # one name, a timestamp in some event types only
+            raise Unsupported(prop)
+        normal = Factor.of([optional_utc(v) for v in factor.values])
+        return picked[kept], normal.codes[codes[kept]], normal.values
 
     # ---- aggregates ------------------------------------------------------------------
 
@@ -207,17 +216,15 @@ class _Batch:
             case ir.Count():
                 return np.bincount(slots, minlength=self.leads).tolist()
             case ir.Sum(prop=prop):
-                kept, values = self._values(picked, prop)
-                if any(type(v) not in (int, float, bool) for v in values):
+                kept, codes, values = self._values(picked, prop)
+                numbers = [v if type(v) in (int, float, bool) else None for v in values]
+                if any(numbers[c] is None for c in np.unique(codes).tolist()):
                     raise Unsupported(prop)
-                return self._sum(self.slots[kept], np.array(values, np.float64))
+                table = np.array([0.0 if v is None else v for v in numbers], np.float64)
+                return self._sum(self.slots[kept], table[codes])
             case ir.CountDistinct(prop=prop):
-                kept, values = self._values(picked, prop)
-                codes: dict[Any, int] = {}
-                distinct = np.fromiter(
-                    (codes.setdefault(v, len(codes)) for v in values), np.int64, len(values)
-                )
-                return self._distinct(self.slots[kept], distinct)
+                kept, codes, _values = self._values(picked, prop)
+                return self._distinct(self.slots[kept], codes)
             case ir.PeriodCount(period=period):
                 return self._distinct(slots, ages // micros(period))
             case ir.DecayedSum(half_life=half_life):
