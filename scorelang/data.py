@@ -560,12 +560,14 @@ def python_value(value: Any) -> Any:
 
 
 def fetch_select(columns: list[Column], source: exp.Table) -> exp.Select:
-    """Timestamps come back as UTC wall time (TIMESTAMP): DuckDB needs pytz for TIMESTAMPTZ."""
+    """Timestamps come back as UTC wall time (TIMESTAMP): DuckDB needs pytz for TIMESTAMPTZ.
+    Rows come in file order without an ORDER BY (a sort of every event): the tables are
+    filled in file order and DuckDB keeps insertion order (`preserve_insertion_order`)."""
     selected = [
         exp.cast(col(c.source), "TIMESTAMP") if c.type is ir.Type.TIMESTAMP else col(c.source)
         for c in columns
     ]
-    return exp.select(*selected).from_(source).order_by(exp.column("rowid"))
+    return exp.select(*selected).from_(source)
 
 
 def read_records(
