@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -46,9 +47,10 @@ class Factor:
 
     @classmethod
     def of(cls, column: list[Any]) -> Factor:
-        index: dict[Any, int] = {}
-        codes = np.fromiter((index.setdefault(v, len(index)) for v in column), np.int64)
-        return cls(codes, list(index))
+        """Codes in order of first appearance; the loops are C's (dict.fromkeys, map)."""
+        values = list(dict.fromkeys(column))
+        index = {v: i for i, v in enumerate(values)}
+        return cls(np.fromiter(map(index.__getitem__, column), np.int64, len(column)), values)
 
     def mapped(self, lookup: Mapping[Any, int]) -> np.ndarray:
         """Per row, `lookup` of its value (-1 if absent)."""
@@ -78,11 +80,12 @@ class EventColumns:
     def from_records(cls, events: Sequence[Mapping[str, Any]], props: list[str]) -> EventColumns:
         """Raises KeyError or TypeError for a record the per-lead evaluator must read (no
         type or time, a time that is not an aware datetime)."""
+        times = map(itemgetter(EVENT_TIME), events)
         return cls(
-            Factor.of([e[EVENT_LEAD] for e in events]),
-            Factor.of([e[EVENT_TYPE] for e in events]),
-            np.fromiter(((e[EVENT_TIME] - _EPOCH) // MICROSECOND for e in events), np.int64),
-            {p: Factor.of([e.get(p) for e in events]) for p in props},
+            Factor.of(list(map(itemgetter(EVENT_LEAD), events))),
+            Factor.of(list(map(itemgetter(EVENT_TYPE), events))),
+            np.fromiter(((t - _EPOCH) // MICROSECOND for t in times), np.int64, len(events)),
+            {p: Factor.of(list(map(methodcaller("get", p), events))) for p in props},
         )
 
     def records(self) -> list[dict[str, Any]]:

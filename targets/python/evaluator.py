@@ -62,30 +62,16 @@ class PythonEvaluator:
     def score_many(
         self,
         leads: Iterable[Mapping[str, Any]],
-        events: Iterable[Mapping[str, Any]] = (),
+        events: Iterable[Mapping[str, Any]] | EventColumns = (),
         as_of: Timestamp | None = None,
-        columnar: bool = True,
     ) -> list[ScoreResult]:
         """Score a batch: events are matched to leads by `lead_id`; results in the leads' order.
 
-        The events are turned into columns and scored as `score_columns` does; records the
-        columns cannot hold (text times, no type) are scored lead by lead, like every batch
-        with `columnar=False` (the reference the tests compare the columnar path with)."""
-        when = as_of_or_now(as_of)
-        leads = list(leads)
-        with _collector_paused():
-            evaluated = self._evaluated(leads, events, when, columnar)
-            return self._results(leads, evaluated, when)
-
-    def score_columns(
-        self,
-        leads: Iterable[Mapping[str, Any]],
-        events: EventColumns,
-        as_of: Timestamp | None = None,
-    ) -> list[ScoreResult]:
-        """`score_many` on events given as columns: every aggregate of the batch computed at
-        once (`columnar.py`), then each lead's rules; lead by lead when some `where` reads a
-        lead field or a value the columns cannot hold."""
+        Events given as columns (`EventColumns`, as the python engine reads files) are scored
+        by the columnar batch: every aggregate at once (`columnar.py`), then each lead's
+        rules; lead by lead when some `where` reads a lead field or a value the columns cannot
+        hold. Records are scored lead by lead: turning them into columns costs about what the
+        columns save (docs/performance.md)."""
         when = as_of_or_now(as_of)
         leads = list(leads)
         with _collector_paused():
@@ -97,7 +83,7 @@ class PythonEvaluator:
         events: EventColumns,
         as_of: Timestamp | None = None,
     ) -> list[dict[str, Any]]:
-        """`[r.as_row(model) for r in score_columns(...)]` without the ScoreResults and their
+        """`[r.as_row(model) for r in score_many(...)]` without the ScoreResults and their
         explanations: rows built from the evaluator's tuples (the python engine's output)."""
         when = as_of_or_now(as_of)
         leads = list(leads)
@@ -123,20 +109,13 @@ class PythonEvaluator:
     def _evaluated(
         self,
         leads: list[Mapping[str, Any]],
-        events: EventColumns | Iterable[Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any]] | EventColumns,
         as_of: datetime,
-        columnar: bool = True,
     ) -> list[tuple]:
-        """The evaluator's tuple per lead: from columns (records turned into columns first)
-        where the batch allows, otherwise lead by lead."""
+        """The evaluator's tuple per lead: columns by the columnar batch where it can,
+        otherwise (and records always) lead by lead."""
         if not isinstance(events, EventColumns):
-            events = list(events)
-            if not columnar:
-                return self._per_lead(leads, events, as_of)
-            try:
-                events = EventColumns.from_records(events, self._properties)
-            except (KeyError, TypeError):  # records only the per-lead evaluator reads
-                return self._per_lead(leads, events, as_of)
+            return self._per_lead(leads, list(events), as_of)
         evaluated = self._columnar(leads, events, as_of)
         if evaluated is None:
             return self._per_lead(leads, events.records(), as_of)
