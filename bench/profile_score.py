@@ -38,7 +38,9 @@ PHASES = {
 def started() -> float:
     """Seconds to start the interpreter and import the CLI, as `scorelang score` does."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import scorelang.cli, scorelang.engines.duckdb"], check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import scorelang.cli, scorelang.engines.duckdb"], check=True
+    )
     return time.perf_counter() - start
 
 
