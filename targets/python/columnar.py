@@ -8,8 +8,10 @@ distinct tuple of the property values they read. A batch the columns cannot repr
 exactly (times that are not aware datetimes, unhashable values, non-numeric sums, a `where`
 reading a lead field) gives None, and the caller scores lead by lead.
 
-Events come as `EventColumns`: from records (`score_many`), or fetched as columns from the
-loaded files (the python engine, `scorelang.data.read_columns`), with no record per event.
+Events come as `EventColumns`: fetched as columns from the loaded files (the python engine,
+`scorelang.data.read_columns`, no record per event), or built from records
+(`EventColumns.from_records`); lead keys, types and properties as codes into their distinct
+values, so that lookups and `where` conditions run once per distinct value.
 """
 
 from __future__ import annotations
@@ -200,11 +202,9 @@ class _Batch:
         declared = np.array([prop in self.declared[name] for name in names], np.bool_)
         codes = factor.codes[picked]
         kept = declared[self.kinds[picked]] & factor.table(lambda v: v is not None, np.bool_)[codes]
-        types = {self.declared[t][prop] for t in names if prop in self.declared[t]}
-        if ir.Type.TIMESTAMP not in types:
+        # One type per property name (E310): a timestamp in one event type is one in all.
+        if not any(self.declared[t].get(prop) is ir.Type.TIMESTAMP for t in names):
             return picked[kept], codes[kept], factor.values
-        if len(types) > 1:  # one name, a timestamp in some event types only
-            raise Unsupported(prop)
         normal = Factor.of([optional_utc(v) for v in factor.values])
         return picked[kept], normal.codes[codes[kept]], normal.values
 
