@@ -2,6 +2,7 @@
 
     python bench/bench_cli.py                        # 100k and 1M leads, CSV and Parquet
     python bench/bench_cli.py --leads 20000 --runs 1 --engines duckdb
+    python bench/bench_cli.py --data /tmp/bench-data  # generate once, reuse in later runs
 
 For each size, deterministic data (scorelang.datagen, seed 7, ~12 events per lead) is written
 once as Parquet and copied to CSV by DuckDB. Then, per format, side by side in one run (median
