@@ -2,6 +2,7 @@
 
     python bench/bench_cli.py                        # 100k and 1M leads, CSV and Parquet
     python bench/bench_cli.py --leads 20000 --runs 1 --engines duckdb
+    python bench/bench_cli.py --data /tmp/bench-data  # generate once, reuse in later runs
 
 For each size, deterministic data (scorelang.datagen, seed 7, ~12 events per lead) is written
 once as Parquet and copied to CSV by DuckDB. Then, per format, side by side in one run (median
@@ -57,6 +58,7 @@ from scorelang.engines.postgres import PG_TYPES
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 MAPPING = SourceMapping()
+FORMATS = ("parquet", "csv")
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,21 @@ def generate(model: ir.Model, size: int, folder: Path, per_lead: float) -> dict[
     return files
 
 
+def data_files(
+    model: ir.Model, size: int, folder: Path, per_lead: float, console: Console
+) -> dict[str, tuple]:
+    """The files of one size in `folder`, generated unless a previous run left them there."""
+    target = folder / str(size)
+    names = {
+        fmt: tuple(target / fmt / f"{n}.{fmt}" for n in ("leads", "events")) for fmt in FORMATS
+    }
+    if all(path.exists() for paths in names.values() for path in paths):
+        return names
+    shutil.rmtree(target, ignore_errors=True)
+    with console.status(f"generating {size:,} leads"):
+        return generate(model, size, target, per_lead)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -207,6 +224,11 @@ def main() -> None:
     parser.add_argument("--formats", default="csv,parquet")
     parser.add_argument("--engines", default="duckdb,postgres")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each (median)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="keep the generated files in this folder and reuse them (default: a temporary one)",
+    )
     parser.add_argument(
         "--model", type=Path, default=ROOT / "examples" / "b2b_saas" / "model.score"
     )
@@ -243,8 +265,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="scorelang-bench-") as scratch:
         folder = Path(scratch)
         for size in (int(s) for s in args.leads.split(",")):
-            with console.status(f"generating {size:,} leads"):
-                files = generate(model, size, folder / str(size), args.events_per_lead)
+            files = data_files(model, size, args.data or folder, args.events_per_lead, console)
             out, reference = folder / "out.parquet", folder / "reference.parquet"
             bottom = folder / "floor.parquet"
             for fmt in args.formats.split(","):

@@ -61,6 +61,23 @@ def test_bench_cli_runs_on_both_engines(pg_url: str) -> None:
     )
 
 
+def test_bench_plan_runs_on_both_engines(pg_url: str) -> None:
+    """The hand-written sequence join is checked equal to the compiled query (it exits
+    otherwise) and every form is timed, with and without Postgres JIT."""
+    out = run("bench_plan.py", "--leads", "300", "--runs", "1", "--pg-url", pg_url)
+    for engine, forms in (
+        ("duckdb", ("compiled", "join", "none")),
+        (
+            "postgres",
+            tuple(f"{f} jit={s}" for f in ("compiled", "join", "none") for s in ["on", "off"]),
+        ),
+    ):
+        for form in forms:
+            assert any(
+                line.startswith(f"{engine} 300 leads {form} ") for line in out.splitlines()
+            ), out
+
+
 def test_bench_python_runs() -> None:
     out = run("bench_python.py", "--leads", "200", "--runs", "1")
     assert "identical outputs on every lead" in out

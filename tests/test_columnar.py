@@ -3,6 +3,7 @@ models and data: every ScoreResult identical, to the last bit of every float."""
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -28,11 +29,20 @@ def test_columnar_batch_equals_per_lead(case: Generated) -> None:
         leads, events = read_records(model, *write_data(Path(folder), case.leads, case.events))
     evaluator = PythonEvaluator(model)
     keys = [lead.get(model.key) for lead in leads]
+    columns = EventColumns.from_records(events, evaluator._properties)
     if evaluator._where is not None:  # no `where` reads a lead field: the batch is columnar
-        columns = EventColumns.from_records(events, evaluator._properties)
         assert batch_aggregates(model, evaluator._where, keys, columns, AS_OF) is not None
-    columnar = evaluator.score_many(leads, events, AS_OF, columnar=True)
-    assert columnar == evaluator.score_many(leads, events, AS_OF, columnar=False)
+    columnar = evaluator.score_many(leads, columns, AS_OF)
+    assert columnar == evaluator.score_many(leads, events, AS_OF)
+    rows = evaluator.score_rows(leads, columns, AS_OF)
+    assert _same_rows(rows, [result.as_row(model) for result in columnar])
+
+
+def _same_rows(rows: list[dict], expected: list[dict]) -> bool:
+    """Equal, column order and the sign of zero included (a file keeps both)."""
+    return [list(r.items()) for r in rows] == [list(r.items()) for r in expected] and [
+        [math.copysign(1, v) for v in r.values() if isinstance(v, float)] for r in rows
+    ] == [[math.copysign(1, v) for v in r.values() if isinstance(v, float)] for r in expected]
 
 
 @pytest.mark.parametrize("example", ["b2b_saas", "ecommerce", "advanced"])
@@ -45,27 +55,29 @@ def test_the_engines_columns_score_as_records_do(example: str) -> None:
     records, events = read_records(model, *files)
     assert leads == records
     expected = evaluator.score_many(records, events, AS_OF)
-    assert evaluator.score_columns(leads, columns, AS_OF) == expected
-    assert (
-        evaluator.score_columns(
-            leads, EventColumns.from_records(events, evaluator._properties), AS_OF
-        )
-        == expected
-    )
+    assert evaluator.score_many(leads, columns, AS_OF) == expected
+    rows = evaluator.score_rows(leads, columns, AS_OF)
+    assert _same_rows(rows, [result.as_row(model) for result in expected])
+    from_records = EventColumns.from_records(events, evaluator._properties)
+    assert evaluator.score_many(leads, from_records, AS_OF) == expected
 
 
-def test_records_the_columns_cannot_hold_are_scored_lead_by_lead() -> None:
+def test_records_the_columns_cannot_hold_are_refused() -> None:
     """ISO text times are the per-lead evaluator's to read (and a record without a type its
-    to reject): `columnar=True` then gives what the per-lead path gives."""
+    to reject): EventColumns refuses them, and score_many reads records lead by lead."""
     model = load(ROOT / "examples" / "b2b_saas" / "model.score").ir
     records, events = read_records(
         model, *(ROOT / "examples" / "b2b_saas" / n for n in ("leads.csv", "events.csv"))
     )
-    texts = [{**e, "occurred_at": e["occurred_at"].isoformat()} for e in events]
     evaluator = PythonEvaluator(model)
-    assert evaluator.score_many(records, texts, AS_OF, columnar=True) == evaluator.score_many(
+    texts = [{**e, "occurred_at": e["occurred_at"].isoformat()} for e in events]
+    with pytest.raises(TypeError):
+        EventColumns.from_records(texts, evaluator._properties)
+    assert evaluator.score_many(records, texts, AS_OF) == evaluator.score_many(
         records, events, AS_OF
     )
     untyped = [{k: v for k, v in events[0].items() if k != "event_type"}]
+    with pytest.raises(KeyError):
+        EventColumns.from_records(untyped, evaluator._properties)
     with pytest.raises(ValueError, match="event_type"):
-        evaluator.score_many(records, untyped, AS_OF, columnar=True)
+        evaluator.score_many(records, untyped, AS_OF)

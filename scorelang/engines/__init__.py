@@ -163,8 +163,8 @@ def python_rows(model: ir.Model, sources: Sources, as_of: datetime | None) -> li
     lead_records, event_columns = read_columns(
         model, given["leads"], given["events"], given["mapping"], given["on_load"]
     )
-    results = PythonEvaluator(model).score_columns(lead_records, event_columns, as_of)
-    return rows.sort_rows(model, [result.as_row(model) for result in results])
+    scored = PythonEvaluator(model).score_rows(lead_records, event_columns, as_of)
+    return rows.sort_rows(model, scored)
 
 
 def backend(engine: str) -> ModuleType:

@@ -131,7 +131,7 @@ def session(
     database, otherwise `database` read as is."""
     if leads is not None and events is not None:
         con = connect()
-        report = load_duckdb(con, model, leads, events, mapping)
+        report = load_duckdb(con, model, leads, events, mapping, scored_only=True)
         if on_load is not None:
             on_load(report)
     elif database is not None:

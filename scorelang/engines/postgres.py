@@ -24,6 +24,7 @@ from ..data import (
     event_columns,
     lead_columns,
     load_duckdb,
+    scored_event_columns,
     table,
 )
 from ..targets.sql import select_scores
@@ -106,14 +107,16 @@ def load_postgres(
 ) -> tuple[LoadReport, SourceMapping]:
     """Load two files into the Postgres tables the mapping names, replacing them, or by
     default into temporary tables of those names (the session's own, addressed through
-    `pg_temp` so that a real table is never touched). Returns the mapping that reads them."""
+    `pg_temp` so that a real table is never touched). Returns the mapping that reads them.
+    Temporary tables get only the event columns the scores query reads."""
     target = dataclasses.replace(mapping, schema="pg_temp" if temporary else mapping.schema)
     local = dataclasses.replace(mapping, schema=None)
+    kept = scored_event_columns if temporary else event_columns
     with duck.connect() as source:
-        report = load_duckdb(source, model, leads, events, local)
+        report = load_duckdb(source, model, leads, events, local, scored_only=temporary)
         for name, columns in (
             (local.leads_table, lead_columns(model, local)),
-            (local.events_table, event_columns(model, local)),
+            (local.events_table, kept(model, local)),
         ):
             destination = table(name, target.schema)
             copy_table(pg, source, name, destination, [(c.source, c.type) for c in columns])

@@ -8,16 +8,20 @@ distinct tuple of the property values they read. A batch the columns cannot repr
 exactly (times that are not aware datetimes, unhashable values, non-numeric sums, a `where`
 reading a lead field) gives None, and the caller scores lead by lead.
 
-Events come as `EventColumns`: from records (`score_many`), or fetched as columns from the
-loaded files (the python engine, `scorelang.data.read_columns`), with no record per event.
+Events come as `EventColumns`: fetched as columns from the loaded files (the python engine,
+`scorelang.data.read_columns`, no record per event), or built from records
+(`EventColumns.from_records`); lead keys, types and properties as codes into their distinct
+values, so that lookups and `where` conditions run once per distinct value.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -45,9 +49,10 @@ class Factor:
 
     @classmethod
     def of(cls, column: list[Any]) -> Factor:
-        index: dict[Any, int] = {}
-        codes = np.fromiter((index.setdefault(v, len(index)) for v in column), np.int64)
-        return cls(codes, list(index))
+        """Codes in order of first appearance; the loops are C's (dict.fromkeys, map)."""
+        values = list(dict.fromkeys(column))
+        index = {v: i for i, v in enumerate(values)}
+        return cls(np.fromiter(map(index.__getitem__, column), np.int64, len(column)), values)
 
     def mapped(self, lookup: Mapping[Any, int]) -> np.ndarray:
         """Per row, `lookup` of its value (-1 if absent)."""
@@ -57,27 +62,32 @@ class Factor:
     def decoded(self) -> list[Any]:
         return [self.values[c] for c in self.codes.tolist()]
 
+    def table(self, convert: Callable[[Any], Any], dtype: type) -> np.ndarray:
+        """`convert` of each distinct value, as an array indexed by code."""
+        return np.array([convert(v) for v in self.values], dtype)
+
 
 @dataclass(frozen=True)
 class EventColumns:
     """Events as columns, in the order the per-lead evaluator sees them (sums add in it):
-    lead key and type (each as codes into a list of distinct values), time in microseconds
-    since the epoch and the properties the model reads (None where missing)."""
+    lead key, type and the properties the model reads (each as codes into a list of distinct
+    values, None among them where missing) and time in microseconds since the epoch."""
 
     leads: Factor
     types: Factor
     micros: np.ndarray
-    properties: dict[str, list[Any]]
+    properties: dict[str, Factor]
 
     @classmethod
     def from_records(cls, events: Sequence[Mapping[str, Any]], props: list[str]) -> EventColumns:
         """Raises KeyError or TypeError for a record the per-lead evaluator must read (no
         type or time, a time that is not an aware datetime)."""
+        times = map(itemgetter(EVENT_TIME), events)
         return cls(
-            Factor.of([e[EVENT_LEAD] for e in events]),
-            Factor.of([e[EVENT_TYPE] for e in events]),
-            np.fromiter(((e[EVENT_TIME] - _EPOCH) // MICROSECOND for e in events), np.int64),
-            {p: [e.get(p) for e in events] for p in props},
+            Factor.of(list(map(itemgetter(EVENT_LEAD), events))),
+            Factor.of(list(map(itemgetter(EVENT_TYPE), events))),
+            np.fromiter(((t - _EPOCH) // MICROSECOND for t in times), np.int64, len(events)),
+            {p: Factor.of(list(map(methodcaller("get", p), events))) for p in props},
         )
 
     def records(self) -> list[dict[str, Any]]:
@@ -94,7 +104,7 @@ class EventColumns:
                 self.leads.decoded(),
                 self.types.decoded(),
                 self.micros.tolist(),
-                *self.properties.values(),
+                *(factor.decoded() for factor in self.properties.values()),
                 strict=True,
             )
         ]
@@ -162,39 +172,41 @@ class _Batch:
         return np.flatnonzero(mask)
 
     def _where_mask(self, n: int, side: int, event_type: str, mask: np.ndarray) -> np.ndarray:
-        """False for events of `event_type` failing the condition; True for every other."""
+        """False for events of `event_type` failing the condition; True for every other. The
+        condition runs once per distinct tuple of the property values it reads."""
         condition, props = self.where[(n, side, event_type)]
         of_type = np.flatnonzero(mask & (self.kinds == self.types[event_type]))
-        as_of, rows = self.as_of, of_type.tolist()
-        columns = ([self.properties[p][i] for i in rows] for p in props)
-        keys = zip(*columns, strict=True) if props else [()] * len(rows)
-        memo: dict[tuple, bool] = {}
-        passed = np.fromiter(
-            (
-                memo[key] if key in memo else memo.setdefault(key, bool(condition(as_of, *key)))
-                for key in keys
-            ),
-            np.bool_,
-            len(rows),
-        )
+        factors = [self.properties[p] for p in props]
+        if math.prod(len(f.values) for f in factors) >= _EXACT:
+            raise Unsupported("too many combinations of property values")
+        combined = np.zeros(len(of_type), np.int64)  # one code per tuple of codes
+        for factor in factors:
+            combined = combined * len(factor.values) + factor.codes[of_type]
+        distinct, inverse = np.unique(combined, return_inverse=True)
+        passed = []
+        for code in distinct.tolist():
+            values = []
+            for factor in reversed(factors):
+                code, own = divmod(code, len(factor.values))
+                values.append(factor.values[own])
+            passed.append(bool(condition(self.as_of, *reversed(values))))
         result = np.ones(len(mask), np.bool_)
-        result[of_type] = passed
+        result[of_type] = np.array(passed, np.bool_)[inverse]
         return result
 
-    def _values(self, picked: np.ndarray, prop: str) -> tuple[np.ndarray, list]:
+    def _values(self, picked: np.ndarray, prop: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
         """The picked events whose type declares `prop` with a value, and those values (the
-        per-lead evaluator reads an undeclared property as missing)."""
-        names = list(self.types)
-        kept, values = [], []
-        for i, code in zip(picked.tolist(), self.kinds[picked].tolist(), strict=True):
-            prop_type = self.declared[names[code]].get(prop)
-            if prop_type is None:
-                continue
-            value = self.properties[prop][i]
-            if value is not None:
-                kept.append(i)
-                values.append(optional_utc(value) if prop_type is ir.Type.TIMESTAMP else value)
-        return np.array(kept, np.int64), values
+        per-lead evaluator reads an undeclared property as missing) as codes into the list of
+        distinct values (timestamps in UTC, so that equal instants share a code)."""
+        factor, names = self.properties[prop], list(self.types)
+        declared = np.array([prop in self.declared[name] for name in names], np.bool_)
+        codes = factor.codes[picked]
+        kept = declared[self.kinds[picked]] & factor.table(lambda v: v is not None, np.bool_)[codes]
+        # One type per property name (E310): a timestamp in one event type is one in all.
+        if not any(self.declared[t].get(prop) is ir.Type.TIMESTAMP for t in names):
+            return picked[kept], codes[kept], factor.values
+        normal = Factor.of([optional_utc(v) for v in factor.values])
+        return picked[kept], normal.codes[codes[kept]], normal.values
 
     # ---- aggregates ------------------------------------------------------------------
 
@@ -207,17 +219,15 @@ class _Batch:
             case ir.Count():
                 return np.bincount(slots, minlength=self.leads).tolist()
             case ir.Sum(prop=prop):
-                kept, values = self._values(picked, prop)
-                if any(type(v) not in (int, float, bool) for v in values):
+                kept, codes, values = self._values(picked, prop)
+                numbers = [v if type(v) in (int, float, bool) else None for v in values]
+                if any(numbers[c] is None for c in np.unique(codes).tolist()):
                     raise Unsupported(prop)
-                return self._sum(self.slots[kept], np.array(values, np.float64))
+                table = np.array([0.0 if v is None else v for v in numbers], np.float64)
+                return self._sum(self.slots[kept], table[codes])
             case ir.CountDistinct(prop=prop):
-                kept, values = self._values(picked, prop)
-                codes: dict[Any, int] = {}
-                distinct = np.fromiter(
-                    (codes.setdefault(v, len(codes)) for v in values), np.int64, len(values)
-                )
-                return self._distinct(self.slots[kept], distinct)
+                kept, codes, _values = self._values(picked, prop)
+                return self._distinct(self.slots[kept], codes)
             case ir.PeriodCount(period=period):
                 return self._distinct(slots, ages // micros(period))
             case ir.DecayedSum(half_life=half_life):
