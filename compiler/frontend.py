@@ -1,7 +1,10 @@
 """The front end in one call: read and parse a file and its imports, check, lower to the IR.
 
-Imports are followed depth-first relative to the importing file; a file imported twice is
-read once, and a file that (indirectly) imports itself is an error at the `import`.
+Imports are followed depth-first relative to the importing file, read through a source
+provider (the disk, or an editor's buffers); a file imported twice is read once, and a file
+that (indirectly) imports itself is an error at the `import`. A file with syntax errors is
+still checked: the declarations that parsed are collected and checked, so one mistake does
+not hide the others (the model is None while any error remains).
 """
 
 from __future__ import annotations
@@ -13,10 +16,16 @@ from pathlib import Path
 from . import ast, ir
 from .diagnostics import Diagnostic, Severity, has_errors
 from .lower import lower
-from .parse import parse
+from .parse import parse_module
+from .provider import DISK, SourceProvider
 from .symbols import collect
 
 DEFAULT_MODEL_NAME = "model"  # for source text that comes from no file
+# Check errors about something not declared: after a syntax error the skipped region may
+# declare it, so they are left out rather than cascade from the one mistake.
+MAYBE_IN_A_SKIPPED_REGION = frozenset(
+    {"E200", "E201", "E202", "E207", "E208", "E212", "E400", "E401"}
+)
 
 
 @dataclass(frozen=True)
@@ -27,18 +36,21 @@ class Compilation:
     modules: dict[str, ast.Module]  # path -> parsed module
 
 
-def compile_source(source: str, path: str = "<string>") -> Compilation:
-    """Compiles model text; `path` names it in diagnostics and anchors relative imports."""
-    loader = _Loader()
+def compile_source(
+    source: str, path: str = "<string>", sources: SourceProvider = DISK
+) -> Compilation:
+    """Compiles model text; `path` names it in diagnostics and anchors relative imports,
+    which are read through `sources`."""
+    loader = _Loader(sources)
     loader.load_text(source, path)
     return loader.finish(path)
 
 
-def compile_file(path: str | Path) -> Compilation:
-    loader = _Loader()
+def compile_file(path: str | Path, sources: SourceProvider = DISK) -> Compilation:
+    loader = _Loader(sources)
     root = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = sources.read(root)
     except (OSError, UnicodeDecodeError) as error:
         problem = Diagnostic(
             "E209", Severity.ERROR, f"cannot read {root}: {error}", ast.Span(root, 0, 0, 0, 0)
@@ -50,6 +62,7 @@ def compile_file(path: str | Path) -> Compilation:
 
 @dataclass
 class _Loader:
+    provider: SourceProvider
     sources: dict[str, str] = field(default_factory=dict)
     modules: dict[str, ast.Module] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # post-order: imports before importers
@@ -58,10 +71,8 @@ class _Loader:
 
     def load_text(self, text: str, path: str) -> None:
         self.sources[path] = text
-        module, problems = parse(text, path)
+        module, problems = parse_module(text, path)
         self.diagnostics.extend(problems)
-        if module is None:
-            return
         self.modules[path] = module
         self.active.append(path)
         for decl in module.decls:
@@ -92,7 +103,7 @@ class _Loader:
         if any(_same_file(p) == _same_file(target) for p in self.sources):
             return
         try:
-            text = Path(target).read_text(encoding="utf-8")
+            text = self.provider.read(target)
         except (OSError, UnicodeDecodeError):
             self._unreadable(decl, f"looked for {target}; paths are relative to the importing file")
             return
@@ -103,7 +114,7 @@ class _Loader:
         self.diagnostics.append(Diagnostic("E209", Severity.ERROR, message, decl.path.span, hint))
 
     def finish(self, root: str) -> Compilation:
-        if has_errors(self.diagnostics) or root not in self.modules:
+        if root not in self.modules:
             return Compilation(None, self.diagnostics, self.sources, self.modules)
         symbols = collect([(self.modules[p], p == root) for p in self.order])
         default_name = DEFAULT_MODEL_NAME if root.startswith("<") else Path(root).stem
@@ -115,6 +126,9 @@ class _Loader:
                 None,
                 [Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)],
             )
+        if has_errors(self.diagnostics):  # a region was skipped: it may declare what is missing
+            model = None
+            diagnostics = [d for d in diagnostics if d.code not in MAYBE_IN_A_SKIPPED_REGION]
         return Compilation(model, [*self.diagnostics, *diagnostics], self.sources, self.modules)
 
 
