@@ -6,7 +6,7 @@ and `compiler.lower` turns the checked model into the IR the targets consume.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True, order=True)
@@ -30,7 +30,26 @@ NO_SPAN = Span("<generated>", 0, 0, 0, 0)
 
 @dataclass(frozen=True)
 class Node:
-    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+    """A piece of one file: equality and hashing include the span, so the same text at two
+    places is two nodes (a table keyed by nodes keeps both). `same_syntax` compares what
+    was written, wherever it stands."""
+
+    span: Span = field(default=NO_SPAN, repr=False, kw_only=True)
+
+
+def syntax_key(node: object) -> object:
+    """A hashable value equal for nodes written alike, wherever they stand (spans left out):
+    for finding the same condition twice, or comparing a file with its formatted text."""
+    if isinstance(node, tuple):
+        return tuple(syntax_key(item) for item in node)
+    if isinstance(node, Node):
+        values = (syntax_key(getattr(node, f.name)) for f in fields(node) if f.name != "span")
+        return (type(node), *values)
+    return node
+
+
+def same_syntax(left: object, right: object) -> bool:
+    return syntax_key(left) == syntax_key(right)
 
 
 @dataclass(frozen=True)
