@@ -6,7 +6,9 @@ and `compiler.lower` turns the checked model into the IR the targets consume.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from functools import cache
 
 
 @dataclass(frozen=True, order=True)
@@ -37,14 +39,25 @@ class Node:
     span: Span = field(default=NO_SPAN, repr=False, kw_only=True)
 
 
+@cache
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The names of a node class's fields but its span, in declaration (source) order;
+    looked up once per class, as every walk over the tree asks for them."""
+    return tuple(f.name for f in fields(cls) if f.name != "span")
+
+
+def children(node: Node) -> Iterator[object]:
+    """A node's field values but its span (nodes, tuples of nodes, plain values)."""
+    return (getattr(node, name) for name in child_fields(type(node)))
+
+
 def syntax_key(node: object) -> object:
     """A hashable value equal for nodes written alike, wherever they stand (spans left out):
     for finding the same condition twice, or comparing a file with its formatted text."""
     if isinstance(node, tuple):
         return tuple(syntax_key(item) for item in node)
     if isinstance(node, Node):
-        values = (syntax_key(getattr(node, f.name)) for f in fields(node) if f.name != "span")
-        return (type(node), *values)
+        return (type(node), *(syntax_key(child) for child in children(node)))
     return node
 
 

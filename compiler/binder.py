@@ -191,6 +191,5 @@ def _uses(node: object, properties: frozenset[str], in_where: bool) -> Iterator[
         yield from _uses(node.source, properties, in_where)
         yield from _uses(node.condition, properties, True)
         return
-    for node_field in dataclasses.fields(node):
-        if node_field.name != "span":
-            yield from _uses(getattr(node, node_field.name), properties, in_where)
+    for child in ast.children(node):
+        yield from _uses(child, properties, in_where)

@@ -10,6 +10,7 @@ not hide the others (the model is None while any error remains).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .diagnostics import Diagnostic, Severity, has_errors
 from .lower import lower
 from .parse import parse_module
 from .provider import DISK, SourceProvider
+from .reparse import reparse
 from .symbols import collect
 
 DEFAULT_MODEL_NAME = "model"  # for source text that comes from no file
@@ -33,15 +35,22 @@ class Compilation:
     model: ir.Model | None  # None iff some diagnostic is an error
     diagnostics: list[Diagnostic]
     sources: dict[str, str]  # path -> text of every file read (for rendering carets)
-    modules: dict[str, ast.Module]  # path -> parsed module
+    modules: dict[str, ast.Module]  # path -> parsed module (declarations that parsed)
+    # path -> module of the files without syntax errors: what the next compilation of an
+    # edited text can reuse (see `compile_source`'s `previous`)
+    clean_modules: dict[str, ast.Module] = field(default_factory=dict)
 
 
 def compile_source(
-    source: str, path: str = "<string>", sources: SourceProvider = DISK
+    source: str,
+    path: str = "<string>",
+    sources: SourceProvider = DISK,
+    previous: Mapping[str, ast.Module] | None = None,
 ) -> Compilation:
     """Compiles model text; `path` names it in diagnostics and anchors relative imports,
-    which are read through `sources`."""
-    loader = _Loader(sources)
+    which are read through `sources`. `previous` (a former compilation's `clean_modules`)
+    lets an edited file be parsed again only where it changed."""
+    loader = _Loader(sources, dict(previous or {}))
     loader.load_text(source, path)
     return loader.finish(path)
 
@@ -63,17 +72,22 @@ def compile_file(path: str | Path, sources: SourceProvider = DISK) -> Compilatio
 @dataclass
 class _Loader:
     provider: SourceProvider
+    previous: dict[str, ast.Module] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     modules: dict[str, ast.Module] = field(default_factory=dict)
+    clean: dict[str, ast.Module] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # post-order: imports before importers
     diagnostics: list[Diagnostic] = field(default_factory=list)
     active: list[str] = field(default_factory=list)  # the import chain being followed
 
     def load_text(self, text: str, path: str) -> None:
         self.sources[path] = text
-        module, problems = parse_module(text, path)
+        previous = self.previous.get(path)
+        module, problems = reparse(previous, text) if previous else parse_module(text, path)
         self.diagnostics.extend(problems)
         self.modules[path] = module
+        if not problems:
+            self.clean[path] = module
         self.active.append(path)
         for decl in module.decls:
             if isinstance(decl, ast.ImportDecl):
@@ -115,7 +129,7 @@ class _Loader:
 
     def finish(self, root: str) -> Compilation:
         if root not in self.modules:
-            return Compilation(None, self.diagnostics, self.sources, self.modules)
+            return Compilation(None, self.diagnostics, self.sources, self.modules, self.clean)
         symbols = collect([(self.modules[p], p == root) for p in self.order])
         default_name = DEFAULT_MODEL_NAME if root.startswith("<") else Path(root).stem
         try:
@@ -129,7 +143,9 @@ class _Loader:
         if has_errors(self.diagnostics):  # a region was skipped: it may declare what is missing
             model = None
             diagnostics = [d for d in diagnostics if d.code not in MAYBE_IN_A_SKIPPED_REGION]
-        return Compilation(model, [*self.diagnostics, *diagnostics], self.sources, self.modules)
+        return Compilation(
+            model, [*self.diagnostics, *diagnostics], self.sources, self.modules, self.clean
+        )
 
 
 def _same_file(path: str) -> str:

@@ -456,6 +456,7 @@ def _parser() -> Lark:
     return Lark(
         grammar,
         parser="lalr",
+        start=["start", "rule_list"],
         propagate_positions=True,
         maybe_placeholders=True,
         postlex=_KeepComments(),
@@ -471,7 +472,7 @@ _DECLARATION_LINE = re.compile(
 def _parse_trees(source: str, path: str) -> tuple[list[Any], list[Token], list[Diagnostic]]:
     """The parse trees of the declarations that parse, the comments, and one diagnostic per
     region skipped."""
-    interactive = _parser().parse_interactive(source)
+    interactive = _parser().parse_interactive(source, start="start")
     state = interactive.parser_state
     comments: list[Token] = []
     problems: list[Diagnostic] = []
@@ -485,12 +486,38 @@ def _parse_trees(source: str, path: str) -> tuple[list[Any], list[Token], list[D
             offset = _recover(state, source, _error_offset(error))
 
 
-def _feed(interactive: InteractiveParser, source: str, offset: int, comments: list[Token]) -> Any:
-    """Lexes `source` from `offset` into the interactive parser's state, comments aside; the
+def parse_fragment(
+    source: str, path: str, begin: int, end: int, start: str
+) -> tuple[tuple[Any, ...], tuple[ast.Comment, ...]] | None:
+    """The declarations (`start="start"`) or score rules (`"rule_list"`) of
+    `source[begin:end]`, with spans in the whole source, and its comments; None when the
+    fragment does not parse cleanly (the caller then parses the whole file)."""
+    interactive = _parser().parse_interactive(source, start=start)
+    comments: list[Token] = []
+    try:
+        tree = _feed(interactive, source, begin, comments, end)
+    except (UnexpectedInput, RecursionError):
+        return None
+    problems: list[Diagnostic] = []
+    nodes = tuple(_transform(child, path, problems) for child in tree.children)
+    if problems:
+        return None
+    return nodes, tuple(ast.Comment(str(t), span=_span(path, t)) for t in comments)
+
+
+def _feed(
+    interactive: InteractiveParser,
+    source: str,
+    offset: int,
+    comments: list[Token],
+    end: int | None = None,
+) -> Any:
+    """Lexes `source[offset:end]` into the interactive parser's state, comments aside; the
     tree at the end, or the UnexpectedInput (with its interactive parser, for `accepts`)."""
     state = interactive.parser_state
     lexer = interactive.lexer_thread.lexer
-    state.lexer = LexerThread(lexer, LexerState(TextSlice(source, offset, len(source))))
+    text = TextSlice(source, offset, len(source) if end is None else end)
+    state.lexer = LexerThread(lexer, LexerState(text))
     last = None
     try:
         for token in state.lexer.lex(state):
@@ -592,7 +619,7 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, path: str) -> Diagno
 
 
 def _parse_strict(source: str) -> Any:
-    return _feed(_parser().parse_interactive(source), source, 0, [])
+    return _feed(_parser().parse_interactive(source, start="start"), source, 0, [])
 
 
 def _offset_span(path: str, source: str, slip: Slip) -> ast.Span:

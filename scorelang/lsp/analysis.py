@@ -42,7 +42,8 @@ def analyse(
     source: str, path: str, previous: Analysis | None = None, sources: SourceProvider = DISK
 ) -> Analysis:
     """Checks and lints `source`; imports are read through `sources` (the editor's buffers)."""
-    compilation = compile_source(source, path, sources)
+    reusable = previous.compilation.clean_modules if previous else None
+    compilation = compile_source(source, path, sources, reusable)
     diagnostics = list(dict.fromkeys(compilation.diagnostics))
     if compilation.model is not None:
         diagnostics += lint.lint(
