@@ -1,7 +1,9 @@
 """One document's view of its model: the compilation, lint findings, symbols and bindings.
 
-The last version that parsed is kept for completion and navigation while the user types
-(text mid-edit rarely parses), so `modules`, `symbols` and `bindings` may be one edit old.
+The last version without syntax errors is kept for completion and navigation while the user
+types (text mid-edit rarely parses; the recovered parse lacks the declaration being typed),
+so `modules`, `symbols` and `bindings` may be one edit old. The previous analysis's
+syntax trees are reused by the next parse where the edit did not reach.
 """
 
 from __future__ import annotations

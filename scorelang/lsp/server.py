@@ -1,7 +1,8 @@
 """The language server: pygls wiring of the features, one analysis per open document.
 
-Every edit re-runs the front end and the linter on the whole document (the compiler has no
-incremental mode); bench/bench_lsp.py measures it. Imported files are read through the open
+Every edit re-runs the front end and the linter on the document; the parser reuses the
+previous analysis's syntax tree where the edit did not reach (compiler/reparse.py), the
+check and lint run on the whole model; bench/bench_lsp.py measures it. Imported files are read through the open
 documents first (unsaved text included), then from disk; an edit re-checks the open
 documents that read the edited one.
 """
