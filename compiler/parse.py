@@ -483,7 +483,8 @@ def _parse_trees(source: str, path: str) -> tuple[list[Any], list[Token], list[D
             return list(tree.children), comments, problems
         except UnexpectedInput as error:
             problems.append(_syntax_diagnostic(error, source, path))
-            offset = _recover(state, source, _error_offset(error))
+            resume = _recover(state, source, _error_offset(error))
+            offset = resume if resume > offset else len(source)  # always forward
 
 
 def parse_fragment(
@@ -526,8 +527,8 @@ def _feed(
                 continue
             state.feed_token(token)
             last = token
-        end = Token.new_borrow_pos("$END", "", last) if last else Token("$END", "", 0, 1, 1)
-        return state.feed_token(end, True)
+        eof = Token.new_borrow_pos("$END", "", last) if last else Token("$END", "", 0, 1, 1)
+        return state.feed_token(eof, True)
     except UnexpectedInput as error:
         error.interactive_parser = InteractiveParser(interactive.parser, state, state.lexer)
         raise

@@ -110,6 +110,16 @@ async def test_syntax_error(client: LanguageClient, tmp_path: Path) -> None:
     assert error.code.startswith("E1")
 
 
+async def test_a_syntax_error_does_not_hide_the_other_errors(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = B2B.read_text().replace("clamp 0..100", "clamp 0..", 1)
+    text += 'flag odd = engagement == "high"\n'  # `fit` holds the syntax error
+    diagnostics = await open_text(client, tmp_path / "two.score", text)
+    assert [d.code for d in diagnostics] == ["E100", "E300"]
+    assert diagnostics[1].range.start == position(text, '"high"')
+
+
 async def test_errors_in_an_imported_file_are_shown_at_the_import(
     client: LanguageClient, tmp_path: Path
 ) -> None:
