@@ -22,6 +22,7 @@ from lark.lark import PostLex
 from lark.lexer import LexerState, LexerThread, TextSlice
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.parsers.lalr_parser_state import ParserState
 
 from . import ast
 from .diagnostics import Diagnostic, Severity
@@ -534,16 +535,14 @@ def _feed(
         raise
 
 
-def _recover(state: Any, source: str, error_at: int) -> int:
+def _recover(state: ParserState, source: str, error_at: int) -> int:
     """Where parsing resumes after an error at `error_at`, with the parser's stacks cut back
     to whole declarations. The declaration being parsed is dropped when it is incomplete,
     or when it ran over the start of the next one (after `const a = 1 +`, the contextual
     lexer reads the next line's `const` as a name); otherwise the error lies between
     declarations and only the text up to the next declaration line is skipped."""
     states = state.parse_conf.states
-    depth = len(state.state_stack)
-    while depth > 1 and not _is_shift(states[state.state_stack[depth - 1]].get("MODEL")):
-        depth -= 1
+    depth = _top_level_depth(state)
     starts = (_start_of(value) for value in state.value_stack[depth - 1 :])
     start = next((s for s in starts if s is not None), None)
     if start is not None:
@@ -556,6 +555,15 @@ def _recover(state: Any, source: str, error_at: int) -> int:
             error_at = start
     resume = _DECLARATION_LINE.search(source, error_at + 1)
     return resume.start() if resume else len(source)
+
+
+def _top_level_depth(state: ParserState) -> int:
+    """The height of the parser's stack up to the declaration being parsed."""
+    states, stack = state.parse_conf.states, state.state_stack
+    depth = len(stack)
+    while depth > 1 and not _is_shift(states[stack[depth - 1]].get("MODEL")):
+        depth -= 1
+    return depth
 
 
 def _shifts_declaration(states: dict[Any, dict[str, Any]], stack: list[Any]) -> bool:
@@ -630,6 +638,14 @@ def _offset_span(path: str, source: str, slip: Slip) -> ast.Span:
 
 
 def _explain(error: UnexpectedInput, source: str) -> str | None:
+    """The MISTAKES message whose example fails in the same parser state. Lark compares
+    states by stack height too, and an example is a file of one declaration: the
+    declarations before the failing one are left out of the comparison."""
+    state = error.state
+    if isinstance(state, ParserState):
+        stack = state.state_stack
+        own = stack[_top_level_depth(state) :]
+        error.state = ParserState(state.parse_conf, state.lexer, [stack[0], *own], [])
     try:
         return error.match_examples(_parse_strict, MISTAKES, use_accepts=True)
     except Exception:  # match_examples re-parses examples; a failure there is not the user's

@@ -99,3 +99,14 @@ def test_imports_are_read_through_the_provider(tmp_path: Path) -> None:
     in_editor = compile_source(text, str(root), buffers)
     assert in_editor.diagnostics == [] and in_editor.model is not None
     assert in_editor.sources[str(shared)] == unsaved
+
+
+def test_common_mistakes_are_explained_after_other_declarations() -> None:
+    """The MISTAKES examples are files of one declaration; a slip in a later declaration is
+    explained as well (it was reported as a bare E100)."""
+    [problem] = parse_module(SCHEMA + "score s {\n  when employees = 10: +1\n}\n", "t.score")[1]
+    assert (problem.code, problem.span.line, problem.message) == (
+        "E102",
+        7,
+        "Use == to compare, = only declares.",
+    )
