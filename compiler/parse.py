@@ -451,9 +451,16 @@ class _KeepComments(PostLex):
         return stream
 
 
+# Comments mean nothing to the language (the grammar ignores them), but the formatter needs
+# them: this parser takes them as tokens, which the parse loop sets aside (_KeepComments).
+IGNORED_COMMENTS = "%ignore COMMENT\n"
+
+
 @cache
 def _parser() -> Lark:
     grammar = resources.files("scorelang.grammar").joinpath("scorelang.lark").read_text()
+    assert IGNORED_COMMENTS in grammar
+    grammar = grammar.replace(IGNORED_COMMENTS, "")
     return Lark(
         grammar,
         parser="lalr",
