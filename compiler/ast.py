@@ -6,7 +6,9 @@ and `compiler.lower` turns the checked model into the IR the targets consume.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from functools import cache
 
 
 @dataclass(frozen=True, order=True)
@@ -30,7 +32,37 @@ NO_SPAN = Span("<generated>", 0, 0, 0, 0)
 
 @dataclass(frozen=True)
 class Node:
-    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+    """A piece of one file: equality and hashing include the span, so the same text at two
+    places is two nodes (a table keyed by nodes keeps both). `same_syntax` compares what
+    was written, wherever it stands."""
+
+    span: Span = field(default=NO_SPAN, repr=False, kw_only=True)
+
+
+@cache
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The names of a node class's fields but its span, in declaration (source) order;
+    looked up once per class, as every walk over the tree asks for them."""
+    return tuple(f.name for f in fields(cls) if f.name != "span")
+
+
+def children(node: Node) -> Iterator[object]:
+    """A node's field values but its span (nodes, tuples of nodes, plain values)."""
+    return (getattr(node, name) for name in child_fields(type(node)))
+
+
+def syntax_key(node: object) -> object:
+    """A hashable value equal for nodes written alike, wherever they stand (spans left out):
+    for finding the same condition twice, or comparing a file with its formatted text."""
+    if isinstance(node, tuple):
+        return tuple(syntax_key(item) for item in node)
+    if isinstance(node, Node):
+        return (type(node), *(syntax_key(child) for child in children(node)))
+    return node
+
+
+def same_syntax(left: object, right: object) -> bool:
+    return syntax_key(left) == syntax_key(right)
 
 
 @dataclass(frozen=True)

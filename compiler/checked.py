@@ -6,10 +6,12 @@ others (see `compiler.typecheck`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from . import ast, ir
+from .symbols import Symbols
 
 T = ir.Type
 OUTPUT_KINDS = frozenset({"score", "composite", "tier", "percentile_tier", "matrix", "flag"})
@@ -71,6 +73,33 @@ COMPOSITE = Scope(
 CONST = Scope("a const", lead=False, events=False)
 FLAG = Scope("a flag", outputs=OUTPUT_KINDS)
 EXPECT = Scope("a test expectation", lead=False, events=False, outputs=OUTPUT_KINDS, expect=True)
+
+
+class ExprChecker(Protocol):
+    """What a handler may ask of the checker (`compiler.typecheck.Checker`): the handlers
+    live in modules of their own, which import this and not the checker."""
+
+    symbols: Symbols
+
+    def error(
+        self, code: str, message: str, node: ast.Node | ast.Span, hint: str | None = None
+    ) -> None: ...
+    def not_here(self, what: str, node: ast.Node, scope: Scope) -> None: ...
+    def intern(self, aggregate: ir.AggregateNode) -> ir.AggregateRef: ...
+    def check(self, node: ast.Expr, scope: Scope) -> Checked: ...
+    def condition(self, node: ast.Expr, scope: Scope) -> ir.Expr | None: ...
+    def value(self, node: ast.Expr, scope: Scope) -> Value | None: ...
+    def as_value(self, checked: Checked, node: ast.Expr) -> Value | None: ...
+    def numeric(self, node: ast.Expr, scope: Scope, what: str) -> Value | None: ...
+    def string(self, node: ast.Expr, scope: Scope, what: str) -> Value | None: ...
+    def event_set(self, node: ast.Expr, scope: Scope) -> EventSet | None: ...
+    def duration(self, node: ast.Expr, scope: Scope) -> float | None: ...
+    def properties(self, types: tuple[str, ...]) -> dict[str, ir.Type]: ...
+
+
+# Checks one kind of expression node; each handler module has a table of them, and
+# `compiler.typecheck.HANDLERS` joins the tables (one entry per AST expression type).
+Handler = Callable[[ExprChecker, Any, Scope], Checked]
 
 
 def literal(value: str | int | float | bool) -> ir.Literal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast as pyast
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -17,6 +18,11 @@ from lark.exceptions import (
     UnexpectedToken,
     VisitError,
 )
+from lark.lark import PostLex
+from lark.lexer import LexerState, LexerThread, TextSlice
+from lark.parsers.lalr_analysis import Shift
+from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.parsers.lalr_parser_state import ParserState
 
 from . import ast
 from .diagnostics import Diagnostic, Severity
@@ -389,54 +395,214 @@ def _regex(token: str, span: ast.Span) -> ast.Regex:
 
 
 def parse(source: str, path: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
-    """Parse one file; on a syntax error return no module and one E1xx diagnostic."""
-    comments: list[Token] = []
-    _COMMENT_SINK[0] = comments
+    """Parse one file; on a syntax error return no module and the E1xx diagnostics (the
+    formatter's contract: it rewrites whole files only)."""
+    module, problems = parse_module(source, path)
+    return (None if problems else module), problems
+
+
+def parse_module(source: str, path: str = "<string>") -> tuple[ast.Module, list[Diagnostic]]:
+    """Parse one file, recovering at declaration starts: a declaration that does not parse
+    (or holds a bad string) is reported and left out, and parsing goes on at the next line
+    that starts with a declaration keyword, so one mistake does not hide the rest of the
+    file from the checker and the editor."""
+    end = ast.Span(path, 1, 1, source.count("\n") + 1, 1, 0, len(source))
     try:
-        tree = _parser().parse(source)
-    except UnexpectedInput as error:
-        return None, [_syntax_diagnostic(error, source, path)]
+        trees, comments, problems = _parse_trees(source, path)
     except RecursionError:
-        span = ast.Span(path, 1, 1, 1, 2)
-        return None, [
-            Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)
-        ]
-    finally:
-        _COMMENT_SINK[0] = []
+        return ast.Module(path, source, (), (), span=end), [_too_deep(path)]
+    decls = []
+    for tree in trees:
+        decl = _transform(tree, path, problems)
+        if decl is not None:
+            decls.append(decl)
+    module_comments = tuple(ast.Comment(str(t), span=_span(path, t)) for t in comments)
+    return ast.Module(path, source, tuple(decls), module_comments, span=end), problems
+
+
+def _too_deep(path: str) -> Diagnostic:
+    span = ast.Span(path, 1, 1, 1, 2)
+    return Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)
+
+
+def _transform(tree: Any, path: str, problems: list[Diagnostic]) -> ast.Decl | None:
+    """One declaration's parse tree to its AST node, or None and a diagnostic."""
     try:
-        decls = _ToAst(path).transform(tree)
+        return _ToAst(path).transform(tree)
     except VisitError as error:
         if not isinstance(error.orig_exc, BadString):
             raise
         token = error.orig_exc.token
         span = _span(path, token) if isinstance(token, Token) else ast.Span(path, 1, 1, 1, 2)
         hint = 'escapes are \\" \\\\ \\n \\t \\r \\xHH \\uHHHH'
-        return None, [Diagnostic("E105", Severity.ERROR, str(error.orig_exc), span, hint)]
+        problems.append(Diagnostic("E105", Severity.ERROR, str(error.orig_exc), span, hint))
     except RecursionError:
-        span = ast.Span(path, 1, 1, 1, 2)
-        return None, [
-            Diagnostic("E104", Severity.ERROR, "the expression is nested too deeply", span)
-        ]
-    module_comments = tuple(ast.Comment(str(t), span=_span(path, t)) for t in comments)
-    end = ast.Span(path, 1, 1, source.count("\n") + 1, 1, 0, len(source))
-    return ast.Module(path, source, decls, module_comments, span=end), []
+        problems.append(_too_deep(path))
+    return None
 
 
-# Lark binds lexer callbacks when the parser is built; the one cached parser appends the
-# comments it meets to whichever list `parse` put here.
-_COMMENT_SINK: list[list[Token]] = [[]]
+class _KeepComments(PostLex):
+    """Lets comments through the lexer in every parser state, so that the parse loop (not a
+    callback bound to the one cached parser) collects them per parse."""
+
+    always_accept = ("COMMENT",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        return stream
+
+
+# Comments mean nothing to the language (the grammar ignores them), but the formatter needs
+# them: this parser takes them as tokens, which the parse loop sets aside (_KeepComments).
+IGNORED_COMMENTS = "%ignore COMMENT\n"
 
 
 @cache
 def _parser() -> Lark:
     grammar = resources.files("scorelang.grammar").joinpath("scorelang.lark").read_text()
+    assert IGNORED_COMMENTS in grammar
+    grammar = grammar.replace(IGNORED_COMMENTS, "")
     return Lark(
         grammar,
         parser="lalr",
+        start=["start", "rule_list"],
         propagate_positions=True,
         maybe_placeholders=True,
-        lexer_callbacks={"COMMENT": lambda token: _COMMENT_SINK[0].append(token)},
+        postlex=_KeepComments(),
     )
+
+
+# A line that starts with a declaration keyword: where parsing resumes after an error.
+_DECLARATION_LINE = re.compile(
+    r"^(?:model|import|lead|event|const|segment|score|tier|matrix|flag|test)\b", re.MULTILINE
+)
+
+
+def _parse_trees(source: str, path: str) -> tuple[list[Any], list[Token], list[Diagnostic]]:
+    """The parse trees of the declarations that parse, the comments, and one diagnostic per
+    region skipped."""
+    interactive = _parser().parse_interactive(source, start="start")
+    state = interactive.parser_state
+    comments: list[Token] = []
+    problems: list[Diagnostic] = []
+    offset = 0
+    while True:
+        try:
+            tree = _feed(interactive, source, offset, comments)
+            return list(tree.children), comments, problems
+        except UnexpectedInput as error:
+            problems.append(_syntax_diagnostic(error, source, path))
+            resume = _recover(state, source, _error_offset(error))
+            offset = resume if resume > offset else len(source)  # always forward
+
+
+def parse_fragment(
+    source: str, path: str, begin: int, end: int, start: str
+) -> tuple[tuple[Any, ...], tuple[ast.Comment, ...]] | None:
+    """The declarations (`start="start"`) or score rules (`"rule_list"`) of
+    `source[begin:end]`, with spans in the whole source, and its comments; None when the
+    fragment does not parse cleanly (the caller then parses the whole file)."""
+    interactive = _parser().parse_interactive(source, start=start)
+    comments: list[Token] = []
+    try:
+        tree = _feed(interactive, source, begin, comments, end)
+    except (UnexpectedInput, RecursionError):
+        return None
+    problems: list[Diagnostic] = []
+    nodes = tuple(_transform(child, path, problems) for child in tree.children)
+    if problems:
+        return None
+    return nodes, tuple(ast.Comment(str(t), span=_span(path, t)) for t in comments)
+
+
+def _feed(
+    interactive: InteractiveParser,
+    source: str,
+    offset: int,
+    comments: list[Token],
+    end: int | None = None,
+) -> Any:
+    """Lexes `source[offset:end]` into the interactive parser's state, comments aside; the
+    tree at the end, or the UnexpectedInput (with its interactive parser, for `accepts`)."""
+    state = interactive.parser_state
+    lexer = interactive.lexer_thread.lexer
+    text = TextSlice(source, offset, len(source) if end is None else end)
+    state.lexer = LexerThread(lexer, LexerState(text))
+    last = None
+    try:
+        for token in state.lexer.lex(state):
+            if token.type == "COMMENT":
+                comments.append(token)
+                continue
+            state.feed_token(token)
+            last = token
+        eof = Token.new_borrow_pos("$END", "", last) if last else Token("$END", "", 0, 1, 1)
+        return state.feed_token(eof, True)
+    except UnexpectedInput as error:
+        error.interactive_parser = InteractiveParser(interactive.parser, state, state.lexer)
+        raise
+
+
+def _recover(state: ParserState, source: str, error_at: int) -> int:
+    """Where parsing resumes after an error at `error_at`, with the parser's stacks cut back
+    to whole declarations. The declaration being parsed is dropped when it is incomplete,
+    or when it ran over the start of the next one (after `const a = 1 +`, the contextual
+    lexer reads the next line's `const` as a name); otherwise the error lies between
+    declarations and only the text up to the next declaration line is skipped."""
+    states = state.parse_conf.states
+    depth = _top_level_depth(state)
+    starts = (_start_of(value) for value in state.value_stack[depth - 1 :])
+    start = next((s for s in starts if s is not None), None)
+    if start is not None:
+        overrun = _DECLARATION_LINE.search(source, start + 1)
+        if not _shifts_declaration(states, list(state.state_stack)) or (
+            overrun is not None and overrun.start() <= error_at
+        ):
+            del state.state_stack[depth:]
+            del state.value_stack[depth - 1 :]
+            error_at = start
+    resume = _DECLARATION_LINE.search(source, error_at + 1)
+    return resume.start() if resume else len(source)
+
+
+def _top_level_depth(state: ParserState) -> int:
+    """The height of the parser's stack up to the declaration being parsed."""
+    states, stack = state.parse_conf.states, state.state_stack
+    depth = len(stack)
+    while depth > 1 and not _is_shift(states[stack[depth - 1]].get("MODEL")):
+        depth -= 1
+    return depth
+
+
+def _shifts_declaration(states: dict[Any, dict[str, Any]], stack: list[Any]) -> bool:
+    """Whether a declaration keyword could come next: reduce on a copy of the state stack
+    (without building values) until `model` is shifted or refused."""
+    while True:
+        action = states[stack[-1]].get("MODEL")
+        if action is None:
+            return False
+        kind, rule = action
+        if kind is Shift:
+            return True
+        if rule.expansion:
+            del stack[-len(rule.expansion) :]
+        stack.append(states[stack[-1]][rule.origin.name][1])
+
+
+def _is_shift(action: tuple[Any, Any] | None) -> bool:
+    return action is not None and action[0] is Shift
+
+
+def _start_of(value: Any) -> int | None:
+    if isinstance(value, Token):
+        return value.start_pos
+    meta = getattr(value, "meta", None)
+    return None if meta is None or getattr(meta, "empty", True) else meta.start_pos
+
+
+def _error_offset(error: UnexpectedInput) -> int:
+    if isinstance(error, UnexpectedToken) and error.token.start_pos is not None:
+        return error.token.start_pos
+    return error.pos_in_stream or 0
 
 
 def _syntax_diagnostic(error: UnexpectedInput, source: str, path: str) -> Diagnostic:
@@ -468,6 +634,10 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, path: str) -> Diagno
     return Diagnostic("E100", Severity.ERROR, f"unexpected {str(error.token)!r}", span, hint)
 
 
+def _parse_strict(source: str) -> Any:
+    return _feed(_parser().parse_interactive(source, start="start"), source, 0, [])
+
+
 def _offset_span(path: str, source: str, slip: Slip) -> ast.Span:
     line = source.count("\n", 0, slip.start) + 1
     column = slip.start - source.rfind("\n", 0, slip.start)
@@ -475,8 +645,16 @@ def _offset_span(path: str, source: str, slip: Slip) -> ast.Span:
 
 
 def _explain(error: UnexpectedInput, source: str) -> str | None:
+    """The MISTAKES message whose example fails in the same parser state. Lark compares
+    states by stack height too, and an example is a file of one declaration: the
+    declarations before the failing one are left out of the comparison."""
+    state = error.state
+    if isinstance(state, ParserState):
+        stack = state.state_stack
+        own = stack[_top_level_depth(state) :]
+        error.state = ParserState(state.parse_conf, state.lexer, [stack[0], *own], [])
     try:
-        return error.match_examples(_parser().parse, MISTAKES, use_accepts=True)
+        return error.match_examples(_parse_strict, MISTAKES, use_accepts=True)
     except Exception:  # match_examples re-parses examples; a failure there is not the user's
         return None
 

@@ -5,8 +5,10 @@ expression and its type), a duration, a list of literals, a regex, or an `EventS
 event filter not yet aggregated). The caller says which shape it needs (`condition`,
 `value`, `event_set`) and a wrong shape is reported once, at the offending sub-expression.
 A problem yields None, which callers pass on silently so one mistake gives one diagnostic.
-Comparisons, function calls and event sets are checked by the mixins named in their
-modules; this one holds names, literals, arithmetic and logic.
+Each expression type has one handler, found by type in `HANDLERS`: comparisons, function
+calls and event sets have modules of their own (which see the checker through the
+`checked.ExprChecker` protocol, not this module); names, literals, arithmetic and logic
+are handled here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import ast, ir
+from . import ast, comparisons, eventsets, functions, ir
 from .checked import (
     CONST,
     OUTPUT_KINDS,
@@ -23,6 +25,7 @@ from .checked import (
     Checked,
     DurationValue,
     EventSet,
+    Handler,
     ListValue,
     RegexValue,
     Scope,
@@ -34,10 +37,7 @@ from .checked import (
     number_literal,
     type_word,
 )
-from .comparisons import ComparisonChecks
 from .diagnostics import Diagnostic, Severity
-from .eventsets import EventSetChecks
-from .functions import FunctionChecks
 from .regex import FLAGS, check_pattern
 from .suggest import did_you_mean
 from .symbols import KIND_WORDS, Symbol, Symbols
@@ -46,7 +46,7 @@ SECONDS_PER_DAY = 86400
 
 
 @dataclass
-class Checker(ComparisonChecks, FunctionChecks, EventSetChecks):
+class Checker:
     """Checks expressions against the declarations; collects diagnostics and aggregates."""
 
     symbols: Symbols
@@ -66,7 +66,7 @@ class Checker(ComparisonChecks, FunctionChecks, EventSetChecks):
         span = node if isinstance(node, ast.Span) else node.span
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, message, span, hint))
 
-    def _not_here(self, what: str, node: ast.Node, scope: Scope) -> None:
+    def not_here(self, what: str, node: ast.Node, scope: Scope) -> None:
         if scope is SEGMENT and what == "event sets":
             self.error(
                 "E417",
@@ -184,194 +184,9 @@ class Checker(ComparisonChecks, FunctionChecks, EventSetChecks):
     # ---- dispatch ------------------------------------------------------------------------
 
     def check(self, node: ast.Expr, scope: Scope) -> Checked:
-        method = getattr(self, f"_{type(node).__name__}")
-        return method(node, scope)
+        return HANDLERS[type(node)](self, node, scope)
 
-    def _String(self, node: ast.String, scope: Scope) -> Checked:
-        if "\x00" in node.value:
-            self.error(
-                "E317",
-                "a string cannot hold the NUL character",
-                node,
-                "no SQL engine stores it in text; remove the \\x00",
-            )
-            return None
-        return Value(literal(node.value), T.STRING)
-
-    def _Number(self, node: ast.Number, scope: Scope) -> Checked:
-        lit = number_literal(node)
-        return Value(lit, lit.type)
-
-    def _Bool(self, node: ast.Bool, scope: Scope) -> Checked:
-        return Value(literal(node.value), T.BOOL)
-
-    def _Duration(self, node: ast.Duration, scope: Scope) -> Checked:
-        return DurationValue(node.seconds)
-
-    def _Regex(self, node: ast.Regex, scope: Scope) -> Checked:
-        bad_flags = sorted(set(node.flags) - FLAGS)
-        if bad_flags:
-            self.error(
-                "E313",
-                f"unknown pattern flag `{''.join(bad_flags)}`",
-                node,
-                "the only flag is i (ignore case)",
-            )
-            return None
-        problem = check_pattern(node.pattern)
-        if problem is not None:
-            column = node.span.column + 1 + problem.offset
-            span = dataclasses.replace(
-                node.span, column=column, end_line=node.span.line, end_column=column + 1
-            )
-            self.error(
-                problem.code,
-                problem.message,
-                span if node.span.line else node.span,
-                "patterns are limited to the subset RE2 and every warehouse share",
-            )
-            return None
-        return RegexValue(node.pattern, node.flags)
-
-    def _ListExpr(self, node: ast.ListExpr, scope: Scope) -> Checked:
-        items = []
-        for item in node.items:
-            checked = self.value(item, scope)
-            if checked is None:
-                return None
-            if not isinstance(checked.expr, ir.Literal):
-                self.error("E314", "list items must be literal values", item)
-                return None
-            items.append(checked.expr)
-        if any(not comparable(items[0].type, i.type) for i in items):
-            self.error("E314", "list items must all have the same type", node)
-            return None
-        return ListValue(tuple(items))
-
-    # ---- names ---------------------------------------------------------------------------
-
-    def _Name(self, node: ast.Name, scope: Scope) -> Checked:
-        name = node.name
-        symbol = self.symbols.names.get(name)
-        if scope.props is not None:
-            if name in scope.props:
-                return Value(ir.EventProp(name, scope.props[name]), scope.props[name])
-            if symbol is not None and symbol.kind not in ("const", "field"):
-                self._not_here(f"{KIND_WORDS[symbol.kind]}s", node, scope)
-                return None
-            if symbol is None or symbol.kind != "const":
-                if symbol is not None and symbol.kind == "field":
-                    self.error(
-                        "E309",
-                        f"`{name}` is a lead field; only event properties can be used after `where`",
-                        node,
-                        "move the lead condition out of the event set, joined with `and`",
-                    )
-                else:
-                    self.error(
-                        "E202",
-                        f"unknown event property `{name}`",
-                        node,
-                        did_you_mean(
-                            name,
-                            scope.props,
-                            f"the properties here are: {', '.join(sorted(scope.props)) or 'none'}",
-                        ),
-                    )
-                return None
-        if symbol is None:
-            self._unknown(node, name, scope)
-            return None
-        return self._symbol(symbol, node, scope)
-
-    def _unknown(self, node: ast.Node, name: str, scope: Scope) -> None:
-        if scope.expect:
-            outputs = [s.name for s in self.symbols.of_kind(*OUTPUT_KINDS)]
-            self.error(
-                "E208",
-                f"unknown output `{name}`",
-                node,
-                did_you_mean(name, outputs, "expect compares scores, tiers, matrices and flags"),
-            )
-            return
-        if scope.composite:
-            scores = [s.name for s in self.symbols.of_kind("score", "composite")]
-            self.error("E212", f"unknown score `{name}`", node, did_you_mean(name, scores))
-            return
-        allowed = {"const"} | scope.outputs
-        if scope.lead:
-            allowed |= {"field", "segment"}
-        if scope.events:
-            allowed |= {"event"}
-        candidates = [s.name for s in self.symbols.names.values() if s.kind in allowed]
-        self.error("E200", f"unknown name `{name}`", node, did_you_mean(name, candidates))
-
-    def _symbol(self, symbol: Symbol, node: ast.Node, scope: Scope) -> Checked:
-        kind = symbol.kind
-        if kind == "const":
-            return self.const(symbol)
-        if kind in OUTPUT_KINDS:
-            if kind not in scope.outputs:
-                self._not_here(f"{KIND_WORDS[kind]}s", node, scope)
-                return None
-            self.references.append(symbol)
-            return self._output(symbol)
-        if kind == "event":
-            if not scope.events:
-                self._not_here("event sets", node, scope)
-                return None
-            return EventSet(ir.EventFilter((symbol.name,)))
-        if not scope.lead:
-            if scope.expect:
-                self._unknown(node, symbol.name, scope)
-            else:
-                self._not_here(f"{KIND_WORDS[kind]}s", node, scope)
-            return None
-        if kind == "field":
-            typed = self.symbols.lead_field(symbol.name)
-            return Value(ir.LeadField(typed.name, typed.type), typed.type) if typed else None
-        return self.segment(symbol)
-
-    def _output(self, symbol: Symbol) -> Value:
-        kind = symbol.kind
-        if kind in ("score", "composite"):
-            return Value(ir.ScoreRef(symbol.name), T.NUMBER)
-        if kind == "flag":
-            return Value(ir.FlagRef(symbol.name), T.BOOL)
-        ref = ir.MatrixRef(symbol.name) if kind == "matrix" else ir.TierRef(symbol.name)
-        return Value(ref, T.STRING, self.output_choices(symbol))
-
-    def _QualifiedName(self, node: ast.QualifiedName, scope: Scope) -> Checked:
-        if node.qualifier != "lead":
-            self.error(
-                "E214",
-                f"unknown qualifier `{node.qualifier}`",
-                node,
-                "only `lead.` qualifies a name",
-            )
-            return None
-        typed = self.symbols.lead_field(node.name)
-        if typed is None:
-            fields = [f.name for f in self.symbols.lead_fields]
-            self.error(
-                "E207",
-                f"the lead has no field `{node.name}`",
-                node,
-                did_you_mean(node.name, fields),
-            )
-            return None
-        if scope.props is not None:
-            self.error(
-                "E309",
-                f"`lead.{node.name}` is a lead field; only event properties can be used after `where`",
-                node,
-                "move the lead condition out of the event set, joined with `and`",
-            )
-            return None
-        if not scope.lead:
-            self._not_here("lead fields", node, scope)
-            return None
-        return Value(ir.LeadField(typed.name, typed.type), typed.type)
+    # ---- declarations used by name ----------------------------------------------------
 
     def const(self, symbol: Symbol) -> Checked:
         """A const's literal value, checked once (consts may only hold literals)."""
@@ -417,47 +232,247 @@ class Checker(ComparisonChecks, FunctionChecks, EventSetChecks):
                 props.setdefault(prop.name, self.symbols.properties.get(prop.name, prop.type))
         return props
 
-    # ---- arithmetic and logic ------------------------------------------------------------
 
-    def _Neg(self, node: ast.Neg, scope: Scope) -> Checked:
-        operand = self.numeric(node.operand, scope, "`-`")
-        if operand is None:
-            return None
-        if isinstance(operand.expr, ir.Literal):
-            return Value(literal(-operand.expr.value), operand.type)
-        return Value(ir.Neg(operand.expr), operand.type)
+# ---- handlers: literals, names, arithmetic and logic ----------------------------------
 
-    def _Arith(self, node: ast.Arith, scope: Scope) -> Checked:
-        left = self.numeric(node.left, scope, f"`{node.op}`")
-        right = self.numeric(node.right, scope, f"`{node.op}`")
-        if left is None or right is None:
-            return None
-        if (
-            scope.composite
-            and node.op == "/"
-            and not (isinstance(right.expr, ir.Literal) and right.expr.value != 0)
-        ):
-            self.error(
-                "E411",
-                "a composite score can only be divided by a non-zero number",
-                node.right,
-                "a score can be 0; write e.g. `(fit + engagement) / 2`",
-            )
-            return None
-        int_result = left.type is T.INT and right.type is T.INT and node.op != "/"
-        type_ = T.INT if int_result else T.NUMBER
-        return Value(ir.Arith(node.op, left.expr, right.expr), type_)
 
-    def _Not(self, node: ast.Not, scope: Scope) -> Checked:
-        operand = self.condition(node.operand, scope)
-        return operand and Value(ir.Not(operand), T.BOOL)
+def _string(checker: Checker, node: ast.String, scope: Scope) -> Checked:
+    if "\x00" in node.value:
+        checker.error(
+            "E317",
+            "a string cannot hold the NUL character",
+            node,
+            "no SQL engine stores it in text; remove the \\x00",
+        )
+        return None
+    return Value(literal(node.value), T.STRING)
 
-    def _BoolOp(self, node: ast.BoolOp, scope: Scope) -> Checked:
-        operands = [self.condition(o, scope) for o in node.operands]
-        if None in operands:
+
+def _number(checker: Checker, node: ast.Number, scope: Scope) -> Checked:
+    lit = number_literal(node)
+    return Value(lit, lit.type)
+
+
+def _bool(checker: Checker, node: ast.Bool, scope: Scope) -> Checked:
+    return Value(literal(node.value), T.BOOL)
+
+
+def _duration(checker: Checker, node: ast.Duration, scope: Scope) -> Checked:
+    return DurationValue(node.seconds)
+
+
+def _regex(checker: Checker, node: ast.Regex, scope: Scope) -> Checked:
+    bad_flags = sorted(set(node.flags) - FLAGS)
+    if bad_flags:
+        checker.error(
+            "E313",
+            f"unknown pattern flag `{''.join(bad_flags)}`",
+            node,
+            "the only flag is i (ignore case)",
+        )
+        return None
+    problem = check_pattern(node.pattern)
+    if problem is not None:
+        column = node.span.column + 1 + problem.offset
+        span = dataclasses.replace(
+            node.span, column=column, end_line=node.span.line, end_column=column + 1
+        )
+        checker.error(
+            problem.code,
+            problem.message,
+            span if node.span.line else node.span,
+            "patterns are limited to the subset RE2 and every warehouse share",
+        )
+        return None
+    return RegexValue(node.pattern, node.flags)
+
+
+def _list(checker: Checker, node: ast.ListExpr, scope: Scope) -> Checked:
+    items = []
+    for item in node.items:
+        checked = checker.value(item, scope)
+        if checked is None:
             return None
-        combine = ir.And if node.op == "and" else ir.Or
-        return Value(combine(tuple(operands)), T.BOOL)
+        if not isinstance(checked.expr, ir.Literal):
+            checker.error("E314", "list items must be literal values", item)
+            return None
+        items.append(checked.expr)
+    if any(not comparable(items[0].type, i.type) for i in items):
+        checker.error("E314", "list items must all have the same type", node)
+        return None
+    return ListValue(tuple(items))
+
+
+def _name(checker: Checker, node: ast.Name, scope: Scope) -> Checked:
+    name = node.name
+    symbol = checker.symbols.names.get(name)
+    if scope.props is not None:
+        if name in scope.props:
+            return Value(ir.EventProp(name, scope.props[name]), scope.props[name])
+        if symbol is not None and symbol.kind not in ("const", "field"):
+            checker.not_here(f"{KIND_WORDS[symbol.kind]}s", node, scope)
+            return None
+        if symbol is None or symbol.kind != "const":
+            if symbol is not None and symbol.kind == "field":
+                checker.error(
+                    "E309",
+                    f"`{name}` is a lead field; only event properties can be used after `where`",
+                    node,
+                    "move the lead condition out of the event set, joined with `and`",
+                )
+            else:
+                checker.error(
+                    "E202",
+                    f"unknown event property `{name}`",
+                    node,
+                    did_you_mean(
+                        name,
+                        scope.props,
+                        f"the properties here are: {', '.join(sorted(scope.props)) or 'none'}",
+                    ),
+                )
+            return None
+    if symbol is None:
+        _unknown(checker, node, name, scope)
+        return None
+    return _symbol(checker, symbol, node, scope)
+
+
+def _unknown(checker: Checker, node: ast.Node, name: str, scope: Scope) -> None:
+    if scope.expect:
+        outputs = [s.name for s in checker.symbols.of_kind(*OUTPUT_KINDS)]
+        checker.error(
+            "E208",
+            f"unknown output `{name}`",
+            node,
+            did_you_mean(name, outputs, "expect compares scores, tiers, matrices and flags"),
+        )
+        return
+    if scope.composite:
+        scores = [s.name for s in checker.symbols.of_kind("score", "composite")]
+        checker.error("E212", f"unknown score `{name}`", node, did_you_mean(name, scores))
+        return
+    allowed = {"const"} | scope.outputs
+    if scope.lead:
+        allowed |= {"field", "segment"}
+    if scope.events:
+        allowed |= {"event"}
+    candidates = [s.name for s in checker.symbols.names.values() if s.kind in allowed]
+    checker.error("E200", f"unknown name `{name}`", node, did_you_mean(name, candidates))
+
+
+def _symbol(checker: Checker, symbol: Symbol, node: ast.Node, scope: Scope) -> Checked:
+    kind = symbol.kind
+    if kind == "const":
+        return checker.const(symbol)
+    if kind in OUTPUT_KINDS:
+        if kind not in scope.outputs:
+            checker.not_here(f"{KIND_WORDS[kind]}s", node, scope)
+            return None
+        checker.references.append(symbol)
+        return _output(checker, symbol)
+    if kind == "event":
+        if not scope.events:
+            checker.not_here("event sets", node, scope)
+            return None
+        return EventSet(ir.EventFilter((symbol.name,)))
+    if not scope.lead:
+        if scope.expect:
+            _unknown(checker, node, symbol.name, scope)
+        else:
+            checker.not_here(f"{KIND_WORDS[kind]}s", node, scope)
+        return None
+    if kind == "field":
+        typed = checker.symbols.lead_field(symbol.name)
+        return Value(ir.LeadField(typed.name, typed.type), typed.type) if typed else None
+    return checker.segment(symbol)
+
+
+def _output(checker: Checker, symbol: Symbol) -> Value:
+    kind = symbol.kind
+    if kind in ("score", "composite"):
+        return Value(ir.ScoreRef(symbol.name), T.NUMBER)
+    if kind == "flag":
+        return Value(ir.FlagRef(symbol.name), T.BOOL)
+    ref = ir.MatrixRef(symbol.name) if kind == "matrix" else ir.TierRef(symbol.name)
+    return Value(ref, T.STRING, checker.output_choices(symbol))
+
+
+def _qualified_name(checker: Checker, node: ast.QualifiedName, scope: Scope) -> Checked:
+    if node.qualifier != "lead":
+        checker.error(
+            "E214",
+            f"unknown qualifier `{node.qualifier}`",
+            node,
+            "only `lead.` qualifies a name",
+        )
+        return None
+    typed = checker.symbols.lead_field(node.name)
+    if typed is None:
+        fields = [f.name for f in checker.symbols.lead_fields]
+        checker.error(
+            "E207",
+            f"the lead has no field `{node.name}`",
+            node,
+            did_you_mean(node.name, fields),
+        )
+        return None
+    if scope.props is not None:
+        checker.error(
+            "E309",
+            f"`lead.{node.name}` is a lead field; only event properties can be used after `where`",
+            node,
+            "move the lead condition out of the event set, joined with `and`",
+        )
+        return None
+    if not scope.lead:
+        checker.not_here("lead fields", node, scope)
+        return None
+    return Value(ir.LeadField(typed.name, typed.type), typed.type)
+
+
+def _neg(checker: Checker, node: ast.Neg, scope: Scope) -> Checked:
+    operand = checker.numeric(node.operand, scope, "`-`")
+    if operand is None:
+        return None
+    if isinstance(operand.expr, ir.Literal):
+        return Value(literal(-operand.expr.value), operand.type)
+    return Value(ir.Neg(operand.expr), operand.type)
+
+
+def _arith(checker: Checker, node: ast.Arith, scope: Scope) -> Checked:
+    left = checker.numeric(node.left, scope, f"`{node.op}`")
+    right = checker.numeric(node.right, scope, f"`{node.op}`")
+    if left is None or right is None:
+        return None
+    if (
+        scope.composite
+        and node.op == "/"
+        and not (isinstance(right.expr, ir.Literal) and right.expr.value != 0)
+    ):
+        checker.error(
+            "E411",
+            "a composite score can only be divided by a non-zero number",
+            node.right,
+            "a score can be 0; write e.g. `(fit + engagement) / 2`",
+        )
+        return None
+    int_result = left.type is T.INT and right.type is T.INT and node.op != "/"
+    type_ = T.INT if int_result else T.NUMBER
+    return Value(ir.Arith(node.op, left.expr, right.expr), type_)
+
+
+def _not(checker: Checker, node: ast.Not, scope: Scope) -> Checked:
+    operand = checker.condition(node.operand, scope)
+    return operand and Value(ir.Not(operand), T.BOOL)
+
+
+def _bool_op(checker: Checker, node: ast.BoolOp, scope: Scope) -> Checked:
+    operands = [checker.condition(o, scope) for o in node.operands]
+    if None in operands:
+        return None
+    combine = ir.And if node.op == "and" else ir.Or
+    return Value(combine(tuple(operands)), T.BOOL)
 
 
 def _is_literal(node: ast.Expr) -> bool:
@@ -466,3 +481,22 @@ def _is_literal(node: ast.Expr) -> bool:
     if isinstance(node, ast.Neg):
         return isinstance(node.operand, ast.Number)
     return isinstance(node, ast.String | ast.Number | ast.Bool | ast.Duration | ast.Regex)
+
+
+HANDLERS: dict[type[ast.Expr], Handler] = {
+    ast.String: _string,
+    ast.Number: _number,
+    ast.Bool: _bool,
+    ast.Duration: _duration,
+    ast.Regex: _regex,
+    ast.ListExpr: _list,
+    ast.Name: _name,
+    ast.QualifiedName: _qualified_name,
+    ast.Neg: _neg,
+    ast.Arith: _arith,
+    ast.Not: _not,
+    ast.BoolOp: _bool_op,
+    **comparisons.HANDLERS,
+    **functions.HANDLERS,
+    **eventsets.HANDLERS,
+}

@@ -321,3 +321,33 @@ def test_every_code_the_front_end_emits_is_documented() -> None:
 )
 def test_more_misuses(snippet: str, expected: list[tuple[str, int, int]]) -> None:
     assert diagnostics(snippet) == expected
+
+
+def test_every_expression_node_type_has_one_checker_handler() -> None:
+    """The checker dispatches by node type through one table (no method names built from
+    class names); a new expression node without a handler fails here, not at a user's file."""
+    from scorelang.compiler import ast
+    from scorelang.compiler.typecheck import HANDLERS
+
+    def concrete(cls: type) -> set[type]:
+        subclasses = set(cls.__subclasses__())
+        return {c for c in subclasses if not c.__subclasses__()} | {
+            d for c in subclasses for d in concrete(c)
+        }
+
+    assert set(HANDLERS) == concrete(ast.Expr)
+
+
+def test_the_handler_modules_do_not_import_the_checker() -> None:
+    """comparisons, functions and eventsets see the checker through `checked.ExprChecker`:
+    no import circle with compiler/typecheck.py."""
+    import ast as pyast
+    from pathlib import Path
+
+    import scorelang.compiler
+
+    folder = Path(scorelang.compiler.__file__).parent
+    for name in ("comparisons", "functions", "eventsets", "checked"):
+        tree = pyast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {node.module for node in pyast.walk(tree) if isinstance(node, pyast.ImportFrom)}
+        assert "typecheck" not in imported, name

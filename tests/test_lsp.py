@@ -3,6 +3,7 @@ on the examples and on broken files."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import subprocess
@@ -109,6 +110,16 @@ async def test_syntax_error(client: LanguageClient, tmp_path: Path) -> None:
     assert error.code.startswith("E1")
 
 
+async def test_a_syntax_error_does_not_hide_the_other_errors(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = B2B.read_text().replace("clamp 0..100", "clamp 0..", 1)
+    text += 'flag odd = engagement == "high"\n'  # `fit` holds the syntax error
+    diagnostics = await open_text(client, tmp_path / "two.score", text)
+    assert [d.code for d in diagnostics] == ["E100", "E300"]
+    assert diagnostics[1].range.start == position(text, '"high"')
+
+
 async def test_errors_in_an_imported_file_are_shown_at_the_import(
     client: LanguageClient, tmp_path: Path
 ) -> None:
@@ -122,6 +133,38 @@ async def test_errors_in_an_imported_file_are_shown_at_the_import(
     related = at_import[0].related_information[0].location
     assert related.uri == (tmp_path / "shared.score").as_uri()
     assert related.range.start.line == 1
+
+
+async def test_imports_are_read_from_the_open_buffers(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """An imported file open in the editor is checked as it is there, unsaved; its readers
+    are checked again when it changes or closes."""
+    saved = "lead {\n  id: string key\n}\n"
+    (tmp_path / "shared.score").write_text(saved)
+    model, shared = tmp_path / "model.score", tmp_path / "shared.score"
+    text = 'import "shared.score"\nscore s {\n  when seats > 1: +1\n}\n'
+    model.write_text(text)
+    assert [d.code for d in await open_text(client, model, text)] == ["E200"]
+
+    async def model_codes(expected: list[str]) -> list[str]:
+        for _ in range(200):
+            diagnostics = client.diagnostics[model.as_uri()]
+            codes = [d.code for d in diagnostics if d.severity == types.DiagnosticSeverity.Error]
+            if codes == expected:
+                break
+            await asyncio.sleep(0.05)
+        return codes
+
+    unsaved = saved.replace("key\n", "key\n  seats: int?\n")
+    await open_text(client, shared, unsaved)
+    assert await model_codes([]) == []
+    await change(client, shared, saved, 2)
+    assert await model_codes(["E200"]) == ["E200"]
+    await change(client, shared, unsaved, 3)
+    assert await model_codes([]) == []
+    client.text_document_did_close(types.DidCloseTextDocumentParams(doc(shared)))
+    assert await model_codes(["E200"]) == ["E200"]  # back to the saved file
 
 
 # ---- hover -----------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def every_feature(text: str, positions: list[tuple[int, int]]) -> None:
         column = column_index % (len(lines[line - 1]) + 2 if line <= len(lines) else 3) + 1
         hover.hover(analysis, line, column)
         completion.complete(analysis, line, column)
-        analysis.index.at(analysis.path, line, column)
+        analysis.bindings.at(analysis.path, line, column)
         if analysis.root is not None:
             nodes_at(analysis.root, line, column)
 

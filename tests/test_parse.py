@@ -52,26 +52,35 @@ const free = ["gmail.com", "yahoo.com"]
 segment big = employees >= 100
 """
     model, imp, lead, event, const, segment = decls(source)
-    assert model == ast.ModelDecl(ast.Ident("funnel"), "The funnel")
-    assert imp == ast.ImportDecl(ast.String("schema.score"))
-    assert lead == ast.LeadDecl(
-        (
-            ast.FieldDecl(ast.Ident("id"), ast.TypeRef("string"), key=True),
-            ast.FieldDecl(ast.Ident("employees"), ast.TypeRef("int", optional=True)),
-        )
-    )
-    assert event == ast.EventDecl(
-        ast.Ident("page_view"),
-        (
-            ast.FieldDecl(ast.Ident("url"), ast.TypeRef("string")),
-            ast.FieldDecl(ast.Ident("ref"), ast.TypeRef("string", optional=True)),
+    assert ast.same_syntax(model, ast.ModelDecl(ast.Ident("funnel"), "The funnel"))
+    assert ast.same_syntax(imp, ast.ImportDecl(ast.String("schema.score")))
+    assert ast.same_syntax(
+        lead,
+        ast.LeadDecl(
+            (
+                ast.FieldDecl(ast.Ident("id"), ast.TypeRef("string"), key=True),
+                ast.FieldDecl(ast.Ident("employees"), ast.TypeRef("int", optional=True)),
+            )
         ),
     )
-    assert const == ast.ConstDecl(
-        ast.Ident("free"), ast.ListExpr((ast.String("gmail.com"), ast.String("yahoo.com")))
+    assert ast.same_syntax(
+        event,
+        ast.EventDecl(
+            ast.Ident("page_view"),
+            (
+                ast.FieldDecl(ast.Ident("url"), ast.TypeRef("string")),
+                ast.FieldDecl(ast.Ident("ref"), ast.TypeRef("string", optional=True)),
+            ),
+        ),
     )
-    assert segment == ast.SegmentDecl(
-        ast.Ident("big"), ast.Compare(">=", name("employees"), n("100"))
+    assert ast.same_syntax(
+        const,
+        ast.ConstDecl(
+            ast.Ident("free"), ast.ListExpr((ast.String("gmail.com"), ast.String("yahoo.com")))
+        ),
+    )
+    assert ast.same_syntax(
+        segment, ast.SegmentDecl(ast.Ident("big"), ast.Compare(">=", name("employees"), n("100")))
     )
 
 
@@ -92,19 +101,26 @@ score engagement "Interest" {
     assert isinstance(score, ast.ScoreDecl)
     assert score.description == "Interest"
     when, reset, each_max, decay, linear, once, group, clamp = score.rules
-    assert when == ast.WhenRule(name("vip"), ast.Points(1, n("5")), ast.String("VIP"))
-    assert reset == ast.WhenRule(ast.No(ast.Within(ast.Activity(), days(90))), ast.Reset())
-    assert each_max == ast.EachRule(
-        name("page_view"), ast.Points(1, n("1")), (ast.MaxOption(n("20")),)
+    assert ast.same_syntax(
+        when, ast.WhenRule(name("vip"), ast.Points(1, n("5")), ast.String("VIP"))
     )
-    assert decay.options == (ast.DecayOption(days(14)),)
-    assert linear.options == (ast.LinearDecayOption(n("10"), days(7)),)
-    assert once.points == ast.Points(-1, n("3"))
-    assert once.options == (ast.OncePerOption(days(1)), ast.MaxOption(name("bonus")))
-    assert group == ast.GroupRule(
-        ast.String("email"), n("10"), (ast.WhenRule(name("vip"), ast.Points(1, n("1"))),)
+    assert ast.same_syntax(
+        reset, ast.WhenRule(ast.No(ast.Within(ast.Activity(), days(90))), ast.Reset())
     )
-    assert clamp == ast.ClampRule(n("-10"), n("100"))
+    assert ast.same_syntax(
+        each_max, ast.EachRule(name("page_view"), ast.Points(1, n("1")), (ast.MaxOption(n("20")),))
+    )
+    assert ast.same_syntax(decay.options, (ast.DecayOption(days(14)),))
+    assert ast.same_syntax(linear.options, (ast.LinearDecayOption(n("10"), days(7)),))
+    assert ast.same_syntax(once.points, ast.Points(-1, n("3")))
+    assert ast.same_syntax(once.options, (ast.OncePerOption(days(1)), ast.MaxOption(name("bonus"))))
+    assert ast.same_syntax(
+        group,
+        ast.GroupRule(
+            ast.String("email"), n("10"), (ast.WhenRule(name("vip"), ast.Points(1, n("1"))),)
+        ),
+    )
+    assert ast.same_syntax(clamp, ast.ClampRule(n("-10"), n("100")))
 
 
 def test_outputs_and_tests() -> None:
@@ -123,44 +139,61 @@ test "t" {
 }
 """
     composite, tier, percentile, matrix, flag, test = decls(source)
-    assert composite == ast.CompositeDecl(
-        ast.Ident("total"),
-        None,
-        ast.Arith(
-            "+", ast.Arith("*", n("0.4"), name("fit")), ast.Call("max", (name("fit"), n("10")))
-        ),
-    )
-    assert tier == ast.TierDecl(
-        ast.Ident("stage"),
-        ast.Ident("total"),
-        (ast.TierBand(ast.Ident("hot"), n("50")), ast.TierBand(ast.Ident("cold"), None)),
-    )
-    assert percentile.bands == (
-        ast.PercentileBand(ast.Ident("top"), n("10")),
-        ast.PercentileBand(ast.Ident("rest"), None),
-    )
-    assert matrix == ast.MatrixDecl(ast.Ident("grid"), ast.Ident("stage"), ast.Ident("rank"))
-    assert flag == ast.FlagDecl(
-        ast.Ident("mql"),
-        ast.BoolOp("and", (ast.Compare(">=", name("total"), n("70")), name("tier_ok"))),
-    )
-    assert test == ast.TestDecl(
-        ast.String("t"),
-        lead=(
-            ast.Pair(ast.Ident("id"), ast.String("l1")),
-            ast.Pair(ast.Ident("employees"), n("20")),
-        ),
-        events=(
-            ast.TestEvent(
-                ast.Ident("page_view"),
-                (ast.Pair(ast.Ident("url"), ast.String("/p")),),
-                ast.Neg(days(2)),
+    assert ast.same_syntax(
+        composite,
+        ast.CompositeDecl(
+            ast.Ident("total"),
+            None,
+            ast.Arith(
+                "+", ast.Arith("*", n("0.4"), name("fit")), ast.Call("max", (name("fit"), n("10")))
             ),
         ),
-        as_of=ast.String("2026-02-01T00:00:00Z"),
-        expects=(
-            ast.Expect(ast.Compare("==", name("stage"), ast.String("hot")), tier=True),
-            ast.Expect(ast.Not(name("mql"))),
+    )
+    assert ast.same_syntax(
+        tier,
+        ast.TierDecl(
+            ast.Ident("stage"),
+            ast.Ident("total"),
+            (ast.TierBand(ast.Ident("hot"), n("50")), ast.TierBand(ast.Ident("cold"), None)),
+        ),
+    )
+    assert ast.same_syntax(
+        percentile.bands,
+        (
+            ast.PercentileBand(ast.Ident("top"), n("10")),
+            ast.PercentileBand(ast.Ident("rest"), None),
+        ),
+    )
+    assert ast.same_syntax(
+        matrix, ast.MatrixDecl(ast.Ident("grid"), ast.Ident("stage"), ast.Ident("rank"))
+    )
+    assert ast.same_syntax(
+        flag,
+        ast.FlagDecl(
+            ast.Ident("mql"),
+            ast.BoolOp("and", (ast.Compare(">=", name("total"), n("70")), name("tier_ok"))),
+        ),
+    )
+    assert ast.same_syntax(
+        test,
+        ast.TestDecl(
+            ast.String("t"),
+            lead=(
+                ast.Pair(ast.Ident("id"), ast.String("l1")),
+                ast.Pair(ast.Ident("employees"), n("20")),
+            ),
+            events=(
+                ast.TestEvent(
+                    ast.Ident("page_view"),
+                    (ast.Pair(ast.Ident("url"), ast.String("/p")),),
+                    ast.Neg(days(2)),
+                ),
+            ),
+            as_of=ast.String("2026-02-01T00:00:00Z"),
+            expects=(
+                ast.Expect(ast.Compare("==", name("stage"), ast.String("hot")), tier=True),
+                ast.Expect(ast.Not(name("mql"))),
+            ),
         ),
     )
 
@@ -217,7 +250,7 @@ test "t" {
     ],
 )
 def test_condition_forms(text: str, expected: ast.Expr) -> None:
-    assert condition(text) == expected
+    assert ast.same_syntax(condition(text), expected)
 
 
 def test_spans_are_one_based_and_cover_the_node() -> None:

@@ -46,9 +46,8 @@ def walk(node: object) -> Iterator[ast.Node]:
     if not isinstance(node, ast.Node):
         return
     yield node
-    for f in dataclasses.fields(node):
-        if f.name != "span":
-            yield from walk(getattr(node, f.name))
+    for child in ast.children(node):
+        yield from walk(child)
 
 
 def flat_rules(rules: Sequence[ast.Rule]) -> Iterator[ast.WhenRule | ast.EachRule | ast.ClampRule]:

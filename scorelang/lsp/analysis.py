@@ -1,7 +1,9 @@
-"""One document's view of its model: the compilation, lint findings, symbols and index.
+"""One document's view of its model: the compilation, lint findings, symbols and bindings.
 
-The last version that parsed is kept for completion and navigation while the user types
-(text mid-edit rarely parses), so `modules`, `symbols` and `index` may be one edit old.
+The last version without syntax errors is kept for completion and navigation while the user
+types (text mid-edit rarely parses; the recovered parse lacks the declaration being typed),
+so `modules`, `symbols` and `bindings` may be one edit old. The previous analysis's
+syntax trees are reused by the next parse where the edit did not reach.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..compiler import ast, lint
+from ..compiler.binder import Bindings, bind
 from ..compiler.diagnostics import Diagnostic
 from ..compiler.frontend import Compilation, compile_source
+from ..compiler.provider import DISK, SourceProvider
 from ..compiler.symbols import Symbols, collect
-from .index import SymbolIndex, build_index
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Analysis:
     diagnostics: tuple[Diagnostic, ...]  # check and lint, in every file read
     modules: Mapping[str, ast.Module]  # the last that parsed: root first
     symbols: Symbols | None
-    index: SymbolIndex
+    bindings: Bindings
 
     @property
     def root(self) -> ast.Module | None:
@@ -37,8 +40,12 @@ class Analysis:
         return source[span.start : span.end]
 
 
-def analyse(source: str, path: str, previous: Analysis | None = None) -> Analysis:
-    compilation = compile_source(source, path)
+def analyse(
+    source: str, path: str, previous: Analysis | None = None, sources: SourceProvider = DISK
+) -> Analysis:
+    """Checks and lints `source`; imports are read through `sources` (the editor's buffers)."""
+    reusable = previous.compilation.clean_modules if previous else None
+    compilation = compile_source(source, path, sources, reusable)
     diagnostics = list(dict.fromkeys(compilation.diagnostics))
     if compilation.model is not None:
         diagnostics += lint.lint(
@@ -49,15 +56,21 @@ def analyse(source: str, path: str, previous: Analysis | None = None) -> Analysi
                 compilation.modules,
             )
         )
-    if path in compilation.modules or previous is None:
+    if not _syntax_errors(compilation, path) or previous is None:
         modules = compilation.modules
         imported = [(m, False) for p, m in modules.items() if p != path]
         root = [(modules[path], True)] if path in modules else []
         symbols = collect(imported + root) if modules else None
-        index = build_index(modules)
+        bindings = bind(modules, symbols)
     else:
-        modules, symbols, index = previous.modules, previous.symbols, previous.index
-    return Analysis(path, source, compilation, tuple(diagnostics), modules, symbols, index)
+        modules, symbols, bindings = previous.modules, previous.symbols, previous.bindings
+    return Analysis(path, source, compilation, tuple(diagnostics), modules, symbols, bindings)
+
+
+def _syntax_errors(compilation: Compilation, path: str) -> bool:
+    """Whether the document has syntax errors: its recovered parse then lacks the declaration
+    being typed, and the last version without them serves completion and navigation."""
+    return any(d.code.startswith("E1") and d.span.file == path for d in compilation.diagnostics)
 
 
 def _lint_config(path: str) -> lint.LintConfig:

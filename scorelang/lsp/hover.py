@@ -4,18 +4,18 @@ reference of a keyword or built-in function."""
 from __future__ import annotations
 
 from ..compiler import ast
+from ..compiler.binder import Binding
 from ..compiler.fmt import format_expr, rule_text
 from ..compiler.symbols import KIND_WORDS
 from . import reference
 from .analysis import Analysis
-from .index import Key
 from .locate import nodes_at, word_at
 
 
 def hover(analysis: Analysis, line: int, column: int) -> str | None:
-    occurrence = analysis.index.at(analysis.path, line, column)
-    if occurrence is not None:
-        text = describe(analysis, occurrence.key)
+    binding = analysis.bindings.at(analysis.path, line, column)
+    if binding is not None:
+        text = describe(analysis, binding)
         if text:
             return text
     root = analysis.root
@@ -32,31 +32,26 @@ def hover(analysis: Analysis, line: int, column: int) -> str | None:
     return None
 
 
-def describe(analysis: Analysis, key: Key) -> str | None:
+def describe(analysis: Analysis, binding: Binding) -> str | None:
+    """What the binder says a name is, in words."""
     symbols = analysis.symbols
-    if symbols is None:
+    if symbols is None or (binding.type is None and binding.symbol is None):
         return None
-    kind, name = key
+    kind, name = binding.key
+    typed = f"{binding.type.value if binding.type else ''}{'?' if binding.optional else ''}"
+    nullability = "may be missing" if binding.optional else "always present"
     if kind == "prop":
         owners = [e for e in symbols.event_types for p in e.properties if p.name == name]
-        if not owners:
-            return None
-        prop = next(p for p in owners[0].properties if p.name == name)
         events = ", ".join(f"`{e.name}`" for e in owners)
-        return f"```score\n{name}: {_type(prop)}\n```\nevent property of {events}; {_nullability(prop)}"
-    symbol = symbols.names.get(name)
+        return f"```score\n{name}: {typed}\n```\nevent property of {events}; {nullability}"
+    symbol = binding.symbol
     if symbol is None:
         return None
     decl = symbol.decl
     title = KIND_WORDS[symbol.kind]
     if symbol.kind == "field":
-        typed = symbols.lead_field(name)
         key_note = ", the lead's key" if symbols.key == name else ""
-        return (
-            f"```score\n{name}: {_type(typed)}\n```\nlead field{key_note}; {_nullability(typed)}"
-            if typed
-            else None
-        )
+        return f"```score\n{name}: {typed}\n```\nlead field{key_note}; {nullability}"
     if isinstance(decl, ast.EventDecl):
         props = ", ".join(f"{p.name}: {_type(p)}" for p in symbols.event(name).properties)
         return f"```score\nevent {name} {{ {props} }}\n```\nevent type"
@@ -83,10 +78,6 @@ def _body(decl: ast.ConstDecl | ast.SegmentDecl | ast.FlagDecl | ast.CompositeDe
 
 def _type(typed: object) -> str:
     return f"{typed.type.value}{'?' if typed.optional else ''}"  # type: ignore[attr-defined]
-
-
-def _nullability(typed: object) -> str:
-    return "may be missing" if typed.optional else "always present"  # type: ignore[attr-defined]
 
 
 def _score(decl: ast.ScoreDecl) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..compiler import ast
 from .convert import contains
 
@@ -34,7 +32,7 @@ def _child_at(node: object, line: int, column: int) -> ast.Node | None:
 def _children(node: object) -> list[object]:
     if not isinstance(node, ast.Node):
         return []
-    return [getattr(node, f.name) for f in dataclasses.fields(node) if f.name != "span"]
+    return list(ast.children(node))
 
 
 def word_at(source: str, line: int, column: int) -> str:

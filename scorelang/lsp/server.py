@@ -1,11 +1,15 @@
 """The language server: pygls wiring of the features, one analysis per open document.
 
-Every edit re-runs the front end and the linter on the whole document (the compiler has no
-incremental mode); bench/bench_lsp.py measures it. Imported files are read from disk.
+Every edit re-runs the front end and the linter on the document; the parser reuses the
+previous analysis's syntax tree where the edit did not reach (compiler/reparse.py), the
+check and lint run on the whole model; bench/bench_lsp.py measures it. Imported files are read through the open
+documents first (unsaved text included), then from disk; an edit re-checks the open
+documents that read the edited one.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 from lsprotocol import types
@@ -14,10 +18,11 @@ from pygls.lsp.server import LanguageServer
 
 from .. import __version__
 from ..compiler import ast
+from ..compiler.binder import Key
 from ..compiler.fmt import format_source
+from ..compiler.provider import BufferSources
 from . import actions, completion, convert, hover, outline, testlens
 from .analysis import Analysis, analyse
-from .index import Key
 from .reference import keywords
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -32,8 +37,8 @@ class ScoreLanguageServer(LanguageServer):
 
     def refresh(self, uri: str) -> Analysis:
         document = self.workspace.get_text_document(uri)
-        path = uris.to_fs_path(uri) or f"<{uri}>"
-        analysis = analyse(document.source, path, self.analyses.get(uri))
+        path = _path(uri)
+        analysis = analyse(document.source, path, self.analyses.get(uri), self.buffers())
         self.analyses[uri] = analysis
         self.test_results.pop(uri, None)
         self.text_document_publish_diagnostics(
@@ -44,6 +49,19 @@ class ScoreLanguageServer(LanguageServer):
             )
         )
         return analysis
+
+    def buffers(self) -> BufferSources:
+        """The open documents' text by path, over the disk."""
+        documents = self.workspace.text_documents.items()
+        return BufferSources({_path(uri): document.source for uri, document in documents})
+
+    def refresh_readers(self, uri: str) -> None:
+        """Re-checks the other open documents that read `uri`'s file through an import."""
+        path = os.path.realpath(_path(uri))
+        for other, analysis in list(self.analyses.items()):
+            read = {os.path.realpath(p) for p in analysis.compilation.sources}
+            if other != uri and path in read:
+                self.refresh(other)
 
     def analysis(self, uri: str) -> Analysis:
         return self.analyses.get(uri) or self.refresh(uri)
@@ -61,12 +79,12 @@ class ScoreLanguageServer(LanguageServer):
     ) -> list[types.Location]:
         """Every use of `key` in the open documents that share its declaration with `origin`
         (the document and the files it imports, and other open files importing them)."""
-        declared = set(origin.index.definitions(key))
+        declared = set(origin.bindings.definitions(key))
         found: dict[tuple[str, int, int], types.Location] = {}
         for uri, analysis in self.analyses.items():
-            if analysis is not origin and not declared & set(analysis.index.definitions(key)):
+            if analysis is not origin and not declared & set(analysis.bindings.definitions(key)):
                 continue
-            for span in analysis.index.references(key, include_definitions):
+            for span in analysis.bindings.references(key, include_definitions):
                 location = types.Location(self.uri_of(span, analysis, uri), convert.to_range(span))
                 found.setdefault((location.uri, span.line, span.column), location)
         return list(found.values())
@@ -75,9 +93,13 @@ class ScoreLanguageServer(LanguageServer):
 server = ScoreLanguageServer()
 
 
+def _path(uri: str) -> str:
+    return uris.to_fs_path(uri) or f"<{uri}>"
+
+
 def _key_at(uri: str, position: types.Position) -> Key | None:
     analysis = server.analysis(uri)
-    occurrence = analysis.index.at(analysis.path, position.line + 1, position.character + 1)
+    occurrence = analysis.bindings.at(analysis.path, position.line + 1, position.character + 1)
     return occurrence.key if occurrence else None
 
 
@@ -91,11 +113,13 @@ def initialize(params: types.InitializeParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(params: types.DidOpenTextDocumentParams) -> None:
     server.refresh(params.text_document.uri)
+    server.refresh_readers(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(params: types.DidChangeTextDocumentParams) -> None:
     server.refresh(params.text_document.uri)
+    server.refresh_readers(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -111,6 +135,7 @@ def did_close(params: types.DidCloseTextDocumentParams) -> None:
     server.analyses.pop(uri, None)
     server.test_results.pop(uri, None)
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
+    server.refresh_readers(uri)  # they read the file from disk again
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -141,7 +166,7 @@ def on_definition(params: types.DefinitionParams) -> list[types.Location]:
     analysis = server.analysis(uri)
     return [
         types.Location(server.uri_of(span, analysis, uri), convert.to_range(span))
-        for span in analysis.index.definitions(key)
+        for span in analysis.bindings.definitions(key)
     ]
 
 
@@ -158,8 +183,8 @@ def on_references(params: types.ReferenceParams) -> list[types.Location]:
 def on_prepare_rename(params: types.PrepareRenameParams) -> types.Range | None:
     analysis = server.analysis(params.text_document.uri)
     position = params.position
-    occurrence = analysis.index.at(analysis.path, position.line + 1, position.character + 1)
-    if occurrence is None or not analysis.index.definitions(occurrence.key):
+    occurrence = analysis.bindings.at(analysis.path, position.line + 1, position.character + 1)
+    if occurrence is None or not analysis.bindings.definitions(occurrence.key):
         return None
     return convert.to_range(occurrence.span)
 

@@ -10,18 +10,18 @@ from ..context import LintContext, flat_rules
 from ..rule import Finding, Rule
 
 
-def _key(rule: ast.Rule) -> tuple[str, ast.Expr] | None:
-    """What a rule tests; AST equality ignores spans, so equal keys mean the same text."""
+def _key(rule: ast.Rule) -> tuple[str, object] | None:
+    """What a rule tests, as written (wherever it stands)."""
     if isinstance(rule, ast.WhenRule):
-        return ("when", rule.condition)
+        return ("when", ast.syntax_key(rule.condition))
     if isinstance(rule, ast.EachRule):
-        return ("each", rule.events)
+        return ("each", ast.syntax_key(rule.events))
     return None
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     for score in ctx.scores:
-        seen: dict[tuple[str, ast.Expr], ast.Rule] = {}
+        seen: dict[tuple[str, object], ast.Rule] = {}
         for rule in flat_rules(score.rules):
             key = _key(rule)
             if key is None:
