@@ -1,6 +1,6 @@
 """Score assembly, defined once: how a rule-based score is put together from its rules.
 
-LANGUAGE.md fixes the order: each rule's points after its own `max`, summed per group and
+docs/language.md fixes the order: each rule's points after its own `max`, summed per group and
 capped at the group's `max`, summed over the score, then 0 if a `reset` fired, then the
 clamp, then rounding to cents. `assemble` writes that order down as a small tree of nodes;
 every consumer folds the same tree with its own `Algebra`: the SQL builder into sqlglot

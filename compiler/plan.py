@@ -49,6 +49,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Instants(Step):
+    """The instants the plan evaluates at, one row each: a step only when there are several
+    (one instant is a constant of the query)."""
+
+    instants: tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
 class Scan(Step):
     """The events of `types` at or before each instant (a filter on the source table), with
     their age at that instant and the properties `props`. `windowed`: some aggregate over it
@@ -157,7 +165,8 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
     pinned = tuple(utc_naive(i) for i in instants)
     if len(set(pinned)) != len(pinned):
         raise ValueError("the instants to evaluate at must differ")
-    steps: list[Step] = []
+    steps: list[Step] = [Instants("instants", (), pinned)] if len(pinned) > 1 else []
+    at = tuple(s.name for s in steps)  # what scans and the join read the instants from
     groups: list[str] = []
     plain = [a for a in model.aggregates if not isinstance(a, ir.Sequence)]
     sequences = [a for a in model.aggregates if isinstance(a, ir.Sequence)]
@@ -169,7 +178,7 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
         steps.append(
             Scan(
                 "scan",
-                (),
+                at,
                 model.event_types_read(plain),
                 tuple(ir.properties_read(plain)),
                 bool(youngest) or windowed(plain),
@@ -190,7 +199,7 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
         steps.append(
             Scan(
                 "sequence_scan",
-                (),
+                at,
                 model.event_types_read(sequences),
                 tuple(ir.properties_read(sequences)),
                 windowed(sequences),
@@ -199,7 +208,7 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
         steps.append(Window("sequenced", ("sequence_scan",), tuple(sequences)))
         steps.append(Group("sequence_agg", ("sequenced",), tuple(sequences)))
         groups.append("sequence_agg")
-    steps.append(Join("base", tuple(groups), _fields_read(model), model.aggregates))
+    steps.append(Join("base", (*at, *groups), _fields_read(model), model.aggregates))
     steps.extend(_score_steps(model))
     for depth, outputs in enumerate(derived_levels(model), 1):
         steps.append(

@@ -84,7 +84,7 @@ class AggregateCte:
 
 
 @dataclass(frozen=True)
-class Instants:
+class InstantsCte:
     """The CTE of the instants a query for several of them evaluates at: `column` holds
     each one's epoch microseconds (a key of every later step), `timestamp` the instant."""
 
@@ -122,7 +122,7 @@ class EventRenderer:
         dialect: Dialect,
         mapping: SourceMapping,
         as_of_us: Callable[[str], exp.Expression],
-        instants: Instants | None,
+        instants: InstantsCte | None,
         instant_bounds: datetime | bool,
     ):
         """`as_of_us(table)`: the instant's microseconds for a row of `table`; `instants`: the

@@ -1,5 +1,5 @@
 """The SQL target: a renderer of the logical plan (compiler/plan.py) as one sqlglot SELECT
-with one CTE per step (ARCHITECTURE.md).
+with one CTE per step (docs/architecture.md).
 
     [instants]  the instants, when the query evaluates several (every later step is per instant)
     scan -> agg                         one pass over events, one GROUP BY lead (aggregates.py)
@@ -41,6 +41,7 @@ from ...compiler.assembly import (
 from ...compiler.plan import (
     INSTANT,
     Group,
+    Instants,
     Join,
     OutputColumn,
     Plan,
@@ -54,7 +55,7 @@ from ...compiler.plan import (
 )
 from ...compiler.plan_analysis import Derived
 from ...config import DEFAULT_SOURCES, ConfigError, SourceMapping
-from .aggregates import AggregateCte, EventRenderer, Instants, source_table
+from .aggregates import AggregateCte, EventRenderer, InstantsCte, source_table
 from .dialects import Dialect, get_dialect
 from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, round_half_away, when_true
@@ -239,14 +240,14 @@ class _Builder:
             name: self.names.fresh("lead", name) for name in join.fields if name != model.key
         }
         self.aggregates = {a.id: self.names.fresh("agg", a.id) for a in model.aggregates}
-        self.instants: Instants | None = None
+        self.instants: InstantsCte | None = None
         if not plan.single_instant:
             if INSTANT in model.output_columns:
                 raise ValueError(
                     f"an output is named `{INSTANT}`, the column of the instant when a query "
                     "evaluates several: rename it"
                 )
-            self.instants = Instants(
+            self.instants = InstantsCte(
                 self.cte_names.fresh("instants"), self.names.fresh("as_of_us"), INSTANT
             )
         self.ctes: list[tuple[str, exp.Select]] = []
@@ -292,8 +293,6 @@ class _Builder:
 
     def render(self) -> None:
         """Every step of the plan as a CTE, in order."""
-        if self.instants is not None:
-            self.ctes.append((self.instants.name, self._instants()))
         events = EventRenderer(
             self.model,
             self.dialect,
@@ -307,6 +306,10 @@ class _Builder:
         results: list[AggregateCte] = []
         for step in self.plan.steps:
             match step:
+                case Instants():
+                    assert self.instants is not None
+                    self.ctes.append((self.instants.name, self._instants(step)))
+                    self.step_ctes[step.name] = self.instants.name
                 case Scan():
                     self._add(step, events.scan(step))
                     scanned[step.name] = step.types
@@ -367,7 +370,7 @@ class _Builder:
         cte = self.step_ctes[step]
         return next(query for name, query in self.ctes if name == cte)
 
-    def _instants(self) -> exp.Select:
+    def _instants(self, step: Instants) -> exp.Select:
         """One row per instant: its epoch microseconds and the instant itself."""
         assert self.instants is not None
         rows = [
@@ -378,7 +381,7 @@ class _Builder:
                 ),
                 exp.alias_(self.dialect.pinned_instant(i), ident(self.instants.timestamp)),
             )
-            for i in self.plan.instants
+            for i in step.instants
         ]
         union = functools.reduce(lambda a, b: exp.union(a, b, distinct=False), rows)
         return exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=ident("i")))
