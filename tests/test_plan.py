@@ -17,6 +17,7 @@ from scorelang.targets.sql.builder import select_scores, select_step, step_relat
 from scorelang import engines
 from scorelang.config import SourceMapping
 from scorelang.engines import duckdb as duckdb_engine
+from scorelang.engines import postgres as postgres_engine
 from scorelang.engines.rows import to_rows
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -61,6 +62,24 @@ def test_one_duckdb_query_scores_two_instants_like_two_python_runs(folder: Path)
         rows = to_rows(model, model.output_columns, mine)
         assert rows == python_rows(folder, instant), instant
     assert len(records) == 2 * len(python_rows(folder, AS_OF))
+
+
+@pytest.mark.postgres
+def test_one_postgres_query_scores_two_instants_like_two_python_runs(pg_url: str) -> None:
+    folder = EXAMPLES / "advanced"
+    model = model_of(folder)
+    files = {"leads": folder / "leads.csv", "events": folder / "events.csv"}
+    with postgres_engine.session(model, database=pg_url, mapping=SourceMapping(), **files) as (
+        pg,
+        mapping,
+    ):
+        query = select_scores(model, "postgres", as_of=[AS_OF, EARLIER], mapping=mapping)
+        cursor = pg.execute(query.sql(dialect="postgres"))
+        records = cursor.fetchall()
+    for instant in (AS_OF, EARLIER):
+        mine = [r[:1] + r[2:] for r in records if r[1] == instant.replace(tzinfo=None)]
+        rows = to_rows(model, model.output_columns, mine)
+        assert rows == python_rows(folder, instant), instant
 
 
 def test_the_two_instants_really_differ() -> None:
