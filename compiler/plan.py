@@ -143,6 +143,10 @@ class Plan:
     entity: str
     instants: tuple[datetime, ...]
     steps: tuple[Step, ...]
+    assemblies: tuple[ScoreAssembly, ...]  # one per rule-based score, in model order
+
+    def assembly(self, score: str) -> ScoreAssembly:
+        return next(a for a in self.assemblies if a.score.name == score)
 
     @property
     def single_instant(self) -> bool:
@@ -209,12 +213,13 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
         steps.append(Group("sequence_agg", ("sequenced",), tuple(sequences)))
         groups.append("sequence_agg")
     steps.append(Join("base", (*at, *groups), _fields_read(model), model.aggregates))
-    steps.extend(_score_steps(model))
+    assemblies = tuple(assemble(score) for score in model.scores)
+    steps.extend(_score_steps(model, assemblies))
     for depth, outputs in enumerate(derived_levels(model), 1):
         steps.append(
             Project(f"derived_{depth}", (steps[-1].name,), tuple(OutputColumn(o) for o in outputs))
         )
-    plan = Plan(model, entity_of(model), pinned, tuple(steps))
+    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies)
     return pin_single_instant(plan) if plan.single_instant else plan
 
 
@@ -229,9 +234,8 @@ def pin_single_instant(plan: Plan) -> Plan:
     return dataclasses.replace(plan, steps=steps)
 
 
-def _score_steps(model: ir.Model) -> list[Project]:
+def _score_steps(model: ir.Model, assemblies: tuple[ScoreAssembly, ...]) -> list[Project]:
     """points -> totals (group caps, reset) -> [clamped] -> scored (rounding)."""
-    assemblies = [assemble(score) for score in model.scores]
     points = Project(
         "points", ("base",), tuple(RuleColumn(r) for s in model.scores for r in s.rules)
     )

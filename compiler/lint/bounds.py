@@ -3,7 +3,8 @@
 Positive `when` points may all fire; an `each` without `max` is unbounded; a group caps its
 sum from above; a reset can force 0; the clamp bounds the result. Composite scores follow by
 interval arithmetic over their inputs' bounds. Lints use this to find inflated scores and
-tier bands no lead can reach.
+tier bands no lead can reach. A score's bounds fold its assembly (compiler/assembly.py), the
+one definition of that order, over intervals.
 """
 
 from __future__ import annotations

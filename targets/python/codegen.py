@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ...compiler import ir
-from ...compiler.assembly import GROUPS, Node, ScoreAssembly, assemble, fold
+from ...compiler.assembly import GROUPS, Node, ScoreAssembly, fold
+from ...compiler.plan import build_plan
 from ...records import EVENT_TIME, EVENT_TYPE
 from .expressions import Constants, ExpressionCompiler, literal
 
@@ -83,6 +84,7 @@ class _Writer:
     def __init__(self, model: ir.Model) -> None:
         self.model = model
         self.constants = Constants()
+        self.plan = build_plan(model)
         self.names = {a.id: f"agg_{i}" for i, a in enumerate(model.aggregates)}
         # A dict, not a list's index(): one lookup per rule, not a scan of every rule.
         rules = (rule.id for score in model.scores for rule in score.rules)
@@ -372,7 +374,7 @@ class _Writer:
         s = ident(score.name)
         title = f": {score.description}" if score.description else ""
         out.add(1, "", f"# ---- score {score.name}{title} ----")
-        assembly = assemble(score)
+        assembly = self.plan.assembly(score.name)
         rules = dict(assembly.rules)
         code = _PythonAssembly(self.rule_index, compiler)
         for item in score.items:
