@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import ir
@@ -42,10 +42,12 @@ INSTANT = "as_of"  # the instant key's name in a multi-instant result
 @dataclass(frozen=True)
 class Step:
     """`name`: the step's own name (a target may need to spell it otherwise); `inputs`: the
-    names of the steps it reads."""
+    names of the steps it reads; `keys`: the columns that identify one of its rows (none:
+    one row per event read)."""
 
     name: str
     inputs: tuple[str, ...]
+    keys: tuple[str, ...] = field(default=(), kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,10 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
     pinned = tuple(utc_naive(i) for i in instants)
     if len(set(pinned)) != len(pinned):
         raise ValueError("the instants to evaluate at must differ")
-    steps: list[Step] = [Instants("instants", (), pinned)] if len(pinned) > 1 else []
+    several = len(pinned) > 1
+    # One row per entity and instant; with one instant, the instant is a constant.
+    keys = (model.key, INSTANT) if several else (model.key,)
+    steps: list[Step] = [Instants("instants", (), pinned, keys=(INSTANT,))] if several else []
     at = tuple(s.name for s in steps)  # what scans and the join read the instants from
     groups: list[str] = []
     plain = [a for a in model.aggregates if not isinstance(a, ir.Sequence)]
@@ -195,6 +200,7 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
                 tuple(a for a in plain if a.id not in flagged),
                 tuple(youngest.items()),
                 tuple(tuple(g) for g in packed),
+                keys=keys,
             )
         )
         groups.append("agg")
@@ -210,15 +216,14 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
             )
         )
         steps.append(Window("sequenced", ("sequence_scan",), tuple(sequences)))
-        steps.append(Group("sequence_agg", ("sequenced",), tuple(sequences)))
+        steps.append(Group("sequence_agg", ("sequenced",), tuple(sequences), keys=keys))
         groups.append("sequence_agg")
-    steps.append(Join("base", (*at, *groups), _fields_read(model), model.aggregates))
+    steps.append(Join("base", (*at, *groups), _fields_read(model), model.aggregates, keys=keys))
     assemblies = tuple(assemble(score) for score in model.scores)
-    steps.extend(_score_steps(model, assemblies))
+    steps.extend(_score_steps(model, assemblies, keys))
     for depth, outputs in enumerate(derived_levels(model), 1):
-        steps.append(
-            Project(f"derived_{depth}", (steps[-1].name,), tuple(OutputColumn(o) for o in outputs))
-        )
+        columns = tuple(OutputColumn(o) for o in outputs)
+        steps.append(Project(f"derived_{depth}", (steps[-1].name,), columns, keys=keys))
     plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies)
     return pin_single_instant(plan) if plan.single_instant else plan
 
@@ -234,23 +239,19 @@ def pin_single_instant(plan: Plan) -> Plan:
     return dataclasses.replace(plan, steps=steps)
 
 
-def _score_steps(model: ir.Model, assemblies: tuple[ScoreAssembly, ...]) -> list[Project]:
+def _score_steps(
+    model: ir.Model, assemblies: tuple[ScoreAssembly, ...], keys: tuple[str, ...]
+) -> list[Project]:
     """points -> totals (group caps, reset) -> [clamped] -> scored (rounding)."""
-    points = Project(
-        "points", ("base",), tuple(RuleColumn(r) for s in model.scores for r in s.rules)
-    )
-    totals = Project(
-        "totals",
-        ("points",),
-        tuple(StageColumn(a, RESET if a.stage(RESET) else GROUPS) for a in assemblies),
-    )
-    steps = [points, totals]
+    rules = tuple(RuleColumn(r) for s in model.scores for r in s.rules)
+    totals = tuple(StageColumn(a, RESET if a.stage(RESET) else GROUPS) for a in assemblies)
     # Clamped in a step of its own: the rounding reads its value several times.
     clamps = tuple(StageColumn(a, CLAMP) for a in assemblies if a.stage(CLAMP))
-    if clamps:
-        steps.append(Project("clamped", (steps[-1].name,), clamps))
     scored = tuple(StageColumn(a, a.stages[-1][0], output=True) for a in assemblies)
-    steps.append(Project("scored", (steps[-1].name,), scored))
+    steps = [Project("points", ("base",), rules, keys=keys)]
+    for name, columns in (("totals", totals), ("clamped", clamps), ("scored", scored)):
+        if columns or name != "clamped":
+            steps.append(Project(name, (steps[-1].name,), columns, keys=keys))
     return steps
 
 

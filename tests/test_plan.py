@@ -121,6 +121,11 @@ def test_the_plan_is_a_dag_of_keyed_steps_built_from_the_model() -> None:
     (join,) = (s for s in plan.steps if isinstance(s, Join))
     assert set(join.inputs) == {s.name for s in plan.steps if isinstance(s, Group)}
     assert join.aggregates == model.aggregates
+    for step in plan.steps:  # one row per lead after the scans; per event before
+        assert step.keys == (() if isinstance(step, Scan | Window) else (model.key,)), step
+    several = build_plan(model, [AS_OF, EARLIER])
+    assert several.steps[0].keys == ("as_of",)
+    assert {s.keys for s in several.steps[1:]} == {(), (model.key, "as_of")}
 
 
 @pytest.mark.parametrize("instants", [[AS_OF], [AS_OF, EARLIER]], ids=["one", "two"])

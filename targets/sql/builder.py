@@ -299,7 +299,7 @@ class _Builder:
             self.mapping,
             self.as_of_us,
             self.instants,
-            self.pinned or (self.plan.single_instant and self._instant_bounds()),
+            self._instant_bounds() and (self.pinned or True),
         )
         scanned: dict[str, tuple[str, ...]] = {}  # step -> the event types its rows have
         nearest: dict[str, str] = {}
@@ -332,6 +332,7 @@ class _Builder:
                     self._project(step)
 
     def _instant_bounds(self) -> bool:
+        """The plan's single-instant rewrite applied (compiler/plan.pin_single_instant)."""
         return all(s.instant_bounds for s in self.plan.steps if isinstance(s, Scan))
 
     def _add(self, step: Step, select: exp.Select, name: str | None = None) -> None:
