@@ -621,7 +621,7 @@ class Entity:
 class Model:
     """A checked model. Outputs are listed in an order in which each depends only on
     earlier ones: scores, composites, tiers, percentile tiers, matrices, flags
-    (compiler.outputs.OutputGraph gives that order across kinds and entities).
+    (compiler.output_graph.OutputGraph gives that order across kinds and entities).
 
     `key` and `lead_fields` are the lead entity's (`entities` holds it)."""
 

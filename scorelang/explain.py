@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compiler import ir
+from .compiler.assembly import GROUPS, RESET, GroupCap, assemble, fold
 from .config import SourceMapping
 from .records import EVENT_LEAD, as_of_or_now, model_ir, to_utc
 
@@ -290,28 +291,30 @@ def _score_line(
     known: Mapping[str, RuleResult],
     aggregates: Mapping[str, ir.AggregateNode],
 ) -> ScoreLine:
-    lines: list[RuleLine] = []
-    groups: list[GroupLine] = []
-    after_groups = 0.0
-    for item in score.items:
-        rules = item.rules if isinstance(item, ir.Group) else (item,)
-        group = item.label if isinstance(item, ir.Group) else None
-        points = [float(row[rule.id]) for rule in rules]
-        lines += [
-            _rule_line(rule, p, known.get(rule.id), group, aggregates)
-            for rule, p in zip(rules, points, strict=True)
-        ]
-        if isinstance(item, ir.Group):
-            groups.append(GroupLine(item.label, item.cap, sum(points), min(sum(points), item.cap)))
-            after_groups += min(sum(points), item.cap)
-        else:
-            after_groups += points[0]
+    """The score's assembly (compiler/assembly.py) replayed on the row's rule points."""
+    assembly = assemble(score)
+    numbers = _RowNumbers(row)
+    groups = [
+        GroupLine(
+            item.label, item.cap, fold(assembly, numbers, term.value), fold(assembly, numbers, term)
+        )
+        for item, term in zip(score.items, assembly.terms, strict=True)
+        if isinstance(item, ir.Group) and isinstance(term, GroupCap)
+    ]
+    group_of = {r.id: g.label for g in score.items if isinstance(g, ir.Group) for r in g.rules}
+    lines = [
+        _rule_line(
+            rule, numbers.points(rule), known.get(rule.id), group_of.get(rule.id), aggregates
+        )
+        for rule, _ in assembly.rules
+    ]
     resets = [
-        _rule_line(rule, 0.0, known.get(rule.id), None, aggregates, fired=bool(row[rule.id]))
+        _rule_line(rule, 0.0, known.get(rule.id), None, aggregates, fired=numbers.fired(rule))
         for rule in score.resets
     ]
-    reset = any(r.fired for r in resets)
-    before_clamp = 0.0 if reset else ir.round_score(after_groups)
+    for name, node in assembly.stages:
+        numbers.stages[name] = fold(assembly, numbers, node)
+    before_clamp = ir.round_score(numbers.stages.get(RESET, numbers.stages[GROUPS]))
     return ScoreLine(
         name=score.name,
         description=score.description,
@@ -319,12 +322,51 @@ def _score_line(
         composite=False,
         rules=(*lines, *resets),
         groups=tuple(groups),
-        after_groups=ir.round_score(after_groups),
-        reset=reset,
+        after_groups=ir.round_score(numbers.stages[GROUPS]),
+        reset=any(r.fired for r in resets),
         clamp=score.clamp,
         before_clamp=before_clamp,
         clamped=score.clamp is not None and not score.clamp[0] <= before_clamp <= score.clamp[1],
     )
+
+
+class _RowNumbers:
+    """The assembly's algebra over plain numbers, starting from an output row's per-rule
+    columns (each rule's points after its own `max`)."""
+
+    def __init__(self, row: Mapping[str, Any]):
+        self.row = row
+        self.stages: dict[str, float] = {}
+
+    def raw(self, rule: ir.PointsRule) -> float:
+        raise ValueError("a row holds each rule's points after its own max, not before")
+
+    def fired(self, rule: ir.ResetRule) -> bool:
+        return bool(self.row[rule.id])
+
+    def points(self, rule: ir.PointsRule) -> float:
+        return float(self.row[rule.id])
+
+    def stage(self, name: str) -> float:
+        return self.stages[name]
+
+    def sum(self, terms: list[float]) -> float:
+        return sum(terms, 0.0)
+
+    def rule_cap(self, value: float, bound: float, upper: bool) -> float:
+        return min(value, bound) if upper else max(value, bound)
+
+    def group_cap(self, value: float, cap: float) -> float:
+        return min(value, cap)
+
+    def reset_if(self, value: float, fired: list[bool]) -> float:
+        return 0.0 if any(fired) else value
+
+    def clamp(self, value: float, low: float, high: float) -> float:
+        return low if value < low else high if value > high else value
+
+    def round(self, value: float) -> float:
+        return ir.round_score(value)
 
 
 def _rule_line(

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_source
-from scorelang.compiler.outputs import Output, OutputGraph, output_graph
+from scorelang.compiler.output_graph import Output, OutputGraph, output_graph
 from scorelang.targets.python.expressions import Constants, ExpressionCompiler
 from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.expressions import ExpressionCompiler as SqlCompiler

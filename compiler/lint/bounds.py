@@ -3,7 +3,8 @@
 Positive `when` points may all fire; an `each` without `max` is unbounded; a group caps its
 sum from above; a reset can force 0; the clamp bounds the result. Composite scores follow by
 interval arithmetic over their inputs' bounds. Lints use this to find inflated scores and
-tier bands no lead can reach.
+tier bands no lead can reach. A score's bounds fold its assembly (compiler/assembly.py), the
+one definition of that order, over intervals.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from .. import ir
+from ..assembly import GROUPS, ScoreAssembly, assemble, fold, fold_value
 
 INF = math.inf
 
@@ -48,37 +50,57 @@ class Bounds:
     final: Interval  # the score's possible values
 
 
-def rule_interval(rule: ir.PointsRule) -> Interval:
-    if isinstance(rule, ir.WhenRule):
-        return Interval(min(rule.points, 0.0), max(rule.points, 0.0))
-    reach = rule.cap if rule.cap is not None else INF
-    return Interval(0.0, reach) if rule.points >= 0 else Interval(-reach, 0.0)
+class _Intervals:
+    """The assembly's algebra over intervals: what each node can be, given what its inputs
+    can be. A `when` rule gives 0 or its points; an `each` rule any multiple of its points."""
 
+    def __init__(self, assembly: ScoreAssembly) -> None:
+        self.assembly, self.rules = assembly, dict(assembly.rules)
+        self.stages: dict[str, Interval] = {}
 
-def raw_interval(score: ir.Score) -> Interval:
-    total = Interval(0.0, 0.0)
-    for item in score.items:
-        if isinstance(item, ir.Group):
-            inner = sum((rule_interval(r) for r in item.rules), Interval(0.0, 0.0))
-            total += Interval(min(inner.low, item.cap), min(inner.high, item.cap))
-        else:
-            total += rule_interval(item)
-    return total
+    def raw(self, rule: ir.PointsRule) -> Interval:
+        if isinstance(rule, ir.WhenRule):
+            return Interval(min(rule.points, 0.0), max(rule.points, 0.0))
+        return Interval(0.0, INF) if rule.points >= 0 else Interval(-INF, 0.0)
 
+    def fired(self, rule: ir.ResetRule) -> Interval:
+        return Interval(0.0, 1.0)  # unused: a reset only ever makes the score 0
 
-def final_interval(score: ir.Score, raw: Interval) -> Interval:
-    result = raw.hull(Interval(0.0, 0.0)) if score.resets else raw
-    if score.clamp is not None:
-        low, high = score.clamp
-        result = Interval(min(max(result.low, low), high), min(max(result.high, low), high))
-    return result
+    def points(self, rule: ir.PointsRule) -> Interval:
+        return fold(self.assembly, self, self.rules[rule])
+
+    def stage(self, name: str) -> Interval:
+        return self.stages[name]
+
+    def sum(self, terms: list[Interval]) -> Interval:
+        return sum(terms, Interval(0.0, 0.0))
+
+    def rule_cap(self, value: Interval, bound: float, upper: bool) -> Interval:
+        if upper:
+            return Interval(min(value.low, bound), min(value.high, bound))
+        return Interval(max(value.low, bound), max(value.high, bound))
+
+    def group_cap(self, value: Interval, cap: float) -> Interval:
+        return Interval(min(value.low, cap), min(value.high, cap))
+
+    def reset_if(self, value: Interval, fired: list[Interval]) -> Interval:
+        return value.hull(Interval(0.0, 0.0))
+
+    def clamp(self, value: Interval, low: float, high: float) -> Interval:
+        return Interval(min(max(value.low, low), high), min(max(value.high, low), high))
+
+    def round(self, value: Interval) -> Interval:
+        return value  # rounding moves a bound by less than a cent: advice needs no more
 
 
 def score_bounds(model: ir.Model) -> dict[str, Bounds]:
     bounds: dict[str, Bounds] = {}
     for score in model.scores:
-        raw = raw_interval(score)
-        bounds[score.name] = Bounds(raw, final_interval(score, raw))
+        assembly = assemble(score)
+        intervals = _Intervals(assembly)
+        for name, node in assembly.stages:
+            intervals.stages[name] = fold(assembly, intervals, node)
+        bounds[score.name] = Bounds(intervals.stages[GROUPS], fold_value(assembly, intervals))
     for composite in model.composites:
         value = expr_interval(composite.expr, bounds)
         bounds[composite.name] = Bounds(value, value)

@@ -21,10 +21,12 @@ Ages are exact integer microseconds (`as_of - at`), so window bounds never drift
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ...compiler import ir
+from ...compiler.assembly import GROUPS, Node, ScoreAssembly, fold
+from ...compiler.plan import build_plan
 from ...records import EVENT_TIME, EVENT_TYPE
 from .expressions import Constants, ExpressionCompiler, literal
 
@@ -82,7 +84,11 @@ class _Writer:
     def __init__(self, model: ir.Model) -> None:
         self.model = model
         self.constants = Constants()
+        self.plan = build_plan(model)
         self.names = {a.id: f"agg_{i}" for i, a in enumerate(model.aggregates)}
+        # A dict, not a list's index(): one lookup per rule, not a scan of every rule.
+        rules = (rule.id for score in model.scores for rule in score.rules)
+        self.rule_indices = {id: n for n, id in enumerate(rules)}
         self.nullable_scores: set[str] = set()
         self.branch: ir.EventType | None = None  # the event type whose properties are in scope
 
@@ -364,63 +370,66 @@ class _Writer:
     # ---- evaluate: rules and scores -------------------------------------------------------
 
     def _score(self, out: _Lines, compiler: ExpressionCompiler, score: ir.Score) -> None:
+        """The score's rules, then its stages (compiler/assembly.py), one variable each."""
         s = ident(score.name)
         title = f": {score.description}" if score.description else ""
         out.add(1, "", f"# ---- score {score.name}{title} ----")
-        terms: list[str] = []
-        points: list[str] = []
+        assembly = self.plan.assembly(score.name)
+        rules = dict(assembly.rules)
+        code = _PythonAssembly(self.rule_index, compiler)
         for item in score.items:
             if isinstance(item, ir.Group):
-                members = [self._points_rule(out, compiler, rule) for rule in item.rules]
-                points += members
-                terms.append(f"min({' + '.join(members) or '0.0'}, {literal(float(item.cap))})")
-                out.add(1, f"# group {item.label!r} max {item.cap:g}: {' + '.join(members)}")
+                for rule in item.rules:
+                    self._points_rule(out, code, assembly, rule, rules[rule])
+                members = " + ".join(code.points(r) for r in item.rules)
+                out.add(1, f"# group {item.label!r} max {item.cap:g}: {members}")
             else:
-                term = self._points_rule(out, compiler, item)
-                points.append(term)
-                terms.append(term)
+                self._points_rule(out, code, assembly, item, rules[item])
         fired = []
         for reset in score.resets:
-            n = self._index(reset)
             out.add(
                 1,
                 f"# [{reset.id}] {reset.label}: reset",
-                f"fired_{n} = {compiler.condition(reset.condition)}",
+                f"{code.fired(reset)} = {compiler.condition(reset.condition)}",
             )
-            fired.append(f"fired_{n}")
+            fired.append(code.fired(reset))
+        points = [code.points(rule) for rule, _ in assembly.rules]
         out.add(1, f"total_{s} = {' + '.join(points) or '0.0'}")
-        out.add(1, f"capped_{s} = {' + '.join(terms) if terms != points else f'total_{s}'}")
-        out.add(1, f"reset_{s} = {' or '.join(fired) or 'False'}")
-        out.add(1, f"value = 0.0 if reset_{s} else capped_{s}")
-        if score.clamp is not None:
-            low, high = (literal(float(bound)) for bound in score.clamp)
-            out.add(1, f"value = {low} if value < {low} else {high} if value > {high} else value")
-        out.add(1, f"s_{s} = round_score(value)")
+        code.stages = {GROUPS: f"capped_{s}"}
+        for name, node in assembly.stages:
+            if name == GROUPS:
+                grouped = fold(assembly, code, node)
+                out.add(
+                    1, f"capped_{s} = {grouped if grouped != ' + '.join(points) else f'total_{s}'}"
+                )
+                out.add(1, f"reset_{s} = {' or '.join(fired) or 'False'}")
+            else:
+                out.add(1, f"value = {fold(assembly, code, node)}")
+                code.stages[name] = "value"
+        out.add(1, f"s_{s} = {code.stages[assembly.stages[-1][0]]}")
 
-    def _points_rule(self, out: _Lines, compiler: ExpressionCompiler, rule: ir.PointsRule) -> str:
-        """Emits one rule; returns the name holding its points (after its own max)."""
-        n = self._index(rule)
+    def _points_rule(
+        self,
+        out: _Lines,
+        code: _PythonAssembly,
+        assembly: ScoreAssembly,
+        rule: ir.PointsRule,
+        node: Node,
+    ) -> None:
+        """Emits one rule: whether it fired, its points before and after its own max."""
         out.add(1, f"# [{rule.id}] {rule.label}")
-        points = literal(float(rule.points))
+        fired = code.fired(rule)
         if isinstance(rule, ir.WhenRule):
-            out.add(1, f"fired_{n} = {compiler.condition(rule.condition)}")
-            out.add(1, f"points_{n} = {points} if fired_{n} else 0.0")
-            return f"points_{n}"
-        quantity = compiler.value(rule.quantity)
-        out.add(1, f"fired_{n} = {quantity} != 0", f"raw_{n} = {points} * {quantity}")
-        if rule.cap is None:
-            out.add(1, f"points_{n} = raw_{n}")
-        elif rule.points >= 0:
-            cap = literal(float(rule.cap))
-            out.add(1, f"points_{n} = raw_{n} if raw_{n} < {cap} else {cap}")
+            out.add(1, f"{fired} = {code.compiler.condition(rule.condition)}")
         else:
-            cap = literal(-float(rule.cap))
-            out.add(1, f"points_{n} = raw_{n} if raw_{n} > {cap} else {cap}")
-        return f"points_{n}"
+            quantity = code.compiler.value(rule.quantity)
+            points = literal(float(rule.points))
+            out.add(1, f"{fired} = {quantity} != 0", f"{code.raw(rule)} = {points} * {quantity}")
+        out.add(1, f"{code.points(rule)} = {fold(assembly, code, node)}")
 
-    def _index(self, rule: ir.PointsRule | ir.ResetRule) -> int:
-        rules = [r.id for score in self.model.scores for r in score.rules]
-        return rules.index(rule.id)
+    def rule_index(self, rule: ir.PointsRule | ir.ResetRule) -> int:
+        """The rule's position among every score's rules (`points_<n>`, `fired_<n>`)."""
+        return self.rule_indices[rule.id]
 
     def _rule_result(self, n: int, rule: ir.PointsRule | ir.ResetRule) -> str:
         if isinstance(rule, ir.ResetRule):
@@ -501,6 +510,50 @@ class _Writer:
         return (
             f"None if {source} is None else {code}" if tier.source in self.nullable_scores else code
         )
+
+
+class _PythonAssembly:
+    """A score's assembly as Python source: each node an expression over the variables the
+    writer assigns (`raw_<n>`, `points_<n>`, `fired_<n>`, the previous stage's)."""
+
+    def __init__(
+        self, index: Callable[[ir.PointsRule | ir.ResetRule], int], compiler: ExpressionCompiler
+    ):
+        self.index, self.compiler = index, compiler
+        self.stages: dict[str, str] = {}
+
+    def raw(self, rule: ir.PointsRule) -> str:
+        if isinstance(rule, ir.WhenRule):
+            return f"{literal(float(rule.points))} if {self.fired(rule)} else 0.0"
+        return f"raw_{self.index(rule)}"
+
+    def fired(self, rule: ir.PointsRule | ir.ResetRule) -> str:
+        return f"fired_{self.index(rule)}"
+
+    def points(self, rule: ir.PointsRule) -> str:
+        return f"points_{self.index(rule)}"
+
+    def stage(self, name: str) -> str:
+        return self.stages[name]
+
+    def sum(self, terms: list[str]) -> str:
+        return " + ".join(terms) or "0.0"
+
+    def rule_cap(self, value: str, bound: float, upper: bool) -> str:
+        return f"{value} if {value} {'<' if upper else '>'} {literal(bound)} else {literal(bound)}"
+
+    def group_cap(self, value: str, cap: float) -> str:
+        return f"min({value}, {literal(cap)})"
+
+    def reset_if(self, value: str, fired: list[str]) -> str:
+        return f"0.0 if {' or '.join(fired)} else {value}"
+
+    def clamp(self, value: str, low: float, high: float) -> str:
+        lo, hi = literal(low), literal(high)
+        return f"{lo} if {value} < {lo} else {hi} if {value} > {hi} else {value}"
+
+    def round(self, value: str) -> str:
+        return f"round_score({value})"
 
 
 def runtime_import(body: str | None = None) -> str:

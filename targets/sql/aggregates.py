@@ -1,4 +1,4 @@
-"""The event side of the plan: one scan of the events table, one GROUP BY lead.
+"""The event side of the plan (compiler/plan.py) in SQL: its scans, windows and groups.
 
 `scan` filters to the event types the aggregates use and to events at or before as_of, and
 computes each event's age in microseconds (exactly as the Python evaluator does); `agg`
@@ -14,7 +14,9 @@ Sequences get their own, smaller scan (only their event types: the window sorts 
 it reads): `sequenced` adds one window column per sequence, the smallest age of a `first`
 event at or before this event (RANGE ... CURRENT ROW includes equal times, so `a.at ==
 b.at` counts), and `sequence_agg` groups it by lead. Aggregates of a lead without events
-are filled in by the caller's LEFT JOINs.
+are filled in by the caller's LEFT JOINs. With several instants, each scan reads every event
+once per instant (a CROSS JOIN with the instants), and the groups and windows are per
+(lead, instant).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlglot import exp
 
-from ...compiler import ir
+from ...compiler import ir, plan
 from ...compiler.sources import SourceMapping
 from .dialects import Dialect
 from .errors import UnsupportedConstruct
@@ -35,8 +37,6 @@ from .names import Names, column, ident
 from .relations import source_table
 
 INFINITY = float("inf")
-# Bits 0..30 of a column of flags: their sum fits a 32-bit integer in every engine.
-FLAG_BITS = 31
 # A view's now minus a longer window could leave an engine's timestamp range (Postgres: 4713
 # BC); such windows test ages, which are exact at any length.
 NOW_BOUND_HORIZON_US = 1000 * 366 * 86_400 * 1_000_000
@@ -68,11 +68,17 @@ class AggregateCte:
 
 
 @dataclass(frozen=True)
-class EventPlan:
-    """The CTEs over events, and the grouped ones the leads are joined to."""
+class InstantsCte:
+    """The CTE of the instants a query for several of them evaluates at: `column` holds
+    each one's epoch microseconds (a key of every later step), `timestamp` the instant."""
 
-    ctes: tuple[tuple[str, exp.Select], ...]
-    results: tuple[AggregateCte, ...]
+    name: str
+    column: str
+    timestamp: str
+
+
+def _alias(table: str, alias: str) -> exp.Table:
+    return exp.Table(this=ident(table), alias=exp.TableAlias(this=ident(alias)))
 
 
 def _is_type(kind: exp.Expression, types: tuple[str, ...] | list[str]) -> exp.Expression:
@@ -91,120 +97,33 @@ def _plus(left: exp.Expression, right: exp.Expression) -> exp.Expression:
     return exp.Add(this=left, expression=right)
 
 
-def _windowed(aggregates: list[ir.AggregateNode]) -> bool:
-    return any(f.window is not None for a in aggregates for f in ir.event_filters(a))
+class EventRenderer:
+    """Renders the scan, window and group steps of a plan over the events table."""
 
-
-_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-
-
-def _none_or_some(op: str, bound: object) -> bool:
-    """`count op bound` is the same for every count >= 1: only "none" or "some" matters."""
-    if isinstance(bound, bool) or not isinstance(bound, int | float):
-        return False
-    match op:
-        case ">" | "<=":
-            return bound < 1
-        case ">=" | "<":
-            return bound <= 1
-        case "==" | "!=":
-            return bound < 1 or not float(bound).is_integer()
-    return False
-
-
-def _existence_counts(model: ir.Model) -> set[str]:
-    """Counts every use of which only asks whether there is some event (`E`, `no E`,
-    `count(E) > 0`): such a count may be computed as 0 or as any positive number."""
-    existence: set[str] = set()
-    values: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, ir.Compare):
-            for ref, bound, op in (
-                (node.left, node.right, node.op),
-                (node.right, node.left, _MIRROR[node.op]),
-            ):
-                if (
-                    isinstance(ref, ir.AggregateRef)
-                    and isinstance(bound, ir.Literal)
-                    and _none_or_some(op, bound.value)
-                ):
-                    existence.add(ref.id)
-                    return
-        if isinstance(node, ir.AggregateRef):
-            values.add(node.id)
-            return
-        for value in vars(node).values():
-            for child in value if isinstance(value, tuple) else (value,):
-                if isinstance(child, ir.Expr | ir.WhenRule | ir.EachRule | ir.ResetRule):
-                    visit(child)
-
-    for score in model.scores:
-        for rule in score.rules:
-            visit(rule)
-    for root in (*model.composites, *model.flags):
-        visit(root)
-    counts = {a.id for a in model.aggregates if isinstance(a, ir.Count)}
-    return (existence - values) & counts
-
-
-def _flag_groups(
-    existence: set[str], plain: list[ir.AggregateNode], shared: dict[str, ir.EventFilter]
-) -> list[list[ir.Count]]:
-    """The other existence counts, FLAG_BITS to a group: each group is one BIT_OR over a sum
-    of distinct bits, one per count, instead of one COUNT per count (an aggregate less to
-    update per event: 10% of the whole query, DuckDB and Postgres). None for a single one."""
-    flags = [
-        a for a in plain if isinstance(a, ir.Count) and a.id in existence and a.id not in shared
-    ]
-    if len(flags) < 2:
-        return []
-    return [flags[i : i + FLAG_BITS] for i in range(0, len(flags), FLAG_BITS)]
-
-
-def _shared_youngest(
-    existence: set[str], plain: list[ir.AggregateNode]
-) -> dict[str, ir.EventFilter]:
-    """Existence counts that differ only in how far back they look (`no activity within
-    30d`, `... 60d`, ...): each is "the youngest such event is younger than D", so one
-    MIN(age) serves them all. Returns id -> the filter without its window."""
-    groups: dict[tuple, list[str]] = {}
-    for aggregate in plain:
-        window = aggregate.filter.window
-        if aggregate.id in existence and (window is None or window.min_age == 0):
-            key = (aggregate.filter.types, aggregate.filter.where)
-            groups.setdefault(key, []).append(aggregate.id)
-    return {
-        id: ir.EventFilter(types, where)
-        for (types, where), ids in groups.items()
-        if len(ids) > 1
-        for id in ids
-    }
-
-
-class EventPlanner:
     def __init__(
         self,
         model: ir.Model,
         dialect: Dialect,
         mapping: SourceMapping,
-        as_of_us: Callable[[], exp.Expression],
-        cte_names: Names,
-        pinned: datetime | None = None,
+        as_of_us: Callable[[str], exp.Expression],
+        instants: InstantsCte | None,
+        instant_bounds: datetime | bool,
     ):
-        """`pinned`: as_of as a naive UTC datetime, if the query is for one instant."""
+        """`as_of_us(table)`: the instant's microseconds for a row of `table`; `instants`: the
+        CTE of several instants, if any; `instant_bounds`: the plan's rewrite for one instant
+        applies: the pinned as_of (naive UTC), or True for the query's now."""
         self.model, self.dialect, self.mapping, self.as_of_us = model, dialect, mapping, as_of_us
-        self.cte_names = cte_names
+        self.instants = instants
         # What instant window bounds count back from, if anything (else windows test ages):
         # a pinned as_of, read as an untyped literal; for a view of "now", the query's now in
         # the event-time column's type, when the mapping knows that type.
         self.bounds_from: datetime | exp.Expression | None = None
-        if dialect.reads_untyped_instants:
-            if pinned is not None:
-                self.bounds_from = pinned
+        if dialect.reads_untyped_instants and instant_bounds is not False:
+            if isinstance(instant_bounds, datetime):
+                self.bounds_from = instant_bounds
             elif mapping.event_time_zoned is not None:
                 self.bounds_from = dialect.now_as(zoned=mapping.event_time_zoned)
-        self.columns = Names(dialect)
+        self.columns = Names(dialect, reserved=(instants.column,) if instants else ())
         self.lead = self.columns.fresh("lead_key")
         self.type = self.columns.fresh("event_type")
         self.age = self.columns.fresh("age_us")
@@ -217,79 +136,59 @@ class EventPlanner:
             for prop in self.props
         }
 
-    def plan(self) -> EventPlan:
-        """The per-event aggregates over one scan; sequences over a second, smaller one."""
-        ctes: list[tuple[str, exp.Select]] = []
-        results: list[AggregateCte] = []
-        plain = [a for a in self.model.aggregates if not isinstance(a, ir.Sequence)]
-        sequences = [a for a in self.model.aggregates if isinstance(a, ir.Sequence)]
-        if plain:
-            types = self.model.event_types_read(plain)
-            scan = self.cte_names.fresh("scan")
-            existence = _existence_counts(self.model)
-            shared = _shared_youngest(existence, plain)
-            ctes.append(
-                (
-                    scan,
-                    self._scan(types, ir.properties_read(plain), bool(shared) or _windowed(plain)),
-                )
-            )
+    def keys(self, table: str) -> list[exp.Expression]:
+        """What a row of a per-event step belongs to: its lead (and instant)."""
+        keys = [column(self.lead, table)]
+        return [*keys, column(self.instants.column, table)] if self.instants else keys
 
-            flag_groups = _flag_groups(existence, plain, shared)
-            flagged = {a.id for group in flag_groups for a in group}
+    def window(
+        self, step: plan.Window, source: str, scanned: tuple[str, ...]
+    ) -> tuple[exp.Select, dict[str, str]]:
+        """The scan's rows plus, per sequence, the column of its nearest `first` event."""
+        columns = {a.id: self.columns.fresh("nearest_first", a.id) for a in step.sequences}
+        select = exp.select(exp.Star()).from_(ident(source))
+        for aggregate in step.sequences:
+            nearest = self._nearest_first(aggregate, source, scanned)
+            select = select.select(exp.alias_(nearest, ident(columns[aggregate.id])))
+        return select, columns
 
-            def value(aggregate: ir.AggregateNode) -> exp.Expression:
-                if aggregate.id in shared:
-                    return self._some_within(aggregate, shared[aggregate.id], scan, types)
-                return self._aggregate(aggregate, scan, types)
+    def group(
+        self,
+        step: plan.Group,
+        source: str,
+        name: str,
+        scanned: tuple[str, ...],
+        nearest: dict[str, str],
+    ) -> tuple[exp.Select, AggregateCte]:
+        """`nearest`: the window columns of the sequences, if the source is a window step."""
+        youngest = dict(step.youngest)
 
-            cte, result = self._grouped(
-                "agg",
-                scan,
-                [a for a in plain if a.id not in flagged],
-                value,
-                [[(a.id, self._condition(a.filter, scan, types)) for a in g] for g in flag_groups],
-            )
-            ctes.append(cte)
-            results.append(result)
-        if sequences:
-            # The window sorts every row it reads: only the sequences' own event types.
-            types = self.model.event_types_read(sequences)
-            scan = self.cte_names.fresh("sequence_scan")
-            ctes.append(
-                (scan, self._scan(types, ir.properties_read(sequences), _windowed(sequences)))
-            )
-            windows = {a.id: self.columns.fresh("nearest_first", a.id) for a in sequences}
-            sequenced = exp.select(exp.Star()).from_(ident(scan))
-            for aggregate in sequences:
-                nearest = self._nearest_first(aggregate, scan, types)
-                sequenced = sequenced.select(exp.alias_(nearest, ident(windows[aggregate.id])))
-            source = self.cte_names.fresh("sequenced")
-            ctes.append((source, sequenced))
-            cte, result = self._grouped(
-                "sequence_agg",
-                source,
-                sequences,
-                lambda a: self._sequence(a, source, windows[a.id], types),
-            )
-            ctes.append(cte)
-            results.append(result)
-        return EventPlan(tuple(ctes), tuple(results))
+        def value(aggregate: ir.AggregateNode) -> exp.Expression:
+            if isinstance(aggregate, ir.Sequence):
+                return self._sequence(aggregate, source, nearest[aggregate.id], scanned)
+            if aggregate.id in youngest:
+                return self._some_within(aggregate, youngest[aggregate.id], source, scanned)
+            return self._aggregate(aggregate, source, scanned)
+
+        flags = [
+            [(a.id, self._condition(a.filter, source, scanned)) for a in g] for g in step.flags
+        ]
+        return self._grouped(name, source, step.aggregates, value, flags)
 
     def _grouped(
         self,
-        prefix: str,
+        name: str,
         source: str,
-        aggregates: list[ir.AggregateNode],
+        aggregates: Sequence[ir.AggregateNode],
         value: Callable[[ir.AggregateNode], exp.Expression],
         flag_groups: Sequence[Sequence[tuple[str, exp.Expression]]] = (),
-    ) -> tuple[tuple[str, exp.Select], AggregateCte]:
-        """A CTE `prefix` with one row per lead of `source`, each aggregate's value, and per
+    ) -> tuple[exp.Select, AggregateCte]:
+        """A CTE `name` with one row per lead of `source`, each aggregate's value, and per
         group of (existence count id, condition) a column of flags: bit i set if some event
         meets the i-th condition."""
         names = {a.id: self.columns.fresh("agg", a.id) for a in aggregates}
-        lead = column(self.lead, source)
-        select = exp.select(lead).from_(ident(source)).group_by(lead.copy())
+        keys = self.keys(source)
+        select = exp.select(*keys).from_(ident(source)).group_by(*(k.copy() for k in keys))
         for aggregate in aggregates:
             select = select.select(exp.alias_(value(aggregate), ident(names[aggregate.id])))
         bits: dict[str, tuple[str, int]] = {}
@@ -302,31 +201,38 @@ class EventPlanner:
             packed = exp.BitwiseOrAgg(this=functools.reduce(_plus, terms))
             select = select.select(exp.alias_(packed, ident(flags)))
             bits |= {id: (flags, 1 << i) for i, (id, _) in enumerate(group)}
-        name = self.cte_names.fresh(prefix)
-        return (name, select), AggregateCte(name, self.lead, names, bits)
+        return select, AggregateCte(name, self.lead, names, bits)
 
     # ---- scan ------------------------------------------------------------------------------
 
-    def _scan(self, types: tuple[str, ...], props: list[str], bounded: bool) -> exp.Select:
-        """Events of these types at or before as_of, with their age in microseconds (and
-        their time, if windows are `bounded` by instants)."""
+    def scan(self, step: plan.Scan) -> exp.Select:
+        """Events of the step's types at or before as_of (each instant's), with their age in
+        microseconds (and their time, if windows are bounded by instants)."""
         m = self.mapping
-        alias = "e"
+        alias, at = "e", "i"
         time = column(m.event_time, alias)
-        age = exp.Sub(this=self.as_of_us(), expression=self.dialect.source_epoch_us(time.copy()))
-        instants = self.bounds_from is not None and bounded
+        age = exp.Sub(this=self.as_of_us(at), expression=self.dialect.source_epoch_us(time.copy()))
+        instants = self.bounds_from is not None and step.windowed and step.instant_bounds
         times = [exp.alias_(time.copy(), ident(self.time))] if instants else []
+        keys = (
+            [exp.alias_(column(self.instants.column, at), ident(self.instants.column))]
+            if self.instants
+            else []
+        )
         select = (
             exp.select(
                 exp.alias_(column(m.event_lead, alias), ident(self.lead)),
+                *keys,
                 exp.alias_(column(m.event_type, alias), ident(self.type)),
                 exp.alias_(age, ident(self.age)),
                 *times,
-                *(exp.alias_(column(m.column(p), alias), ident(self.props[p])) for p in props),
+                *(exp.alias_(column(m.column(p), alias), ident(self.props[p])) for p in step.props),
             )
             .from_(source_table(m, m.events_table, alias))
-            .where(_is_type(column(m.event_type, alias), types))
+            .where(_is_type(column(m.event_type, alias), step.types))
         )
+        if self.instants:
+            select = select.join(_alias(self.instants.name, at), join_type="CROSS")
         return select.where(self._age_test(False, 0, time, age))
 
     # ---- windows ---------------------------------------------------------------------------
@@ -387,7 +293,7 @@ class EventPlanner:
             output=unavailable,
             event_prop=lambda name: self._prop(name, event_filter.types, table),
         )
-        return ExpressionCompiler(self.dialect, scope, self.as_of_us)
+        return ExpressionCompiler(self.dialect, scope, lambda: self.as_of_us(table))
 
     def _prop(self, name: str, types: tuple[str, ...], table: str) -> exp.Expression:
         """A property as the filter's event types see it: missing for a type that does not
@@ -410,7 +316,7 @@ class EventPlanner:
         )
         return exp.Window(
             this=exp.Min(this=first_age),
-            partition_by=[self._partition_key(table)],
+            partition_by=[self._partition_key(table), *self.keys(table)[1:]],
             order=exp.Order(
                 expressions=[
                     exp.Ordered(this=column(self.age, table), desc=True, nulls_first=False)

@@ -1,5 +1,7 @@
-"""The single-scan SQL plan of a model, as one sqlglot SELECT with CTEs (ARCHITECTURE.md).
+"""The SQL target: a renderer of the logical plan (compiler/plan.py) as one sqlglot SELECT
+with one CTE per step (docs/architecture.md).
 
+    [instants]  the instants, when the query evaluates several (every later step is per instant)
     scan -> agg                         one pass over events, one GROUP BY lead (aggregates.py)
     [sequence_scan -> sequenced -> sequence_agg]    the same for sequences, over their types only
     base        leads LEFT JOIN the aggs; aggregates of leads without events filled in (0, FALSE)
@@ -11,25 +13,56 @@
 
 Each CTE selects the previous one's columns plus its own, so every later expression reads
 names, never repeats a subexpression (where an engine would inline a step and recompute its
-columns per use, the dialect fences it). The final SELECT lists exactly model.output_columns.
+columns per use, the dialect fences it). The final SELECT lists exactly model.output_columns
+(after the key, `as_of` when the query evaluates several instants). The scores' assembly is
+compiler/assembly.py's, folded into sqlglot expressions (`_SqlAssembly`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlglot import exp
 
 from ...compiler import ir
+from ...compiler.assembly import (
+    CLAMP,
+    GROUPS,
+    RESET,
+    ScoreAssembly,
+    Stage,
+    fold,
+    in_cents,
+    rule_points,
+)
+from ...compiler.plan import (
+    INSTANT,
+    Group,
+    Instants,
+    Join,
+    OutputColumn,
+    Plan,
+    Project,
+    RuleColumn,
+    Scan,
+    StageColumn,
+    Step,
+    Window,
+    build_plan,
+)
+from ...compiler.plan_analysis import Derived
 from ...compiler.sources import DEFAULT_SOURCES, ConfigError, SourceMapping
-from .aggregates import EventPlanner
+from .aggregates import AggregateCte, EventRenderer, InstantsCte
 from .dialects import Dialect, get_dialect
 from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, round_half_away, when_true
 from .names import Names, as_written, column, ident
 from .relations import source_table
+
+AsOf = datetime | Sequence[datetime] | None
 
 
 @dataclass(frozen=True)
@@ -42,12 +75,54 @@ def select_scores(
     model: ir.Model,
     dialect: str,
     *,
-    as_of: datetime | None = None,
+    as_of: AsOf = None,
     mapping: SourceMapping = DEFAULT_SOURCES,
 ) -> exp.Select:
-    """One SELECT (with CTEs) giving one row per lead and exactly model.output_columns."""
+    """One SELECT (with CTEs) giving one row per lead and exactly model.output_columns;
+    `as_of` several instants: one row per lead and instant, with `as_of` after the key."""
     target = target_of(dialect, mapping)
-    return as_written(_Builder(model, target, as_of, mapping).build(), target)
+    return as_written(_render(model, target, as_of, mapping).query(), target)
+
+
+def select_step(
+    model: ir.Model,
+    dialect: str,
+    step: str,
+    *,
+    as_of: AsOf = None,
+    mapping: SourceMapping = DEFAULT_SOURCES,
+) -> tuple[str, exp.Select]:
+    """One step of the model's plan as its own SELECT, reading the steps it depends on by
+    their names (the name of each step's relation is `step_relations`'s): with one view per
+    step, in plan order, the last gives select_scores's columns (before rounding rule
+    points)."""
+    target = target_of(dialect, mapping)
+    builder = _render(model, target, as_of, mapping)
+    return builder.step_ctes[step], as_written(builder.step_query(step), target)
+
+
+def step_relations(
+    model: ir.Model,
+    dialect: str,
+    *,
+    as_of: AsOf = None,
+    mapping: SourceMapping = DEFAULT_SOURCES,
+) -> list[tuple[str, str]]:
+    """(plan step, the relation it is rendered as), in plan order."""
+    builder = _render(model, target_of(dialect, mapping), as_of, mapping)
+    return list(builder.step_ctes.items())
+
+
+def _instants(as_of: AsOf) -> tuple[datetime, ...]:
+    if as_of is None:
+        return ()
+    return (as_of,) if isinstance(as_of, datetime) else tuple(as_of)
+
+
+def _render(model: ir.Model, target: Dialect, as_of: AsOf, mapping: SourceMapping) -> _Builder:
+    builder = _Builder(build_plan(model, _instants(as_of)), target, mapping)
+    builder.render()
+    return builder
 
 
 def views_schema(dialect: str, mapping: SourceMapping, schema: str | None) -> str | None:
@@ -82,95 +157,117 @@ def build_views(
     target = target_of(dialect, mapping)
     name = f"{model.name}_scores"
     Names(target, outputs=(name,))  # the view's own name must fit the target too
-    return [View(name, as_written(_Builder(model, target, as_of, mapping).build(), target))]
+    return [View(name, as_written(_render(model, target, as_of, mapping).query(), target))]
 
 
-Derived = ir.Composite | ir.Tier | ir.PercentileTier | ir.Matrix | ir.Flag
+# The column of a score's stage held by a step before the score's own column.
+_STAGE_PREFIX = {GROUPS: "unclamped", RESET: "unclamped", CLAMP: "clamped"}
 
 
-def _derived_outputs(model: ir.Model) -> list[tuple[str, Derived, set[str]]]:
-    """Everything after the rule-based scores, with the outputs each reads."""
-    outputs: list[tuple[str, Derived, set[str]]] = []
-    for composite in model.composites:
-        outputs.append((composite.name, composite, _refs(composite.expr)))
-    for tier in (*model.tiers, *model.percentile_tiers):
-        outputs.append((tier.name, tier, {tier.source}))
-    for matrix in model.matrices:
-        outputs.append((matrix.name, matrix, {matrix.rows, matrix.columns}))
-    for flag in model.flags:
-        outputs.append((flag.name, flag, _refs(flag.condition)))
-    return outputs
+class _SqlAssembly:
+    """A score's assembly (compiler/assembly.py) as sqlglot expressions over `table`, whose
+    columns hold each rule's points and the stages earlier steps computed."""
 
+    def __init__(
+        self,
+        builder: _Builder,
+        assembly: ScoreAssembly | None,
+        table: str,
+        compiler: ExpressionCompiler,
+    ):
+        self.builder, self.assembly, self.table, self.compiler = builder, assembly, table, compiler
+        self.double = builder.dialect.cast_double
 
-def _integral(rule: ir.PointsRule | ir.ResetRule) -> bool:
-    """The rule's points are always an integer (in double, exactly)."""
-    match rule:
-        case ir.ResetRule():
-            return True
-        case ir.WhenRule(points=points):
-            return float(points).is_integer()
-        case ir.EachRule(points=points, cap=cap, quantity=quantity):
-            return (
-                quantity.type is ir.Type.INT
-                and float(points).is_integer()
-                and (cap is None or float(cap).is_integer())
-            )
-    return False
+    def raw(self, rule: ir.PointsRule) -> exp.Expression:
+        if isinstance(rule, ir.WhenRule):
+            fired = when_true(self.compiler.condition(rule.condition))
+            points = exp.case().when(fired, number(rule.points)).else_(exp.Literal.number(0))
+            return self.double(points)
+        quantity = self.compiler.number(rule.quantity)
+        return exp.Mul(this=self.double(number(rule.points)), expression=quantity)
 
+    def fired(self, rule: ir.ResetRule) -> exp.Expression:
+        return column(rule.id, self.table)
 
-def _in_cents(rule: ir.PointsRule) -> bool:
-    """The rule's points are always a value ir.round_score leaves as it is."""
-    if isinstance(rule, ir.WhenRule):
-        return abs(rule.points) < 1e15 and ir.round_score(rule.points) == rule.points
-    return _integral(rule)
+    def points(self, rule: ir.PointsRule) -> exp.Expression:
+        return column(rule.id, self.table)
 
+    def stage(self, name: str) -> exp.Expression | None:
+        assert self.assembly is not None
+        held = self.builder.stage_columns.get((self.assembly.score.name, name))
+        return None if held is None else column(held, self.table)
 
-def _refs(node: ir.Expr) -> set[str]:
-    return {
-        n.name
-        for n in ir.subexpressions(node)
-        if isinstance(n, ir.ScoreRef | ir.TierRef | ir.MatrixRef | ir.FlagRef)
-    }
+    def sum(self, terms: list[exp.Expression]) -> exp.Expression:
+        return self.builder._sum(terms)
+
+    def rule_cap(self, value: exp.Expression, bound: float, upper: bool) -> exp.Expression:
+        cap = self.double(number(bound))
+        inside = (exp.LT if upper else exp.GT)(this=value, expression=cap)
+        return exp.case().when(inside, value.copy()).else_(cap.copy())
+
+    def group_cap(self, value: exp.Expression, cap: float) -> exp.Expression:
+        bound = self.double(number(cap))
+        return (
+            exp.case().when(exp.LT(this=bound, expression=value), bound.copy()).else_(value.copy())
+        )
+
+    def reset_if(self, value: exp.Expression, fired: list[exp.Expression]) -> exp.Expression:
+        zero = self.double(exp.Literal.number(0))
+        return exp.case().when(exp.or_(*fired), zero).else_(value)
+
+    def clamp(self, value: exp.Expression, low: float, high: float) -> exp.Expression:
+        lo, hi = self.double(number(low)), self.double(number(high))
+        return (
+            exp.case()
+            .when(exp.LT(this=value, expression=lo), lo.copy())
+            .when(exp.GT(this=value.copy(), expression=hi), hi.copy())
+            .else_(value.copy())
+        )
+
+    def round(self, value: exp.Expression) -> exp.Expression:
+        return round_half_away(self.builder.dialect, value, 2)
 
 
 class _Builder:
-    def __init__(
-        self, model: ir.Model, dialect: Dialect, as_of: datetime | None, mapping: SourceMapping
-    ):
-        self.model, self.dialect, self.as_of, self.mapping = model, dialect, as_of, mapping
+    """Renders a plan as CTEs, one per step, each named after its step."""
+
+    def __init__(self, plan: Plan, dialect: Dialect, mapping: SourceMapping):
+        model = plan.model
+        self.plan, self.model, self.dialect, self.mapping = plan, model, dialect, mapping
         self.names = Names(dialect, outputs=model.output_columns)
         self.cte_names = Names(dialect, reserved=(mapping.leads_table, mapping.events_table))
+        (join,) = (s for s in plan.steps if isinstance(s, Join))
         self.fields = {model.key: model.key} | {
-            name: self.names.fresh("lead", name)
-            for name in self._fields_used()
-            if name != model.key
+            name: self.names.fresh("lead", name) for name in join.fields if name != model.key
         }
         self.aggregates = {a.id: self.names.fresh("agg", a.id) for a in model.aggregates}
+        self.instants: InstantsCte | None = None
+        if not plan.single_instant:
+            if INSTANT in model.output_columns:
+                raise ValueError(
+                    f"an output is named `{INSTANT}`, the column of the instant when a query "
+                    "evaluates several: rename it"
+                )
+            self.instants = InstantsCte(
+                self.cte_names.fresh("instants"), self.names.fresh("as_of_us"), INSTANT
+            )
         self.ctes: list[tuple[str, exp.Select]] = []
+        self.step_ctes: dict[str, str] = {}  # plan step -> its CTE
         self.stages: set[str] = set()  # per-lead CTEs whose columns later ones read again
+        self.stage_columns: dict[tuple[str, str], str] = {}  # (score, assembly stage) -> column
 
     @property
     def pinned(self) -> datetime | None:
-        """as_of as naive UTC, if the query is for one instant."""
-        if self.as_of is None or self.as_of.tzinfo is None:
-            return self.as_of
-        return self.as_of.astimezone(UTC).replace(tzinfo=None)
+        """as_of as naive UTC, if the query is for one pinned instant."""
+        return self.plan.instants[0] if len(self.plan.instants) == 1 else None
 
-    def as_of_us(self) -> exp.Expression:
+    def as_of_us(self, table: str) -> exp.Expression:
+        """The instant's microseconds, for a row of `table`."""
+        if self.instants is not None:
+            return column(self.instants.column, table)
         if self.pinned is None:
             return self.dialect.once(self.dialect.epoch_us(exp.CurrentTimestamp()))
         return self.dialect.epoch_us(self.dialect.pinned_instant(self.pinned))
-
-    def _fields_used(self) -> list[str]:
-        roots: list[ir.Expr] = [c.expr for c in self.model.composites] + [
-            f.condition for f in self.model.flags
-        ]
-        for score in self.model.scores:
-            roots += [r.condition for r in score.rules if isinstance(r, ir.WhenRule | ir.ResetRule)]
-        used = {
-            n.name for root in roots for n in ir.subexpressions(root) if isinstance(n, ir.LeadField)
-        }
-        return [f.name for f in self.model.lead_fields if f.name in used]
 
     def compiler(self, table: str) -> ExpressionCompiler:
         scope = Scope(
@@ -178,7 +275,7 @@ class _Builder:
             aggregate=lambda id: column(self.aggregates[id], table),
             output=lambda name: column(name, table),
         )
-        return ExpressionCompiler(self.dialect, scope, self.as_of_us)
+        return ExpressionCompiler(self.dialect, scope, lambda: self.as_of_us(table))
 
     def stage(self, name: str, columns: Iterable[tuple[str, exp.Expression]]) -> str:
         """A CTE selecting the previous one's columns and these."""
@@ -195,25 +292,74 @@ class _Builder:
 
     # ---- the plan -------------------------------------------------------------------------
 
-    def build(self) -> exp.Select:
-        self._base()
-        self._points()
-        self._scores()
-        self._derived()
+    def render(self) -> None:
+        """Every step of the plan as a CTE, in order."""
+        events = EventRenderer(
+            self.model,
+            self.dialect,
+            self.mapping,
+            self.as_of_us,
+            self.instants,
+            self._instant_bounds() and (self.pinned or True),
+        )
+        scanned: dict[str, tuple[str, ...]] = {}  # step -> the event types its rows have
+        nearest: dict[str, str] = {}
+        results: list[AggregateCte] = []
+        for step in self.plan.steps:
+            match step:
+                case Instants():
+                    assert self.instants is not None
+                    self.ctes.append((self.instants.name, self._instants(step)))
+                    self.step_ctes[step.name] = self.instants.name
+                case Scan():
+                    self._add(step, events.scan(step))
+                    scanned[step.name] = step.types
+                case Window():
+                    (source,) = step.inputs
+                    select, nearest = events.window(step, self.step_ctes[source], scanned[source])
+                    self._add(step, select)
+                    scanned[step.name] = scanned[source]
+                case Group():
+                    (source,) = step.inputs
+                    name = self.cte_names.fresh(step.name)
+                    select, result = events.group(
+                        step, self.step_ctes[source], name, scanned[source], nearest
+                    )
+                    self._add(step, select, name)
+                    results.append(result)
+                case Join():
+                    self._add(step, self._join(step, results))
+                case Project():
+                    self._project(step)
+
+    def _instant_bounds(self) -> bool:
+        """The plan's single-instant rewrite applied (compiler/plan.pin_single_instant)."""
+        return all(s.instant_bounds for s in self.plan.steps if isinstance(s, Scan))
+
+    def _add(self, step: Step, select: exp.Select, name: str | None = None) -> None:
+        name = name or self.cte_names.fresh(step.name)
+        self.ctes.append((name, select))
+        self.step_ctes[step.name] = name
+
+    def query(self) -> exp.Select:
+        """The whole plan as one SELECT: its CTEs, then exactly the output columns."""
         final = self.ctes[-1][0]
         # A rule's points already in cents (integer points, counts) are output as they are.
         points = {
             r.id
             for score in self.model.scores
             for r in score.rules
-            if not isinstance(r, ir.ResetRule) and not _in_cents(r)
+            if not isinstance(r, ir.ResetRule) and not in_cents(r)
         }
-        outputs = (
+        outputs = [
             exp.alias_(round_half_away(self.dialect, column(name, final), 2), ident(name))
             if name in points
             else column(name, final)
             for name in self.model.output_columns
-        )
+        ]
+        if self.instants is not None:
+            instant = column(self.instants.timestamp, final)
+            outputs.insert(1, exp.alias_(instant, ident(INSTANT)))
         select = exp.select(*outputs).from_(ident(final))
         for name, query in self.ctes:
             if name in self.stages:
@@ -221,126 +367,98 @@ class _Builder:
             select = select.with_(ident(name), as_=query)
         return select
 
-    def _base(self) -> None:
-        m, alias = self.mapping, "l"
+    def step_query(self, step: str) -> exp.Select:
+        """One step as its own SELECT, reading its inputs by their names."""
+        cte = self.step_ctes[step]
+        return next(query for name, query in self.ctes if name == cte)
+
+    def _instants(self, step: Instants) -> exp.Select:
+        """One row per instant: its epoch microseconds and the instant itself."""
+        assert self.instants is not None
+        rows = [
+            exp.select(
+                exp.alias_(
+                    self.dialect.epoch_us(self.dialect.pinned_instant(i)),
+                    ident(self.instants.column),
+                ),
+                exp.alias_(self.dialect.pinned_instant(i), ident(self.instants.timestamp)),
+            )
+            for i in step.instants
+        ]
+        union = functools.reduce(lambda a, b: exp.union(a, b, distinct=False), rows)
+        return exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=ident("i")))
+
+    def _join(self, step: Join, results: list[AggregateCte]) -> exp.Select:
+        m, alias, at = self.mapping, "l", "i"
         select = exp.select(
             *(exp.alias_(column(m.column(f), alias), ident(c)) for f, c in self.fields.items())
         ).from_(source_table(m, m.leads_table, alias))
-        if self.model.aggregates:
-            events = EventPlanner(
-                self.model, self.dialect, m, self.as_of_us, self.cte_names, self.pinned
-            ).plan()
-            self.ctes.extend(events.ctes)
-            raws: dict[str, exp.Expression] = {}
-            for result in events.results:
-                on = exp.EQ(
-                    this=column(m.column(self.model.key), alias),
-                    expression=column(result.lead_column, result.name),
+        if self.instants is not None:
+            instants = self.instants
+            select = select.join(
+                exp.Table(this=ident(instants.name), alias=exp.TableAlias(this=ident(at))),
+                join_type="CROSS",
+            ).select(column(instants.column, at), column(instants.timestamp, at))
+        raws: dict[str, exp.Expression] = {}
+        for result in results:
+            on = exp.EQ(
+                this=column(m.column(self.model.key), alias),
+                expression=column(result.lead_column, result.name),
+            )
+            if self.instants is not None:
+                same = exp.EQ(
+                    this=column(self.instants.column, at),
+                    expression=column(self.instants.column, result.name),
                 )
-                select = select.join(exp.Table(this=ident(result.name)), on=on, join_type="LEFT")
-                raws |= result.values()
-            for aggregate in self.model.aggregates:
-                filled = self._filled(aggregate, raws[aggregate.id])
-                select = select.select(exp.alias_(filled, ident(self.aggregates[aggregate.id])))
-        self.ctes.append((self.cte_names.fresh("base"), select))
+                on = exp.and_(on, same)
+            select = select.join(exp.Table(this=ident(result.name)), on=on, join_type="LEFT")
+            raws |= result.values()
+        for aggregate in step.aggregates:
+            filled = self._filled(aggregate, raws[aggregate.id], at)
+            select = select.select(exp.alias_(filled, ident(self.aggregates[aggregate.id])))
+        return select
 
-    def _filled(self, aggregate: ir.AggregateNode, raw: exp.Expression) -> exp.Expression:
+    def _filled(self, aggregate: ir.AggregateNode, raw: exp.Expression, at: str) -> exp.Expression:
         """An aggregate's value for every lead: 0 / FALSE without events, epoch µs for times."""
         if isinstance(aggregate, ir.Last | ir.First):
-            return exp.Sub(this=self.as_of_us(), expression=raw)  # raw is the age in µs
+            return exp.Sub(this=self.as_of_us(at), expression=raw)  # raw is the age in µs
         empty = (
             exp.Boolean(this=False) if isinstance(aggregate, ir.Sequence) else exp.Literal.number(0)
         )
         return exp.Coalesce(this=raw, expressions=[empty])
 
-    def _points(self) -> None:
-        compiler = self.compiler(self.ctes[-1][0])
+    def _project(self, step: Project) -> None:
+        table = self.ctes[-1][0]
+        compiler = self.compiler(table)
         columns = []
-        for score in self.model.scores:
-            for rule in score.rules:
-                try:
-                    columns.append((rule.id, self._rule(rule, compiler)))
-                except UnsupportedConstruct as refusal:
-                    raise refusal.at(rule.span) from None
-        self.stage("points", columns)
+        for item in step.columns:
+            match item:
+                case RuleColumn(rule=rule):
+                    try:
+                        columns.append((rule.id, self._rule(rule, compiler)))
+                    except UnsupportedConstruct as refusal:
+                        raise refusal.at(rule.span) from None
+                case StageColumn(assembly=assembly, stage=stage, output=output):
+                    score = assembly.score.name
+                    name = score if output else self.names.fresh(_STAGE_PREFIX[stage], score)
+                    # An earlier step's column, if one holds the stage; else computed here.
+                    algebra = _SqlAssembly(self, assembly, table, compiler)
+                    value = fold(assembly, algebra, Stage(stage))
+                    columns.append((name, value))
+                case OutputColumn(output=output):
+                    columns.append((output.name, self._output(output, compiler)))
+        for item, (name, _) in zip(step.columns, columns, strict=True):
+            if isinstance(item, StageColumn):
+                self.stage_columns[(item.assembly.score.name, item.stage)] = name
+        self.step_ctes[step.name] = self.stage(step.name, columns)
 
     def _rule(
         self, rule: ir.PointsRule | ir.ResetRule, compiler: ExpressionCompiler
     ) -> exp.Expression:
-        double = self.dialect.cast_double
         if isinstance(rule, ir.ResetRule):
             return compiler.condition(rule.condition)
-        if isinstance(rule, ir.WhenRule):
-            fired = when_true(compiler.condition(rule.condition))
-            return double(exp.case().when(fired, number(rule.points)).else_(exp.Literal.number(0)))
-        raw = exp.Mul(this=double(number(rule.points)), expression=compiler.number(rule.quantity))
-        if rule.cap is None:
-            return raw
-        cap = double(number(rule.cap if rule.points >= 0 else -rule.cap))
-        inside = (exp.LT if rule.points >= 0 else exp.GT)(this=raw, expression=cap)
-        return exp.case().when(inside, raw.copy()).else_(cap.copy())
-
-    def _scores(self) -> None:
-        table = self.ctes[-1][0]
-        raw = {score.name: self.names.fresh("unclamped", score.name) for score in self.model.scores}
-        table = self.stage(
-            "totals", ((raw[s.name], self._total(s, table)) for s in self.model.scores)
-        )
-        # Clamped in a step of its own: the rounding reads its value several times.
-        clamps = [s for s in self.model.scores if s.clamp is not None]
-        clamped = {s.name: self.names.fresh("clamped", s.name) for s in clamps}
-        if clamps:
-            table = self.stage(
-                "clamped",
-                (
-                    (clamped[s.name], self._clamp(s.clamp, column(raw[s.name], table)))
-                    for s in clamps
-                ),
-            )
-        totals = raw | clamped
-        self.stage(
-            "scored",
-            ((s.name, self._final(s, column(totals[s.name], table))) for s in self.model.scores),
-        )
-
-    def _total(self, score: ir.Score, table: str) -> exp.Expression:
-        """Rule points summed left to right (as Python adds them), group caps, then reset."""
-        terms = []
-        for item in score.items:
-            if isinstance(item, ir.Group):
-                members = self._sum(column(r.id, table) for r in item.rules)
-                cap = self.dialect.cast_double(number(item.cap))
-                terms.append(
-                    exp.case()
-                    .when(exp.LT(this=cap, expression=members), cap.copy())
-                    .else_(members.copy())
-                )
-            else:
-                terms.append(column(item.id, table))
-        total = self._sum(terms)
-        if not score.resets:
-            return total
-        fired = exp.or_(*(column(r.id, table) for r in score.resets))
-        return exp.case().when(fired, self.dialect.cast_double(exp.Literal.number(0))).else_(total)
-
-    def _clamp(self, bounds: tuple[float, float], value: exp.Column) -> exp.Expression:
-        low, high = (self.dialect.cast_double(number(b)) for b in bounds)
-        return (
-            exp.case()
-            .when(exp.LT(this=value, expression=low), low.copy())
-            .when(exp.GT(this=value.copy(), expression=high), high.copy())
-            .else_(value.copy())
-        )
-
-    def _final(self, score: ir.Score, value: exp.Column) -> exp.Expression:
-        """The (clamped) total in cents."""
-        integral = (
-            all(_integral(r) for r in score.rules)
-            and all(float(g.cap).is_integer() for g in score.items if isinstance(g, ir.Group))
-            and all(float(b).is_integer() for b in score.clamp or ())
-        )
-        # A sum of integers in double is exact: rounding to cents would not change it.
-        return value if integral else round_half_away(self.dialect, value, 2)
+        algebra = _SqlAssembly(self, None, "", compiler)
+        return fold(None, algebra, rule_points(rule))
 
     def _sum(self, terms: Iterable[exp.Expression]) -> exp.Expression:
         """a + b + c, left to right like Python's addition; 0 for no terms."""
@@ -351,20 +469,6 @@ class _Builder:
         return total
 
     # ---- composites, tiers, matrices, flags -----------------------------------------------
-
-    def _derived(self) -> None:
-        outputs = _derived_outputs(self.model)
-        level: dict[str, int] = {}
-        for name, _, deps in outputs:
-            level[name] = 1 + max((level[d] for d in deps if d in level), default=0)
-        for depth in range(1, max(level.values(), default=0) + 1):
-            compiler = self.compiler(self.ctes[-1][0])
-            columns = [
-                (name, self._output(node, compiler))
-                for name, node, _ in outputs
-                if level[name] == depth
-            ]
-            self.stage(f"derived_{depth}", columns)
 
     def _output(self, node: Derived, compiler: ExpressionCompiler) -> exp.Expression:
         match node:
@@ -380,7 +484,7 @@ class _Builder:
                     ),
                 )
             case ir.PercentileTier(source=source, bands=bands):
-                return self._percentile(compiler.value(ir.ScoreRef(source)), bands)
+                return self._percentile(compiler.value(ir.ScoreRef(source)), bands, compiler)
             case ir.Matrix():
                 return self._matrix(node, compiler)
             case ir.Flag(condition=condition, needs_bands=needs):
@@ -404,14 +508,22 @@ class _Builder:
             case = case.when(reaches(bound), exp.Literal.string(label))
         return case
 
-    def _percentile(self, score: exp.Expression, bands) -> exp.Expression:
-        """ir.PercentileTier: g leads strictly greater, N leads with a score: g * 100 < X * N."""
+    def _percentile(
+        self, score: exp.Expression, bands, compiler: ExpressionCompiler
+    ) -> exp.Expression:
+        """ir.PercentileTier: g leads strictly greater, N leads with a score: g * 100 < X * N
+        (among the leads at the same instant)."""
         order = exp.Order(
             expressions=[exp.Ordered(this=score.copy(), desc=True, nulls_first=False)]
         )
-        rank = exp.Window(this=exp.Rank(), order=order, over="OVER")
+        by = [compiler.as_of_us()] if self.instants is not None else None
+        rank = exp.Window(this=exp.Rank(), partition_by=by, order=order, over="OVER")
         greater = exp.Sub(this=rank, expression=exp.Literal.number(1))
-        scored = exp.Window(this=exp.Count(this=score.copy()), over="OVER")
+        scored = exp.Window(
+            this=exp.Count(this=score.copy()),
+            partition_by=[b.copy() for b in by] if by else None,
+            over="OVER",
+        )
 
         def reaches(top: float) -> exp.Expression:
             share = exp.Mul(this=self.dialect.cast_double(number(top)), expression=scored.copy())

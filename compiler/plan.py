@@ -1,0 +1,267 @@
+"""The logical plan: what every backend computes for a model, as a small DAG of relational
+steps between `ir.Model` and the targets (sqlglot's planner and PRQL's rq play this part).
+
+    scan ──▶ group ─────────────────┐
+    scan ──▶ window ──▶ group ──────┤        (sequences, over their own event types)
+                              entity rows ──▶ join ──▶ project (points) ──▶ project (totals)
+                 ──▶ [project (clamped)] ──▶ project (scored) ──▶ project (derived_1) ──▶ ...
+
+Every step after a scan has one row per (entity key, instant): the plan is keyed by the
+entity the model scores and by the instant it is evaluated at, so one query can evaluate
+several instants (`instants`), each event counted at every instant it precedes. A step
+names its inputs; it reads them by name only, so a target can render the whole plan as one
+query or each step on its own (a dbt model per step, a columnar executor).
+
+The plan decides what is computed and how it is shared (existence counts as bits, one
+MIN(age) for windows that differ in length only, derived outputs by dependency level, the
+score's assembly from compiler/assembly.py); a target decides only how to spell it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from . import ir
+from .assembly import CLAMP, GROUPS, RESET, ScoreAssembly, assemble
+from .plan_analysis import (
+    Derived,
+    derived_levels,
+    existence_counts,
+    flag_groups,
+    shared_youngest,
+    windowed,
+)
+
+INSTANT = "as_of"  # the instant key's name in a multi-instant result
+
+
+@dataclass(frozen=True)
+class Step:
+    """`name`: the step's own name (a target may need to spell it otherwise); `inputs`: the
+    names of the steps it reads; `keys`: the columns that identify one of its rows (none:
+    one row per event read)."""
+
+    name: str
+    inputs: tuple[str, ...]
+    keys: tuple[str, ...] = field(default=(), kw_only=True)
+
+
+@dataclass(frozen=True)
+class Instants(Step):
+    """The instants the plan evaluates at, one row each: a step only when there are several
+    (one instant is a constant of the query)."""
+
+    instants: tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
+class Scan(Step):
+    """The events of `types` at or before each instant (a filter on the source table), with
+    their age at that instant and the properties `props`. `windowed`: some aggregate over it
+    tests a window. `instant_bounds`: windows may compare the event's time with an instant
+    instead of its age (only with a single instant: see `pin_single_instant`)."""
+
+    types: tuple[str, ...]
+    props: tuple[str, ...]
+    windowed: bool
+    instant_bounds: bool = False
+
+
+@dataclass(frozen=True)
+class Window(Step):
+    """Per sequence, the smallest age of a `first` event at or before each scanned event,
+    over the events of the same (entity, instant)."""
+
+    sequences: tuple[ir.Sequence, ...]
+
+
+@dataclass(frozen=True)
+class Group(Step):
+    """One row per (entity, instant) that has events in its input: `aggregates` one column
+    each; `youngest` (id -> the filter without its window): existence counts answered by one
+    shared youngest event; `flags`: groups of existence counts packed as bits of a column."""
+
+    aggregates: tuple[ir.AggregateNode, ...]
+    youngest: tuple[tuple[str, ir.EventFilter], ...] = ()
+    flags: tuple[tuple[ir.Count, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Join(Step):
+    """The entity's rows, once per instant, with the `fields` later steps read, LEFT JOIN
+    each grouped input on (entity key, instant); an aggregate of a row without events is
+    filled in (0, FALSE; missing for times)."""
+
+    fields: tuple[str, ...]
+    aggregates: tuple[ir.AggregateNode, ...]
+
+
+@dataclass(frozen=True)
+class RuleColumn:
+    """A rule's column: its points after its own `max` (compiler/assembly.py), or, for a
+    reset rule, whether it fired."""
+
+    rule: ir.PointsRule | ir.ResetRule
+
+
+@dataclass(frozen=True)
+class StageColumn:
+    """One stage of a score's assembly (compiler/assembly.STAGES); stages before it that no
+    earlier step holds are computed inline. `output`: the column is the score itself."""
+
+    assembly: ScoreAssembly
+    stage: str
+    output: bool = False
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """A composite, tier, percentile tier (a window over the instant's entities), matrix or
+    flag."""
+
+    output: Derived
+
+
+Column = RuleColumn | StageColumn | OutputColumn
+
+
+@dataclass(frozen=True)
+class Project(Step):
+    """Its input's columns, plus `columns`."""
+
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """`instants`: the pinned instants (UTC, naive), none for the query's now; `entity`:
+    what one row of a step after the scans is about (with an instant)."""
+
+    model: ir.Model
+    entity: str
+    instants: tuple[datetime, ...]
+    steps: tuple[Step, ...]
+    assemblies: tuple[ScoreAssembly, ...]  # one per rule-based score, in model order
+
+    def assembly(self, score: str) -> ScoreAssembly:
+        return next(a for a in self.assemblies if a.score.name == score)
+
+    @property
+    def single_instant(self) -> bool:
+        return len(self.instants) <= 1
+
+
+def entity_of(model: ir.Model) -> str:
+    """The entity the model scores: its first (today its only) entity, `lead`."""
+    return model.entities[0].name
+
+
+def utc_naive(instant: datetime) -> datetime:
+    return instant if instant.tzinfo is None else instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
+    """The plan of `model` at `instants` (none: the query's now), with the rewrites that
+    apply (see `pin_single_instant`)."""
+    pinned = tuple(utc_naive(i) for i in instants)
+    if len(set(pinned)) != len(pinned):
+        raise ValueError("the instants to evaluate at must differ")
+    several = len(pinned) > 1
+    # One row per entity and instant; with one instant, the instant is a constant.
+    keys = (model.key, INSTANT) if several else (model.key,)
+    steps: list[Step] = [Instants("instants", (), pinned, keys=(INSTANT,))] if several else []
+    at = tuple(s.name for s in steps)  # what scans and the join read the instants from
+    groups: list[str] = []
+    plain = [a for a in model.aggregates if not isinstance(a, ir.Sequence)]
+    sequences = [a for a in model.aggregates if isinstance(a, ir.Sequence)]
+    if plain:
+        existence = existence_counts(model)
+        youngest = shared_youngest(existence, plain)
+        packed = flag_groups(existence, plain, youngest)
+        flagged = {a.id for group in packed for a in group}
+        steps.append(
+            Scan(
+                "scan",
+                at,
+                model.event_types_read(plain),
+                tuple(ir.properties_read(plain)),
+                bool(youngest) or windowed(plain),
+            )
+        )
+        steps.append(
+            Group(
+                "agg",
+                ("scan",),
+                tuple(a for a in plain if a.id not in flagged),
+                tuple(youngest.items()),
+                tuple(tuple(g) for g in packed),
+                keys=keys,
+            )
+        )
+        groups.append("agg")
+    if sequences:
+        # The window sorts every row it reads: only the sequences' own event types.
+        steps.append(
+            Scan(
+                "sequence_scan",
+                at,
+                model.event_types_read(sequences),
+                tuple(ir.properties_read(sequences)),
+                windowed(sequences),
+            )
+        )
+        steps.append(Window("sequenced", ("sequence_scan",), tuple(sequences)))
+        steps.append(Group("sequence_agg", ("sequenced",), tuple(sequences), keys=keys))
+        groups.append("sequence_agg")
+    steps.append(Join("base", (*at, *groups), _fields_read(model), model.aggregates, keys=keys))
+    assemblies = tuple(assemble(score) for score in model.scores)
+    steps.extend(_score_steps(model, assemblies, keys))
+    for depth, outputs in enumerate(derived_levels(model), 1):
+        columns = tuple(OutputColumn(o) for o in outputs)
+        steps.append(Project(f"derived_{depth}", (steps[-1].name,), columns, keys=keys))
+    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies)
+    return pin_single_instant(plan) if plan.single_instant else plan
+
+
+def pin_single_instant(plan: Plan) -> Plan:
+    """The rewrite for one instant: scans and windows may test the event's time against the
+    instant minus their length, a bound the engine computes once (a literal, when pinned),
+    instead of every event's age. With several instants each event has an age per instant."""
+    steps = tuple(
+        dataclasses.replace(s, instant_bounds=True) if isinstance(s, Scan) else s
+        for s in plan.steps
+    )
+    return dataclasses.replace(plan, steps=steps)
+
+
+def _score_steps(
+    model: ir.Model, assemblies: tuple[ScoreAssembly, ...], keys: tuple[str, ...]
+) -> list[Project]:
+    """points -> totals (group caps, reset) -> [clamped] -> scored (rounding)."""
+    rules = tuple(RuleColumn(r) for s in model.scores for r in s.rules)
+    totals = tuple(StageColumn(a, RESET if a.stage(RESET) else GROUPS) for a in assemblies)
+    # Clamped in a step of its own: the rounding reads its value several times.
+    clamps = tuple(StageColumn(a, CLAMP) for a in assemblies if a.stage(CLAMP))
+    scored = tuple(StageColumn(a, a.stages[-1][0], output=True) for a in assemblies)
+    steps = [Project("points", ("base",), rules, keys=keys)]
+    for name, columns in (("totals", totals), ("clamped", clamps), ("scored", scored)):
+        if columns or name != "clamped":
+            steps.append(Project(name, (steps[-1].name,), columns, keys=keys))
+    return steps
+
+
+def _fields_read(model: ir.Model) -> tuple[str, ...]:
+    """The entity's key and the fields that rules, composites and flags read."""
+    roots: list[ir.Expr] = [c.expr for c in model.composites] + [f.condition for f in model.flags]
+    for score in model.scores:
+        roots += [r.condition for r in score.rules if isinstance(r, ir.WhenRule | ir.ResetRule)]
+    used = {
+        n.name for root in roots for n in ir.subexpressions(root) if isinstance(n, ir.LeadField)
+    }
+    return (
+        model.key,
+        *(f.name for f in model.lead_fields if f.name in used and f.name != model.key),
+    )
