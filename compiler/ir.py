@@ -18,6 +18,10 @@ Semantics (docs/language.md is the user-facing statement of the same contract):
   `Last`/`First` are missing then; `Sequence` is False.
 * **Entities.** What is scored: `Model.entities` (only `lead` today, with its key and
   fields); every output belongs to one (`entity`).
+* **Shifts.** A reference to an aggregate or an output may carry a `shift` (seconds, 0:
+  now): it reads that value for the same lead evaluated at `as_of - shift` (events after
+  that instant do not exist for it). What a shifted reference reads must not itself read a
+  shifted value (compiler.plan refuses a shift of a shift).
 * **Types and missingness.** Every expression carries its `type` and `may_be_missing`, so
   no target re-derives them (`Expr`).
 * **Scores.** points of each rule (after its own `cap`), summed per group and capped at
@@ -121,6 +125,7 @@ class AggregateRef(Expr):
     id: str
     type: Type
     may_be_missing: bool = field(default=False, init=False, repr=False, compare=False)
+    shift: float = field(default=0, kw_only=True)  # seconds before as_of (ir docstring)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "may_be_missing", self.type is Type.TIMESTAMP)
@@ -133,6 +138,7 @@ class ScoreRef(Expr):
     name: str
     type: Type = field(default=Type.NUMBER, init=False, repr=False, compare=False)
     may_be_missing: bool = field(default=False, kw_only=True, repr=False, compare=False)
+    shift: float = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class TierRef(Expr):
     name: str
     type: Type = field(default=Type.STRING, init=False, repr=False, compare=False)
     may_be_missing: bool = field(default=True, kw_only=True, repr=False, compare=False)
+    shift: float = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -149,12 +156,27 @@ class MatrixRef(Expr):
     name: str
     type: Type = field(default=Type.STRING, init=False, repr=False, compare=False)
     may_be_missing: bool = field(default=True, kw_only=True, repr=False, compare=False)
+    shift: float = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True)
 class FlagRef(Expr):
     name: str
     type: Type = field(default=Type.BOOL, init=False, repr=False, compare=False)
+    shift: float = field(default=0, kw_only=True)
+
+
+Reference = AggregateRef | ScoreRef | TierRef | MatrixRef | FlagRef
+
+
+def is_shifted(node: object) -> bool:
+    """A reference read at an earlier instant than the evaluation's (`shift` > 0)."""
+    return isinstance(node, Reference) and node.shift != 0
+
+
+def referenced(node: Reference) -> str:
+    """The aggregate's id or the output's name a reference reads."""
+    return node.id if isinstance(node, AggregateRef) else node.name
 
 
 @dataclass(frozen=True)
@@ -287,6 +309,34 @@ def transform(node: Expr, change: Callable[[Expr], Expr]) -> Expr:
             changes[f.name] = tuple(transform(v, change) for v in value)
     rebuilt = replace(node, **changes) if changes else node
     return change(rebuilt)
+
+
+def without_shifts(model: Model) -> Model:
+    """`model` with every shifted reference reading the evaluation's own instant: what a
+    shifted reference reads does not itself read shifted values (compiler.plan refuses a
+    shift of a shift), so this model gives those values at any instant."""
+
+    def now(node: Expr) -> Expr:
+        return replace(node, shift=0) if is_shifted(node) else node
+
+    def rule(r: PointsRule | ResetRule) -> PointsRule | ResetRule:
+        if isinstance(r, EachRule):
+            return replace(r, quantity=now(r.quantity))
+        return replace(r, condition=transform(r.condition, now))
+
+    def score(s: Score) -> Score:
+        items = tuple(
+            replace(i, rules=tuple(rule(r) for r in i.rules)) if isinstance(i, Group) else rule(i)
+            for i in s.items
+        )
+        return replace(s, items=items, resets=tuple(rule(r) for r in s.resets))
+
+    return replace(
+        model,
+        scores=tuple(score(s) for s in model.scores),
+        composites=tuple(replace(c, expr=transform(c.expr, now)) for c in model.composites),
+        flags=tuple(replace(f, condition=transform(f.condition, now)) for f in model.flags),
+    )
 
 
 # ---- per-lead aggregates over events -----------------------------------------------------

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import ir
 from .assembly import CLAMP, GROUPS, RESET, ScoreAssembly, assemble
@@ -52,9 +52,19 @@ class Step:
 @dataclass(frozen=True)
 class Instants(Step):
     """The instants the plan evaluates at, one row each: a step only when there are several
-    (one instant is a constant of the query)."""
+    (one instant is a constant of the query). `instants`: the requested ones (none: the
+    query's now); `shifts`: each requested instant minus each shift is evaluated too (its
+    rows are read by shifted references, not output)."""
 
     instants: tuple[datetime, ...]
+    shifts: tuple[float, ...] = ()
+
+    def rows(self) -> list[tuple[datetime, bool]]:
+        """Each pinned instant to evaluate, once, and whether it was requested."""
+        requested = set(self.instants)
+        earlier = (i - timedelta(seconds=s) for s in self.shifts for i in self.instants)
+        extra = dict.fromkeys(e for e in earlier if e not in requested)
+        return [(i, True) for i in self.instants] + [(e, False) for e in extra]
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,15 @@ class Join(Step):
 
 
 @dataclass(frozen=True)
+class Shift(Step):
+    """Its input's columns, plus each shifted reference of `references`: the column it
+    reads, taken from the input's row of the same entity at the instant minus its shift
+    (a self join on (entity key, instant - shift))."""
+
+    references: tuple[ir.Reference, ...]
+
+
+@dataclass(frozen=True)
 class RuleColumn:
     """A rule's column: its points after its own `max` (compiler/assembly.py), or, for a
     reset rule, whether it fired."""
@@ -138,20 +157,32 @@ class Project(Step):
 @dataclass(frozen=True)
 class Plan:
     """`instants`: the pinned instants (UTC, naive), none for the query's now; `entity`:
-    what one row of a step after the scans is about (with an instant)."""
+    what one row of a step after the scans is about (with an instant); `shifts`: the shifts
+    of the model's shifted references (their instants are evaluated too, not output)."""
 
     model: ir.Model
     entity: str
     instants: tuple[datetime, ...]
     steps: tuple[Step, ...]
     assemblies: tuple[ScoreAssembly, ...]  # one per rule-based score, in model order
+    shifts: tuple[float, ...] = ()
 
     def assembly(self, score: str) -> ScoreAssembly:
         return next(a for a in self.assemblies if a.score.name == score)
 
     @property
     def single_instant(self) -> bool:
-        return len(self.instants) <= 1
+        """One instant evaluated: the instant is a constant of the query."""
+        return len(self.instants) <= 1 and not self.shifts
+
+    @property
+    def several_output(self) -> bool:
+        """Several instants requested: the result has a row per (entity, instant)."""
+        return len(self.instants) > 1
+
+
+class ShiftError(ValueError):
+    """A shifted reference the plan cannot evaluate (a shift of a shift, a negative one)."""
 
 
 def entity_of(model: ir.Model) -> str:
@@ -169,10 +200,13 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
     pinned = tuple(utc_naive(i) for i in instants)
     if len(set(pinned)) != len(pinned):
         raise ValueError("the instants to evaluate at must differ")
-    several = len(pinned) > 1
+    shifts = tuple(sorted({r.shift for r in shifted_references(model)}))
+    several = len(pinned) > 1 or bool(shifts)
     # One row per entity and instant; with one instant, the instant is a constant.
     keys = (model.key, INSTANT) if several else (model.key,)
-    steps: list[Step] = [Instants("instants", (), pinned, keys=(INSTANT,))] if several else []
+    steps: list[Step] = (
+        [Instants("instants", (), pinned, shifts, keys=(INSTANT,))] if several else []
+    )
     at = tuple(s.name for s in steps)  # what scans and the join read the instants from
     groups: list[str] = []
     plain = [a for a in model.aggregates if not isinstance(a, ir.Sequence)]
@@ -222,8 +256,75 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
     for depth, outputs in enumerate(derived_levels(model), 1):
         columns = tuple(OutputColumn(o) for o in outputs)
         steps.append(Project(f"derived_{depth}", (steps[-1].name,), columns, keys=keys))
-    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies)
+    if shifts:
+        steps = _with_shifts(steps, keys)
+    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies, shifts)
     return pin_single_instant(plan) if plan.single_instant else plan
+
+
+def shifted_references(model: ir.Model) -> tuple[ir.Reference, ...]:
+    """The model's shifted references, first use first; refuses a reference that reads
+    the future or whose value itself reads a shifted one (a shift of a shift)."""
+    found: dict[ir.Reference, None] = {}
+    moving: set[str] = set()  # outputs and aggregates whose value reads a shifted one
+    for name, node in _definitions(model):
+        refs = [n for n in ir.subexpressions(node) if isinstance(n, ir.Reference)]
+        refs += [ir.ScoreRef(s) for s in _sources(node)]
+        if any(ir.is_shifted(r) or ir.referenced(r) in moving for r in refs):
+            moving.add(name)
+        for ref in refs:
+            if not ir.is_shifted(ref):
+                continue
+            if ref.shift < 0:
+                raise ShiftError(
+                    f"`{ir.referenced(ref)}` is read at a later instant ({ref.shift:g}s)"
+                )
+            if ir.referenced(ref) in moving:
+                raise ShiftError(
+                    f"`{ir.referenced(ref)}` is read at an earlier instant but itself reads "
+                    "a value at an earlier instant: a shift of a shift is not supported"
+                )
+            found[ref] = None
+    return tuple(found)
+
+
+def _definitions(model: ir.Model) -> list[tuple[str, object]]:
+    """Each output with what defines it, in the model's (dependency) order."""
+    return [
+        *((s.name, s) for s in model.scores),
+        *((o.name, o) for o in (*model.composites, *model.tiers, *model.percentile_tiers)),
+        *((m.name, m) for m in model.matrices),
+        *((f.name, f) for f in model.flags),
+    ]
+
+
+def _sources(node: object) -> tuple[str, ...]:
+    """The outputs a tier or matrix reads by name."""
+    if isinstance(node, ir.Tier | ir.PercentileTier):
+        return (node.source,)
+    if isinstance(node, ir.Matrix):
+        return (node.rows, node.columns)
+    return ()
+
+
+def _with_shifts(steps: list[Step], keys: tuple[str, ...]) -> list[Step]:
+    """A `Shift` step before each projection whose columns read shifted references: it adds
+    them from its input, which holds every column computed before."""
+    result: list[Step] = []
+    for step in steps:
+        if isinstance(step, Project):
+            defined = [
+                c.rule if isinstance(c, RuleColumn) else c.output
+                for c in step.columns
+                if not isinstance(c, StageColumn)  # its rules are the points step's
+            ]
+            read = dict.fromkeys(n for n in ir.subexpressions(defined) if ir.is_shifted(n))
+            if read:
+                shift = Shift(f"shifted_{step.name}", step.inputs, tuple(read), keys=keys)
+                result.append(shift)
+                step = dataclasses.replace(step, inputs=(shift.name,))
+        result.append(step)
+    return result
 
 
 def pin_single_instant(plan: Plan) -> Plan:

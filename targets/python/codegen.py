@@ -2,18 +2,21 @@
 
 The generated module's functions:
 
-* `evaluate(lead, events, as_of)`: ONE pass over the lead's events updates every aggregate
+* `evaluate(lead, events, as_of, shifted)`: ONE pass over the lead's events updates every aggregate
   (dispatching on the event type, so each event only touches the aggregates of its type),
   then the rules, group caps, reset, clamp and rounding of each score, then composites.
   It returns `(scores, details, rules, inputs)`: score values in `model.score_names` order,
   `(rules_total, after_groups, reset)` per rule-based score, `(raw_points, points, fired)`
   per rule in `model.output_columns` order, and the inputs of `derive`.
-* `finish(lead, aggregates, as_of)`: the same after the event loop, from aggregate values
+* `finish(lead, aggregates, as_of, shifted)`: the same after the event loop, from aggregate values
   computed elsewhere (the columnar batch of `columnar.py`), with `WHERE`, the event filters'
   conditions as functions of property values.
-* `derive(scores, percentiles, inputs)`: tiers, matrices and flags from the rounded scores,
+* `derive(scores, percentiles, inputs, shifted)`: tiers, matrices and flags from the rounded scores,
   the percentile tiers' bands (None outside a batch; flags that need them are then False)
   and `inputs`, the lead fields and aggregates that flags read.
+
+`shifted` holds the values of the model's shifted references (compiler.plan's
+`shifted_references` order), which the caller computes at the earlier instants.
 
 Ages are exact integer microseconds (`as_of - at`), so window bounds never drift.
 """
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 
 from ...compiler import ir
 from ...compiler.assembly import GROUPS, Node, ScoreAssembly, fold
-from ...compiler.plan import build_plan
+from ...compiler.plan import build_plan, shifted_references
 from ...records import EVENT_TIME, EVENT_TYPE
 from .expressions import Constants, ExpressionCompiler, literal
 
@@ -85,6 +88,8 @@ class _Writer:
         self.model = model
         self.constants = Constants()
         self.plan = build_plan(model)
+        # Values at an earlier instant, computed by the caller (evaluator.py): `shifted[i]`.
+        self.shifted = {ref: i for i, ref in enumerate(shifted_references(model))}
         self.names = {a.id: f"agg_{i}" for i, a in enumerate(model.aggregates)}
         # A dict, not a list's index(): one lookup per rule, not a scan of every rule.
         rules = (rule.id for score in model.scores for rule in score.rules)
@@ -95,6 +100,8 @@ class _Writer:
     # ---- leaves ----------------------------------------------------------------------
 
     def resolve(self, expr: ir.Expr) -> str:
+        if ir.is_shifted(expr):
+            return f"shifted[{self.shifted[expr]}]"
         match expr:
             case ir.LeadField(name=name):
                 return f"lead_{ident(name)}"
@@ -134,7 +141,7 @@ class _Writer:
 
     def evaluate(self, compiler: ExpressionCompiler) -> list[str]:
         out = _Lines()
-        out.add(0, "def evaluate(lead, events, as_of):")
+        out.add(0, "def evaluate(lead, events, as_of, shifted=()):")
         out.add(
             1, '"""Scores one lead: one pass over its events, then the rules of every score."""'
         )
@@ -147,7 +154,7 @@ class _Writer:
         """`finish(lead, aggregates, as_of)`: `evaluate` after its event loop, for aggregates
         computed elsewhere (the columnar batch, in `model.aggregates` order)."""
         out = _Lines()
-        out.add(0, "def finish(lead, aggregates, as_of):")
+        out.add(0, "def finish(lead, aggregates, as_of, shifted=()):")
         out.add(1, '"""The rules of every score, from aggregates already computed."""')
         self._lead_reads(out)
         if self.model.aggregates:
@@ -454,7 +461,7 @@ class _Writer:
     def derive(self, compiler: ExpressionCompiler) -> list[str]:
         model = self.model
         out = _Lines()
-        out.add(0, "def derive(scores, percentiles, inputs):")
+        out.add(0, "def derive(scores, percentiles, inputs, shifted=()):")
         out.add(
             1,
             '"""Tiers, matrices and flags from rounded scores; `percentiles` holds the percentile',

@@ -8,11 +8,12 @@ import linecache
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ...compiler import ir
 from ...compiler.ir import round_score
+from ...compiler.plan import shifted_references
 from ...records import EVENT_LEAD, as_of_or_now
 from ...results import RuleResult, ScoreDetail, ScoreResult
 from .codegen import generate
@@ -48,6 +49,14 @@ class PythonEvaluator:
         self._resets = [isinstance(rule, ir.ResetRule) for _, rule, _ in self._rules]
         self._no_percentiles = (None,) * len(model.percentile_tiers)
         self._tier_names = [t.name for t in (*model.tiers, *model.percentile_tiers)]
+        self._shifted = shifted_references(model)
+        if any(isinstance(r, ir.AggregateRef) for r in self._shifted):
+            raise ValueError(
+                "the Python evaluator cannot read an aggregate at an earlier instant yet "
+                "(only scores, tiers, matrices and flags)"
+            )
+        # What shifted references read, evaluated at the earlier instants.
+        self._earlier = PythonEvaluator(ir.without_shifts(model)) if self._shifted else None
 
     def score(
         self,
@@ -57,7 +66,18 @@ class PythonEvaluator:
     ) -> ScoreResult:
         """Score one lead on the given events (all taken to be this lead's)."""
         when = as_of_or_now(as_of)
-        return self._result(lead, when, *self.evaluate(lead, events, when), self._no_percentiles)
+        shifted: tuple = ()
+        if self._earlier is not None:
+            events = list(events)
+            earlier = {
+                s: self._earlier.score(lead, events, when - timedelta(seconds=s)).as_row(
+                    self._earlier.model
+                )
+                for s in {r.shift for r in self._shifted}
+            }
+            shifted = tuple(earlier[r.shift][ir.referenced(r)] for r in self._shifted)
+        evaluated = self.evaluate(lead, events, when, shifted)
+        return self._result(lead, when, *evaluated, self._no_percentiles, shifted)
 
     def score_many(
         self,
@@ -74,8 +94,12 @@ class PythonEvaluator:
         columns save (docs/performance.md)."""
         when = as_of_or_now(as_of)
         leads = list(leads)
+        if not isinstance(events, EventColumns):
+            events = list(events)
         with _collector_paused():
-            return self._results(leads, self._evaluated(leads, events, when), when)
+            shifted = self._shifted_values(leads, events, when)
+            evaluated = self._evaluated(leads, events, when, shifted)
+            return self._results(leads, evaluated, when, shifted)
 
     def score_rows(
         self,
@@ -89,15 +113,16 @@ class PythonEvaluator:
         leads = list(leads)
         columns = self.model.output_columns
         with _collector_paused():
-            evaluated = self._evaluated(leads, events, when)
+            shifted = self._shifted_values(leads, events, when)
+            evaluated = self._evaluated(leads, events, when, shifted)
             percentiles = self._percentiles([values[0] for values in evaluated])
             rounded = _Rounded()
             derive, key, resets = self.derive, self.model.key, self._resets
             rows = []
-            for lead, (scores, _, rules, inputs), bands in zip(
-                leads, evaluated, percentiles, strict=True
+            for lead, (scores, _, rules, inputs), bands, earlier in zip(
+                leads, evaluated, percentiles, shifted, strict=True
             ):
-                tiers, matrices, flags = derive(scores, bands, inputs)
+                tiers, matrices, flags = derive(scores, bands, inputs, earlier)
                 points = [
                     fired if reset else rounded[capped] if capped else capped  # keeps -0.0
                     for reset, (_, capped, fired) in zip(resets, rules, strict=True)
@@ -106,32 +131,66 @@ class PythonEvaluator:
                 rows.append(dict(zip(columns, values, strict=True)))
             return rows
 
+    def _shifted_values(
+        self,
+        leads: list[Mapping[str, Any]],
+        events: list[Mapping[str, Any]] | EventColumns,
+        as_of: datetime,
+    ) -> list[tuple]:
+        """Per lead, the values of the shifted references: the batch scored at each earlier
+        instant (percentile tiers ranked within the batch at that instant)."""
+        if self._earlier is None:
+            return [()] * len(leads)
+        earlier = self._earlier
+        at = {s: as_of - timedelta(seconds=s) for s in {r.shift for r in self._shifted}}
+        rows = {
+            s: earlier.score_rows(leads, events, when)
+            if isinstance(events, EventColumns)
+            else [r.as_row(earlier.model) for r in earlier.score_many(leads, events, when)]
+            for s, when in at.items()
+        }
+        return [
+            tuple(rows[r.shift][n][ir.referenced(r)] for r in self._shifted)
+            for n in range(len(leads))
+        ]
+
     def _evaluated(
         self,
         leads: list[Mapping[str, Any]],
         events: Iterable[Mapping[str, Any]] | EventColumns,
         as_of: datetime,
+        shifted: list[tuple],
     ) -> list[tuple]:
         """The evaluator's tuple per lead: columns by the columnar batch where it can,
         otherwise (and records always) lead by lead."""
         if not isinstance(events, EventColumns):
-            return self._per_lead(leads, list(events), as_of)
-        evaluated = self._columnar(leads, events, as_of)
+            return self._per_lead(leads, list(events), as_of, shifted)
+        evaluated = self._columnar(leads, events, as_of, shifted)
         if evaluated is None:
-            return self._per_lead(leads, events.records(), as_of)
+            return self._per_lead(leads, events.records(), as_of, shifted)
         return evaluated
 
     def _results(
-        self, leads: list[Mapping[str, Any]], evaluated: list[tuple], as_of: datetime
+        self,
+        leads: list[Mapping[str, Any]],
+        evaluated: list[tuple],
+        as_of: datetime,
+        shifted: list[tuple],
     ) -> list[ScoreResult]:
         percentiles = self._percentiles([values[0] for values in evaluated])
         return [
-            self._result(lead, as_of, *values, bands)
-            for lead, values, bands in zip(leads, evaluated, percentiles, strict=True)
+            self._result(lead, as_of, *values, bands, earlier)
+            for lead, values, bands, earlier in zip(
+                leads, evaluated, percentiles, shifted, strict=True
+            )
         ]
 
     def _columnar(
-        self, leads: list[Mapping[str, Any]], events: EventColumns, as_of: datetime
+        self,
+        leads: list[Mapping[str, Any]],
+        events: EventColumns,
+        as_of: datetime,
+        shifted: list[tuple],
     ) -> list[tuple] | None:
         try:
             keys = [lead.get(self.model.key) for lead in leads]
@@ -143,10 +202,17 @@ class PythonEvaluator:
             return None
         by_key = dict(zip(slots, aggregates, strict=True))
         finish = self.finish
-        return [finish(lead, by_key[k], as_of) for lead, k in zip(leads, keys, strict=True)]
+        return [
+            finish(lead, by_key[k], as_of, earlier)
+            for lead, k, earlier in zip(leads, keys, shifted, strict=True)
+        ]
 
     def _per_lead(
-        self, leads: list[Mapping[str, Any]], events: list[Mapping[str, Any]], as_of: datetime
+        self,
+        leads: list[Mapping[str, Any]],
+        events: list[Mapping[str, Any]],
+        as_of: datetime,
+        shifted: list[tuple],
     ) -> list[tuple]:
         by_lead: dict[Any, list[Mapping[str, Any]]] = {}
         for event in events:
@@ -155,7 +221,10 @@ class PythonEvaluator:
             except KeyError:
                 raise ValueError(f"event record without {EVENT_LEAD!r}: {event!r}") from None
         key, evaluate = self.model.key, self.evaluate
-        return [evaluate(lead, by_lead.get(lead.get(key), ()), as_of) for lead in leads]
+        return [
+            evaluate(lead, by_lead.get(lead.get(key), ()), as_of, earlier)
+            for lead, earlier in zip(leads, shifted, strict=True)
+        ]
 
     def _percentiles(self, batch: list[tuple[float | None, ...]]) -> list[tuple[str | None, ...]]:
         """Per lead, the band of each percentile tier (see ir.PercentileTier)."""
@@ -175,9 +244,10 @@ class PythonEvaluator:
         rules: tuple,
         inputs: tuple,
         percentiles: tuple,
+        shifted: tuple,
     ) -> ScoreResult:
         model = self.model
-        tiers, matrices, flags = self.derive(scores, percentiles, inputs)
+        tiers, matrices, flags = self.derive(scores, percentiles, inputs, shifted)
         values = dict(zip(model.score_names, scores, strict=True))
         return ScoreResult(
             key=lead.get(model.key),

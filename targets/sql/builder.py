@@ -48,6 +48,7 @@ from ...compiler.plan import (
     Project,
     RuleColumn,
     Scan,
+    Shift,
     StageColumn,
     Step,
     Window,
@@ -160,6 +161,11 @@ def build_views(
     return [View(name, as_written(_render(model, target, as_of, mapping).query(), target))]
 
 
+def _micros(seconds: float) -> exp.Expression:
+    """A duration in whole microseconds, as an integer literal."""
+    return exp.Literal.number(round(seconds * 1_000_000))
+
+
 # The column of a score's stage held by a step before the score's own column.
 _STAGE_PREFIX = {GROUPS: "unclamped", RESET: "unclamped", CLAMP: "clamped"}
 
@@ -251,6 +257,9 @@ class _Builder:
             self.instants = InstantsCte(
                 self.cte_names.fresh("instants"), self.names.fresh("as_of_us"), INSTANT
             )
+        # With shifts, whether a row's instant was asked for (the others are read, not output).
+        self.requested = self.names.fresh("requested") if plan.shifts else None
+        self.shifted: dict[ir.Reference, str] = {}  # shifted reference -> its column
         self.ctes: list[tuple[str, exp.Select]] = []
         self.step_ctes: dict[str, str] = {}  # plan step -> its CTE
         self.stages: set[str] = set()  # per-lead CTEs whose columns later ones read again
@@ -274,6 +283,7 @@ class _Builder:
             lead_field=lambda name: column(self.fields[name], table),
             aggregate=lambda id: column(self.aggregates[id], table),
             output=lambda name: column(name, table),
+            shifted=lambda ref: column(self.shifted[ref], table),
         )
         return ExpressionCompiler(self.dialect, scope, lambda: self.as_of_us(table))
 
@@ -329,6 +339,9 @@ class _Builder:
                     results.append(result)
                 case Join():
                     self._add(step, self._join(step, results))
+                case Shift():
+                    self._add(step, self._shift(step))
+                    self.stages.add(self.step_ctes[step.name])
                 case Project():
                     self._project(step)
 
@@ -357,10 +370,13 @@ class _Builder:
             else column(name, final)
             for name in self.model.output_columns
         ]
-        if self.instants is not None:
+        if self.plan.several_output:
+            assert self.instants is not None
             instant = column(self.instants.timestamp, final)
             outputs.insert(1, exp.alias_(instant, ident(INSTANT)))
         select = exp.select(*outputs).from_(ident(final))
+        if self.requested is not None:
+            select = select.where(column(self.requested, final))
         for name, query in self.ctes:
             if name in self.stages:
                 query = self.dialect.fence(query)
@@ -373,18 +389,30 @@ class _Builder:
         return next(query for name, query in self.ctes if name == cte)
 
     def _instants(self, step: Instants) -> exp.Select:
-        """One row per instant: its epoch microseconds and the instant itself."""
+        """One row per instant: its epoch microseconds and the instant itself (and, with
+        shifts, whether it was asked for; the query's now minus a shift has no timestamp,
+        never output)."""
         assert self.instants is not None
-        rows = [
-            exp.select(
-                exp.alias_(
-                    self.dialect.epoch_us(self.dialect.pinned_instant(i)),
-                    ident(self.instants.column),
-                ),
-                exp.alias_(self.dialect.pinned_instant(i), ident(self.instants.timestamp)),
+        d, names = self.dialect, self.instants
+        if step.instants:
+            values = [
+                (d.epoch_us(d.pinned_instant(i)), d.pinned_instant(i), asked)
+                for i, asked in step.rows()
+            ]
+        else:
+            now = d.once(d.epoch_us(exp.CurrentTimestamp()))
+            values = [(now, exp.CurrentTimestamp(), True)] + [
+                (exp.Sub(this=now.copy(), expression=_micros(s)), exp.Null(), False)
+                for s in step.shifts
+            ]
+        rows = []
+        for us, timestamp, asked in values:
+            row = exp.select(
+                exp.alias_(us, ident(names.column)), exp.alias_(timestamp, ident(names.timestamp))
             )
-            for i in step.instants
-        ]
+            if self.requested is not None:
+                row = row.select(exp.alias_(exp.Boolean(this=asked), ident(self.requested)))
+            rows.append(row)
         union = functools.reduce(lambda a, b: exp.union(a, b, distinct=False), rows)
         return exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=ident("i")))
 
@@ -399,6 +427,8 @@ class _Builder:
                 exp.Table(this=ident(instants.name), alias=exp.TableAlias(this=ident(at))),
                 join_type="CROSS",
             ).select(column(instants.column, at), column(instants.timestamp, at))
+            if self.requested is not None:
+                select = select.select(column(self.requested, at))
         raws: dict[str, exp.Expression] = {}
         for result in results:
             on = exp.EQ(
@@ -416,6 +446,37 @@ class _Builder:
         for aggregate in step.aggregates:
             filled = self._filled(aggregate, raws[aggregate.id], at)
             select = select.select(exp.alias_(filled, ident(self.aggregates[aggregate.id])))
+        return select
+
+    def _shift(self, step: Shift) -> exp.Select:
+        """The input's rows, each with the shifted references' values from the row of the
+        same entity at its instant minus the shift (none for an instant not evaluated)."""
+        assert self.instants is not None
+        (source,) = step.inputs
+        table, key, us = self.step_ctes[source], self.model.key, self.instants.column
+        select = exp.select(exp.Column(this=exp.Star(), table=ident("c"))).from_(
+            exp.Table(this=ident(table), alias=exp.TableAlias(this=ident("c")))
+        )
+        earlier: dict[float, str] = {}
+        for ref in step.references:
+            if ref.shift not in earlier:
+                alias = earlier[ref.shift] = f"s{len(earlier)}"
+                before = exp.Sub(this=column(us, "c"), expression=_micros(ref.shift))
+                on = exp.and_(
+                    exp.EQ(this=column(key, alias), expression=column(key, "c")),
+                    exp.EQ(this=column(us, alias), expression=before),
+                )
+                select = select.join(
+                    exp.Table(this=ident(table), alias=exp.TableAlias(this=ident(alias))),
+                    on=on,
+                    join_type="LEFT",
+                )
+            name = ir.referenced(ref)
+            read = self.aggregates[name] if isinstance(ref, ir.AggregateRef) else name
+            self.shifted[ref] = self.names.fresh("shifted", f"{name}_{ref.shift:g}")
+            select = select.select(
+                exp.alias_(column(read, earlier[ref.shift]), ident(self.shifted[ref]))
+            )
         return select
 
     def _filled(self, aggregate: ir.AggregateNode, raw: exp.Expression, at: str) -> exp.Expression:

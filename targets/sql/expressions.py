@@ -70,6 +70,15 @@ class Scope:
     aggregate: Resolver
     output: Resolver  # scores, tiers, matrices, flags
     event_prop: Resolver | None = None
+    shifted: Callable[[ir.Reference], exp.Expression] | None = None  # read at an earlier instant
+
+    def reference(self, node: ir.Reference) -> exp.Expression:
+        if ir.is_shifted(node):
+            assert self.shifted is not None, "a shifted reference outside a plan's projection"
+            return self.shifted(node)
+        if isinstance(node, ir.AggregateRef):
+            return self.aggregate(node.id)
+        return self.output(node.name)
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,8 @@ class ExpressionCompiler:
             case ir.IsMissing(operand=operand, negated=negated):
                 missing = exp.Is(this=self.value(operand), expression=exp.Null())
                 return exp.Not(this=missing) if negated else missing
-            case ir.FlagRef(name=name):
-                return self.scope.output(name)
+            case ir.FlagRef():
+                return self.scope.reference(node)
             case ir.Compare() | ir.InList() | ir.Between() | ir.StringTest() | ir.Matches():
                 return null_safe(self.predicate(node))
         return null_safe(self.value(node))  # a boolean field, property or aggregate
@@ -154,15 +163,8 @@ class ExpressionCompiler:
                         "E504", f"event property {name} outside an event filter", self.dialect.name
                     )
                 return self._timestamp(self.scope.event_prop(name), kind)
-            case ir.AggregateRef(id=id):
-                return self.scope.aggregate(id)
-            case (
-                ir.ScoreRef(name=name)
-                | ir.TierRef(name=name)
-                | ir.MatrixRef(name=name)
-                | ir.FlagRef(name=name)
-            ):
-                return self.scope.output(name)
+            case ir.AggregateRef() | ir.ScoreRef() | ir.TierRef() | ir.MatrixRef() | ir.FlagRef():
+                return self.scope.reference(node)
             case ir.Arith(op=op, left=left, right=right):
                 return self.arith(op, self.number(left), self.number(right))
             case ir.Neg(operand=operand):
