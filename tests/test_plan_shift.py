@@ -1,0 +1,206 @@
+"""Shifted references (compiler/plan.py `Shift`): a reference read at the instant minus a
+shift, for the same lead. The models are the examples' with shifted outputs added through
+the IR (issue 17 adds the syntax): what `change` and `previous` will compile to."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scorelang.compiler import ir
+from scorelang.compiler.plan import Instants, Project, Scan, Shift, ShiftError, build_plan
+from scorelang.targets.python.columnar import EventColumns
+from scorelang.targets.python.evaluator import PythonEvaluator
+from scorelang.targets.sql.builder import select_scores
+from test_plan import AS_OF, EARLIER, EXAMPLES, FOLDERS, duckdb_rows, model_of
+
+from scorelang import engines
+from scorelang.config import SourceMapping
+from scorelang.data import read_records
+from scorelang.engines import postgres as postgres_engine
+from scorelang.engines.rows import to_rows
+
+WEEK = 7 * 86400.0
+# Three and a half days: an earlier instant between midnights, so windows and decay move.
+HALF_WEEK = 3.5 * 86400.0
+
+
+def shifted(model: ir.Model) -> ir.Model:
+    """The model plus `change` (its first score that reads events minus that score a week
+    before), a flag reading that score a week before, and, with a percentile tier, a flag reading its band
+    half a week before (ranked among the leads at that instant)."""
+    score = next(
+        s.name
+        for s in model.scores
+        if any(isinstance(n, ir.AggregateRef) for n in ir.subexpressions(s))
+    )
+    change = ir.Composite(
+        "change", None, ir.Arith("-", ir.ScoreRef(score), ir.ScoreRef(score, shift=WEEK))
+    )
+    flags = [ir.Flag("rising", ir.Compare(">", ir.ScoreRef(score), ir.ScoreRef(score, shift=WEEK)))]
+    for tier in model.percentile_tiers:
+        earlier = ir.TierRef(tier.name, shift=HALF_WEEK)
+        top = ir.Literal(tier.bands[0][0], ir.Type.STRING)
+        flags.append(ir.Flag(f"was_{tier.name}", ir.Compare("==", earlier, top)))
+    return dataclasses.replace(
+        model, composites=(*model.composites, change), flags=(*model.flags, *flags)
+    )
+
+
+def files(folder: Path) -> dict[str, Path]:
+    return {"leads": folder / "leads.csv", "events": folder / "events.csv"}
+
+
+def python_rows(model: ir.Model, folder: Path, as_of: datetime) -> list[dict]:
+    return engines.score(model, "python", as_of=as_of, **files(folder))
+
+
+def by_instant(model: ir.Model, records: list[tuple], instant: datetime) -> list[dict]:
+    mine = [r[:1] + r[2:] for r in records if r[1] == instant.replace(tzinfo=None)]
+    return to_rows(model, model.output_columns, mine)
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_duckdb_reads_shifted_outputs_like_python_at_one_instant(folder: Path) -> None:
+    model = shifted(model_of(folder))
+    expected = python_rows(model, folder, AS_OF)
+    assert engines.score(model, "duckdb", as_of=AS_OF, **files(folder)) == expected
+    # The shifted values really are another instant's.
+    assert any(row["change"] != 0 for row in expected)
+    assert any(row["rising"] for row in expected)
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_one_duckdb_query_reads_shifted_outputs_at_two_instants(folder: Path) -> None:
+    model = shifted(model_of(folder))
+    sql = select_scores(model, "duckdb", as_of=[AS_OF, EARLIER]).sql(dialect="duckdb")
+    names, records = duckdb_rows(folder, sql)
+    assert names == [model.key, "as_of", *model.output_columns[1:]]
+    for instant in (AS_OF, EARLIER):
+        assert by_instant(model, records, instant) == python_rows(model, folder, instant)
+    # Only the instants asked for, not the earlier ones the shifts read.
+    assert len(records) == 2 * len(python_rows(model, folder, AS_OF))
+
+
+def test_a_requested_instant_may_be_another_ones_shifted_instant() -> None:
+    folder = EXAMPLES / "b2b_saas"
+    model = shifted(model_of(folder))
+    week_before = datetime(2025, 12, 25, tzinfo=UTC)
+    sql = select_scores(model, "duckdb", as_of=[AS_OF, week_before]).sql(dialect="duckdb")
+    (instants,) = (
+        s for s in build_plan(model, [AS_OF, week_before]).steps if isinstance(s, Instants)
+    )
+    assert len(instants.rows()) == 3  # AS_OF, its week before (asked for), and that one's
+    _, records = duckdb_rows(folder, sql)
+    for instant in (AS_OF, week_before):
+        assert by_instant(model, records, instant) == python_rows(model, folder, instant)
+
+
+@pytest.mark.postgres
+def test_postgres_reads_shifted_outputs_like_python_at_one_and_two_instants(pg_url: str) -> None:
+    folder = EXAMPLES / "advanced"
+    model = shifted(model_of(folder))
+    with postgres_engine.session(
+        model, database=pg_url, mapping=SourceMapping(), **files(folder)
+    ) as (
+        pg,
+        mapping,
+    ):
+        one = select_scores(model, "postgres", as_of=AS_OF, mapping=mapping)
+        single = pg.execute(one.sql(dialect="postgres")).fetchall()
+        two = select_scores(model, "postgres", as_of=[AS_OF, EARLIER], mapping=mapping)
+        records = pg.execute(two.sql(dialect="postgres")).fetchall()
+    assert to_rows(model, model.output_columns, sorted(single)) == python_rows(model, folder, AS_OF)
+    for instant in (AS_OF, EARLIER):
+        assert by_instant(model, records, instant) == python_rows(model, folder, instant)
+
+
+def test_duckdb_at_the_querys_now_outputs_now_only() -> None:
+    folder = EXAMPLES / "b2b_saas"
+    model = shifted(model_of(folder))
+    names, records = duckdb_rows(folder, select_scores(model, "duckdb").sql(dialect="duckdb"))
+    assert names == list(model.output_columns)
+    assert len(records) == len(python_rows(model, folder, AS_OF))
+
+
+def test_python_single_lead_and_batch_agree_on_shifted_outputs() -> None:
+    folder = EXAMPLES / "advanced"
+    model = shifted(model_of(folder))
+    leads, events = read_records(model, *files(folder).values())
+    evaluator = PythonEvaluator(model)
+    batch = evaluator.score_many(leads, events, AS_OF)
+    columns = EventColumns.from_records(events, evaluator._properties)
+    assert evaluator.score_many(leads, columns, AS_OF) == batch  # the columnar batch too
+    for lead, result in zip(leads, batch, strict=True):
+        own = [e for e in events if e["lead_id"] == lead[model.key]]
+        alone = evaluator.score(lead, own, AS_OF)
+        assert alone.scores == result.scores
+        assert alone.flags["rising"] == result.flags["rising"]
+        # Outside a batch a percentile tier has no band, at any instant: the flag is False.
+        assert alone.flags["was_rank"] is False
+    assert any(r.flags["was_rank"] for r in batch)
+
+
+def test_the_unshifted_plan_and_sql_are_unchanged() -> None:
+    """A shift of 0 is no shift: the same SQL, the single-instant rewrite, no Shift step."""
+    model = model_of(EXAMPLES / "b2b_saas")
+    zero = ir.without_shifts(shifted(model))
+    plain = dataclasses.replace(
+        zero, composites=model.composites, flags=model.flags
+    )  # back to the example, rebuilt through without_shifts
+    for dialect in ("duckdb", "postgres", "bigquery", "snowflake", "spark"):
+        assert select_scores(plain, dialect, as_of=AS_OF).sql(dialect=dialect) == select_scores(
+            model, dialect, as_of=AS_OF
+        ).sql(dialect=dialect)
+    plan = build_plan(zero, [AS_OF])
+    assert plan.shifts == () and plan.single_instant
+    assert not any(isinstance(s, Shift | Instants) for s in plan.steps)
+    assert all(s.instant_bounds for s in plan.steps if isinstance(s, Scan))
+
+
+def test_the_plan_evaluates_shifted_instants_and_joins_them_before_their_readers() -> None:
+    model = shifted(model_of(EXAMPLES / "advanced"))
+    plan = build_plan(model, [AS_OF])
+    assert plan.shifts == (HALF_WEEK, WEEK) and not plan.single_instant
+    assert not any(s.instant_bounds for s in plan.steps if isinstance(s, Scan))
+    names = [s.name for s in plan.steps]
+    for step in plan.steps:
+        if isinstance(step, Shift):
+            reader = plan.steps[names.index(step.name) + 1]
+            assert isinstance(reader, Project) and reader.inputs == (step.name,)
+    read = {r for s in plan.steps if isinstance(s, Shift) for r in s.references}
+    assert read == {
+        ir.ScoreRef("engagement", shift=WEEK),
+        ir.TierRef("rank", shift=HALF_WEEK),
+    }
+
+
+def test_a_shift_of_a_shift_is_refused() -> None:
+    model = shifted(model_of(EXAMPLES / "b2b_saas"))
+    again = ir.Flag(
+        "accelerating", ir.Compare(">", ir.ScoreRef("change"), ir.ScoreRef("change", shift=WEEK))
+    )
+    twice = dataclasses.replace(model, flags=(*model.flags, again))
+    with pytest.raises(ShiftError, match="`change` is read at an earlier instant but itself"):
+        build_plan(twice, [AS_OF])
+    with pytest.raises(ShiftError, match="shift of a shift"):
+        select_scores(twice, "duckdb", as_of=AS_OF)
+    with pytest.raises(ShiftError, match="shift of a shift"):
+        PythonEvaluator(twice)
+    # A flag reading a flag that reads a shifted score, shifted in turn: refused too.
+    relay = ir.Flag("relay", ir.FlagRef("rising"))
+    late = ir.Flag("late", ir.FlagRef("relay", shift=WEEK))
+    chained = dataclasses.replace(model, flags=(*model.flags, relay, late))
+    with pytest.raises(ShiftError, match="`relay`"):
+        build_plan(chained)
+
+
+def test_a_shift_into_the_future_is_refused() -> None:
+    model = model_of(EXAMPLES / "b2b_saas")
+    ahead = ir.Flag(
+        "ahead", ir.Compare(">", ir.ScoreRef("fit", shift=-WEEK), ir.Literal(0, ir.Type.INT))
+    )
+    with pytest.raises(ShiftError, match="later instant"):
+        build_plan(dataclasses.replace(model, flags=(*model.flags, ahead)))
