@@ -435,7 +435,8 @@ def _children(expr: ir.Expr) -> Iterator[ir.Expr]:
 
 
 def score_bounds(condition: ir.Expr) -> list[Bound]:
-    """Every `score <op> number` comparison in a condition (either side), in source order."""
+    """Every `score <op> number` comparison in a condition (either side), in source order;
+    not of a score read at an earlier instant (what the lead does now cannot move it)."""
     found: list[Bound] = []
     if isinstance(condition, ir.Compare) and condition.op in FLIP:
         left, right, op = condition.left, condition.right, condition.op
@@ -443,6 +444,7 @@ def score_bounds(condition: ir.Expr) -> list[Bound]:
             left, right, op = right, left, FLIP[op]
         if (
             isinstance(left, ir.ScoreRef)
+            and not ir.is_shifted(left)
             and isinstance(right, ir.Literal)
             and isinstance(right.value, int | float)
         ):

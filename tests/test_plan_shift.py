@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from scorelang.compiler import ir
+from scorelang.compiler.lint.bounds import score_bounds
 from scorelang.compiler.plan import Instants, Project, Scan, Shift, ShiftError, build_plan
 from scorelang.targets.python.columnar import EventColumns
 from scorelang.targets.python.evaluator import PythonEvaluator
@@ -21,6 +22,8 @@ from scorelang.config import SourceMapping
 from scorelang.data import read_records
 from scorelang.engines import postgres as postgres_engine
 from scorelang.engines.rows import to_rows
+from scorelang.explain import explain_leads
+from scorelang.explain import score_bounds as score_gaps
 
 WEEK = 7 * 86400.0
 # Three and a half days: an earlier instant between midnights, so windows and decay move.
@@ -204,3 +207,25 @@ def test_a_shift_into_the_future_is_refused() -> None:
     )
     with pytest.raises(ShiftError, match="later instant"):
         build_plan(dataclasses.replace(model, flags=(*model.flags, ahead)))
+
+
+def test_bounds_of_a_shifted_score_are_the_scores() -> None:
+    model = shifted(model_of(EXAMPLES / "b2b_saas"))
+    bounds = score_bounds(model)
+    engagement = bounds["engagement"].final
+    assert bounds["change"].final == engagement + -engagement
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_explain_reads_shifted_outputs_and_gives_no_gap_for_them(engine: str) -> None:
+    folder = EXAMPLES / "b2b_saas"
+    model = shifted(model_of(folder))
+    explained = explain_leads(model, *files(folder).values(), AS_OF, engine)
+    rows = {row[model.key]: row for row in python_rows(model, folder, AS_OF)}
+    for explanation in explained:
+        row = rows[explanation.key]
+        assert {f.name: f.value for f in explanation.flags} == {
+            f.name: row[f.name] for f in model.flags
+        }
+    rising = next(f for f in model.flags if f.name == "rising")
+    assert score_gaps(rising.condition) == []  # the score a week ago cannot be moved now
