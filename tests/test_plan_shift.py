@@ -5,7 +5,7 @@ the IR (issue 17 adds the syntax): what `change` and `previous` will compile to.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -229,3 +229,39 @@ def test_explain_reads_shifted_outputs_and_gives_no_gap_for_them(engine: str) ->
         }
     rising = next(f for f in model.flags if f.name == "rising")
     assert score_gaps(rising.condition) == []  # the score a week ago cannot be moved now
+
+
+def test_sql_reads_shifted_aggregates_at_the_earlier_instant() -> None:
+    """Every rule reading its aggregates a week before scores, at AS_OF, what the model
+    scores a week before AS_OF. (The Python evaluator refuses shifted aggregates yet.)"""
+    folder = EXAMPLES / "b2b_saas"
+    model = model_of(folder)
+
+    def earlier(node: ir.Expr) -> ir.Expr:
+        return dataclasses.replace(node, shift=WEEK) if isinstance(node, ir.AggregateRef) else node
+
+    def rule(r: ir.PointsRule | ir.ResetRule) -> ir.PointsRule | ir.ResetRule:
+        if isinstance(r, ir.EachRule):
+            return dataclasses.replace(r, quantity=earlier(r.quantity))
+        return dataclasses.replace(r, condition=ir.transform(r.condition, earlier))
+
+    scores = tuple(
+        dataclasses.replace(
+            s,
+            items=tuple(
+                dataclasses.replace(i, rules=tuple(rule(r) for r in i.rules))
+                if isinstance(i, ir.Group)
+                else rule(i)
+                for i in s.items
+            ),
+            resets=tuple(rule(r) for r in s.resets),
+        )
+        for s in model.scores
+    )
+    lagging = dataclasses.replace(model, scores=scores)
+    assert build_plan(lagging).shifts == (WEEK,)
+    rows = engines.score(lagging, "duckdb", as_of=AS_OF, **files(folder))
+    assert rows == python_rows(model, folder, AS_OF - timedelta(days=7))
+    assert rows != python_rows(model, folder, AS_OF)
+    with pytest.raises(ValueError, match="cannot read an aggregate at an earlier instant"):
+        PythonEvaluator(lagging)
