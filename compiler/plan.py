@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from . import ir
 from .assembly import CLAMP, GROUPS, RESET, ScoreAssembly, assemble
+from .output_graph import output_graph
 from .plan_analysis import (
     Derived,
     derived_levels,
@@ -289,13 +290,20 @@ def shifted_references(model: ir.Model) -> tuple[ir.Reference, ...]:
 
 
 def _definitions(model: ir.Model) -> list[tuple[str, object]]:
-    """Each output with what defines it, in the model's (dependency) order."""
-    return [
-        *((s.name, s) for s in model.scores),
-        *((o.name, o) for o in (*model.composites, *model.tiers, *model.percentile_tiers)),
-        *((m.name, m) for m in model.matrices),
-        *((f.name, f) for f in model.flags),
-    ]
+    """Each output with what defines it, each after what it reads (the output graph's
+    evaluation order)."""
+    by_name = {
+        o.name: o
+        for o in (
+            *model.scores,
+            *model.composites,
+            *model.tiers,
+            *model.percentile_tiers,
+            *model.matrices,
+            *model.flags,
+        )
+    }
+    return [(o.name, by_name[o.name]) for o in output_graph(model).walk()[0]]
 
 
 def _sources(node: object) -> tuple[str, ...]:
