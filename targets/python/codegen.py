@@ -2,17 +2,17 @@
 
 The generated module's functions:
 
-* `evaluate(lead, events, as_of, shifted)`: ONE pass over the lead's events updates every aggregate
-  (dispatching on the event type, so each event only touches the aggregates of its type),
-  then the rules, group caps, reset, clamp and rounding of each score, then composites.
+* `evaluate(lead, events, as_of, shifted)`: ONE pass over the lead's events updates every
+  aggregate (dispatching on the event type, so each event only touches the aggregates of its
+  type), then the rules, group caps, reset, clamp and rounding of each score, then composites.
   It returns `(scores, details, rules, inputs)`: score values in `model.score_names` order,
   `(rules_total, after_groups, reset)` per rule-based score, `(raw_points, points, fired)`
   per rule in `model.output_columns` order, and the inputs of `derive`.
-* `finish(lead, aggregates, as_of, shifted)`: the same after the event loop, from aggregate values
-  computed elsewhere (the columnar batch of `columnar.py`), with `WHERE`, the event filters'
+* `finish(lead, aggregates, as_of, shifted)`: the same after the event loop, from aggregate
+  values computed elsewhere (the columnar batch of `columnar.py`), with `WHERE`, the event filters'
   conditions as functions of property values.
-* `derive(scores, percentiles, inputs, shifted)`: tiers, matrices and flags from the rounded scores,
-  the percentile tiers' bands (None outside a batch; flags that need them are then False)
+* `derive(scores, percentiles, inputs, shifted)`: tiers, matrices and flags from the rounded
+  scores, the percentile tiers' bands (None outside a batch; flags that need them are then False)
   and `inputs`, the lead fields and aggregates that flags read.
 
 `shifted` holds the values of the model's shifted references (compiler.plan's

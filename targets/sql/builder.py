@@ -10,6 +10,8 @@ with one CTE per step (docs/architecture.md).
     [clamped]   per score with a clamp: the total clamped
     scored      per score: rounding (ir.round_score's steps)
     derived_N   composites, tiers, percentile tiers, matrices, flags, by dependency level
+    [shifted_X] before a step reading shifted references: the same lead's row at the
+                instant minus the shift, joined (the query then keeps the requested instants)
 
 Each CTE selects the previous one's columns plus its own, so every later expression reads
 names, never repeats a subexpression (where an engine would inline a step and recompute its
@@ -96,7 +98,8 @@ def select_step(
     """One step of the model's plan as its own SELECT, reading the steps it depends on by
     their names (the name of each step's relation is `step_relations`'s): with one view per
     step, in plan order, the last gives select_scores's columns (before rounding rule
-    points)."""
+    points; with shifted references, also the rows of the earlier instants they read,
+    which select_scores drops: those whose `requested` column is false)."""
     target = target_of(dialect, mapping)
     builder = _render(model, target, as_of, mapping)
     return builder.step_ctes[step], as_written(builder.step_query(step), target)
