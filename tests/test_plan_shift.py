@@ -14,12 +14,13 @@ from scorelang.compiler.lint.bounds import score_bounds
 from scorelang.compiler.plan import Instants, Project, Scan, Shift, ShiftError, build_plan
 from scorelang.targets.python.columnar import EventColumns
 from scorelang.targets.python.evaluator import PythonEvaluator
-from scorelang.targets.sql.builder import select_scores
-from test_plan import AS_OF, EARLIER, EXAMPLES, FOLDERS, duckdb_rows, model_of
+from scorelang.targets.sql.builder import select_scores, select_step, step_relations
+from test_plan import AS_OF, EARLIER, EXAMPLES, FOLDERS, _rules, duckdb_rows, model_of
 
 from scorelang import engines
 from scorelang.config import SourceMapping
 from scorelang.data import read_records
+from scorelang.engines import duckdb as duckdb_engine
 from scorelang.engines import postgres as postgres_engine
 from scorelang.engines.rows import to_rows
 from scorelang.explain import explain_leads
@@ -265,3 +266,28 @@ def test_sql_reads_shifted_aggregates_at_the_earlier_instant() -> None:
     assert rows != python_rows(model, folder, AS_OF)
     with pytest.raises(ValueError, match="cannot read an aggregate at an earlier instant"):
         PythonEvaluator(lagging)
+
+
+def test_each_step_of_a_shifted_plan_renders_as_its_own_select() -> None:
+    """One view per step (the Shift steps too), then the requested instants: the whole
+    query's rows."""
+    folder = EXAMPLES / "advanced"
+    model = shifted(model_of(folder))
+    relations = step_relations(model, "duckdb", as_of=AS_OF)
+    assert any(step.startswith("shifted_") for step, _ in relations)
+    statements = []
+    for step, relation in relations:
+        name, select = select_step(model, "duckdb", step, as_of=AS_OF)
+        assert name == relation
+        statements.append(f'CREATE VIEW "{name}" AS {select.sql(dialect="duckdb")}')
+    scores = ", ".join(f'"{c}"' for c in model.output_columns if c not in _rules(model))
+    whole = select_scores(model, "duckdb", as_of=AS_OF).sql(dialect="duckdb")
+    with duckdb_engine.session(
+        model, **files(folder), database=None, mapping=SourceMapping()
+    ) as con:
+        for statement in statements:
+            con.execute(statement)
+        last = relations[-1][1]
+        by_step = con.execute(f'SELECT {scores} FROM "{last}" WHERE "requested"').fetchall()
+        expected = con.execute(f"SELECT {scores} FROM ({whole})").fetchall()
+    assert sorted(by_step, key=str) == sorted(expected, key=str)
