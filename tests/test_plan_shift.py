@@ -264,8 +264,15 @@ def test_sql_reads_shifted_aggregates_at_the_earlier_instant() -> None:
     rows = engines.score(lagging, "duckdb", as_of=AS_OF, **files(folder))
     assert rows == python_rows(model, folder, AS_OF - timedelta(days=7))
     assert rows != python_rows(model, folder, AS_OF)
-    with pytest.raises(ValueError, match="cannot read an aggregate at an earlier instant"):
-        PythonEvaluator(lagging)
+    assert python_rows(lagging, folder, AS_OF) == rows
+    leads, events = read_records(model, *files(folder).values())
+    evaluator = PythonEvaluator(lagging)
+    batch = evaluator.score_many(leads, events, AS_OF)
+    columns = EventColumns.from_records(events, evaluator._properties)
+    assert evaluator.score_many(leads, columns, AS_OF) == batch  # the columnar batch too
+    for lead, result in zip(leads, batch, strict=True):
+        own = [e for e in events if e["lead_id"] == lead[model.key]]
+        assert evaluator.score(lead, own, AS_OF).scores == result.scores
 
 
 def test_each_step_of_a_shifted_plan_renders_as_its_own_select() -> None:

@@ -50,13 +50,13 @@ class PythonEvaluator:
         self._no_percentiles = (None,) * len(model.percentile_tiers)
         self._tier_names = [t.name for t in (*model.tiers, *model.percentile_tiers)]
         self._shifted = shifted_references(model)
-        if any(isinstance(r, ir.AggregateRef) for r in self._shifted):
-            raise ValueError(
-                "the Python evaluator cannot read an aggregate at an earlier instant yet "
-                "(only scores, tiers, matrices and flags)"
-            )
-        # What shifted references read, evaluated at the earlier instants.
-        self._earlier = PythonEvaluator(ir.without_shifts(model)) if self._shifted else None
+        # What shifted references read at the earlier instants: outputs from the model
+        # without shifts, aggregates from this module's `aggregate_values` (their index).
+        outputs = [r for r in self._shifted if not isinstance(r, ir.AggregateRef)]
+        self._earlier = PythonEvaluator(ir.without_shifts(model)) if outputs else None
+        self._output_shifts = {r.shift for r in outputs}
+        self._aggregate_values = namespace.get("aggregate_values")
+        self._aggregate_index = {a.id: i for i, a in enumerate(model.aggregates)}
 
     def score(
         self,
@@ -67,15 +67,15 @@ class PythonEvaluator:
         """Score one lead on the given events (all taken to be this lead's)."""
         when = as_of_or_now(as_of)
         shifted: tuple = ()
-        if self._earlier is not None:
+        if self._shifted:
             events = list(events)
-            earlier = {
-                s: self._earlier.score(lead, events, when - timedelta(seconds=s)).as_row(
-                    self._earlier.model
-                )
-                for s in {r.shift for r in self._shifted}
+            earlier = self._earlier
+            rows = {
+                s: [earlier.score(lead, events, when - timedelta(seconds=s)).as_row(earlier.model)]
+                for s in self._output_shifts
             }
-            shifted = tuple(earlier[r.shift][ir.referenced(r)] for r in self._shifted)
+            aggregates = self._earlier_aggregates([lead], {lead.get(self.model.key): events}, when)
+            shifted = self._pick(rows, aggregates, 0)
         evaluated = self.evaluate(lead, events, when, shifted)
         return self._result(lead, when, *evaluated, self._no_percentiles, shifted)
 
@@ -137,22 +137,57 @@ class PythonEvaluator:
         events: list[Mapping[str, Any]] | EventColumns,
         as_of: datetime,
     ) -> list[tuple]:
-        """Per lead, the values of the shifted references: the batch scored at each earlier
-        instant (percentile tiers ranked within the batch at that instant)."""
-        if self._earlier is None:
+        """Per lead, the values of the shifted references: outputs from the batch scored at
+        each earlier instant (percentile tiers ranked within the batch at that instant),
+        aggregates from each lead's events at that instant."""
+        if not self._shifted:
             return [()] * len(leads)
-        earlier = self._earlier
-        at = {s: as_of - timedelta(seconds=s) for s in {r.shift for r in self._shifted}}
-        rows = {
-            s: earlier.score_rows(leads, events, when)
-            if isinstance(events, EventColumns)
-            else [r.as_row(earlier.model) for r in earlier.score_many(leads, events, when)]
-            for s, when in at.items()
+        rows: dict[float, list[dict[str, Any]]] = {}
+        for s in self._output_shifts:
+            earlier, when = self._earlier, as_of - timedelta(seconds=s)
+            rows[s] = (
+                earlier.score_rows(leads, events, when)
+                if isinstance(events, EventColumns)
+                else [r.as_row(earlier.model) for r in earlier.score_many(leads, events, when)]
+            )
+        aggregates: dict[float, list[tuple]] = {}
+        if self._aggregate_values is not None:
+            records = events.records() if isinstance(events, EventColumns) else events
+            aggregates = self._earlier_aggregates(leads, _by_lead(records), as_of)
+        return [self._pick(rows, aggregates, n) for n in range(len(leads))]
+
+    def _earlier_aggregates(
+        self,
+        leads: list[Mapping[str, Any]],
+        events: Mapping[Any, list[Mapping[str, Any]]],
+        as_of: datetime,
+    ) -> dict[float, list[tuple]]:
+        """Per shift of an aggregate reference, per lead, every aggregate at as_of - shift."""
+        if self._aggregate_values is None:
+            return {}
+        key, values = self.model.key, self._aggregate_values
+        shifts = {r.shift for r in self._shifted if isinstance(r, ir.AggregateRef)}
+        return {
+            s: [
+                values(lead, events.get(lead.get(key), ()), as_of - timedelta(seconds=s))
+                for lead in leads
+            ]
+            for s in shifts
         }
-        return [
-            tuple(rows[r.shift][n][ir.referenced(r)] for r in self._shifted)
-            for n in range(len(leads))
-        ]
+
+    def _pick(
+        self,
+        rows: Mapping[float, list[Mapping[str, Any]]],
+        aggregates: Mapping[float, list[tuple]],
+        n: int,
+    ) -> tuple:
+        """Lead `n`'s value of each shifted reference, in shifted_references order."""
+        return tuple(
+            aggregates[r.shift][n][self._aggregate_index[r.id]]
+            if isinstance(r, ir.AggregateRef)
+            else rows[r.shift][n][ir.referenced(r)]
+            for r in self._shifted
+        )
 
     def _evaluated(
         self,
@@ -214,12 +249,7 @@ class PythonEvaluator:
         as_of: datetime,
         shifted: list[tuple],
     ) -> list[tuple]:
-        by_lead: dict[Any, list[Mapping[str, Any]]] = {}
-        for event in events:
-            try:
-                by_lead.setdefault(event[EVENT_LEAD], []).append(event)
-            except KeyError:
-                raise ValueError(f"event record without {EVENT_LEAD!r}: {event!r}") from None
+        by_lead = _by_lead(events)
         key, evaluate = self.model.key, self.evaluate
         return [
             evaluate(lead, by_lead.get(lead.get(key), ()), as_of, earlier)
@@ -324,3 +354,14 @@ def percentile_bands(tier: ir.PercentileTier, values: list[float | None]) -> lis
         )
 
     return [band(v) for v in values]
+
+
+def _by_lead(events: Iterable[Mapping[str, Any]]) -> dict[Any, list[Mapping[str, Any]]]:
+    """Events grouped by their lead (`lead_id`), in order."""
+    by_lead: dict[Any, list[Mapping[str, Any]]] = {}
+    for event in events:
+        try:
+            by_lead.setdefault(event[EVENT_LEAD], []).append(event)
+        except KeyError:
+            raise ValueError(f"event record without {EVENT_LEAD!r}: {event!r}") from None
+    return by_lead
