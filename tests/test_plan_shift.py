@@ -25,6 +25,7 @@ from scorelang.engines import postgres as postgres_engine
 from scorelang.engines.rows import to_rows
 from scorelang.explain import explain_leads
 from scorelang.explain import score_bounds as score_gaps
+from scorelang.results import ScoreResult
 
 WEEK = 7 * 86400.0
 # Three and a half days: an earlier instant between midnights, so windows and decay move.
@@ -59,6 +60,23 @@ def files(folder: Path) -> dict[str, Path]:
 
 def python_rows(model: ir.Model, folder: Path, as_of: datetime) -> list[dict]:
     return engines.score(model, "python", as_of=as_of, **files(folder))
+
+
+def python_paths(model: ir.Model, folder: Path) -> list[tuple[ScoreResult, ScoreResult]]:
+    """Each lead scored alone and in the batch, after checking the columnar batch gives
+    the records batch's results."""
+    leads, events = read_records(model, *files(folder).values())
+    evaluator = PythonEvaluator(model)
+    batch = evaluator.score_many(leads, events, AS_OF)
+    columns = EventColumns.from_records(events, evaluator._properties)
+    assert evaluator.score_many(leads, columns, AS_OF) == batch
+    return [
+        (
+            evaluator.score(lead, [e for e in events if e["lead_id"] == lead[model.key]], AS_OF),
+            result,
+        )
+        for lead, result in zip(leads, batch, strict=True)
+    ]
 
 
 def by_instant(model: ir.Model, records: list[tuple], instant: datetime) -> list[dict]:
@@ -132,19 +150,13 @@ def test_duckdb_at_the_querys_now_outputs_now_only() -> None:
 def test_python_single_lead_and_batch_agree_on_shifted_outputs() -> None:
     folder = EXAMPLES / "advanced"
     model = shifted(model_of(folder))
-    leads, events = read_records(model, *files(folder).values())
-    evaluator = PythonEvaluator(model)
-    batch = evaluator.score_many(leads, events, AS_OF)
-    columns = EventColumns.from_records(events, evaluator._properties)
-    assert evaluator.score_many(leads, columns, AS_OF) == batch  # the columnar batch too
-    for lead, result in zip(leads, batch, strict=True):
-        own = [e for e in events if e["lead_id"] == lead[model.key]]
-        alone = evaluator.score(lead, own, AS_OF)
+    paths = python_paths(model, folder)
+    for alone, result in paths:
         assert alone.scores == result.scores
         assert alone.flags["rising"] == result.flags["rising"]
         # Outside a batch a percentile tier has no band, at any instant: the flag is False.
         assert alone.flags["was_rank"] is False
-    assert any(r.flags["was_rank"] for r in batch)
+    assert any(result.flags["was_rank"] for _, result in paths)
 
 
 def test_the_unshifted_plan_and_sql_are_unchanged() -> None:
@@ -265,14 +277,8 @@ def test_sql_reads_shifted_aggregates_at_the_earlier_instant() -> None:
     assert rows == python_rows(model, folder, AS_OF - timedelta(days=7))
     assert rows != python_rows(model, folder, AS_OF)
     assert python_rows(lagging, folder, AS_OF) == rows
-    leads, events = read_records(model, *files(folder).values())
-    evaluator = PythonEvaluator(lagging)
-    batch = evaluator.score_many(leads, events, AS_OF)
-    columns = EventColumns.from_records(events, evaluator._properties)
-    assert evaluator.score_many(leads, columns, AS_OF) == batch  # the columnar batch too
-    for lead, result in zip(leads, batch, strict=True):
-        own = [e for e in events if e["lead_id"] == lead[model.key]]
-        assert evaluator.score(lead, own, AS_OF).scores == result.scores
+    for alone, result in python_paths(lagging, folder):
+        assert alone.scores == result.scores
 
 
 def test_each_step_of_a_shifted_plan_renders_as_its_own_select() -> None:
