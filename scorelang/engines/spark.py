@@ -1,6 +1,6 @@
-"""Score with Spark SQL: files are parsed and validated by DuckDB (as for every engine),
-written as Parquet that Spark reads, and the scores query runs in Spark; or the mapping's
-tables in the session's catalog are read as they are.
+"""Score with Spark SQL: files read and validated by Spark itself (`spark_files`, the
+shared loader's rules and messages), or the mapping's tables in the session's catalog read
+as they are; the scores query runs in Spark.
 
 Sessions: `local[*]` by default (PySpark and Java 17+), a master URL (`spark://...`,
 `yarn`, `local[N]`), or Spark Connect (`sc://...`). SCORELANG_SPARK_MEMORY sets the driver's
@@ -12,26 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlglot import exp
-
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import (
-    DataError,
-    LoadReport,
-    create_schema,
-    load_duckdb,
-    table,
-)
+from ..data import DataError, LoadReport, create_schema
 from ..targets.sql import select_scores
-from . import duckdb as duck
 from .rows import to_rows
+from .spark_files import load_spark
 from .views import create_views
 
 DIALECT = "spark"
@@ -52,11 +43,14 @@ def session(master: str | None = None) -> Any:
         # The local driver is the whole cluster; Spark's default 1g heap fails at 1M leads.
         builder.config("spark.driver.memory", os.environ.get("SCORELANG_SPARK_MEMORY", "4g"))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.ansi.enabled", "true")
         .getOrCreate()
     )
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    if not url.startswith("sc://"):  # its failures reach the user as DataErrors instead
+        spark.sparkContext.setLogLevel("FATAL")
     return spark
 
 
@@ -75,25 +69,6 @@ def run_scores(
     return to_rows(model, result.column_names, records)
 
 
-def register_files(
-    spark: Any,
-    model: ir.Model,
-    leads: Path,
-    events: Path,
-    mapping: SourceMapping,
-    folder: Path,
-) -> LoadReport:
-    """The files, loaded and validated by DuckDB, as Spark temporary views named by the
-    mapping's tables (Parquet in `folder`, which must outlive the queries)."""
-    with duck.connect() as con:
-        report = load_duckdb(con, model, leads, events, mapping)
-        for name in (mapping.leads_table, mapping.events_table):
-            path = folder / f"{name}.parquet"
-            duck.copy_to(con, exp.select("*").from_(table(name, mapping.schema)), path)
-            spark.read.parquet(str(path)).createOrReplaceTempView(name)
-    return report
-
-
 def score(
     model: ir.Model,
     *,
@@ -108,11 +83,10 @@ def score(
     spark = session(database)
     if leads is None or events is None:
         return run_scores(spark, model, as_of, mapping)
-    with tempfile.TemporaryDirectory(prefix="scorelang-spark-") as folder:
-        report = register_files(spark, model, leads, events, mapping, Path(folder))
-        if on_load is not None:
-            on_load(report)
-        return run_scores(spark, model, as_of, dataclasses.replace(mapping, schema=None))
+    report = load_spark(spark, model, leads, events, mapping)
+    if on_load is not None:
+        on_load(report)
+    return run_scores(spark, model, as_of, dataclasses.replace(mapping, schema=None))
 
 
 def apply(model: ir.Model, master: str, mapping: SourceMapping, schema: str | None) -> list[str]:
