@@ -23,6 +23,8 @@ from ..compiler import ir
 from ..config import SourceMapping
 
 AS_OF_VAR = "scorelang_as_of"
+# A unit test's name becomes a relation name: Postgres keeps 63 characters.
+MAX_NAME = 56
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def unit_tests(
         if expected is None:
             skipped.append(Skipped(case.name, reason))
             continue
-        name = unique(f"{model.name}_{slug(case.name)}", names)
+        name = unique(f"{model.name}_{slug(case.name)}"[:MAX_NAME].rstrip("_"), names)
         lead = dict(case.lead)
         key = lead.get(model.key)
         tests.append(
@@ -147,7 +149,7 @@ def cell(value: Any) -> Any:
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "test"
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "test"
 
 
 def unique(name: str, taken: set[str]) -> str:
