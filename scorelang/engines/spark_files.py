@@ -84,18 +84,26 @@ class RawFile:
         raw = col(f"_c{self.names.index(source)}")
         return exp.Nullif(this=raw, expression=exp.Literal.string("")) if self.csv else raw
 
+    def type_of(self, source: str) -> str:
+        """Spark's name of the column's type, without parameters (`decimal`, `string`)."""
+        return self.types[self.names.index(source)].split("(")[0]
+
     def textual(self, source: str) -> bool:
-        return self.types[self.names.index(source)].split("(")[0] in TEXT_TYPES
+        return self.type_of(source) in TEXT_TYPES
 
     def table(self) -> exp.Table:
         return exp.table_(ident(self.view))
 
 
 def failures() -> tuple[type[Exception], ...]:
-    """What Spark raises when a query fails: its own errors, or a JVM error passed through."""
-    from py4j.protocol import Py4JJavaError
+    """What Spark raises when a query fails: its own errors, or a JVM error passed through
+    (py4j is absent with Spark Connect's client alone)."""
     from pyspark.errors import PySparkException
 
+    try:
+        from py4j.protocol import Py4JJavaError
+    except ImportError:
+        return (PySparkException,)
     return PySparkException, Py4JJavaError
 
 
@@ -213,7 +221,7 @@ def is_valid(raw: RawFile, source: str, type_: ir.Type) -> exp.Expression:
                 exp.LT(this=exp.Abs(this=parsed.copy()), expression=exp.Literal.number("9.2e18"))
             )
         test = exp.and_(*tests)
-    elif type_ is ir.Type.BOOL or raw.types[raw.names.index(source)] in (*TEXT_TYPES, *TIME_TYPES):
+    elif type_ is ir.Type.BOOL or raw.type_of(source) in (*TEXT_TYPES, *TIME_TYPES):
         parsed = try_cast(value, type_)
         test = exp.Not(this=exp.Is(this=parsed, expression=exp.null()))
         if text:
