@@ -115,6 +115,12 @@ def main() -> None:
     parser.add_argument("--events-per-lead", type=float, default=12.0, help="mean per lead")
     parser.add_argument("--engines", default="duckdb,spark")
     parser.add_argument(
+        "--data",
+        type=Path,
+        help="keep the generated files here and reuse them on the next run (default: a "
+        "temporary folder, removed size by size)",
+    )
+    parser.add_argument(
         "--min-free-gb", type=float, default=4.0, help="stop when less memory is available"
     )
     parser.add_argument(
@@ -130,10 +136,13 @@ def main() -> None:
     min_free = int(args.min_free_gb * 2**30)
     with tempfile.TemporaryDirectory(prefix="scorelang-bench-spark-") as folder:
         for size in (int(s) for s in args.sizes.split(",")):
-            batches = generate_batches(
-                model, size, seed=7, as_of=AS_OF, events_per_lead=args.events_per_lead
-            )
-            leads, events = write(batches, Path(folder) / str(size), "parquet")
+            data = (args.data or Path(folder)) / f"{size}-{args.events_per_lead:g}"
+            leads, events = data / "leads.parquet", data / "events.parquet"
+            if not (args.data and leads.exists() and events.exists()):
+                batches = generate_batches(
+                    model, size, seed=7, as_of=AS_OF, events_per_lead=args.events_per_lead
+                )
+                write(batches, data, "parquet")
             event_count = pq.ParquetFile(events).metadata.num_rows
             results = by_size.setdefault(size, {})
             for engine in args.engines.split(","):
@@ -161,7 +170,7 @@ def main() -> None:
                 print(
                     f"spark / duckdb at {size:,} leads: time {ss / ds:.1f}x, memory {sm / dm:.1f}x"
                 )
-            for path in (*Path(folder).glob(f"{size}/*.parquet"), *Path(folder).glob("scores-*")):
+            for path in Path(folder).glob("**/*.parquet"):
                 path.unlink()  # the next size's data needs the disk
     print("\n".join(growth(by_size)))
 
