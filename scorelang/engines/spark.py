@@ -22,7 +22,7 @@ from ..config import SourceMapping
 from ..data import DataError, LoadReport, create_schema
 from ..targets.sql import select_scores
 from .rows import to_rows
-from .spark_files import load_spark
+from .spark_files import failures, load_spark, reason
 from .views import create_views
 
 DIALECT = "spark"
@@ -57,14 +57,11 @@ def session(master: str | None = None) -> Any:
 def run_scores(
     spark: Any, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
 ) -> list[dict[str, Any]]:
-    from pyspark.errors import PySparkException
-
     sql = select_scores(model, DIALECT, as_of=as_of, mapping=mapping).sql(dialect=DIALECT)
     try:
         result = spark.sql(sql).toArrow()
-    except PySparkException as error:
-        first = str(error).strip().splitlines()[0]
-        raise DataError(f"the scores query failed in Spark: {first}") from error
+    except failures() as error:
+        raise DataError(f"the scores query failed in Spark: {reason(error)}") from error
     records = [tuple(row.values()) for row in result.to_pylist()]
     return to_rows(model, result.column_names, records)
 
@@ -91,8 +88,6 @@ def score(
 
 def apply(model: ir.Model, master: str, mapping: SourceMapping, schema: str | None) -> list[str]:
     """Create (or replace) the model's views in the session's catalog."""
-    from pyspark.errors import PySparkException
-
     spark = session(master)
     statements = create_views(model, DIALECT, mapping, schema)
     try:
@@ -100,7 +95,6 @@ def apply(model: ir.Model, master: str, mapping: SourceMapping, schema: str | No
             spark.sql(create_schema(schema, DIALECT))
         for _name, sql in statements:
             spark.sql(sql)
-    except PySparkException as error:
-        first = str(error).strip().splitlines()[0]
-        raise DataError(f"Spark cannot create the views: {first}") from error
+    except failures() as error:
+        raise DataError(f"Spark cannot create the views: {reason(error)}") from error
     return [name for name, _sql in statements]
