@@ -74,10 +74,12 @@ def dbt(
 ) -> None:
     """Write a dbt project: one model per scorelang view reading {{ source('scorelang', ...) }},
     sources.yml from scorelang.toml, schema.yml with column descriptions and data tests
-    (unique/not_null key, accepted_values for tiers), the models' test blocks as dbt unit
-    tests (unit_tests.yml; a note says why any block is not one), and the scorelang_as_of()
-    macro (var scorelang_as_of pins the instant). Drop it into your repo or use it as a
-    package; the profile (connection) is yours."""
+    (unique/not_null key, accepted_values for tiers), and the test blocks as unit tests.
+
+    The test blocks become dbt unit tests in unit_tests.yml (a note says why any block is
+    not one); the macro scorelang_as_of() gives the instant the models score at, which the
+    var scorelang_as_of sets. Drop the project into your repo or use it as a package; the
+    profile (connection) is yours."""
     from ..columns import check_mapping, declared_names
     from ..compiler.diagnostics import Severity, render_plain
     from ..compiler.frontend import compile_file
