@@ -514,9 +514,14 @@ def load_duckdb(
     absent = [c.name for c in lead_cols if c.source not in present_leads]
     absent += [c.name for c in event_cols if c.source not in present_events]
     report = LoadReport(lead_count, kept_events, unknown, undeclared, tuple(absent), types)
+    announce(report)
+    return report
+
+
+def announce(report: LoadReport) -> None:
+    """Tell the watchers of this context (watch_loads) of a load, whichever engine read it."""
     for watcher in _watchers.get():
         watcher(report)
-    return report
 
 
 def undeclared_types(

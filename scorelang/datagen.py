@@ -466,19 +466,23 @@ def parquet_sink(path: Path, columns: Sequence[str]) -> Iterator[Sink]:
 
 def write(datasets: Dataset | Iterable[Dataset], out: Path, fmt: str = "csv") -> tuple[Path, Path]:
     """`leads.<fmt>` and `events.<fmt>` in `out` (created if needed), from a dataset or from
-    batches of one (generate_batches), written as they come."""
+    batches of one (generate_batches), written as they come: a batch is let go before the
+    next is generated, so one batch at a time is in memory."""
     out.mkdir(parents=True, exist_ok=True)
     sink = parquet_sink if fmt == "parquet" else csv_sink
     leads, events = out / f"leads.{fmt}", out / f"events.{fmt}"
     batches = iter([datasets] if isinstance(datasets, Dataset) else datasets)
-    first = next(batches)
+    dataset: Dataset | None = next(batches)
+    assert dataset is not None
     with (
-        sink(leads, first.lead_columns) as add_leads,
-        sink(events, first.event_columns) as add_events,
+        sink(leads, dataset.lead_columns) as add_leads,
+        sink(events, dataset.event_columns) as add_events,
     ):
-        for dataset in itertools.chain([first], batches):
+        while dataset is not None:
             add_leads(dataset.leads)
             add_events(dataset.events)
+            dataset = None  # before the next batch exists
+            dataset = next(batches, None)
     return leads, events
 
 

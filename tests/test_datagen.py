@@ -170,3 +170,25 @@ def test_the_command_line_rejects_a_broken_model(tmp_path, capsys):
     path.write_text("model m\nlead { id: strin key }\n")
     assert datagen.main([str(path), "--out", str(tmp_path)]) == 1
     assert "strin" in capsys.readouterr().err
+
+
+def test_writing_batches_holds_one_batch_at_a_time(model, tmp_path):
+    """10M leads are written in chunks: no batch is alive while the next is generated."""
+    import gc
+    import weakref
+
+    alive: list[weakref.ref] = []
+    most = 0
+
+    def tracked():
+        nonlocal most
+        for batch in datagen.generate_batches(model, 500, seed=3, as_of=AS_OF, batch=100):
+            gc.collect()
+            most = max(most, sum(ref() is not None for ref in alive))
+            alive.append(weakref.ref(batch))
+            yield batch
+
+    for fmt in ("csv", "parquet"):
+        alive.clear()
+        datagen.write(tracked(), tmp_path / fmt, fmt)
+        assert len(alive) == 5 and most == 0

@@ -65,8 +65,8 @@ def spark() -> Any:
 def test_spark_matches_python(
     spark: Any, case: tuple[ir.Model, Path, Path], python_rows: list[dict[str, Any]]
 ) -> None:
-    """Files read through Spark (Parquet written by the shared loader), scored by the
-    Spark SQL of `score --engine spark`."""
+    """The CSV files read and validated by Spark (engines/spark_files), scored by the Spark
+    SQL of `score --engine spark`."""
     model, leads, events = case
     rows = score(model, "spark", leads=leads, events=events, as_of=AS_OF)
     assert differences(model, python_rows, rows) == []

@@ -1,10 +1,13 @@
 """Write a dbt project: dbt_project.yml, models/sources.yml from the source mapping, one SQL
 model per scorelang view (its sources and earlier views read through `{{ source() }}` and
-`{{ ref() }}`) and models/schema.yml describing every output column with data tests.
+`{{ ref() }}`), models/schema.yml describing every output column with data tests,
+models/unit_tests.yml from the models' test blocks, and the `scorelang_as_of()` macro.
 
-The SQL is the SQL target's, rendered for the adapter's dialect; only the table references
-are swapped for Jinja, and any other `{` text is kept out of Jinja's reach (`{% raw %}`).
-The YAML is written as JSON, which is YAML, so every name and label is quoted correctly.
+The SQL is the SQL target's for "now", rendered for the adapter's dialect; only the table
+references and the current time are swapped for Jinja (`scorelang_as_of()`: the var
+`scorelang_as_of` when set, else the pinned `--as-of`, else CURRENT_TIMESTAMP), and any other
+`{` text is kept out of Jinja's reach (`{% raw %}`). The YAML is written as JSON, which is
+YAML, so every name and label is quoted correctly.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlglot import exp
 from ..compiler import ir
 from ..config import SourceMapping
 from ..targets.sql import build_views
+from .unit_tests import AS_OF_VAR, Skipped, unit_tests
 
 # dbt adapter -> scorelang SQL dialect
 ADAPTERS = {
@@ -32,7 +36,15 @@ ADAPTERS = {
     "databricks": "spark",
 }
 MATERIALIZATIONS = ("view", "table")
+# An incremental model would add each build's scores to the earlier ones: it waits for
+# scorelang's score history, which does not exist yet.
+NO_INCREMENTAL = (
+    "incremental materialization needs scorelang's score history (each lead's scores over "
+    "time), which does not exist yet: use table (a snapshot per build, --as-of for a backfill) "
+    "or view"
+)
 SOURCE = "scorelang"  # the dbt source holding the leads and events tables
+AS_OF_MACRO = "scorelang_as_of"
 _PLACEHOLDER = "__scorelang_jinja_{}__"
 _JINJA_OPEN = re.compile(r"\{[{%#]")
 
@@ -46,24 +58,35 @@ def write_project(
     materialized: str = "view",
     name: str = "scorelang_scores",
     as_of: datetime | None = None,
-) -> list[Path]:
-    """Write the project under `out`; returns the files written."""
+) -> tuple[list[Path], list[Skipped]]:
+    """Write the project under `out`; returns the files written and the test blocks that
+    are not unit tests."""
+    if materialized not in MATERIALIZATIONS:
+        raise ValueError(NO_INCREMENTAL if materialized == "incremental" else materialized)
     dialect = ADAPTERS[adapter]
-    (out / "models").mkdir(parents=True, exist_ok=True)
+    for folder in ("models", "macros"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
     written = [
         _write(out / "dbt_project.yml", _project(name, materialized)),
+        _write(out / "macros" / f"{AS_OF_MACRO}.sql", _as_of_macro(dialect, as_of)),
         _write(out / "models" / "sources.yml", _sources(models, mapping)),
     ]
-    schema_models = []
+    schema_models, tests, skipped = [], [], []
     for model in models:
         created: list[str] = []
-        for view in build_views(model, dialect, as_of=as_of, mapping=mapping):
+        for view in build_views(model, dialect, mapping=mapping):
             sql = _templated(view.query, dialect, mapping, created)
             written.append(_write(out / "models" / f"{view.name}.sql", sql))
             created.append(view.name)
         schema_models.append(_describe(model, created[-1]))
+        model_tests, model_skipped = unit_tests(model, created[-1], mapping, SOURCE)
+        tests += model_tests
+        skipped += model_skipped
     written.append(_write(out / "models" / "schema.yml", {"version": 2, "models": schema_models}))
-    return written
+    if tests:
+        properties = {"version": 2, "unit_tests": tests}
+        written.append(_write(out / "models" / "unit_tests.yml", properties))
+    return written, skipped
 
 
 def _write(path: Path, content: str | dict[str, Any]) -> Path:
@@ -79,8 +102,34 @@ def _project(name: str, materialized: str) -> dict[str, Any]:
         "config-version": 2,
         "profile": name,
         "model-paths": ["models"],
+        "macro-paths": ["macros"],
         "models": {name: {"+materialized": materialized}},
     }
+
+
+def _as_of_macro(dialect: str, pinned: datetime | None) -> str:
+    """`scorelang_as_of()`: the instant the models score at, in the dialect's type of
+    CURRENT_TIMESTAMP; the var is ISO 8601 text (no offset means UTC), checked by parsing."""
+    now = exp.CurrentTimestamp().sql(dialect=dialect)
+    cast = exp.cast(exp.Literal.string("INSTANT"), exp.DataType.build("TIMESTAMPTZ"))
+    literal = cast.sql(dialect=dialect).replace("INSTANT", "{{ instant.isoformat(sep=' ') }}")
+    default = json.dumps(pinned.isoformat()) if pinned else "none"
+    return f"""{{#- Generated by scorelang dbt: the instant the scores are computed at. Set the var
+    {AS_OF_VAR} (e.g. dbt build --vars '{{{AS_OF_VAR}: "2026-01-01T00:00:00Z"}}') to
+    score at another instant; unit tests set it to each test block's instant. -#}}
+{{% macro {AS_OF_MACRO}() -%}}
+{{%- set given = var({AS_OF_VAR!r}, {default}) -%}}
+{{%- if given is none -%}}
+{now}
+{{%- else -%}}
+{{%- set utc = modules.pytz.utc -%}}
+{{%- set instant = modules.datetime.datetime.fromisoformat(given | string | replace("Z", "+00:00")) -%}}
+{{%- if instant.tzinfo is none -%}}{{%- set instant = instant.replace(tzinfo=utc) -%}}{{%- endif -%}}
+{{%- set instant = instant.astimezone(utc) -%}}
+{literal}
+{{%- endif -%}}
+{{%- endmacro %}}
+"""
 
 
 def _sources(models: list[ir.Model], mapping: SourceMapping) -> dict[str, Any]:
@@ -118,9 +167,13 @@ def _columns(described: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _templated(query: exp.Expression, dialect: str, mapping: SourceMapping, created: list[str]):
-    """The query's SQL with `{{ source() }}` / `{{ ref() }}` for its tables."""
+    """The query's SQL with `{{ source() }}` / `{{ ref() }}` for its tables and
+    `{{ scorelang_as_of() }}` for the current time."""
     query = query.copy()
     jinja: list[str] = []
+    for now in list(query.find_all(exp.CurrentTimestamp)):
+        now.replace(exp.column(exp.to_identifier(_PLACEHOLDER.format(len(jinja)))))
+        jinja.append(f"{{{{ {AS_OF_MACRO}() }}}}")
     sources = {mapping.leads_table, mapping.events_table}
     for table in query.find_all(exp.Table):
         if table.name in created and not table.args.get("db"):

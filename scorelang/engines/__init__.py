@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from ..api import ScoringModel
 
 ENGINES = ("python", "duckdb", "postgres", "spark")
-# Engines whose scores come back as Python rows: files and leaderboards are made from those
-# (DuckDB and Postgres write files and rank in the engine).
-ROW_ENGINES = ("python", "spark")
+# The engine whose scores are Python rows: its files and leaderboards are made from those
+# (the SQL engines write files and rank in the engine).
+ROW_ENGINES = ("python",)
 
 
 def score(

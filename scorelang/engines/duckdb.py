@@ -117,6 +117,13 @@ def copy_to(con: duckdb.DuckDBPyConnection, query: exp.Query, path: Path) -> int
     return count
 
 
+def copy_sorted(model: ir.Model, source: exp.Expression, out: Path) -> int:
+    """Scores another engine left in a scratch file (`source`: a DuckDB table function that
+    reads it) typed, sorted by lead key and written to `out` as DuckDB writes its own."""
+    with connect() as con:
+        return copy_to(con, typed(model, source).order_by(key_order(model, DIALECT)), out)
+
+
 @contextmanager
 def session(
     model: ir.Model,

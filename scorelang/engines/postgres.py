@@ -36,9 +36,7 @@ from .rows import (
     best_query,
     board_from,
     counts_query,
-    key_order,
     to_rows,
-    typed,
 )
 from .views import create_views, event_time_probe, knowing_event_time
 
@@ -205,16 +203,14 @@ def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **source
             ):
                 for chunk in rows:
                     sink.write(chunk)
-            with duck.connect() as con:
-                source = exp.func(
-                    "read_csv",
-                    exp.Literal.string(str(scratch)),
-                    exp.EQ(this=exp.var("header"), expression=exp.true()),
-                    exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
-                    exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
-                )
-                query = typed(model, source).order_by(key_order(model, duck.DIALECT))
-                return duck.copy_to(con, query, out)
+            source = exp.func(
+                "read_csv",
+                exp.Literal.string(str(scratch)),
+                exp.EQ(this=exp.var("header"), expression=exp.true()),
+                exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
+                exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
+            )
+            return duck.copy_sorted(model, source, out)
 
 
 def leaderboard(

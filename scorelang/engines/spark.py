@@ -1,6 +1,7 @@
-"""Score with Spark SQL: files are parsed and validated by DuckDB (as for every engine),
-written as Parquet that Spark reads, and the scores query runs in Spark; or the mapping's
-tables in the session's catalog are read as they are.
+"""Score with Spark SQL: files read and validated by Spark itself (`spark_files`, the
+shared loader's rules and messages), or the mapping's tables in the session's catalog read
+as they are; the scores query runs in Spark. A file of scores is written by Spark's
+executors and a leaderboard ranked by Spark: only the rows shown cross to the driver.
 
 Sessions: `local[*]` by default (PySpark and Java 17+), a master URL (`spark://...`,
 `yarn`, `local[N]`), or Spark Connect (`sc://...`). SCORELANG_SPARK_MEMORY sets the driver's
@@ -13,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,16 +24,11 @@ from sqlglot import exp
 
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import (
-    DataError,
-    LoadReport,
-    create_schema,
-    load_duckdb,
-    table,
-)
+from ..data import DataError, LoadReport, create_schema, table
 from ..targets.sql import select_scores
 from . import duckdb as duck
-from .rows import to_rows
+from .rows import SCORES, Leaderboard, best_query, board_from, counts_query, to_rows, typed
+from .spark_files import failures, load_spark, reason
 from .views import create_views
 
 DIALECT = "spark"
@@ -52,73 +49,100 @@ def session(master: str | None = None) -> Any:
         # The local driver is the whole cluster; Spark's default 1g heap fails at 1M leads.
         builder.config("spark.driver.memory", os.environ.get("SCORELANG_SPARK_MEMORY", "4g"))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.ansi.enabled", "true")
         .getOrCreate()
     )
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    if not url.startswith("sc://"):  # its failures reach the user as DataErrors instead
+        spark.sparkContext.setLogLevel("FATAL")
     return spark
 
 
-def run_scores(
-    spark: Any, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
-) -> list[dict[str, Any]]:
-    from pyspark.errors import PySparkException
+def scores_query(model: ir.Model, as_of: datetime | None, mapping: SourceMapping) -> exp.Select:
+    return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
 
-    sql = select_scores(model, DIALECT, as_of=as_of, mapping=mapping).sql(dialect=DIALECT)
+
+@contextmanager
+def query_errors() -> Iterator[None]:
+    """Failures of statements that read the source tables or the scores, as DataErrors."""
     try:
-        result = spark.sql(sql).toArrow()
-    except PySparkException as error:
-        first = str(error).strip().splitlines()[0]
-        raise DataError(f"the scores query failed in Spark: {first}") from error
-    records = [tuple(row.values()) for row in result.to_pylist()]
-    return to_rows(model, result.column_names, records)
+        yield
+    except failures() as error:
+        raise DataError(f"the scores query failed in Spark: {reason(error)}") from error
 
 
-def register_files(
-    spark: Any,
-    model: ir.Model,
-    leads: Path,
-    events: Path,
-    mapping: SourceMapping,
-    folder: Path,
-) -> LoadReport:
-    """The files, loaded and validated by DuckDB, as Spark temporary views named by the
-    mapping's tables (Parquet in `folder`, which must outlive the queries)."""
-    with duck.connect() as con:
-        report = load_duckdb(con, model, leads, events, mapping)
-        for name in (mapping.leads_table, mapping.events_table):
-            path = folder / f"{name}.parquet"
-            duck.copy_to(con, exp.select("*").from_(table(name, mapping.schema)), path)
-            spark.read.parquet(str(path)).createOrReplaceTempView(name)
-    return report
+def collect(spark: Any, query: exp.Query) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A query's column names and rows, brought to Python: only for results known small."""
+    with query_errors():
+        frame = spark.sql(query.sql(dialect=DIALECT))
+        return frame.columns, [tuple(row) for row in frame.collect()]
 
 
-def score(
+def prepare(
     model: ir.Model,
     *,
     leads: Path | None,
     events: Path | None,
     database: str | None,
-    as_of: datetime | None,
     mapping: SourceMapping,
     on_load: Callable[[LoadReport], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Files (when given) become temporary views; otherwise the session's catalog is read."""
+) -> tuple[Any, SourceMapping]:
+    """The session and the mapping that reads the source tables: files (when given) become
+    temporary views; otherwise the session's catalog is read."""
     spark = session(database)
     if leads is None or events is None:
-        return run_scores(spark, model, as_of, mapping)
-    with tempfile.TemporaryDirectory(prefix="scorelang-spark-") as folder:
-        report = register_files(spark, model, leads, events, mapping, Path(folder))
-        if on_load is not None:
-            on_load(report)
-        return run_scores(spark, model, as_of, dataclasses.replace(mapping, schema=None))
+        return spark, mapping
+    report = load_spark(spark, model, leads, events, mapping)
+    if on_load is not None:
+        on_load(report)
+    return spark, dataclasses.replace(mapping, schema=None)
+
+
+def score(model: ir.Model, *, as_of: datetime | None, **sources: Any) -> list[dict[str, Any]]:
+    """Every lead's scores as Python rows: all of them cross to the driver, so past a few
+    million leads write them to a file instead (write_scores)."""
+    spark, mapping = prepare(model, **sources)
+    return to_rows(model, *collect(spark, scores_query(model, as_of, mapping)))
+
+
+def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **sources: Any) -> int:
+    """Every lead's scores written by Spark's executors as Parquet parts into a scratch
+    folder, which DuckDB sorts by lead key and writes to `out`: no score row reaches the
+    driver (spark.driver.maxResultSize bounds what may). The scratch folder is local, so a
+    Spark Connect server must share this machine's file system."""
+    spark, mapping = prepare(model, **sources)
+    query = typed(model, scores_query(model, as_of, mapping))
+    with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+        parts = Path(folder) / "scores"
+        with query_errors():
+            spark.sql(query.sql(dialect=DIALECT)).write.parquet(str(parts))
+        source = exp.func("read_parquet", exp.Literal.string(str(parts / "*.parquet")))
+        return duck.copy_sorted(model, source, out)
+
+
+def leaderboard(
+    model: ir.Model, by: str | None, top: int, *, as_of: datetime | None, **sources: Any
+) -> Leaderboard:
+    """The best `top` leads and the counts, ranked and counted by Spark over the scores
+    cached once (memory, then disk); only those rows reach the driver."""
+    spark, mapping = prepare(model, **sources)
+    scratch = table(SCORES)
+    cache = exp.Cache(this=scratch, lazy=False, expression=scores_query(model, as_of, mapping))
+    with query_errors():
+        spark.sql(cache.sql(dialect=DIALECT))
+    try:
+        best = collect(spark, best_query(model, scratch, by, top, DIALECT))
+        _names, (counts,) = collect(spark, counts_query(model, scratch))
+    finally:
+        # Dropping the temporary view also frees its cached data.
+        spark.sql(exp.Drop(tables=[scratch], kind="VIEW", exists=True).sql(dialect=DIALECT))
+    return board_from(model, best, counts)
 
 
 def apply(model: ir.Model, master: str, mapping: SourceMapping, schema: str | None) -> list[str]:
     """Create (or replace) the model's views in the session's catalog."""
-    from pyspark.errors import PySparkException
-
     spark = session(master)
     statements = create_views(model, DIALECT, mapping, schema)
     try:
@@ -126,7 +150,6 @@ def apply(model: ir.Model, master: str, mapping: SourceMapping, schema: str | No
             spark.sql(create_schema(schema, DIALECT))
         for _name, sql in statements:
             spark.sql(sql)
-    except PySparkException as error:
-        first = str(error).strip().splitlines()[0]
-        raise DataError(f"Spark cannot create the views: {first}") from error
+    except failures() as error:
+        raise DataError(f"Spark cannot create the views: {reason(error)}") from error
     return [name for name, _sql in statements]
