@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file
 from scorelang.targets.sql import render_ddl
+from scorelang.targets.sql.builder import select_scores
+from scorelang.targets.sql.relations import qualified_table
+from sqlglot import exp
 
 from scorelang.columns import check_mapping
 from scorelang.config import (
@@ -81,3 +86,30 @@ def test_a_changed_copy_keeps_the_entity_sources(tmp_path: Path) -> None:
     assert replace(mapping, strict=True).entity(ir.LEAD) == EntitySource("crm", "lead_id")
     assert with_source_schema(mapping, "raw").entity(ir.LEAD).table == "crm"
     assert replace(mapping, leads_table="people").entity(ir.LEAD).table == "people"
+
+
+def test_the_builder_names_its_source_tables_through_relations() -> None:
+    """The relations hook (targets/sql/relations.py): a query built with other names for
+    its source tables reads those tables, and scores as the default names do."""
+
+    @dataclass(frozen=True)
+    class Renamed:
+        def source(self, table: str, alias: str | None = None) -> exp.Table:
+            return qualified_table(f"crm_{table}", ("staging",), alias)
+
+        def view(self, name: str, alias: str | None = None) -> exp.Table:
+            return qualified_table(name, (), alias)
+
+    folder = MODEL.parent
+    model = compile_file(MODEL).model
+    as_of = datetime(2025, 6, 1, tzinfo=UTC)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging")
+    for table in ("leads", "events"):
+        csv = str(folder / f"{table}.csv")
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv_auto('{csv}')")
+        con.execute(f"CREATE TABLE staging.crm_{table} AS SELECT * FROM {table}")
+    renamed = select_scores(model, "duckdb", as_of=as_of, relations=Renamed()).sql("duckdb")
+    assert '"staging"."crm_events"' in renamed and '"staging"."crm_leads"' in renamed
+    default = select_scores(model, "duckdb", as_of=as_of).sql("duckdb")
+    assert con.execute(renamed).fetchall() == con.execute(default).fetchall()

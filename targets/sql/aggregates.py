@@ -34,7 +34,7 @@ from .dialects import Dialect
 from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, when_true
 from .names import Names, column, ident
-from .relations import source_table
+from .relations import Relations
 
 INFINITY = float("inf")
 # A view's now minus a longer window could leave an engine's timestamp range (Postgres: 4713
@@ -105,6 +105,7 @@ class EventRenderer:
         model: ir.Model,
         dialect: Dialect,
         mapping: SourceMapping,
+        relations: Relations,
         as_of_us: Callable[[str], exp.Expression],
         instants: InstantsCte | None,
         instant_bounds: datetime | bool,
@@ -113,6 +114,7 @@ class EventRenderer:
         CTE of several instants, if any; `instant_bounds`: the plan's rewrite for one instant
         applies: the pinned as_of (naive UTC), or True for the query's now."""
         self.model, self.dialect, self.mapping, self.as_of_us = model, dialect, mapping, as_of_us
+        self.relations = relations
         self.instants = instants
         # What instant window bounds count back from, if anything (else windows test ages):
         # a pinned as_of, read as an untyped literal; for a view of "now", the query's now in
@@ -228,7 +230,7 @@ class EventRenderer:
                 *times,
                 *(exp.alias_(column(m.column(p), alias), ident(self.props[p])) for p in step.props),
             )
-            .from_(source_table(m, m.events_table, alias))
+            .from_(self.relations.source(m.events_table, alias))
             .where(_is_type(column(m.event_type, alias), step.types))
         )
         if self.instants:

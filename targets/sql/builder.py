@@ -63,7 +63,7 @@ from .dialects import Dialect, get_dialect
 from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, round_half_away, when_true
 from .names import Names, as_written, column, ident
-from .relations import source_table
+from .relations import Relations, SchemaRelations
 
 AsOf = datetime | Sequence[datetime] | None
 
@@ -80,11 +80,13 @@ def select_scores(
     *,
     as_of: AsOf = None,
     mapping: SourceMapping = DEFAULT_SOURCES,
+    relations: Relations | None = None,
 ) -> exp.Select:
     """One SELECT (with CTEs) giving one row per lead and exactly model.output_columns;
-    `as_of` several instants: one row per lead and instant, with `as_of` after the key."""
+    `as_of` several instants: one row per lead and instant, with `as_of` after the key.
+    `relations` names the source tables (default: as the mapping says)."""
     target = target_of(dialect, mapping)
-    return as_written(_render(model, target, as_of, mapping).query(), target)
+    return as_written(_render(model, target, as_of, mapping, relations).query(), target)
 
 
 def select_step(
@@ -123,8 +125,15 @@ def _instants(as_of: AsOf) -> tuple[datetime, ...]:
     return (as_of,) if isinstance(as_of, datetime) else tuple(as_of)
 
 
-def _render(model: ir.Model, target: Dialect, as_of: AsOf, mapping: SourceMapping) -> _Builder:
-    builder = _Builder(build_plan(model, _instants(as_of)), target, mapping)
+def _render(
+    model: ir.Model,
+    target: Dialect,
+    as_of: AsOf,
+    mapping: SourceMapping,
+    relations: Relations | None = None,
+) -> _Builder:
+    plan = build_plan(model, _instants(as_of))
+    builder = _Builder(plan, target, mapping, relations or SchemaRelations(mapping))
     builder.render()
     return builder
 
@@ -148,8 +157,10 @@ def build_views(
     *,
     as_of: datetime | None = None,
     mapping: SourceMapping = DEFAULT_SOURCES,
+    relations: Relations | None = None,
 ) -> list[View]:
-    """The views to create, in order; the last is `<model>_scores`."""
+    """The views to create, in order; the last is `<model>_scores`. `relations` names the
+    tables they read (default: as the mapping says)."""
     if dialect == "bigquery" and not mapping.schema:
         # "A reference inside of a view must be qualified with a dataset": never a view
         # that BigQuery refuses to create.
@@ -161,7 +172,8 @@ def build_views(
     target = target_of(dialect, mapping)
     name = f"{model.name}_scores"
     Names(target, outputs=(name,))  # the view's own name must fit the target too
-    return [View(name, as_written(_render(model, target, as_of, mapping).query(), target))]
+    query = _render(model, target, as_of, mapping, relations).query()
+    return [View(name, as_written(query, target))]
 
 
 def _micros(seconds: float) -> exp.Expression:
@@ -240,9 +252,10 @@ class _SqlAssembly:
 class _Builder:
     """Renders a plan as CTEs, one per step, each named after its step."""
 
-    def __init__(self, plan: Plan, dialect: Dialect, mapping: SourceMapping):
+    def __init__(self, plan: Plan, dialect: Dialect, mapping: SourceMapping, relations: Relations):
         model = plan.model
         self.plan, self.model, self.dialect, self.mapping = plan, model, dialect, mapping
+        self.relations = relations
         self.names = Names(dialect, outputs=model.output_columns)
         self.cte_names = Names(dialect, reserved=(mapping.leads_table, mapping.events_table))
         (join,) = (s for s in plan.steps if isinstance(s, Join))
@@ -311,6 +324,7 @@ class _Builder:
             self.model,
             self.dialect,
             self.mapping,
+            self.relations,
             self.as_of_us,
             self.instants,
             self._instant_bounds() and (self.pinned or True),
@@ -423,7 +437,7 @@ class _Builder:
         m, alias, at = self.mapping, "l", "i"
         select = exp.select(
             *(exp.alias_(column(m.column(f), alias), ident(c)) for f, c in self.fields.items())
-        ).from_(source_table(m, m.leads_table, alias))
+        ).from_(self.relations.source(m.leads_table, alias))
         if self.instants is not None:
             instants = self.instants
             select = select.join(

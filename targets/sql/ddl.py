@@ -41,11 +41,11 @@ def render_ddl(
     schema: str | None = None,
 ) -> str:
     """One file creating the model's views (in `schema` when given), pretty-printed."""
-    views = build_views(model, dialect, as_of=as_of, mapping=mapping)
     placed = views_schema(dialect, mapping, schema)
     relations: Relations = SchemaRelations(
         mapping, schema_parts(placed) if placed is not None else ()
     )
+    views = build_views(model, dialect, as_of=as_of, mapping=mapping, relations=relations)
     target = target_of(dialect, mapping)
     statements = [
         as_written(

@@ -51,8 +51,3 @@ class SchemaRelations:
 
     def view(self, name: str, alias: str | None = None) -> exp.Table:
         return qualified_table(name, self.views_schema, alias)
-
-
-def source_table(mapping: SourceMapping, table: str, alias: str) -> exp.Table:
-    """A source table under its alias, named by the default relations."""
-    return SchemaRelations(mapping).source(table, alias)
