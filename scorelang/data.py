@@ -371,12 +371,39 @@ def check_columns(
         if column.source in present
         for check in column_checks(column, type_column, present)
     ]
-    counted = [
+    counted = counting(checks, extra)
+    with read_errors(path, mapping):
+        counts = list(run(con, exp.select(*counted).from_(raw))[0]) if counted else []
+
+    def shown(check: Check, column: Column) -> list:
+        with read_errors(path, mapping):
+            return examples(con, raw, check.where, column.source)
+
+    problems = column_problems(columns, list(present), checks, counts, mapping, kind, shown)
+    return [f"{path}: {p}" for p in problems], counts[len(checks) :]
+
+
+def counting(checks: list[Check], extra: tuple[exp.Expression, ...]) -> list[exp.Expression]:
+    """The aggregates of the one validation scan: rows breaking each check, then rows
+    matching each of `extra`."""
+    return [
         exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=where))
         for where in (*(c.where for c in checks), *extra)
     ]
-    with read_errors(path, mapping):
-        counts = list(run(con, exp.select(*counted).from_(raw))[0]) if counted else []
+
+
+def column_problems(
+    columns: list[Column],
+    present: list[str],
+    checks: list[Check],
+    counts: list[int],
+    mapping: SourceMapping,
+    kind: str,
+    shown: Callable[[Check, Column], list],
+) -> list[str]:
+    """The messages for a file's columns from the scan's counts (`counting` order): absent
+    columns, then per column each broken check with example rows from `shown`, which an
+    engine runs only for a check some rows break."""
     broken = dict(zip(checks, counts[: len(checks)], strict=True))
     problems = []
     for column in columns:
@@ -384,7 +411,7 @@ def check_columns(
             if column.required or not mapping.allows_missing(column.name):
                 problems.append(
                     absent_column(
-                        mapping, column.name, column.source, column.required, kind, list(present)
+                        mapping, column.name, column.source, column.required, kind, present
                     )
                 )
             continue
@@ -393,10 +420,8 @@ def check_columns(
             if check.kind == "range" and invalid:
                 continue  # values that are not numbers have no range
             invalid |= check.kind == "invalid"
-            with read_errors(path, mapping):
-                shown = examples(con, raw, check.where, column.source)
-            problems.append(problem(check, broken[check], shown))
-    return [f"{path}: {p}" for p in problems], counts[len(checks) :]
+            problems.append(problem(check, broken[check], shown(check, column)))
+    return problems
 
 
 def typed_select(

@@ -36,18 +36,11 @@ from test_parity import AS_OF, case, differences, python_rows
 from scorelang.config import SourceMapping
 from scorelang.engines import apply, score
 from scorelang.engines import spark as spark_engine
+from scorelang.engines.spark_files import SPARK_TYPES  # as a Databricks user declares them
 
 __all__ = ["case", "python_rows"]  # test_parity's fixtures: the same cases and expected rows
 
 CI_EXAMPLES = 8  # random models on Spark: ~1 s each once the session is up
-# Source column types as a Databricks user would declare them (an instant is TIMESTAMP).
-SPARK_TYPES = {
-    ir.Type.STRING: "STRING",
-    ir.Type.INT: "BIGINT",
-    ir.Type.NUMBER: "DOUBLE",
-    ir.Type.BOOL: "BOOLEAN",
-    ir.Type.TIMESTAMP: "TIMESTAMP",
-}
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from ..columns import absent_column, check_mapping
+from ..columns import check_mapping
 from ..compiler import ir
 from ..config import SourceMapping
 from ..csvfiles import FileStructureError, check_header, not_encoded
@@ -34,10 +34,11 @@ from ..data import (
     DataError,
     LoadReport,
     announce,
+    column_problems,
+    counting,
     event_columns,
     in_range,
     lead_columns,
-    problem,
     strict_error,
 )
 from ..eventtypes import resembles
@@ -312,29 +313,17 @@ def check_columns(
         if column.source in present
         for check in column_checks(raw, column, mapping.event_type)
     ]
-    counted = [
-        exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=where))
-        for where in (*(c.where for c in checks), *extra)
-    ]
+    counted = counting(checks, extra)
     counts = list(run(spark, exp.select(*counted).from_(raw.table()), raw.path)[0])
-    broken = dict(zip(checks, counts[: len(checks)], strict=True))
-    problems = []
-    for column in columns:
-        if column.source not in present:
-            if column.required or not mapping.allows_missing(column.name):
-                problems.append(
-                    absent_column(
-                        mapping, column.name, column.source, column.required, kind, present
-                    )
-                )
-            continue
-        invalid = False
-        for check in (c for c in checks if c.column is column and broken[c]):
-            if check.kind == "range" and invalid:
-                continue  # as data.check_columns: one message per column's bad values
-            invalid |= check.kind == "invalid"
-            shown = examples(spark, raw, check.where, raw.value(column.source))
-            problems.append(problem(check, broken[check], shown))
+    problems = column_problems(
+        columns,
+        present,
+        checks,
+        counts,
+        mapping,
+        kind,
+        lambda check, column: examples(spark, raw, check.where, raw.value(column.source)),
+    )
     return [f"{raw.path}: {p}" for p in problems], counts[len(checks) :]
 
 
