@@ -35,10 +35,6 @@ class Analysis:
     def root(self) -> ast.Module | None:
         return self.modules.get(self.path)
 
-    def text_of(self, span: ast.Span) -> str:
-        source = self.compilation.sources.get(span.file, "")
-        return source[span.start : span.end]
-
 
 def analyse(
     source: str, path: str, previous: Analysis | None = None, sources: SourceProvider = DISK

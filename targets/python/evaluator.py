@@ -55,6 +55,7 @@ class PythonEvaluator:
         outputs = [r for r in self._shifted if not isinstance(r, ir.AggregateRef)]
         self._earlier = PythonEvaluator(ir.without_shifts(model)) if outputs else None
         self._output_shifts = {r.shift for r in outputs}
+        self._aggregate_shifts = {r.shift for r in self._shifted if isinstance(r, ir.AggregateRef)}
         self._aggregate_values = namespace.get("aggregate_values")
         self._aggregate_index = {a.id: i for i, a in enumerate(model.aggregates)}
 
@@ -166,13 +167,12 @@ class PythonEvaluator:
         if self._aggregate_values is None:
             return {}
         key, values = self.model.key, self._aggregate_values
-        shifts = {r.shift for r in self._shifted if isinstance(r, ir.AggregateRef)}
         return {
             s: [
                 values(lead, events.get(lead.get(key), ()), as_of - timedelta(seconds=s))
                 for lead in leads
             ]
-            for s in shifts
+            for s in self._aggregate_shifts
         }
 
     def _pick(
