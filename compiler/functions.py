@@ -6,11 +6,21 @@ from __future__ import annotations
 
 from . import ast, ir
 from .checked import Checked, ExprChecker, Handler, Scope, T, Value, literal
+from .shifts import SHIFT_FUNCTIONS, shifted
 from .suggest import did_you_mean
 
 AGGREGATE_FUNCTIONS = ("count", "count_distinct", "sum", "last", "first")
 STRING_FUNCTIONS = {"lower": T.STRING, "upper": T.STRING, "email_domain": T.STRING, "len": T.INT}
-FUNCTIONS = (*AGGREGATE_FUNCTIONS, *STRING_FUNCTIONS, "days_since", "min", "max", "abs", "round")
+FUNCTIONS = (
+    *AGGREGATE_FUNCTIONS,
+    *STRING_FUNCTIONS,
+    "days_since",
+    "min",
+    "max",
+    "abs",
+    "round",
+    *SHIFT_FUNCTIONS,
+)
 
 
 def call(checker: ExprChecker, node: ast.Call, scope: Scope) -> Checked:
@@ -18,6 +28,8 @@ def call(checker: ExprChecker, node: ast.Call, scope: Scope) -> Checked:
     if name not in FUNCTIONS:
         checker.error("E216", f"unknown function `{name}`", node, did_you_mean(name, FUNCTIONS))
         return None
+    if name in SHIFT_FUNCTIONS:
+        return shifted(checker, node, scope)
     if name in AGGREGATE_FUNCTIONS:
         if not scope.events:
             checker.not_here("event sets", node, scope)

@@ -17,6 +17,7 @@ from .checked import RULE, Value
 from .diagnostics import Diagnostic, Severity
 from .fmt import rule_text
 from .outputs import lower_outputs, output_choices, with_missing
+from .shifts import report_nested_shifts
 from .symbols import Symbols
 from .testcases import lower_tests
 from .typecheck import Checker
@@ -43,9 +44,6 @@ def lower(
     tests = _with_missing(lower_tests(checker, sources), outputs.missing)
     name = _model_name(symbols, root, default_name, checker)
     _check_rule_ids(scores, symbols, checker)
-    diagnostics = [*symbols.diagnostics, *checker.diagnostics]
-    if any(d.severity is Severity.ERROR for d in diagnostics) or symbols.key is None:
-        return None, diagnostics
     model = ir.Model(
         name=name,
         description=symbols.model.description if symbols.model else None,
@@ -61,6 +59,10 @@ def lower(
         flags=outputs.flags,
         tests=tests,
     )
+    report_nested_shifts(checker, model)
+    diagnostics = [*symbols.diagnostics, *checker.diagnostics]
+    if any(d.severity is Severity.ERROR for d in diagnostics) or symbols.key is None:
+        return None, diagnostics
     return model, diagnostics
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from . import ast, ir
 from .checked import COMPOSITE, FLAG
 from .output_graph import KINDS, Output, OutputGraph
+from .shifts import report_shift_cycle
 from .suggest import did_you_mean
 from .symbols import Symbol, Symbols
 from .typecheck import Checker
@@ -117,6 +118,8 @@ def _reads(checker: Checker, symbol: Symbol) -> tuple[str, ...]:
 
 
 def _report_cycle(checker: Checker, cycle: tuple[Output, ...]) -> None:
+    if report_shift_cycle(checker, cycle):
+        return
     closing = cycle[-1]
     kinds = {o.kind for o in cycle}
     if len(kinds) == 1:
