@@ -132,6 +132,8 @@ def expr_interval(expr: ir.Expr, bounds: dict[str, Bounds]) -> Interval:
             parts = [expr_interval(a, bounds) for a in args]
             pick = min if name == "min" else max
             return Interval(pick(p.low for p in parts), pick(p.high for p in parts))
+        case ir.Func(name="round", args=(arg, _)):
+            return expr_interval(arg, bounds)  # as `_Intervals.round`: less than a cent
         case ir.Func(name="abs", args=(arg,)):
             inner = expr_interval(arg, bounds)
             if inner.low >= 0:
