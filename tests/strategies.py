@@ -408,11 +408,39 @@ def fixed_tier(draw: st.DrawFn, name: str, source: str) -> str:
     return f"tier {name} from {source} {{\n  {bands}\n  rest\n}}"
 
 
+# How far back `previous` and `change` look: across window edges and between midnights.
+SHIFTS = ("12h", "1d", "3.5d", "7d", "30d")
+
+
+@st.composite
+def earlier_values(
+    draw: st.DrawFn, names: list[str], tiers: list[str], flags: list[str]
+) -> list[str]:
+    """A composite `change` and a flag over earlier values of the other outputs (none of
+    which reads an earlier value itself: no shift of a shift)."""
+    shift = st.sampled_from(SHIFTS)
+    parts = [f"score moved = change({draw(st.sampled_from(names))}, {draw(shift)})"]
+    readings = [
+        f"previous({draw(st.sampled_from(names))}, {draw(shift)}) >= {draw(SMALL_NUMBERS)}",
+        f"change({draw(st.sampled_from(names))}, {draw(shift)}) < 0",
+        f"moved > {draw(SMALL_NUMBERS)}",
+    ]
+    for tier in tiers:
+        last = "low" if tier == "pct" else "rest"
+        readings.append(f'previous({tier}, {draw(shift)}) != "{last}"')
+    readings += [f"not previous({flag}, {draw(shift)})" for flag in flags]
+    if "in_grid" in flags:
+        readings.append(f'previous(grid, {draw(shift)}) in ["A1", "B2"]')
+    chosen = draw(st.lists(st.sampled_from(readings), min_size=1, max_size=3, unique=True))
+    parts.append(f"flag earlier = {' or '.join(f'({r})' for r in chosen)}")
+    return parts
+
+
 @st.composite
 def model_source(draw: st.DrawFn) -> str:
     """SCHEMA plus 1-2 rule scores, maybe composites (one may use the other), tiers, a
-    percentile tier, matrices (over fixed and percentile tiers) and flags, each referring
-    only to what exists."""
+    percentile tier, matrices (over fixed and percentile tiers), flags, and outputs reading
+    earlier values (`previous`, `change`), each referring only to what exists."""
     scores = ["s1", "s2"][: draw(st.integers(1, 2))]
     parts = [SCHEMA] + [draw(score_block(name)) for name in scores]
     names = list(scores)
@@ -430,18 +458,24 @@ def model_source(draw: st.DrawFn) -> str:
             f"tier pct from {draw(st.sampled_from(names))} by percentile {{\n  {bands}\n  low\n}}"
         )
         tiers.append("pct")
+    flags: list[str] = []
     if len(tiers) >= 2 and draw(st.booleans()):
         row, column = draw(st.permutations(tiers))[:2]
         parts.append(f"matrix grid from {row}, {column}")
         parts.append('flag in_grid = grid in ["A1", "B2", "A2"]')
+        flags.append("in_grid")
     if draw(st.booleans()):
         subject = draw(st.sampled_from(names))
         extra = f' and {tiers[0]} != "rest"' if tiers and tiers[0] != "pct" else ""
         parts.append(f"flag hot = {subject} >= {draw(SMALL_NUMBERS)}{extra}")
         parts.append(f"flag quiet = not hot or ({draw(LEAD_CONDITIONS)})")
+        flags += ["hot", "quiet"]
         if draw(st.booleans()):
             pick = '(pct == "low")' if "pct" in tiers else "hot"
             parts.append(f"flag busy = {pick} and ({draw(event_condition())})")
+            flags.append("busy")
+    if draw(st.integers(0, 2)) == 0:
+        parts += draw(earlier_values(names, tiers, flags))
     return "\n\n".join(parts) + "\n"
 
 
