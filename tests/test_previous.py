@@ -25,6 +25,9 @@ from scorelang import engines
 from scorelang.config import SourceMapping
 from scorelang.data import read_records
 from scorelang.engines import duckdb as duckdb_engine
+from scorelang.lsp.analysis import analyse
+from scorelang.lsp.completion import complete
+from scorelang.lsp.hover import hover
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -338,3 +341,28 @@ def test_one_duckdb_query_evaluates_two_instants_and_their_earlier_ones(model: i
         assert by_instant(model, records, instant) == engines.score(
             model, "python", as_of=instant, **files()
         )
+
+
+# ---- the editor ------------------------------------------------------------------------------
+
+VELOCITY = EXAMPLES / "velocity" / "model.score"
+
+
+def test_the_editor_explains_and_completes_previous_and_change() -> None:
+    text = VELOCITY.read_text(encoding="utf-8")
+    analysis = analyse(text, str(VELOCITY))
+    assert analysis.diagnostics == ()
+
+    def at(needle: str, offset: int = 0) -> tuple[int, int]:
+        index = text.index(needle) + offset
+        return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+    assert "as_of - D" in (hover(analysis, *at("previous(mql")) or "")
+    assert "rounded to the cent" in (hover(analysis, *at("change(engagement")) or "")
+    # The output a call reads is a name like any other: its hover, its references.
+    assert "score engagement" in (hover(analysis, *at("change(engagement", 8)) or "")
+    line, column = at("change(engagement", 7)
+    uses = analysis.bindings.references(("name", "engagement"), include_definitions=False)
+    assert any(span.line == line and span.column == column for span in uses)
+    labels = {item.label for item in complete(analysis, *at("change(engagement", 8))}
+    assert {"previous", "change", "engagement"} <= labels
