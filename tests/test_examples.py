@@ -175,7 +175,7 @@ LANGUAGE_FORMS = {
     "QualifiedName", "Regex", "ListExpr", "Bool",
     # arithmetic and functions
     "+", "-", "*", "/", "lower()", "upper()", "email_domain()", "days_since()", "len()",
-    "min()", "max()", "round()", "abs()",
+    "min()", "max()", "round()", "abs()", "previous()", "change()",
     # event sets
     "Activity", "Visited", "visited prefix", "Where", "Within", "BetweenAgo", "No", "Then",
     "count()", "count_distinct()", "sum()", "last()", "first()",
