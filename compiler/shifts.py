@@ -208,10 +208,10 @@ def report_shift_cycle(checker: ExprChecker, cycle: tuple[Output, ...]) -> bool:
 
 def report_nested_shifts(checker: ExprChecker, model: ir.Model) -> None:
     """E440 at each previous/change call whose output itself reads an earlier value,
-    directly or through what it reads (a shift of a shift). Cycles are reported already."""
+    directly or through what it reads (a shift of a shift). The outputs in a cycle are
+    reported already (E441, or the plain cycle codes)."""
     order, cycles = output_graph(model).walk()
-    if cycles:
-        return
+    cyclic = {output.name for cycle in cycles for output in cycle}
     expressions = {c.name: c.expr for c in model.composites} | {
         f.name: f.condition for f in model.flags
     }
@@ -229,7 +229,7 @@ def report_nested_shifts(checker: ExprChecker, model: ir.Model) -> None:
         if earlier or now & moving:
             moving.add(output.name)
         for name in earlier:
-            if name not in moving:
+            if name not in moving or output.name in cyclic:
                 continue
             decl = checker.symbols.names[output.name].decl
             for call in calls_reading(decl, name):
@@ -239,5 +239,5 @@ def report_nested_shifts(checker: ExprChecker, model: ir.Model) -> None:
                     "itself reads an earlier value (through previous or change)",
                     call,
                     "an earlier value cannot read an earlier value in turn: read the scores "
-                    f"`{name}` is built from, e.g. previous(engagement, 14d)",
+                    f"`{name}` is built from (two weeks back is previous(SCORE, 14d))",
                 )

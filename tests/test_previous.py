@@ -72,6 +72,14 @@ def test_each_misuse_gives_one_diagnostic_at_the_call(
     assert diagnostics(snippet) == [(code, line, column)]
 
 
+def test_a_shift_of_a_shift_is_reported_beside_a_cycle() -> None:
+    snippet = (
+        SCORE + "score v = change(s, 7d)\nflag f = change(v, 7d) > 0\n"
+        "score loop = previous(loop, 1d) + s\nscore a = b + 1\nscore b = a + 1"
+    )
+    assert diagnostics(snippet) == [("E441", 4, 14), ("E410", 5, 7), ("E440", 3, 10)]
+
+
 def lowered(snippet: str) -> ir.Model:
     compilation = compile_source(BASE_MODEL + snippet, "t.score")
     assert compilation.model is not None, [str(d) for d in compilation.diagnostics]
