@@ -51,6 +51,19 @@ def children(node: Node) -> Iterator[object]:
     return (getattr(node, name) for name in child_fields(type(node)))
 
 
+def walk(node: object) -> Iterator[Node]:
+    """The node (or tuple of nodes) and every node below it, depth first, in source order."""
+    if isinstance(node, tuple):
+        for item in node:
+            yield from walk(item)
+        return
+    if not isinstance(node, Node):
+        return
+    yield node
+    for child in children(node):
+        yield from walk(child)
+
+
 def syntax_key(node: object) -> object:
     """A hashable value equal for nodes written alike, wherever they stand (spans left out):
     for finding the same condition twice, or comparing a file with its formatted text."""

@@ -64,7 +64,7 @@ def shifted(checker: ExprChecker, node: ast.Call, scope: Scope) -> Checked:
             f"e.g. {name}(engagement, 7d)",
         )
         return None
-    if _output(checker, node, scope) is None:
+    if not _reads_an_output(checker, node, scope):
         return None
     value = checker.value(node.args[0], scope)  # the scope's kinds; records the reference
     seconds = _seconds(checker, node, scope)
@@ -77,13 +77,14 @@ def shifted(checker: ExprChecker, node: ast.Call, scope: Scope) -> Checked:
     return Value(ir.Func("round", (difference, literal(2)), T.NUMBER), T.NUMBER)
 
 
-def _output(checker: ExprChecker, node: ast.Call, scope: Scope) -> str | None:
-    """The output the call reads (its first argument, a name), or None after a diagnostic."""
+def _reads_an_output(checker: ExprChecker, node: ast.Call, scope: Scope) -> bool:
+    """Whether the call's first argument names an output it can read; False after a
+    diagnostic."""
     name, target = node.function, node.args[0]
     symbol = checker.symbols.names.get(target.name) if isinstance(target, ast.Name) else None
     if isinstance(target, ast.Name) and symbol is None:
         checker.check(target, scope)  # the unknown name's own diagnostic and suggestions
-        return None
+        return False
     if symbol is not None and symbol.kind in OUTPUT_KINDS:
         if name == "change" and symbol.kind not in SCORE_KINDS:
             kind = KIND_WORDS[symbol.kind]
@@ -93,8 +94,8 @@ def _output(checker: ExprChecker, node: ast.Call, scope: Scope) -> str | None:
                 node,
                 f"compare it with its earlier value: `{symbol.name} != previous({symbol.name}, 7d)`",
             )
-            return None
-        return symbol.name
+            return False
+        return True
     wanted = "a score" if name == "change" else "a score, tier, matrix or flag"
     found = (
         f"; `{symbol.name}` is {ARTICLES.get(symbol.kind, 'a')} {KIND_WORDS[symbol.kind]}"
@@ -108,7 +109,7 @@ def _output(checker: ExprChecker, node: ast.Call, scope: Scope) -> str | None:
         "only outputs have earlier values: lead fields have no history, and event sets "
         "already look back with `within` and `between ... ago`",
     )
-    return None
+    return False
 
 
 def _seconds(checker: ExprChecker, node: ast.Call, scope: Scope) -> float | None:
@@ -147,7 +148,7 @@ def _seconds(checker: ExprChecker, node: ast.Call, scope: Scope) -> float | None
 
 def calls_reading(decl: ast.Node, output: str) -> Iterator[ast.Call]:
     """The previous/change calls in `decl` that read `output`."""
-    for node in _nodes(decl):
+    for node in ast.walk(decl):
         if (
             isinstance(node, ast.Call)
             and node.function in SHIFT_FUNCTIONS
@@ -165,18 +166,8 @@ def _reads_now(decl: ast.Node, output: str) -> bool:
     called = {id(call.args[0]) for call in calls_reading(decl, output)}
     return any(
         isinstance(node, ast.Name) and node.name == output and id(node) not in called
-        for node in _nodes(decl)
+        for node in ast.walk(decl)
     )
-
-
-def _nodes(node: object) -> Iterator[ast.Node]:
-    if isinstance(node, tuple):
-        for item in node:
-            yield from _nodes(item)
-    elif isinstance(node, ast.Node):
-        yield node
-        for child in ast.children(node):
-            yield from _nodes(child)
 
 
 def report_shift_cycle(checker: ExprChecker, cycle: tuple[Output, ...]) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .. import ast, ir
+from ..ast import walk  # the rules walk declarations with it
 from .bounds import Bounds, score_bounds
 from .config import LintConfig
 
@@ -35,19 +36,6 @@ class LintContext:
 
     def ir_score(self, name: str) -> ir.Score | None:
         return next((s for s in self.model.scores if s.name == name), None)
-
-
-def walk(node: object) -> Iterator[ast.Node]:
-    """The node and every node below it, depth first, in source order."""
-    if isinstance(node, tuple):
-        for item in node:
-            yield from walk(item)
-        return
-    if not isinstance(node, ast.Node):
-        return
-    yield node
-    for child in ast.children(node):
-        yield from walk(child)
 
 
 def flat_rules(rules: Sequence[ast.Rule]) -> Iterator[ast.WhenRule | ast.EachRule | ast.ClampRule]:
