@@ -1,0 +1,25 @@
+"""Score history: every lead at a spine of instants, a summary per instant, and the
+transitions of tiers and flags between them (docs/history.md)."""
+
+from .run import (
+    InstantSummary,
+    history_rows,
+    history_summary,
+    transition_rows,
+    write_history,
+)
+from .spine import MAX_INSTANTS, SpineError, parse_duration, spine
+from .transitions import transitions
+
+__all__ = [
+    "MAX_INSTANTS",
+    "InstantSummary",
+    "SpineError",
+    "history_rows",
+    "history_summary",
+    "parse_duration",
+    "spine",
+    "transition_rows",
+    "transitions",
+    "write_history",
+]
