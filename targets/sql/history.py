@@ -30,6 +30,8 @@ from .relations import Relations
 
 # The columns of a transitions row, after the lead key.
 OUTPUT, FROM, TO, AT, REASONS = "output", "from", "to", "at", "reasons"
+# Inside the query: k the lead, t the instant, t_before the previous one (plain names that no
+# engine reads as a keyword).
 TRANSITION_COLUMNS = (OUTPUT, FROM, TO, AT, REASONS)
 REASONS_SHOWN = 3  # rules per transition, the largest change in points first
 
@@ -106,7 +108,7 @@ def select_transitions(
         .from_(exp.Table(this=ident("moves")))
         .where(
             exp.and_(
-                exp.Not(this=exp.Is(this=column("before"), expression=exp.Null())),
+                exp.Not(this=exp.Is(this=column("t_before"), expression=exp.Null())),
                 exp.or_(*(_differs(n) for n in range(len(outputs)))),
             )
         )
@@ -114,7 +116,7 @@ def select_transitions(
     changes = _union(
         exp.select(
             column("k"),
-            column("at"),
+            column("t"),
             exp.alias_(exp.Literal.number(n), ident("n")),
             exp.alias_(exp.Literal.string(name), ident(OUTPUT)),
             exp.alias_(column(f"p{n}"), ident(FROM)),
@@ -130,7 +132,7 @@ def select_transitions(
             column(OUTPUT, "c"),
             column(FROM, "c"),
             column(TO, "c"),
-            exp.alias_(column("at", "c"), ident(AT)),
+            exp.alias_(column("t", "c"), ident(AT)),
         )
         .from_(exp.Table(this=ident("changes"), alias=exp.TableAlias(this=ident("c"))))
         .with_(ident("moves"), as_=moves)
@@ -145,7 +147,7 @@ def select_transitions(
     query = query.with_(ident("reasons"), as_=_reasons(target))
     joined = exp.and_(
         exp.EQ(this=column("k", "r"), expression=column("k", "c")),
-        exp.EQ(this=column("at", "r"), expression=column("at", "c")),
+        exp.EQ(this=column("t", "r"), expression=column("t", "c")),
     )
     text = column("r1", "r")
     for place in range(2, REASONS_SHOWN + 1):
@@ -194,8 +196,8 @@ def _moves(
 
     select = exp.select(
         exp.alias_(column(model.key, "h"), ident("k")),
-        exp.alias_(column(INSTANT, "h"), ident("at")),
-        exp.alias_(lag(column(INSTANT, "h")), ident("before")),
+        exp.alias_(column(INSTANT, "h"), ident("t")),
+        exp.alias_(lag(column(INSTANT, "h")), ident("t_before")),
     )
     for n, name in enumerate(outputs):
         select = select.select(
@@ -210,7 +212,13 @@ def _moves(
 
 
 def _differs(n: int) -> exp.Expression:
-    return exp.NullSafeNEQ(this=column(f"v{n}"), expression=column(f"p{n}"))
+    """v IS DISTINCT FROM p, spelled so that every engine and emulator reads it alike."""
+    now, before = column(f"v{n}"), column(f"p{n}")
+    missing = exp.NEQ(
+        this=exp.Paren(this=exp.Is(this=now.copy(), expression=exp.Null())),
+        expression=exp.Paren(this=exp.Is(this=before.copy(), expression=exp.Null())),
+    )
+    return exp.Coalesce(this=exp.NEQ(this=now, expression=before), expressions=[missing])
 
 
 def _union(selects) -> exp.Query:
@@ -222,7 +230,7 @@ def _rule_moves(rules: list[ir.PointsRule]) -> exp.Query:
     return _union(
         exp.select(
             column("k"),
-            column("at"),
+            column("t"),
             exp.alias_(exp.Literal.number(n), ident("n")),
             exp.alias_(exp.Literal.string(rule.label), ident("label")),
             exp.alias_(column(f"d{n}"), ident("cents")),
@@ -242,11 +250,11 @@ def _ranked() -> exp.Select:
         ]
     )
     place = exp.Window(
-        this=exp.RowNumber(), partition_by=[column("k"), column("at")], order=order, over="OVER"
+        this=exp.RowNumber(), partition_by=[column("k"), column("t")], order=order, over="OVER"
     )
     return exp.select(
         column("k"),
-        column("at"),
+        column("t"),
         column("label"),
         column("cents"),
         exp.alias_(place, ident("place")),
@@ -259,7 +267,7 @@ def _reasons(target: Dialect) -> exp.Select:
         this=exp.DPipe(this=column("label"), expression=exp.Literal.string(" ")),
         expression=signed_cents(target, column("cents")),
     )
-    select = exp.select(column("k"), column("at"))
+    select = exp.select(column("k"), column("t"))
     for place in range(1, REASONS_SHOWN + 1):
         here = exp.EQ(this=column("place"), expression=exp.Literal.number(place))
         select = select.select(
@@ -267,7 +275,7 @@ def _reasons(target: Dialect) -> exp.Select:
         )
     top = exp.LTE(this=column("place"), expression=exp.Literal.number(REASONS_SHOWN))
     return (
-        select.from_(exp.Table(this=ident("ranked"))).where(top).group_by(column("k"), column("at"))
+        select.from_(exp.Table(this=ident("ranked"))).where(top).group_by(column("k"), column("t"))
     )
 
 
