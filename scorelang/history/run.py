@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -39,6 +39,9 @@ from ..targets.sql.history import (
 from ..targets.sql.names import column, ident
 from .transitions import transitions
 
+if TYPE_CHECKING:
+    from ..api import ScoringModel
+
 ENGINES = ("python", "duckdb", "postgres")
 Progress = Callable[[int, int], None]  # (instants done, instants in all)
 
@@ -55,7 +58,7 @@ class InstantSummary:
 
 
 def history_rows(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     engine: str,
     instants: Sequence[datetime],
     *,
@@ -74,7 +77,7 @@ def history_rows(
 
 
 def transition_rows(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     engine: str,
     instants: Sequence[datetime],
     *,
@@ -93,7 +96,7 @@ def transition_rows(
 
 
 def write_history(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     engine: str,
     instants: Sequence[datetime],
     out: str | Path,
@@ -114,7 +117,7 @@ def write_history(
 
 
 def history_summary(
-    model: ir.Model,
+    model: ir.Model | ScoringModel,
     engine: str,
     instants: Sequence[datetime],
     by: str | None,
