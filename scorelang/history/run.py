@@ -360,6 +360,11 @@ def _history(
 ) -> Iterator[_History]:
     if not instants:
         raise DataError("a history needs at least one instant")
+    if INSTANT in model.output_columns:
+        raise DataError(
+            f"an output of {model.name} is named `{INSTANT}`, the history's instant column: "
+            "rename it"
+        )
     if engine == "python":
         yield from _python(model, instants, sources, progress)
     elif engine == "duckdb":
