@@ -312,3 +312,21 @@ def test_bad_spines_are_usage_errors(args: list[str], message: str) -> None:
     done = runner.invoke(app, ["history", MODEL, *FILES, *args], terminal_width=200)
     assert done.exit_code == 2
     assert message in " ".join(done.output.split()).replace("│", "")
+
+
+def test_the_benchmark_runs(tmp_path: Path) -> None:
+    """bench/bench_history.py end to end on a few hundred leads (its figures are not checked:
+    timings belong to bench/)."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_history.py"), "--leads", "300", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "30 instants / 1 instant = " in done.stdout

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
@@ -166,20 +166,19 @@ def typed(types: dict[str, exp.DataType.Type], source: exp.Expression) -> exp.Se
     ).from_(source)
 
 
-class _Engine:
+class _Engine(Protocol):
     """Runs queries where the history is: the SQL engine's session, or DuckDB."""
 
     dialect: str
 
-    def fetch(self, query: exp.Query) -> tuple[list[str], list[tuple]]:
-        raise NotImplementedError
+    def fetch(self, query: exp.Query) -> tuple[list[str], list[tuple]]: ...
 
     def copy(self, query: exp.Query, types: dict[str, exp.DataType.Type], out: Path) -> int:
         """Write the rows of `query` (typed as `types`, ordered) to a .csv or .parquet file."""
-        raise NotImplementedError
+        ...
 
 
-class _Duck(_Engine):
+class _Duck:
     dialect = "duckdb"
 
     def __init__(self, con: Any):
@@ -197,7 +196,7 @@ class _Duck(_Engine):
         return copy_to(self.con, query, out)
 
 
-class _Postgres(_Engine):
+class _Postgres:
     dialect = "postgres"
 
     def __init__(self, pg: Any):
@@ -302,6 +301,7 @@ class _History:
             4, pa.field(AT, pa.timestamp("us"))
         )
         moved = [_naive(m, AT) for m in self.transitions()]
+        assert isinstance(self.engine, _Duck)  # the Python engine's rows are in DuckDB
         self.engine.con.register("scorelang_moves", pa.Table.from_pylist(moved, schema=schema))
         return self._copy(types, exp.Table(this=ident("scorelang_moves")), out)
 
