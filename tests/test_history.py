@@ -305,7 +305,7 @@ def test_the_command_writes_transitions(tmp_path: Path) -> None:
         (["--from", "2026-01-01", "--to", "2026-01-02", "--every", "0d"], "positive"),
         (["--from", "2025-01-01", "--to", "2026-01-01", "--every", "1h"], "limit of 1000"),
         (["--from", "yesterday", "--to", "2026-01-01"], "ISO 8601"),
-        (["--from", "2025-12-01", "--to", "2026-01-01", "--engine", "spark"], "duckdb, python"),
+        (["--from", "2025-12-01", "--to", "2026-01-01", "--every", "1 day"], "not a duration"),
     ],
 )
 def test_bad_spines_are_usage_errors(args: list[str], message: str) -> None:

@@ -6,6 +6,7 @@ change with `SCORELANG_UPDATE_GOLDEN=1 python -m pytest tests/test_history_sql.p
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -30,6 +31,7 @@ from test_bigquery_zetasql import decoded as zeta_decoded
 from test_history import files, model_of
 from test_snowflake_emulator import RUNNER, fakesnow_python, source_tables
 from test_snowflake_emulator import decoded as snow_decoded
+from test_spark import spark
 from typer.testing import CliRunner
 
 from scorelang.cli import app
@@ -37,10 +39,17 @@ from scorelang.config import DEFAULT_SOURCES, SourceMapping
 from scorelang.engines import duckdb as duck
 from scorelang.engines import postgres
 from scorelang.engines.rows import converters
-from scorelang.history import history_rows, parse_duration, spine, transitions
+from scorelang.history import (
+    history_rows,
+    parse_duration,
+    spine,
+    transition_rows,
+    transitions,
+    write_history,
+)
 from scorelang.records import to_utc
 
-__all__ = ["fakesnow_python", "zetasql"]  # the emulators' session fixtures
+__all__ = ["fakesnow_python", "spark", "zetasql"]  # the engines' session fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "history"
@@ -222,3 +231,19 @@ def test_compile_history_writes_the_file(tmp_path: Path) -> None:
     assert sql == (GOLDEN / "b2b_saas.duckdb.sql").read_text()
     refused = CliRunner().invoke(app, ["compile", str(model), "-t", "duckdb", "--history"])
     assert refused.exit_code == 2 and "--from and --to" in refused.output
+
+
+def test_spark_gives_the_python_history_and_transitions(spark: Any, tmp_path: Path) -> None:
+    """`history --engine spark` on the example with every kind of output (percentile tier,
+    matrix): the files read by Spark, one Spark SQL query over the spine; the file written
+    from Spark's Parquet parts by DuckDB, in order."""
+    folder = "advanced"
+    model = model_of(folder)
+    expected = history_rows(model, "python", INSTANTS, **files(folder))
+    assert history_rows(model, "spark", INSTANTS, **files(folder)) == expected
+    moves = transitions(model, expected)
+    assert transition_rows(model, "spark", INSTANTS, **files(folder)) == moves
+    out = tmp_path / "moves.csv"
+    assert write_history(model, "spark", INSTANTS, out, moves=True, **files(folder)) == len(moves)
+    with out.open() as f:
+        assert [row["reasons"] for row in csv.DictReader(f)] == [m["reasons"] for m in moves]

@@ -58,15 +58,15 @@ def history(
     engine: Annotated[
         Engine | None,
         typer.Option(
-            help="Where to compute: duckdb (default), python or postgres (implied by a "
-            "postgresql:// --database). SQL engines run one query over every instant."
+            help="Where to compute: duckdb (default), python, postgres (implied by a "
+            "postgresql:// --database) or spark. SQL engines run one query over every instant."
         ),
     ] = None,
     database: Annotated[
         str | None,
         typer.Option(
             help="A DuckDB file or a postgresql:// URL: the tables to read when no files are "
-            "given; the server to use for --engine postgres."
+            "given; the server to use for --engine postgres; the Spark master for --engine spark."
         ),
     ] = None,
     config: ConfigOpt = None,
@@ -115,12 +115,6 @@ def history(
         instants = hist.spine(first, last, hist.parse_duration(every), max_instants)
     except hist.SpineError as error:
         raise typer.BadParameter(str(error)) from None
-    if engine is Engine.spark:
-        raise typer.BadParameter(
-            "history runs on duckdb, python and postgres; for Spark, deploy the views of "
-            "`scorelang compile --history --target spark`",
-            param_hint="--engine",
-        )
     engine = Engine(
         choose_engine(engine, database, leads is not None or events is not None, Engine.duckdb)
     )

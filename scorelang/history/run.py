@@ -42,7 +42,7 @@ from .transitions import transitions
 if TYPE_CHECKING:
     from ..api import ScoringModel
 
-ENGINES = ("python", "duckdb", "postgres")
+ENGINES = ("python", "duckdb", "postgres", "spark")
 Progress = Callable[[int, int], None]  # (instants done, instants in all)
 
 
@@ -243,6 +243,37 @@ class _Postgres:
                 return duck.copy_to(con, typed(types, source), out)
 
 
+class _Spark:
+    dialect = "spark"
+
+    def __init__(self, spark: Any):
+        self.spark = spark
+
+    def fetch(self, query: exp.Query) -> tuple[list[str], list[tuple]]:
+        from ..engines.spark import collect
+
+        return collect(self.spark, query)
+
+    def copy(self, query: exp.Query, types: dict[str, exp.DataType.Type], out: Path) -> int:
+        """Written by Spark's executors as Parquet parts into a scratch folder (no row reaches
+        the driver), which DuckDB types, orders as `query` does and writes to `out`."""
+        from ..engines import duckdb as duck
+        from ..engines.spark import query_errors
+
+        with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+            parts = Path(folder) / "history"
+            unordered = query.copy()
+            order = unordered.args.pop("order", None)
+            with query_errors():
+                self.spark.sql(unordered.sql(dialect=self.dialect)).write.parquet(str(parts))
+            source = exp.func("read_parquet", exp.Literal.string(str(parts / "*.parquet")))
+            written = typed(types, source)
+            if order is not None:
+                written.set("order", order)
+            with duck.connect() as con:
+                return duck.copy_to(con, written, out)
+
+
 @dataclass
 class _History:
     """A model's history in an engine: `source` (a query or a table) has its rows."""
@@ -379,11 +410,14 @@ def _history(
         with postgres.session(model, **sources.given()) as (pg, mapping):
             query = select_history(model, "postgres", instants, mapping=mapping)
             yield _History(model, _Postgres(pg), query)
+    elif engine == "spark":
+        from ..engines import spark
+
+        session, mapping = spark.prepare(model, **sources.given())
+        query = select_history(model, "spark", instants, mapping=mapping)
+        yield _History(model, _Spark(session), query)
     else:
-        raise DataError(
-            f"history runs on {', '.join(ENGINES)}, not on {engine!r}: score a Spark "
-            "history with `compile --history --target spark` and run the view"
-        )
+        raise DataError(f"history runs on {', '.join(ENGINES)}, not on {engine!r}")
 
 
 def _python(
