@@ -25,7 +25,7 @@ from ...compiler.sources import DEFAULT_SOURCES, SourceMapping
 from .builder import View, check_view_sources, select_scores, target_of
 from .ddl import placed_relations, render_views
 from .dialects import Dialect
-from .names import as_written, column, ident
+from .names import Names, as_written, column, ident
 from .relations import Relations
 
 # The columns of a transitions row, after the lead key.
@@ -329,6 +329,8 @@ def build_history_views(
 ) -> list[View]:
     """`<model>_history` over the instants, then (with a tier, matrix or flag)
     `<model>_transitions` reading it."""
+    names = (history_view(model), transitions_view(model))
+    Names(target_of(dialect, mapping), outputs=names)  # the views' names must fit the target
     history = View(
         history_view(model),
         select_history(model, dialect, instants, mapping=mapping, relations=relations),
