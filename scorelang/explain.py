@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +215,110 @@ def explain_leads(
         explain_row(model, row, as_of, agreed(model, row, by_key[row[model.key]], engine))
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """A rule's points (after its own `max`) at both instants."""
+
+    id: str
+    label: str
+    score: str
+    then: float
+    now: float
+    change: float  # now - then, to the cent
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """A score, tier band, matrix cell, flag or reset rule (fired) at both instants."""
+
+    name: str
+    then: Any
+    now: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    """One lead explained over time: what moved between `then` and `now`."""
+
+    key: Any
+    then: datetime
+    now: datetime
+    scores: tuple[ValueChange, ...]
+    rules: tuple[RuleChange, ...]  # the largest change first; ties in model order
+    resets: tuple[ValueChange, ...]
+    tiers: tuple[ValueChange, ...]  # tiers, percentile tiers and matrices
+    flags: tuple[ValueChange, ...]
+
+    def rule(self, id: str) -> RuleChange:
+        return next(r for r in self.rules if r.id == id)
+
+
+def explain_change(
+    model: ir.Model | ScoringModel,
+    key: str,
+    leads: str | Path,
+    events: str | Path,
+    since: timedelta,
+    as_of: datetime | str | None = None,
+    engine: str = "python",
+    mapping: SourceMapping | None = None,
+    database: str | None = None,
+) -> Change:
+    """The lead explained at `as_of - since` and at `as_of` (each a point-in-time evaluation
+    by `engine`, as `explain_lead`), compared rule by rule."""
+    model, now = model_ir(model), as_of_or_now(as_of)
+    before, after = (
+        explain_lead(model, key, leads, events, when, engine, mapping, database)
+        for when in (now - since, now)
+    )
+    return compare(before, after)
+
+
+def compare(before: Explanation, after: Explanation) -> Change:
+    """Two explanations of the same lead, side by side."""
+    assert before.as_of is not None and after.as_of is not None
+    then_rules = {r.id: r for s in before.scores for r in s.rules}
+    rules = [
+        RuleChange(
+            rule.id,
+            rule.label,
+            score.name,
+            then_rules[rule.id].points,
+            rule.points,
+            ir.round_score(rule.points - then_rules[rule.id].points),
+        )
+        for score in after.scores
+        for rule in score.rules
+        if not rule.is_reset
+    ]
+    rules.sort(key=lambda r: -abs(r.change))  # stable: ties in model order
+    resets = [
+        ValueChange(rule.label, then_rules[rule.id].fired, rule.fired)
+        for score in after.scores
+        for rule in score.rules
+        if rule.is_reset
+    ]
+    then_tiers = {t.name: t.band for t in before.tiers} | before.matrices
+    tiers = [ValueChange(t.name, then_tiers[t.name], t.band) for t in after.tiers]
+    tiers += [ValueChange(n, then_tiers[n], cell) for n, cell in after.matrices.items()]
+    return Change(
+        after.key,
+        before.as_of,
+        after.as_of,
+        tuple(ValueChange(s.name, before.score(s.name).value, s.value) for s in after.scores),
+        tuple(rules),
+        tuple(resets),
+        tuple(tiers),
+        tuple(ValueChange(f.name, before.flag(f.name).value, f.value) for f in after.flags),
+    )
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    data = asdict(change)
+    data["then"], data["now"] = change.then.isoformat(), change.now.isoformat()
+    return data
 
 
 def agreed(

@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (each module registers its command)
     diff,
     explain,
     fmt,
+    history,
     lint,
     lsp,
     score,

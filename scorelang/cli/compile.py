@@ -40,6 +40,24 @@ def parse_as_of(text: str | None) -> datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
+def history_spine(
+    start: str | None, end: str | None, every: str, as_of: str | None
+) -> list[datetime]:
+    """The instants of --history's --from, --to and --every; usage errors otherwise."""
+    from ..history import SpineError, parse_duration, spine
+
+    if as_of is not None:
+        raise typer.BadParameter("--history evaluates --from .. --to, not --as-of")
+    if start is None or end is None:
+        raise typer.BadParameter("--history needs --from and --to (ISO 8601 instants)")
+    first, last = parse_as_of(start), parse_as_of(end)
+    assert first is not None and last is not None
+    try:
+        return spine(first, last, parse_duration(every))
+    except SpineError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 @app.command("compile")
 def compile_(
     model: Annotated[
@@ -67,6 +85,23 @@ def compile_(
     ] = None,
     config: ConfigOpt = None,
     source_schema: SourceSchemaOpt = None,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Emit `<model>_history` (every lead at each instant of --from/--to/--every, "
+            "one query) and `<model>_transitions` instead of the scores view (docs/history.md).",
+        ),
+    ] = False,
+    start: Annotated[
+        str | None, typer.Option("--from", help="With --history: the first instant (included).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="With --history: the last instant (included).")
+    ] = None,
+    every: Annotated[
+        str, typer.Option("--every", help="With --history: the step between instants.")
+    ] = "1d",
 ) -> None:
     """Compile a model to CREATE OR REPLACE VIEW statements for one SQL dialect."""
     from ..columns import check_mapping
@@ -74,9 +109,11 @@ def compile_(
     from ..compiler.frontend import compile_file
     from ..config import ConfigError, load_config, with_source_schema
     from ..targets.sql import UnsupportedConstruct, render_ddl
+    from ..targets.sql.history import render_history_ddl
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     pinned = parse_as_of(as_of)
+    instants = history_spine(start, end, every, as_of) if history else None
     compilation = compile_file(model)
     for diagnostic in compilation.diagnostics:
         err.print(escape(render_plain(diagnostic, compilation.sources.get(diagnostic.span.file))))
@@ -87,9 +124,14 @@ def compile_(
     try:
         mapping = with_source_schema(load_config(config).sources, source_schema)
         check_mapping(compilation.model, mapping)
-        sql = render_ddl(
-            compilation.model, target.value, as_of=pinned, mapping=mapping, schema=schema
-        )
+        if instants is None:
+            sql = render_ddl(
+                compilation.model, target.value, as_of=pinned, mapping=mapping, schema=schema
+            )
+        else:
+            sql = render_history_ddl(
+                compilation.model, target.value, instants, mapping=mapping, schema=schema
+            )
     except UnsupportedConstruct as error:
         source = compilation.sources.get(error.diagnostic.span.file)
         err.print(escape(render_plain(error.diagnostic, source)))
@@ -101,6 +143,7 @@ def compile_(
         typer.echo(sql, nl=False)
         return
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{compilation.model.name}.{target.value}.sql"
+    kind = ".history" if history else ""
+    path = out / f"{compilation.model.name}.{target.value}{kind}.sql"
     path.write_text(sql, encoding="utf-8")
     err.print(f"wrote {escape(str(path))}")

@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..explain import Explanation, ScoreLine, explain_lead, to_json
+from ..compiler import ir
+from ..explain import (
+    Change,
+    Explanation,
+    ScoreLine,
+    change_to_json,
+    explain_change,
+    explain_lead,
+    to_json,
+)
 from .app import app
 from .backtest import (
     EventsOpt,
@@ -128,6 +137,50 @@ def render_text(explanation: Explanation) -> None:
         out.print(f"flag {flag.name}: {summary}" + (f" ({'; '.join(gaps)})" if gaps else ""))
 
 
+def _value(value: object) -> str:
+    if value is None:
+        return "missing"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def render_change(change: Change, since: str) -> None:
+    """Scores then and now, then every rule that held points at either instant, largest
+    change first, then tiers, flags and resets."""
+    then, now = (t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in (change.then, change.now))
+    out.print(f"[bold]lead {escape(str(change.key))}[/] over {escape(since)}: {then} → {now}")
+    scores = Table("score", "then", "now", "change", title="scores", title_justify="left")
+    for score in change.scores:
+        both = score.now is not None and score.then is not None
+        moved = ir.round_score(score.now - score.then) if both else 0.0
+        moved = _points(moved) if moved else ""
+        scores.add_row(escape(score.name), _value(score.then), _value(score.now), moved)
+    out.print(scores)
+    rules = Table(
+        "rule", "then", "now", "change", title="rules", title_justify="left", caption_justify="left"
+    )
+    shown = [r for r in change.rules if r.then or r.now]
+    for rule in shown:
+        rules.add_row(
+            f"{escape(rule.label)} [dim]({rule.score})[/]",
+            _num(rule.then),
+            _num(rule.now),
+            _points(rule.change) if rule.change else "",
+        )
+    silent = len(change.rules) - len(shown)
+    if silent:
+        rules.caption = f"{silent} other rule{'s' if silent > 1 else ''}: 0 at both instants"
+    out.print(rules)
+    for kind, values in (("tier", change.tiers), ("flag", change.flags)):
+        for item in values:
+            moved = "unchanged" if item.then == item.now else f"{_value(item.then)} →"
+            out.print(f"{kind} {escape(item.name)}: {moved} {escape(_value(item.now))}")
+    for reset in change.resets:
+        if reset.then or reset.now:
+            out.print(f"reset {escape(reset.name)}: {_value(reset.then)} → {_value(reset.now)}")
+
+
 @app.command()
 def explain(
     model: ModelArg,
@@ -150,6 +203,14 @@ def explain(
         str | None,
         typer.Option("--database", help="The postgresql:// server for --engine postgres."),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Compare with the lead at --as-of minus this duration (e.g. 7d): each "
+            "rule's points then and now, largest change first, and each score, tier and flag.",
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     config: ConfigOpt = None,
     strict: StrictOpt = False,
@@ -162,6 +223,22 @@ def explain(
     ir_model = load_model(model)
     when = parse_instant(as_of, "--as-of") if as_of else None
     mapping = load_mapping(config, strict)
+    if since is not None:
+        from ..history import SpineError, parse_duration
+
+        try:
+            window = parse_duration(since)
+        except SpineError as error:
+            raise typer.BadParameter(str(error), param_hint="--since") from None
+        with user_errors():
+            change = explain_change(
+                ir_model, lead, leads, events, window, when, engine, mapping, database
+            )
+        if format == "json":
+            typer.echo(json.dumps(change_to_json(change), indent=2, default=str))
+        else:
+            render_change(change, since)
+        return
     with user_errors():
         explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping, database)
     if format == "json":

@@ -161,19 +161,23 @@ def build_views(
 ) -> list[View]:
     """The views to create, in order; the last is `<model>_scores`. `relations` names the
     tables they read (default: as the mapping says)."""
-    if dialect == "bigquery" and not mapping.schema:
-        # "A reference inside of a view must be qualified with a dataset": never a view
-        # that BigQuery refuses to create.
-        raise ConfigError(
-            "BigQuery views must name their source tables with a dataset (a view ignores the "
-            'default dataset): set schema = "DATASET" (or "PROJECT.DATASET") under [sources] '
-            "in scorelang.toml, or pass --source-schema DATASET"
-        )
+    check_view_sources(dialect, mapping)
     target = target_of(dialect, mapping)
     name = f"{model.name}_scores"
     Names(target, outputs=(name,))  # the view's own name must fit the target too
     query = _render(model, target, as_of, mapping, relations).query()
     return [View(name, as_written(query, target))]
+
+
+def check_view_sources(dialect: str, mapping: SourceMapping) -> None:
+    """A view BigQuery would refuse to create is a ConfigError saying what to set."""
+    if dialect == "bigquery" and not mapping.schema:
+        # "A reference inside of a view must be qualified with a dataset".
+        raise ConfigError(
+            "BigQuery views must name their source tables with a dataset (a view ignores the "
+            'default dataset): set schema = "DATASET" (or "PROJECT.DATASET") under [sources] '
+            "in scorelang.toml, or pass --source-schema DATASET"
+        )
 
 
 def _micros(seconds: float) -> exp.Expression:

@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from ...compiler import ir
 from ...compiler.sources import DEFAULT_SOURCES, SourceMapping, schema_parts
-from .builder import build_views, target_of, views_schema
+from .builder import View, build_views, target_of, views_schema
 from .names import as_written
 from .relations import Relations, SchemaRelations
 
@@ -41,11 +41,32 @@ def render_ddl(
     schema: str | None = None,
 ) -> str:
     """One file creating the model's views (in `schema` when given), pretty-printed."""
-    placed = views_schema(dialect, mapping, schema)
-    relations: Relations = SchemaRelations(
-        mapping, schema_parts(placed) if placed is not None else ()
-    )
+    relations = placed_relations(dialect, mapping, schema)
     views = build_views(model, dialect, as_of=as_of, mapping=mapping, relations=relations)
+    when = (
+        as_of.isoformat()
+        if as_of
+        else "the current time when the view is queried (CURRENT_TIMESTAMP, UTC)"
+    )
+    return render_views(model, dialect, views, relations, mapping, when)
+
+
+def placed_relations(dialect: str, mapping: SourceMapping, schema: str | None) -> Relations:
+    """Names for views created in `schema` (BigQuery: else the sources' dataset)."""
+    placed = views_schema(dialect, mapping, schema)
+    return SchemaRelations(mapping, schema_parts(placed) if placed is not None else ())
+
+
+def render_views(
+    model: ir.Model,
+    dialect: str,
+    views: list[View],
+    relations: Relations,
+    mapping: SourceMapping,
+    as_of: str,
+) -> str:
+    """CREATE OR REPLACE VIEW for each view, in order, framed by the template; `as_of` says
+    in the header which instants the views evaluate."""
     target = target_of(dialect, mapping)
     statements = [
         as_written(
@@ -64,9 +85,7 @@ def render_ddl(
         model_name=model.name,
         description=" ".join((model.description or "").split()),
         dialect=dialect,
-        as_of=as_of.isoformat()
-        if as_of
-        else "the current time when the view is queried (CURRENT_TIMESTAMP, UTC)",
+        as_of=as_of,
         leads=".".join((*mapping.schema_parts, lead.table)),
         events=".".join((*mapping.schema_parts, mapping.events_table)),
         statements=statements,
