@@ -8,17 +8,20 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlglot
 from backtest_fixtures import MODEL
 from scorelang.compiler import ir
 from scorelang.compiler.plan import INSTANT, Instants, LeadInstant, Scan, build_plan
-from scorelang.targets.sql import select_scores
+from scorelang.targets.sql import DIALECTS, select_scores
 from test_plan import EXAMPLES, model_of
 from test_plan_shift import HALF_WEEK, WEEK, shifted
+from test_sql_golden import golden_mapping
 from typer.testing import CliRunner
 
 from scorelang.backtest.export import plain
@@ -305,3 +308,37 @@ def test_a_lead_instant_query_is_one_scan_of_the_events_joined_on_the_lead() -> 
     sql = select_scores(model, "duckdb", as_of=LeadInstant("created_at")).sql(dialect="duckdb")
     assert sql.count('FROM "events"') == 2  # the scan and the sequences' scan
     assert "CROSS JOIN" not in sql
+
+
+# ---- golden SQL --------------------------------------------------------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "lead_instant"
+UPDATE = os.environ.get("SCORELANG_UPDATE_GOLDEN") == "1"
+GOLDEN_CASES = {
+    "b2b_saas": (lambda: model_of(EXAMPLES / "b2b_saas"), LeadInstant("created_at", 14 * 86400.0)),
+    # shifts, a percentile tier at the earlier instants, a time before the column's
+    "advanced_shifted": (
+        lambda: shifted(model_of(EXAMPLES / "advanced")),
+        LeadInstant("created_at", -86400.0),
+    ),
+}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
+def test_golden_sql_of_a_lead_instant(case: str, dialect: str) -> None:
+    """The query scoring each lead at its own instant, per dialect, reviewed in diffs; it
+    parses back to itself. Rewrite after an intended change with SCORELANG_UPDATE_GOLDEN=1."""
+    make, instant = GOLDEN_CASES[case]
+    query = select_scores(make(), dialect, as_of=instant, mapping=golden_mapping(dialect))
+    sql = query.sql(dialect=dialect, pretty=True) + ";\n"
+    golden = GOLDEN / f"{case}.{dialect}.sql"
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        golden.write_text(sql)
+    assert golden.exists(), f"no golden file {golden.name}; run with SCORELANG_UPDATE_GOLDEN=1"
+    assert sql == golden.read_text(), (
+        f"{golden.name} differs; review, then SCORELANG_UPDATE_GOLDEN=1"
+    )
+    (statement,) = sqlglot.parse(sql, read=dialect)
+    assert statement is not None and statement.sql(dialect=dialect, pretty=True) + ";\n" == sql
