@@ -1,6 +1,7 @@
 """Each lead at its own time on the warehouses, through their emulators (BigQuery on
-ZetaSQL, Snowflake on fakesnow): the query of a LeadInstant gives the Python engine's rows,
-to the cent (tests/test_backtest_sql.py holds DuckDB, Postgres, the plan and the golden SQL)."""
+ZetaSQL, Snowflake on fakesnow), and on local Spark: the query of a LeadInstant gives the
+Python engine's rows, to the cent (tests/test_backtest_sql.py holds DuckDB, Postgres, the
+plan and the golden SQL)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from test_plan import EXAMPLES, model_of
 from test_plan_shift import shifted
 from test_snowflake_emulator import RUNNER, fakesnow_python, source_tables
 from test_snowflake_emulator import decoded as snowflake_value
+from test_spark import spark
 
 from scorelang.backtest.scoring import AsOfColumn, with_time_field
 from scorelang.config import DEFAULT_SOURCES
 from scorelang.engines.rows import to_rows
 
-__all__ = ["fakesnow_python", "zetasql"]  # the emulators' session fixtures
+__all__ = ["fakesnow_python", "spark", "zetasql"]  # the emulators' session fixtures
 
 # (example, its model with shifted outputs or not, the scoring time)
 CASES = [
@@ -108,3 +110,12 @@ def test_snowflake_scores_each_lead_at_its_own_time_like_python(fakesnow_python:
         pytest.fail(f"fakesnow: {response['error']}\nin:\n{response['sql']}")
     records = [[snowflake_value(v) for v in row] for row in response["rows"]]
     assert by_key(model, records) == expected
+
+
+def test_spark_backtests_each_lead_at_its_own_time_like_python(spark: Any, tmp_path: Path) -> None:
+    """One case (a JVM is slow to start): shifted outputs, shared undeclared times."""
+    folder = EXAMPLES / "advanced"
+    model, leads = shifted(model_of(folder)), outcome_file(folder, tmp_path)
+    expected = scored(model, folder, leads, "scored_at", "python")
+    actual = scored(model, folder, leads, "scored_at", "spark")
+    assert (actual.rows, actual.as_of) == (expected.rows, expected.as_of)
