@@ -191,6 +191,16 @@ def test_cli_backtest_per_lead_on_postgres_prints_pythons_figures(
     assert json.loads(pg.stdout) == json.loads(python.stdout)
 
 
+def test_cli_backtest_at_a_time_before_a_column(folder_files: dict[str, Path]) -> None:
+    folder = EXAMPLES / "b2b_saas"
+    arguments = ["backtest", str(folder / "model.score"), "--leads", str(folder_files["b2b_saas"]),
+                 "--events", str(folder / "events.csv"), "--outcome", "won",
+                 "--as-of-column", "scored_at - 1d", "--engine", "duckdb"]  # fmt: skip
+    result = CliRunner().invoke(app, arguments, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "scored each lead at its scored_at - 1d" in result.output
+
+
 def test_cli_backtest_options_that_contradict_each_other(folder_files: dict[str, Path]) -> None:
     both = _cli(folder_files, "--engine", "duckdb", "--database", "postgresql://x@/db")
     assert both.exit_code == 2 and "--engine" in both.output
