@@ -51,14 +51,26 @@ class Step:
 
 
 @dataclass(frozen=True)
+class LeadInstant:
+    """Each entity evaluated at its own instant: a timestamp column of its rows plus `offset`
+    seconds (`created_at + 14d`; negative: before it). A row whose column is missing has no
+    instant and no result."""
+
+    column: str
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
 class Instants(Step):
     """The instants the plan evaluates at, one row each: a step only when there are several
     (one instant is a constant of the query). `instants`: the requested ones (none: the
-    query's now); `shifts`: each requested instant minus each shift is evaluated too (its
-    rows are read by shifted references, not output)."""
+    query's now); `per_entity`: instead, one instant per entity, read from its row (one row
+    per entity and instant); `shifts`: each requested instant minus each shift is evaluated
+    too (its rows are read by shifted references, not output)."""
 
     instants: tuple[datetime, ...]
     shifts: tuple[float, ...] = ()
+    per_entity: LeadInstant | None = None
 
     def rows(self) -> list[tuple[datetime, bool]]:
         """Each pinned instant to evaluate, once, and whether it was requested."""
@@ -157,9 +169,10 @@ class Project(Step):
 
 @dataclass(frozen=True)
 class Plan:
-    """`instants`: the pinned instants (UTC, naive), none for the query's now; `entity`:
-    what one row of a step after the scans is about (with an instant); `shifts`: the shifts
-    of the model's shifted references (their instants are evaluated too, not output)."""
+    """`instants`: the pinned instants (UTC, naive), none for the query's now; `per_entity`:
+    instead, each entity's own instant; `entity`: what one row of a step after the scans is
+    about (with an instant); `shifts`: the shifts of the model's shifted references (their
+    instants are evaluated too, not output)."""
 
     model: ir.Model
     entity: str
@@ -167,6 +180,7 @@ class Plan:
     steps: tuple[Step, ...]
     assemblies: tuple[ScoreAssembly, ...]  # one per rule-based score, in model order
     shifts: tuple[float, ...] = ()
+    per_entity: LeadInstant | None = None
 
     def assembly(self, score: str) -> ScoreAssembly:
         return next(a for a in self.assemblies if a.score.name == score)
@@ -174,7 +188,7 @@ class Plan:
     @property
     def single_instant(self) -> bool:
         """One instant evaluated: the instant is a constant of the query."""
-        return len(self.instants) <= 1 and not self.shifts
+        return len(self.instants) <= 1 and not self.shifts and self.per_entity is None
 
     @property
     def several_output(self) -> bool:
@@ -195,18 +209,21 @@ def utc_naive(instant: datetime) -> datetime:
     return instant if instant.tzinfo is None else instant.astimezone(UTC).replace(tzinfo=None)
 
 
-def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
-    """The plan of `model` at `instants` (none: the query's now), with the rewrites that
-    apply (see `pin_single_instant`)."""
-    pinned = tuple(utc_naive(i) for i in instants)
+def build_plan(model: ir.Model, instants: Sequence[datetime] | LeadInstant = ()) -> Plan:
+    """The plan of `model` at `instants` (none: the query's now; a LeadInstant: each
+    entity's own), with the rewrites that apply (see `pin_single_instant`)."""
+    per_entity = instants if isinstance(instants, LeadInstant) else None
+    pinned: tuple[datetime, ...] = (
+        () if isinstance(instants, LeadInstant) else tuple(utc_naive(i) for i in instants)
+    )
     if len(set(pinned)) != len(pinned):
         raise ValueError("the instants to evaluate at must differ")
     shifts = tuple(sorted({r.shift for r in shifted_references(model)}))
-    several = len(pinned) > 1 or bool(shifts)
+    several = len(pinned) > 1 or bool(shifts) or per_entity is not None
     # One row per entity and instant; with one instant, the instant is a constant.
     keys = (model.key, INSTANT) if several else (model.key,)
     steps: list[Step] = (
-        [Instants("instants", (), pinned, shifts, keys=(INSTANT,))] if several else []
+        [Instants("instants", (), pinned, shifts, per_entity, keys=(INSTANT,))] if several else []
     )
     at = tuple(s.name for s in steps)  # what scans and the join read the instants from
     groups: list[str] = []
@@ -259,7 +276,7 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
         steps.append(Project(f"derived_{depth}", (steps[-1].name,), columns, keys=keys))
     if shifts:
         steps = _with_shifts(steps, keys)
-    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies, shifts)
+    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies, shifts, per_entity)
     return pin_single_instant(plan) if plan.single_instant else plan
 
 

@@ -223,8 +223,10 @@ def test_outcome_values():
 def test_as_of_column_spec():
     assert AsOfColumn.parse("scored_at") == AsOfColumn("scored_at", 0.0)
     assert AsOfColumn.parse("created_at + 14d") == AsOfColumn("created_at", 14 * 86400.0)
-    with pytest.raises(ValueError):
-        AsOfColumn.parse("created_at - 3d")
+    assert AsOfColumn.parse("scored_at - 3d") == AsOfColumn("scored_at", -3 * 86400.0)
+    for bad in ("created_at + ", "created_at + -3d", "created_at * 3d", "created at"):
+        with pytest.raises(ValueError):
+            AsOfColumn.parse(bad)
 
 
 def test_events_after_the_scoring_time_are_never_used(tmp_path):

@@ -99,3 +99,15 @@ def test_the_aggregates_floor_reads_what_the_model_reads(monkeypatch: pytest.Mon
     read = {c.this.name for c in floor.find_all(exp.Count) if isinstance(c.this, exp.Column)}
     assert read == {"url", "form"}
     assert len(list(floor.find_all(exp.Filter))) == bench_sql.aggregate_count(compiled) == 6
+
+
+def test_bench_backtest_asof_runs_on_every_engine(pg_url: str) -> None:
+    """It exits unless the three engines print the same backtest report."""
+    engines = "python,duckdb,postgres"
+    out = run(
+        "bench_backtest_asof.py", "--leads", "300", "--runs", "1", "--engines", engines,
+        "--pg-url", pg_url,
+    )  # fmt: skip
+    for engine in engines.split(","):
+        assert any(line.startswith(f"{engine} 300 leads: backtest ") for line in out.splitlines())
+    assert f"same report on {engines.replace(',', ', ')}" in out

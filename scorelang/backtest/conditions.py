@@ -106,8 +106,11 @@ def _where_present(op, left: Column, right: Column) -> Truth:
 
 def _column(expr: ir.Expr, ctx: _Context) -> Column:
     everywhere = np.ones(ctx.size, dtype=bool)
-    if isinstance(expr, ir.Literal):
-        return column([expr.value] * ctx.size)
+    if isinstance(expr, ir.Literal):  # as `column` builds it, without a loop per lead
+        value = expr.value
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        values = np.full(ctx.size, float(value) if numeric else value, float if numeric else object)
+        return Column(values, np.full(ctx.size, value is not None))
     if isinstance(expr, ir.ScoreRef | ir.TierRef | ir.MatrixRef | ir.FlagRef):
         return ctx.columns[expr.name]
     if isinstance(expr, ir.Neg):

@@ -96,8 +96,9 @@ def describe_as_of(as_of: AsOf) -> str:
     if isinstance(as_of, AsOfColumn):
         from ..explain import duration_text
 
+        sign = "+" if as_of.offset > 0 else "-"
         return f"each lead at its {as_of.column}" + (
-            f" + {duration_text(as_of.offset)}" if as_of.offset else ""
+            f" {sign} {duration_text(abs(as_of.offset))}" if as_of.offset else ""
         )
     return f"all leads at {as_of.isoformat()}"
 
@@ -257,11 +258,12 @@ def backtest(
     target_rate: float | None = None,
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
+    database: str | None = None,
 ) -> Backtest:
     """Score the leads file at `as_of` (one instant, as a datetime or ISO 8601 text, or a
-    per-lead column) and measure it."""
+    per-lead column) on `engine` (with `database`, its server: Postgres) and measure it."""
     model, as_of = model_ir(model), to_utc(as_of) if isinstance(as_of, str) else as_of
-    scored = score_leads(model, leads, events, outcome, as_of, engine, progress, mapping)
+    scored = score_leads(model, leads, events, outcome, as_of, engine, progress, mapping, database)
     return analyse(
         model,
         scored,

@@ -1,13 +1,16 @@
 """Score historical leads as they looked at their scoring time, paired with their outcome.
 
-No leakage: a lead scored at T sees only its events at or before T. With one `--as-of`
-every engine applies that by semantics; with a per-lead time (`--as-of-column`) leads are
-scored by the Python evaluator, grouped by scoring time, and each lead's events are cut
-at its own time before the evaluator sees them.
+No leakage: a lead scored at T sees only its events at or before T, on every engine, by
+the semantics of as_of. With a per-lead time (`--as-of-column`) the Python evaluator scores
+the leads grouped by scoring time, each lead's events cut at its own time before it sees
+them; the SQL engines evaluate every lead at its own instant in one query (the plan's
+`LeadInstant`). Either way the file's times are read, and a lead without one refused,
+before anything is scored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +28,7 @@ from .. import data
 from ..columns import model_columns
 from ..compiler import ir
 from ..compiler.parse import duration
+from ..compiler.plan import LeadInstant
 from ..config import SourceMapping
 from ..records import EVENT_LEAD, event_time, to_utc
 
@@ -32,30 +36,29 @@ Progress = Callable[[int, int], None]  # (leads scored, leads in all)
 CHUNK = 1000  # leads per evaluator call, so progress moves on large files
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
 FALSE_WORDS = frozenset({"0", "false", "f", "no", "n"})
-AS_OF_COLUMN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\s*(\S+))?\s*$")
+AS_OF_COLUMN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\S+))?\s*$")
 
 
-@dataclass(frozen=True)
-class AsOfColumn:
-    """Each lead's scoring time: a timestamp column of the leads file plus an offset
-    (`created_at + 14d`)."""
-
-    column: str
-    offset: float = 0.0  # seconds
+class AsOfColumn(LeadInstant):
+    """Each lead's scoring time: a timestamp column of the leads file plus an offset in
+    seconds (`created_at + 14d`; `scored_at - 1d` is before it)."""
 
     @classmethod
     def parse(cls, text: str) -> AsOfColumn:
         match = AS_OF_COLUMN.match(text)
         if match is None:
             raise ValueError(
-                f"expected COLUMN or COLUMN + DURATION (e.g. created_at + 14d), got {text!r}"
+                "expected COLUMN, COLUMN + DURATION or COLUMN - DURATION (e.g. created_at + 14d), "
+                f"got {text!r}"
             )
-        offset = match.group(2)
+        sign, offset = match.group(2), match.group(3)
         try:
+            if offset and not offset[0].isdigit():
+                raise ValueError(offset)
             seconds = duration(offset).seconds if offset else 0.0
         except (KeyError, ValueError):
             raise ValueError(f"not a duration such as 14d: {offset!r}") from None
-        return cls(match.group(1), seconds)
+        return cls(match.group(1), -seconds if sign == "-" else seconds)
 
 
 AsOf = datetime | AsOfColumn
@@ -93,15 +96,37 @@ def fact_names(outcome: str, as_of: AsOf) -> list[str]:
     return [outcome, *([as_of.column] if isinstance(as_of, AsOfColumn) else [])]
 
 
+def with_time_field(model: ir.Model, as_of: AsOf) -> ir.Model:
+    """The model as the SQL engines load the leads for `as_of`: a per-lead time column the
+    model does not declare becomes an optional timestamp field (so the table keeps it); one
+    it declares must be a timestamp."""
+    if not isinstance(as_of, AsOfColumn):
+        return model
+    declared = next((f for f in model.lead_fields if f.name == as_of.column), None)
+    if declared is None:
+        field = ir.FieldType(as_of.column, ir.Type.TIMESTAMP, optional=True)
+        return dataclasses.replace(model, lead_fields=(*model.lead_fields, field))
+    if declared.type is not ir.Type.TIMESTAMP:
+        raise ValueError(
+            f"the scoring time column {as_of.column!r} is a {declared.type.value} field of "
+            f"model {model.name}: declare it a timestamp"
+        )
+    return model
+
+
 def read_lead_facts(
     model: ir.Model, leads: Path, outcome: str, as_of: AsOf, mapping: SourceMapping | None = None
 ) -> LeadFacts:
-    """Read the outcome (and per-lead time) columns, keyed by the lead key typed as the model says."""
+    """Read the outcome (and per-lead time) columns, keyed by the lead key typed as the model
+    says. A time is parsed as the loader parses a timestamp field, so every engine reads the
+    same instant; a lead without one is an error naming its row."""
     mapping = mapping or SourceMapping()
+    with_time_field(model, as_of)  # refuses a time column declared with another type
     key = mapping.column(model.key)
     key_type = next(f.type for f in model.lead_fields if f.name == model.key)
     con = duckdb.connect()
     try:
+        con.execute("SET TimeZone = 'UTC'")  # zone-less times are UTC, as when loading
         present = data.read_raw(con, Path(leads), "_scorelang_backtest_leads", mapping)
         wanted = [mapping.column(name) for name in fact_names(outcome, as_of)]
         for column in (key, *wanted):
@@ -109,8 +134,12 @@ def read_lead_facts(
                 raise data.DataError(
                     f"{leads}: no column {column!r} (the file has: {', '.join(present)})"
                 )
+        parsed = [data.col(c) for c in wanted]
+        if isinstance(as_of, AsOfColumn):  # the time as the loader types it, in UTC
+            time = data.try_cast(data.col(wanted[-1]), ir.Type.TIMESTAMP)
+            parsed.append(exp.cast(time, "TIMESTAMP"))
         query = (
-            exp.select(data.try_cast(data.col(key), key_type), *(data.col(c) for c in wanted))
+            exp.select(data.try_cast(data.col(key), key_type), *parsed)
             .from_(data.table("_scorelang_backtest_leads"))
             .order_by(exp.column("rowid"))
         )
@@ -130,12 +159,11 @@ def read_lead_facts(
         for i, row in enumerate(rows):
             if row[2] is None:
                 raise data.DataError(f"{leads}: row {i + 1} has no {as_of.column!r} to score it at")
-            try:
-                times[row[0]] = to_utc(row[2]) + shift
-            except ValueError as error:
+            if row[3] is None:
                 raise data.DataError(
-                    f"{leads}: row {i + 1}, column {as_of.column!r}: {error}"
-                ) from None
+                    f"{leads}: row {i + 1}, column {as_of.column!r}: not a timestamp: {row[2]!r}"
+                )
+            times[row[0]] = to_utc(row[3]) + shift
     return LeadFacts({k: bool(v) for k, v in outcomes.items()}, times)
 
 
@@ -221,24 +249,38 @@ def score_leads(
     engine: str = "python",
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
+    database: str | None = None,
 ) -> ScoredLeads:
-    """Score every lead of the file at its scoring time and pair it with its outcome.
+    """Score every lead of the file at its scoring time and pair it with its outcome, rows
+    in the file's order on every engine (deciles split ties in that order).
 
-    A per-lead time always uses the Python evaluator (one SQL run per distinct time would
-    rescan the events each time); a single time runs on `engine`.
-    """
-    if isinstance(as_of, AsOfColumn) or engine == "python":
+    `database`: the server of an engine that needs one (Postgres: a postgresql:// URL)."""
+    if engine == "python":
         dataset = load_dataset(model, leads, events, outcome, as_of, mapping)
         rows = score_python(model, dataset.leads, dataset.events, dataset.as_of, progress)
         return ScoredLeads(rows, dataset.outcomes, dataset.as_of)
     from .. import engines
 
     facts = read_lead_facts(model, leads, outcome, as_of, mapping)
-    scoring = model_columns(model, mapping or SourceMapping(), fact_names(outcome, as_of))
+    loaded = with_time_field(model, as_of)
+    scoring = model_columns(loaded, mapping or SourceMapping(), fact_names(outcome, as_of))
+    instant = as_of if isinstance(as_of, AsOfColumn) else to_utc(as_of)
     rows = engines.score(
-        model, engine, leads=leads, events=events, as_of=to_utc(as_of), mapping=scoring
+        loaded,
+        engine,
+        leads=leads,
+        events=events,
+        database=database,
+        as_of=instant,
+        mapping=scoring,
     )
     if progress:
         progress(len(rows), len(rows))
-    outcomes = np.array([facts.outcome[row[model.key]] for row in rows], dtype=bool)
-    return ScoredLeads(rows, outcomes, [to_utc(as_of)] * len(rows))
+    order = {key: i for i, key in enumerate(facts.outcome)}
+    rows.sort(key=lambda row: order[row[model.key]])
+    keys = [row[model.key] for row in rows]
+    outcomes = np.array([facts.outcome[k] for k in keys], dtype=bool)
+    times = (
+        [facts.as_of[k] for k in keys] if isinstance(as_of, AsOfColumn) else [instant] * len(keys)
+    )
+    return ScoredLeads(rows, outcomes, times)

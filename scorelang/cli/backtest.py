@@ -21,7 +21,7 @@ from ..compiler import ir
 from ..compiler.diagnostics import CompileError, Severity, render_plain
 from ..records import to_utc
 from .app import app
-from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
+from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping, load_notes
 
 if TYPE_CHECKING:
     from ..backtest.run import Backtest
@@ -57,8 +57,8 @@ AsOfColumnOpt = Annotated[
     str | None,
     typer.Option(
         "--as-of-column",
-        help="Score each lead at its own time: a timestamp column of the leads file, plus an optional offset "
-        "(e.g. 'created_at + 14d'). Uses the Python evaluator.",
+        help="Score each lead at its own time: a timestamp column of the leads file, plus or minus an "
+        "optional offset (e.g. 'created_at + 14d'). Every engine scores each lead at its own time.",
     ),
 ]
 
@@ -233,8 +233,21 @@ def backtest(
     as_of: AsOfOpt = None,
     as_of_column: AsOfColumnOpt = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="python or duckdb (a single --as-of only).")
-    ] = "python",
+        str | None,
+        typer.Option(
+            "--engine",
+            help="python (the default), duckdb or postgres (SQL: every lead in one query); "
+            "postgres when --database is a postgresql:// URL.",
+        ),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="The Postgres server for --engine postgres (postgresql://...): the files are "
+            "loaded into temporary tables there.",
+        ),
+    ] = None,
     html: Annotated[
         Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
     ] = None,
@@ -271,9 +284,12 @@ def backtest(
     from ..backtest.export import plain
     from ..backtest.report import write_report
     from ..backtest.run import backtest as run_backtest
-    from ..backtest.scoring import AsOfColumn
     from ..engines import ENGINES
 
+    try:
+        engine = choose_engine(engine, database, files=True, default="python")
+    except typer.BadParameter as error:
+        fail(f"{error.param_hint}: {error}", 2)
     if engine not in ENGINES:
         fail(f"--engine: use one of {', '.join(ENGINES)}", 2)
     if format not in ("text", "json"):
@@ -281,8 +297,6 @@ def backtest(
     ir_model = load_model(model)
     when = scoring_time(as_of, as_of_column)
     mapping = load_mapping(config, strict)
-    if isinstance(when, AsOfColumn) and engine != "python":
-        err.print("note: --as-of-column scores each lead at its own time with the Python evaluator")
     with user_errors(), progress_bar("scoring leads") as progress:
         result = run_backtest(
             ir_model,
@@ -295,6 +309,7 @@ def backtest(
             target_rate=target_mql_rate,
             progress=progress,
             mapping=mapping,
+            database=database,
         )
     auc = result.score(result.main_score).auc
     passed = fail_under_auc is None or auc >= fail_under_auc

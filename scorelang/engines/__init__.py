@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from ..columns import check_mapping
 from ..compiler import ir
+from ..compiler.plan import LeadInstant
 from ..config import SourceMapping
 from ..data import DataError, LoadReport, read_columns
 from ..records import model_ir, optional_path, to_utc
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from ..api import ScoringModel
 
 ENGINES = ("python", "duckdb", "postgres", "spark")
+# When to score: one instant (a datetime, or ISO 8601 text), each lead's own (a LeadInstant,
+# SQL engines: a lead whose column is missing has no row), or None for now.
+AsOf = datetime | str | LeadInstant | None
 # The engine whose scores are Python rows: its files and leaderboards are made from those
 # (the SQL engines write files and rank in the engine).
 ROW_ENGINES = ("python",)
@@ -43,13 +47,14 @@ def score(
     leads: str | Path | None = None,
     events: str | Path | None = None,
     database: str | None = None,
-    as_of: datetime | str | None = None,
+    as_of: AsOf = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Score every lead, as Python rows sorted by lead key: from `leads` and `events` files,
     or (SQL engines) from the tables the mapping names in `database`. `as_of` (a datetime or
-    ISO 8601 text) None means now. With files, `on_load` receives the LoadReport: how many
+    ISO 8601 text) None means now; a LeadInstant (SQL engines) scores each lead at its own
+    instant (a lead without one has no row: the backtest refuses such leads first). With files, `on_load` receives the LoadReport: how many
     rows were kept, and how many events were dropped and why."""
     model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
     return score_rows(engine, model, sources, as_of)
@@ -63,7 +68,7 @@ def write_scores(
     leads: str | Path | None = None,
     events: str | Path | None = None,
     database: str | None = None,
-    as_of: datetime | str | None = None,
+    as_of: AsOf = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
 ) -> int:
@@ -94,7 +99,7 @@ def leaderboard(
     leads: str | Path | None = None,
     events: str | Path | None = None,
     database: str | None = None,
-    as_of: datetime | str | None = None,
+    as_of: AsOf = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
 ) -> Leaderboard:
@@ -108,20 +113,21 @@ def leaderboard(
 
 def inputs(
     model: ir.Model | ScoringModel,
-    as_of: datetime | str | None,
+    as_of: AsOf,
     leads: str | Path | None,
     events: str | Path | None,
     database: str | None,
     mapping: SourceMapping | None,
     on_load: Callable[[LoadReport], None] | None,
-) -> tuple[ir.Model, datetime | None, Sources]:
+) -> tuple[ir.Model, datetime | LeadInstant | None, Sources]:
     """The public forms (a ScoringModel, ISO text, str paths) as the engines take them, with
     the mapping checked against the model."""
     model = model_ir(model)
     mapping = mapping or SourceMapping()
     check_mapping(model, mapping)
     sources = Sources(optional_path(leads), optional_path(events), database, mapping, on_load)
-    return model, None if as_of is None else to_utc(as_of), sources
+    instant = as_of if as_of is None or isinstance(as_of, LeadInstant) else to_utc(as_of)
+    return model, instant, sources
 
 
 @dataclass(frozen=True)
@@ -147,9 +153,14 @@ class Sources:
 
 
 def score_rows(
-    engine: str, model: ir.Model, sources: Sources, as_of: datetime | None
+    engine: str, model: ir.Model, sources: Sources, as_of: datetime | LeadInstant | None
 ) -> list[dict[str, Any]]:
     if engine == "python":
+        if isinstance(as_of, LeadInstant):
+            raise DataError(
+                "the python engine scores one instant for every lead; each lead at its own "
+                "time: scorelang.backtest.scoring.score_python, or a SQL engine"
+            )
         return python_rows(model, sources, as_of)
     return backend(engine).score(model, as_of=as_of, **sources.given())
 

@@ -7,7 +7,6 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..targets.sql import select_scores
 from .rows import (
     SCORES,
     Leaderboard,
+    ScoringTime,
     best_query,
     board_from,
     counts_query,
@@ -88,12 +88,12 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnecti
         ) from error
 
 
-def scores_query(model: ir.Model, as_of: datetime | None, mapping: SourceMapping) -> exp.Select:
+def scores_query(model: ir.Model, as_of: ScoringTime, mapping: SourceMapping) -> exp.Select:
     return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
 
 
 def run_scores(
-    con: duckdb.DuckDBPyConnection, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
+    con: duckdb.DuckDBPyConnection, model: ir.Model, as_of: ScoringTime, mapping: SourceMapping
 ) -> list[dict[str, Any]]:
     cursor = execute(con, scores_query(model, as_of, mapping).sql(dialect=DIALECT))
     names = [d[0] for d in cursor.description]
@@ -149,12 +149,12 @@ def session(
         yield con
 
 
-def score(model: ir.Model, *, as_of: datetime | None, **sources: Any) -> list[dict[str, Any]]:
+def score(model: ir.Model, *, as_of: ScoringTime, **sources: Any) -> list[dict[str, Any]]:
     with session(model, **sources) as con:
         return run_scores(con, model, as_of, sources["mapping"])
 
 
-def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **sources: Any) -> int:
+def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: Any) -> int:
     """Every lead's scores written to `out` by DuckDB itself, in lead-key order."""
     query = typed(model, scores_query(model, as_of, sources["mapping"]))
     with session(model, **sources) as con:
@@ -162,7 +162,7 @@ def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **source
 
 
 def leaderboard(
-    model: ir.Model, by: str | None, top: int, *, as_of: datetime | None, **sources: Any
+    model: ir.Model, by: str | None, top: int, *, as_of: ScoringTime, **sources: Any
 ) -> Leaderboard:
     """The best `top` leads and the counts, from the scores kept in a scratch table."""
     scratch = table(SCORES)

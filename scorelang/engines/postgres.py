@@ -7,7 +7,6 @@ import dataclasses
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from . import duckdb as duck
 from .rows import (
     SCORES,
     Leaderboard,
+    ScoringTime,
     best_query,
     board_from,
     counts_query,
@@ -141,12 +141,12 @@ def execute(pg: psycopg.Connection, sql: str) -> psycopg.Cursor:
         return pg.execute(sql)
 
 
-def scores_query(model: ir.Model, as_of: datetime | None, mapping: SourceMapping) -> exp.Select:
+def scores_query(model: ir.Model, as_of: ScoringTime, mapping: SourceMapping) -> exp.Select:
     return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
 
 
 def run_scores(
-    pg: psycopg.Connection, model: ir.Model, as_of: datetime | None, mapping: SourceMapping
+    pg: psycopg.Connection, model: ir.Model, as_of: ScoringTime, mapping: SourceMapping
 ) -> list[dict[str, Any]]:
     cursor = execute(pg, scores_query(model, as_of, mapping).sql(dialect=DIALECT))
     names = [d.name for d in cursor.description or ()]
@@ -176,12 +176,12 @@ def session(
         pg.rollback()
 
 
-def score(model: ir.Model, *, as_of: datetime | None, **sources: Any) -> list[dict[str, Any]]:
+def score(model: ir.Model, *, as_of: ScoringTime, **sources: Any) -> list[dict[str, Any]]:
     with session(model, **sources) as (pg, mapping):
         return run_scores(pg, model, as_of, mapping)
 
 
-def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **sources: Any) -> int:
+def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: Any) -> int:
     """Every lead's scores streamed out of Postgres as CSV (COPY TO STDOUT) into a scratch
     file, which DuckDB types, sorts by lead key and writes to `out`."""
     with session(model, **sources) as (pg, mapping):
@@ -214,7 +214,7 @@ def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **source
 
 
 def leaderboard(
-    model: ir.Model, by: str | None, top: int, *, as_of: datetime | None, **sources: Any
+    model: ir.Model, by: str | None, top: int, *, as_of: ScoringTime, **sources: Any
 ) -> Leaderboard:
     """The best `top` leads and the counts, from the scores kept in a temporary table."""
     scratch = table(SCORES, "pg_temp")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
 
 from ..compiler import ir
+from ..compiler.plan import LeadInstant
 from ..targets.sql.names import column, ident
 
 SQL_TYPES = {
@@ -23,6 +25,8 @@ SQL_TYPES = {
     ir.Type.NUMBER: exp.DataType.Type.DOUBLE,
     ir.Type.BOOL: exp.DataType.Type.BOOLEAN,
 }
+# When a SQL engine scores: one instant, each lead's own, or None for the query's now.
+ScoringTime = datetime | LeadInstant | None
 SCORES = "scorelang_scores"  # the scores query as a subquery, or a scratch table of its rows
 
 

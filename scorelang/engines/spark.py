@@ -16,7 +16,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,16 @@ from ..config import SourceMapping
 from ..data import DataError, LoadReport, create_schema, table
 from ..targets.sql import select_scores
 from . import duckdb as duck
-from .rows import SCORES, Leaderboard, best_query, board_from, counts_query, to_rows, typed
+from .rows import (
+    SCORES,
+    Leaderboard,
+    ScoringTime,
+    best_query,
+    board_from,
+    counts_query,
+    to_rows,
+    typed,
+)
 from .spark_files import failures, load_spark, reason
 from .views import create_views
 
@@ -60,7 +68,7 @@ def session(master: str | None = None) -> Any:
     return spark
 
 
-def scores_query(model: ir.Model, as_of: datetime | None, mapping: SourceMapping) -> exp.Select:
+def scores_query(model: ir.Model, as_of: ScoringTime, mapping: SourceMapping) -> exp.Select:
     return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
 
 
@@ -100,14 +108,14 @@ def prepare(
     return spark, dataclasses.replace(mapping, schema=None)
 
 
-def score(model: ir.Model, *, as_of: datetime | None, **sources: Any) -> list[dict[str, Any]]:
+def score(model: ir.Model, *, as_of: ScoringTime, **sources: Any) -> list[dict[str, Any]]:
     """Every lead's scores as Python rows: all of them cross to the driver, so past a few
     million leads write them to a file instead (write_scores)."""
     spark, mapping = prepare(model, **sources)
     return to_rows(model, *collect(spark, scores_query(model, as_of, mapping)))
 
 
-def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **sources: Any) -> int:
+def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: Any) -> int:
     """Every lead's scores written by Spark's executors as Parquet parts into a scratch
     folder, which DuckDB sorts by lead key and writes to `out`: no score row reaches the
     driver (spark.driver.maxResultSize bounds what may). The scratch folder is local, so a
@@ -123,7 +131,7 @@ def write_scores(model: ir.Model, out: Path, *, as_of: datetime | None, **source
 
 
 def leaderboard(
-    model: ir.Model, by: str | None, top: int, *, as_of: datetime | None, **sources: Any
+    model: ir.Model, by: str | None, top: int, *, as_of: ScoringTime, **sources: Any
 ) -> Leaderboard:
     """The best `top` leads and the counts, ranked and counted by Spark over the scores
     cached once (memory, then disk); only those rows reach the driver."""

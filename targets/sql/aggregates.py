@@ -70,11 +70,25 @@ class AggregateCte:
 @dataclass(frozen=True)
 class InstantsCte:
     """The CTE of the instants a query for several of them evaluates at: `column` holds
-    each one's epoch microseconds (a key of every later step), `timestamp` the instant."""
+    each one's epoch microseconds (a key of every later step), `timestamp` the instant.
+    With an instant per lead (plan.LeadInstant), `lead` holds the lead's key instead of
+    a timestamp (a row reads only its lead's instants) and, with shifts, `own` the lead's
+    own instant, which the rows of its earlier instants keep (a percentile tier at one
+    ranks the leads that share the own instant, as the Python engine's batches do)."""
 
     name: str
     column: str
     timestamp: str
+    lead: str | None = None
+    own: str | None = None
+
+    def joined(self, select: exp.Select, alias: str, lead: exp.Expression) -> exp.Select:
+        """`select` joined to the instants (as `alias`) that `lead`, its lead key, has: all
+        of them, or that lead's own."""
+        instants = _alias(self.name, alias)
+        if self.lead is None:
+            return select.join(instants, join_type="CROSS")
+        return select.join(instants, on=exp.EQ(this=lead, expression=column(self.lead, alias)))
 
 
 def _alias(table: str, alias: str) -> exp.Table:
@@ -234,7 +248,7 @@ class EventRenderer:
             .where(_is_type(column(m.event_type, alias), step.types))
         )
         if self.instants:
-            select = select.join(_alias(self.instants.name, at), join_type="CROSS")
+            select = self.instants.joined(select, at, column(m.event_lead, alias))
         return select.where(self._age_test(False, 0, time, age))
 
     # ---- windows ---------------------------------------------------------------------------

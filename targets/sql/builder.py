@@ -45,6 +45,7 @@ from ...compiler.plan import (
     Group,
     Instants,
     Join,
+    LeadInstant,
     OutputColumn,
     Plan,
     Project,
@@ -65,7 +66,7 @@ from .expressions import ExpressionCompiler, Scope, number, round_half_away, whe
 from .names import Names, as_written, column, ident
 from .relations import Relations, SchemaRelations
 
-AsOf = datetime | Sequence[datetime] | None
+AsOf = datetime | Sequence[datetime] | LeadInstant | None
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def select_scores(
     relations: Relations | None = None,
 ) -> exp.Select:
     """One SELECT (with CTEs) giving one row per lead and exactly model.output_columns;
-    `as_of` several instants: one row per lead and instant, with `as_of` after the key.
+    `as_of` several instants: one row per lead and instant, with `as_of` after the key; a
+    LeadInstant: each lead at its own instant, one row per lead whose column has a value.
     `relations` names the source tables (default: as the mapping says)."""
     target = target_of(dialect, mapping)
     return as_written(_render(model, target, as_of, mapping, relations).query(), target)
@@ -119,9 +121,11 @@ def step_relations(
     return list(builder.step_ctes.items())
 
 
-def _instants(as_of: AsOf) -> tuple[datetime, ...]:
+def _instants(as_of: AsOf) -> tuple[datetime, ...] | LeadInstant:
     if as_of is None:
         return ()
+    if isinstance(as_of, LeadInstant):
+        return as_of
     return (as_of,) if isinstance(as_of, datetime) else tuple(as_of)
 
 
@@ -178,6 +182,12 @@ def check_view_sources(dialect: str, mapping: SourceMapping) -> None:
             'default dataset): set schema = "DATASET" (or "PROJECT.DATASET") under [sources] '
             "in scorelang.toml, or pass --source-schema DATASET"
         )
+
+
+def _union_all(rows: list[exp.Select], alias: str) -> exp.Subquery:
+    """Every row of `rows`, as a subquery named `alias`."""
+    union = functools.reduce(lambda a, b: exp.union(a, b, distinct=False), rows)
+    return exp.Subquery(this=union, alias=ident(alias))
 
 
 def _micros(seconds: float) -> exp.Expression:
@@ -274,8 +284,13 @@ class _Builder:
                     f"an output is named `{INSTANT}`, the column of the instant when a query "
                     "evaluates several: rename it"
                 )
+            per_lead = plan.per_entity is not None
             self.instants = InstantsCte(
-                self.cte_names.fresh("instants"), self.names.fresh("as_of_us"), INSTANT
+                self.cte_names.fresh("instants"),
+                self.names.fresh("as_of_us"),
+                INSTANT,
+                self.names.fresh("instant_lead") if per_lead else None,
+                self.names.fresh("own_as_of_us") if per_lead and plan.shifts else None,
             )
         # With shifts, whether a row's instant was asked for (the others are read, not output).
         self.requested = self.names.fresh("requested") if plan.shifts else None
@@ -340,7 +355,8 @@ class _Builder:
             match step:
                 case Instants():
                     assert self.instants is not None
-                    self.ctes.append((self.instants.name, self._instants(step)))
+                    select = self._lead_instants(step) if step.per_entity else self._instants(step)
+                    self.ctes.append((self.instants.name, select))
                     self.step_ctes[step.name] = self.instants.name
                 case Scan():
                     self._add(step, events.scan(step))
@@ -434,8 +450,46 @@ class _Builder:
             if self.requested is not None:
                 row = row.select(exp.alias_(exp.Boolean(this=asked), ident(self.requested)))
             rows.append(row)
-        union = functools.reduce(lambda a, b: exp.union(a, b, distinct=False), rows)
-        return exp.select(exp.Star()).from_(exp.Subquery(this=union, alias=ident("i")))
+        return exp.select(exp.Star()).from_(_union_all(rows, "i"))
+
+    def _lead_instants(self, step: Instants) -> exp.Select:
+        """One row per lead whose column has a value: its instant, the column plus the offset
+        (and, with shifts, its instant minus each shift, not asked for)."""
+        assert self.instants is not None and step.per_entity is not None
+        m, names, offset = self.mapping, self.instants, step.per_entity.offset
+        assert names.lead is not None
+        time = column(m.column(step.per_entity.column), "l")
+        own = self.dialect.source_epoch_us(time.copy())
+        if offset:
+            own = (exp.Add if offset > 0 else exp.Sub)(this=own, expression=_micros(abs(offset)))
+        lead = column(m.column(self.model.key), "l")
+        select = (
+            exp.select(exp.alias_(lead, ident(names.lead)), exp.alias_(own, ident(names.column)))
+            .from_(self.relations.source(m.leads_table, "l"))
+            .where(exp.Not(this=exp.Is(this=time, expression=exp.Null())))
+        )
+        if not step.shifts:
+            return select
+        assert names.own is not None and self.requested is not None
+        shift_us = self.names.fresh("shift_us")
+        shifts = [
+            exp.select(
+                exp.alias_(_micros(shift), ident(shift_us)),
+                exp.alias_(exp.Boolean(this=shift == 0), ident(self.requested)),
+            )
+            for shift in (0.0, *step.shifts)
+        ]
+        earlier = exp.Sub(this=column(names.column, "o"), expression=column(shift_us, "s"))
+        return (
+            exp.select(
+                column(names.lead, "o"),
+                exp.alias_(earlier, ident(names.column)),
+                exp.alias_(column(names.column, "o"), ident(names.own)),
+                column(self.requested, "s"),
+            )
+            .from_(exp.Subquery(this=select, alias=ident("o")))
+            .join(_union_all(shifts, "s"), join_type="CROSS")
+        )
 
     def _join(self, step: Join, results: list[AggregateCte]) -> exp.Select:
         m, alias, at = self.mapping, "l", "i"
@@ -444,10 +498,12 @@ class _Builder:
         ).from_(self.relations.source(m.leads_table, alias))
         if self.instants is not None:
             instants = self.instants
-            select = select.join(
-                exp.Table(this=ident(instants.name), alias=exp.TableAlias(this=ident(at))),
-                join_type="CROSS",
-            ).select(column(instants.column, at), column(instants.timestamp, at))
+            key = column(m.column(self.model.key), alias)
+            select = instants.joined(select, at, key).select(column(instants.column, at))
+            # Per lead, the instant's own timestamp is not output; its own instant partitions.
+            kept = instants.own if instants.lead else instants.timestamp
+            if kept is not None:
+                select = select.select(column(kept, at))
             if self.requested is not None:
                 select = select.select(column(self.requested, at))
         raws: dict[str, exp.Expression] = {}
@@ -528,7 +584,7 @@ class _Builder:
                     value = fold(assembly, algebra, Stage(stage))
                     columns.append((name, value))
                 case OutputColumn(output=output):
-                    columns.append((output.name, self._output(output, compiler)))
+                    columns.append((output.name, self._output(output, compiler, table)))
         for item, (name, _) in zip(step.columns, columns, strict=True):
             if isinstance(item, StageColumn):
                 self.stage_columns[(item.assembly.score.name, item.stage)] = name
@@ -552,7 +608,7 @@ class _Builder:
 
     # ---- composites, tiers, matrices, flags -----------------------------------------------
 
-    def _output(self, node: Derived, compiler: ExpressionCompiler) -> exp.Expression:
+    def _output(self, node: Derived, compiler: ExpressionCompiler, table: str) -> exp.Expression:
         match node:
             case ir.Composite(expr=expr):
                 return round_half_away(self.dialect, compiler.number(expr), 2)
@@ -566,7 +622,8 @@ class _Builder:
                     ),
                 )
             case ir.PercentileTier(source=source, bands=bands):
-                return self._percentile(compiler.value(ir.ScoreRef(source)), bands, compiler)
+                score = compiler.value(ir.ScoreRef(source))
+                return self._percentile(score, bands, compiler, table)
             case ir.Matrix():
                 return self._matrix(node, compiler)
             case ir.Flag(condition=condition, needs_bands=needs):
@@ -591,14 +648,16 @@ class _Builder:
         return case
 
     def _percentile(
-        self, score: exp.Expression, bands, compiler: ExpressionCompiler
+        self, score: exp.Expression, bands, compiler: ExpressionCompiler, table: str
     ) -> exp.Expression:
         """ir.PercentileTier: g leads strictly greater, N leads with a score: g * 100 < X * N
-        (among the leads at the same instant)."""
+        (among the leads at the same instant; per lead, that also share their own instant)."""
         order = exp.Order(
             expressions=[exp.Ordered(this=score.copy(), desc=True, nulls_first=False)]
         )
         by = [compiler.as_of_us()] if self.instants is not None else None
+        if by and self.instants and self.instants.own:
+            by.insert(0, column(self.instants.own, table))
         rank = exp.Window(this=exp.Rank(), partition_by=by, order=order, over="OVER")
         greater = exp.Sub(this=rank, expression=exp.Literal.number(1))
         scored = exp.Window(
