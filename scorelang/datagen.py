@@ -127,6 +127,7 @@ COMPANY = (
     "Fintrack", "Shipfast", "Helix", "Nimbus",
 )  # fmt: skip
 SUFFIX = ("", "", " Labs", " Systems", " Consulting", " Group", " Inc")
+COMPANY_KINDS = ("", " Labs", " Systems", " Cloud", " Analytics", " Group", " Partners", " Works")
 TLD = (".com", ".io", ".dev", ".co.uk", ".de")
 FREE = ("gmail.com", "yahoo.com", "outlook.com")
 TITLES = (
@@ -215,17 +216,13 @@ def persona(
 
 
 def company_persona(rng: random.Random, serial: int) -> Persona:
-    """An account's company: a name of its own (numbered past the vocabulary) and domain."""
-    base = rng.choice(COMPANY)
-    name = (
-        base
-        + rng.choice(SUFFIX)
-        + (f" {serial // len(COMPANY) + 1}" if serial >= len(COMPANY) else "")
-    )
-    domain = (
-        name.split()[0].lower() + (str(serial) if serial >= len(COMPANY) else "") + rng.choice(TLD)
-    )
-    return Persona("", "", name, domain)
+    """Account `serial`'s company: a name no other account has (vocabulary words, numbered
+    once they are used up) and its domain."""
+    base, rest = COMPANY[serial % len(COMPANY)], serial // len(COMPANY)
+    name = base + COMPANY_KINDS[rest % len(COMPANY_KINDS)]
+    if rest >= len(COMPANY_KINDS):
+        name += f" {rest // len(COMPANY_KINDS) + 1}"
+    return Persona("", "", name, "".join(name.lower().split()) + rng.choice(TLD))
 
 
 def _number(name: str, rng: random.Random) -> float:
