@@ -525,7 +525,10 @@ class _Builder:
             key = step.fields[0]
             columns = {key: key} | {f: self.account_fields[f] for f in step.fields[1:]}
             select = exp.select(
-                *(exp.alias_(column(m.column(f), alias), ident(c)) for f, c in columns.items())
+                *(
+                    exp.alias_(column(m.entity_column(ir.ACCOUNT, f), alias), ident(c))
+                    for f, c in columns.items()
+                )
             ).from_(self.relations.source(m.entity(ir.ACCOUNT).table, alias))
         else:  # an earlier account phase's rows: their instants already there
             key = self.model.entity(ir.ACCOUNT).key
@@ -545,7 +548,7 @@ class _Builder:
             if self.requested is not None:
                 select = select.select(column(self.requested, at))
         raws: dict[str, exp.Expression] = {}
-        own_key = column(m.column(key) if step.fields else key, alias)
+        own_key = column(m.entity_column(step.entity, key) if step.fields else key, alias)
         for result in results:
             on = exp.EQ(this=own_key.copy(), expression=column(result.lead_column, result.name))
             if self.instants is not None:
@@ -577,12 +580,12 @@ class _Builder:
         assert self.model.account_link is not None
         on = exp.EQ(
             this=column(m.column(self.model.account_link), leads),
-            expression=column(m.column(account.key), alias),
+            expression=column(m.entity_column(ir.ACCOUNT, account.key), alias),
         )
         table = self.relations.source(m.entity(ir.ACCOUNT).table, alias)
         select = select.join(table, on=on, join_type="LEFT")
         for name in step.account_fields:
-            value = column(m.column(name), alias)
+            value = column(m.entity_column(ir.ACCOUNT, name), alias)
             select = select.select(exp.alias_(value, ident(self.account_fields[name])))
         return select
 
