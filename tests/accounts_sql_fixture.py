@@ -17,7 +17,7 @@ from scorelang.compiler import ir
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = AS_OF.replace(tzinfo=None)
-S, N, I = ir.Type.STRING, ir.Type.NUMBER, ir.Type.INT
+S, INT = ir.Type.STRING, ir.Type.INT
 DAY = 86_400.0
 
 
@@ -50,7 +50,7 @@ def build_model() -> ir.Model:
         None,
         (
             ir.EachRule(
-                "engagement__r1", "each page_view within 30d", ir.AggregateRef("views", I), 5, 50
+                "engagement__r1", "each page_view within 30d", ir.AggregateRef("views", INT), 5, 50
             ),
             ir.WhenRule(
                 "engagement__r2",
@@ -68,7 +68,7 @@ def build_model() -> ir.Model:
             ir.WhenRule(
                 "fit__r1",
                 "employees >= 100",
-                _cmp(">=", ir.LeadField("employees", I), _lit(100, I)),
+                _cmp(">=", ir.LeadField("employees", INT), _lit(100, INT)),
                 10.333,
             ),
             ir.WhenRule(
@@ -82,9 +82,9 @@ def build_model() -> ir.Model:
     total = ir.Composite(
         "total", None, ir.Arith("+", ir.ScoreRef("engagement"), ir.ScoreRef("fit"))
     )
-    mql = ir.Flag("mql", _cmp(">=", ir.ScoreRef("total"), _lit(30, I)))
+    mql = ir.Flag("mql", _cmp(">=", ir.ScoreRef("total"), _lit(30, INT)))
     top = ir.Rollup("avg", ir.ScoreRef("engagement"), None, 2)
-    engaged = _cmp(">=", ir.ScoreRef("engagement"), _lit(20, I))
+    engaged = _cmp(">=", ir.ScoreRef("engagement"), _lit(20, INT))
     intent = ir.Score(
         "intent",
         None,
@@ -98,11 +98,11 @@ def build_model() -> ir.Model:
             ir.WhenRule(
                 "intent__r2",
                 "count(leads where mql) >= 2",
-                _cmp(">=", ir.Rollup("count", None, ir.FlagRef("mql")), _lit(2, I)),
+                _cmp(">=", ir.Rollup("count", None, ir.FlagRef("mql")), _lit(2, INT)),
                 30,
             ),
             ir.WhenRule(
-                "intent__r3", "avg(top 2 leads.engagement) >= 35", _cmp(">=", top, _lit(35, I)), 20
+                "intent__r3", "avg(top 2 leads.engagement) >= 35", _cmp(">=", top, _lit(35, INT)), 20
             ),
             ir.WhenRule(
                 "intent__r4",
@@ -110,20 +110,20 @@ def build_model() -> ir.Model:
                 _cmp(
                     ">=",
                     ir.Rollup("count_distinct", ir.LeadField("department", S), engaged),
-                    _lit(2, I),
+                    _lit(2, INT),
                 ),
                 25,
             ),
             ir.WhenRule(
                 "intent__r5",
                 "count(page_view within 30d) >= 3",
-                _cmp(">=", ir.AggregateRef("account_views", I), _lit(3, I)),
+                _cmp(">=", ir.AggregateRef("account_views", INT), _lit(3, INT)),
                 10,
             ),
             ir.EachRule(
                 "intent__r6",
                 "each email_click within 30d",
-                ir.AggregateRef("account_clicks", I),
+                ir.AggregateRef("account_clicks", INT),
                 2,
                 10,
             ),
@@ -144,7 +144,7 @@ def build_model() -> ir.Model:
         "target",
         ir.And(
             (
-                _cmp(">=", ir.ScoreRef("intent"), _lit(60, I)),
+                _cmp(">=", ir.ScoreRef("intent"), _lit(60, INT)),
                 _cmp("==", ir.TierRef("heat"), _lit("hot", S)),
             )
         ),
@@ -172,7 +172,7 @@ def build_model() -> ir.Model:
             ir.FieldType("id", S),
             ir.FieldType("account_id", S, True),
             ir.FieldType("department", S, True),
-            ir.FieldType("employees", I, True),
+            ir.FieldType("employees", INT, True),
         ),
         event_types=(
             ir.EventType("page_view", (ir.FieldType("url", S),)),
@@ -191,7 +191,7 @@ def build_model() -> ir.Model:
                 ir.FieldType("id", S),
                 ir.FieldType("name", S),
                 ir.FieldType("industry", S, True),
-                ir.FieldType("employees", I, True),
+                ir.FieldType("employees", INT, True),
             ),
         ),
         account_link="account_id",
