@@ -10,6 +10,7 @@ import pytest
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_source
 from scorelang.targets.python import PythonEvaluator
+
 from scorelang.testing import run_tests
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
