@@ -1,0 +1,219 @@
+"""Accounts in SQL (compiler/plan.py's account phases, targets/sql): the `<model>_scores` and
+`<model>_account_scores` views of a hand-built account model, executed on DuckDB and
+Postgres, equal to the rows worked out by hand (tests/accounts_sql_fixture.py); several
+instants in one query; the plan's steps; golden SQL per dialect."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from accounts_sql_fixture import (
+    ACCOUNTS,
+    AS_OF,
+    EVENTS,
+    EXPECTED_ACCOUNTS,
+    EXPECTED_LEADS,
+    LEADS,
+    build_model,
+)
+from scorelang.compiler import ir
+from scorelang.compiler.plan import AccountLookup, Join, Ranked, RollUp, Scan, build_plan
+from scorelang.targets.sql import DIALECTS, render_ddl
+from scorelang.targets.sql.builder import build_views, select_account_scores, select_scores
+from sql_fixture import SQL_TYPES
+
+from scorelang.config import SourceMapping
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "accounts"
+UPDATE = os.environ.get("SCORELANG_UPDATE_GOLDEN") == "1"
+BIGQUERY_SOURCES = SourceMapping(schema="my-project.analytics")
+
+
+def tables(model: ir.Model) -> dict[str, dict[str, ir.Type]]:
+    """The accounts, leads and events tables' columns with their IR types."""
+    assert model.account is not None
+    events = {"lead_id": ir.Type.STRING, "event_type": ir.Type.STRING}
+    events["occurred_at"] = ir.Type.TIMESTAMP
+    for event_type in model.event_types:
+        events |= {p.name: p.type for p in event_type.properties}
+    return {
+        "accounts": {f.name: f.type for f in model.account.fields},
+        "leads": {f.name: f.type for f in model.lead_fields},
+        "events": events,
+    }
+
+
+def load(
+    execute: Any,
+    dialect: str,
+    model: ir.Model,
+    rows: dict[str, list[dict[str, Any]]],
+    schema: str | None = None,
+) -> None:
+    """CREATE and INSERT the three tables (test setup only)."""
+    prefix = f'"{schema}".' if schema else ""
+    mark = "?" if dialect == "duckdb" else "%s"
+    for table, columns in tables(model).items():
+        ddl = ", ".join(f'"{c}" {SQL_TYPES[dialect][t]}' for c, t in columns.items())
+        execute(f'CREATE TABLE {prefix}"{table}" ({ddl})', None)
+        names = ", ".join(f'"{c}"' for c in columns)
+        insert = (
+            f'INSERT INTO {prefix}"{table}" ({names}) VALUES ({", ".join([mark] * len(columns))})'
+        )
+        for row in rows[table]:
+            execute(insert, [row.get(c) for c in columns])
+
+
+FIXTURE = {"accounts": ACCOUNTS, "leads": LEADS, "events": EVENTS}
+
+
+def lead_view(rows: list[dict[str, Any]]) -> dict[str, tuple]:
+    fields = ("engagement", "fit", "total", "mql", "boost", "final")
+    return {r["id"]: tuple(r[f] for f in fields) for r in rows}
+
+
+def account_view(rows: list[dict[str, Any]]) -> dict[str, tuple]:
+    fields = ("intent", "pipeline", "average", "best", "heat", "rank", "target")
+    return {r["id"]: tuple(r[f] for f in fields) for r in rows}
+
+
+def as_dicts(cursor: Any) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture(scope="module")
+def model() -> ir.Model:
+    return build_model()
+
+
+@pytest.fixture()
+def duck(model: ir.Model) -> Iterator[Any]:
+    import duckdb
+
+    con = duckdb.connect()
+    load(lambda sql, params: con.execute(sql, params), "duckdb", model, FIXTURE)
+    yield con
+    con.close()
+
+
+def test_duckdb_views_equal_the_rows_worked_out_by_hand(duck: Any, model: ir.Model) -> None:
+    leads = as_dicts(duck.execute(select_scores(model, "duckdb", as_of=AS_OF).sql("duckdb")))
+    assert lead_view(leads) == EXPECTED_LEADS
+    assert list(leads[0]) == list(model.output_columns)
+    query = select_account_scores(model, "duckdb", as_of=AS_OF).sql("duckdb")
+    accounts = as_dicts(duck.execute(query))
+    assert account_view(accounts) == EXPECTED_ACCOUNTS
+    assert list(accounts[0]) == list(model.account_output_columns)
+
+
+@pytest.mark.postgres
+def test_postgres_views_equal_the_rows_worked_out_by_hand(pg_url: str, model: ir.Model) -> None:
+    import psycopg
+
+    schema = f"accounts_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        pg.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            load(lambda sql, p: pg.execute(sql, p), "postgres", model, FIXTURE, schema)
+            mapping = SourceMapping(schema=schema)
+            for select, view, expected in (
+                (select_scores, lead_view, EXPECTED_LEADS),
+                (select_account_scores, account_view, EXPECTED_ACCOUNTS),
+            ):
+                query = select(model, "postgres", as_of=AS_OF, mapping=mapping).sql("postgres")
+                assert view(as_dicts(pg.execute(query))) == expected
+            # The deployable DDL creates both views.
+            ddl = render_ddl(model, "postgres", as_of=AS_OF, mapping=mapping, schema=schema)
+            pg.execute(ddl)
+            read = pg.execute(f'SELECT * FROM "{schema}"."abm_sql_account_scores"')
+            assert account_view(as_dicts(read)) == EXPECTED_ACCOUNTS
+        finally:
+            pg.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_one_query_evaluates_several_instants_per_account(duck: Any, model: ir.Model) -> None:
+    earlier = datetime(2025, 12, 28, 12, tzinfo=AS_OF.tzinfo)
+    for select in (select_scores, select_account_scores):
+        both = as_dicts(duck.execute(select(model, "duckdb", as_of=[AS_OF, earlier]).sql("duckdb")))
+        for instant in (AS_OF, earlier):
+            alone = as_dicts(duck.execute(select(model, "duckdb", as_of=instant).sql("duckdb")))
+            mine = [
+                {k: v for k, v in r.items() if k != "as_of"}
+                for r in both
+                if r["as_of"] == instant.replace(tzinfo=None)
+            ]
+            key = model.key
+            assert sorted(mine, key=lambda r: r[key]) == sorted(alone, key=lambda r: r[key])
+    # The instants differ: fewer views a few days earlier.
+    assert as_dicts(
+        duck.execute(select_account_scores(model, "duckdb", as_of=earlier).sql("duckdb"))
+    ) != as_dicts(duck.execute(select_account_scores(model, "duckdb", as_of=AS_OF).sql("duckdb")))
+
+
+def test_the_plan_rolls_leads_up_then_looks_accounts_up(model: ir.Model) -> None:
+    plan = build_plan(model)
+    kinds = [(type(s).__name__, s.name, s.entity) for s in plan.steps]
+    (scan,) = (s for s in plan.steps if isinstance(s, Scan))
+    assert scan.accounts  # one scan of events for both entities
+    (ranked,) = (s for s in plan.steps if isinstance(s, Ranked))
+    (rolled,) = (s for s in plan.steps if isinstance(s, RollUp))
+    (lookup,) = (s for s in plan.steps if isinstance(s, AccountLookup))
+    joins = [s for s in plan.steps if isinstance(s, Join)]
+    assert [j.entity for j in joins] == [ir.LEAD, ir.ACCOUNT]
+    assert joins[0].account_fields == ("industry",)  # fit reads account.industry
+    assert joins[1].fields == ("id", "industry")
+    assert [r.func for r in rolled.rollups] == [
+        "count",
+        "avg",
+        "count_distinct",
+        "sum",
+        "avg",
+        "max",
+    ]
+    assert [r.top for r in ranked.rollups] == [2]
+    assert lookup.outputs == ("heat", "target")
+    order = [name for _, name, _ in kinds]
+    assert order.index("derived_2") < order.index(ranked.name) < order.index(rolled.name)
+    assert order.index(rolled.name) < order.index("account_accounts") < order.index(lookup.name)
+    assert plan.final(ir.LEAD).name == "phase2_derived_1"
+    assert plan.final(ir.ACCOUNT).name == "account_derived_2"
+
+
+def test_a_model_with_an_account_has_two_views(model: ir.Model) -> None:
+    views = build_views(model, "duckdb", as_of=AS_OF)
+    assert [v.name for v in views] == ["abm_sql_scores", "abm_sql_account_scores"]
+
+
+def test_without_an_account_there_is_no_account_view(model: ir.Model) -> None:
+    from dataclasses import replace
+
+    plain = replace(model, account=None, account_link=None)
+    with pytest.raises(ValueError, match="declares no account"):
+        select_account_scores(plain, "duckdb")
+
+
+def golden_mapping(dialect: str) -> SourceMapping:
+    return BIGQUERY_SOURCES if dialect == "bigquery" else SourceMapping()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_golden_sql(model: ir.Model, dialect: str) -> None:
+    sql = render_ddl(model, dialect, as_of=AS_OF, mapping=golden_mapping(dialect))
+    golden = GOLDEN / f"{model.name}.{dialect}.sql"
+    if UPDATE:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(sql)
+    assert golden.exists(), f"no golden file {golden.name}; run with SCORELANG_UPDATE_GOLDEN=1"
+    assert sql == golden.read_text(), (
+        f"{golden.name} differs; review, then SCORELANG_UPDATE_GOLDEN=1"
+    )
+    statements = sqlglot.parse(sql, read=dialect)
+    assert len([s for s in statements if s is not None]) == 2
