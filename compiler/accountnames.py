@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import ast, ir
-from .checked import OUTPUT_KINDS, Checked, ExprChecker, Scope, Value
+from .checked import OUTPUT_KINDS, ROLLUP, Checked, ExprChecker, Scope, Value
 from .suggest import did_you_mean
 from .symbols import KIND_WORDS, Symbol
 
@@ -123,10 +123,11 @@ def qualified(checker: ExprChecker, node: ast.QualifiedName, scope: Scope) -> Ch
             "move the account condition out of the event set, joined with `and`",
         )
         return None
-    if scope.entity == ir.ACCOUNT:
+    if scope.entity == ir.ACCOUNT or scope.context == ROLLUP.context:
         checker.error(
             "E433",
-            "inside an account output, the account's own fields and outputs are named bare",
+            "inside an account output, the account's own fields and outputs are named bare,"
+            " outside its roll-ups",
             node,
             f"write `{node.name}`",
         )

@@ -81,8 +81,9 @@ COMPOSITE = Scope(
 CONST = Scope("a const", lead=False, events=False)
 FLAG = Scope("a flag", outputs=OUTPUT_KINDS)
 EXPECT = Scope("a test expectation", lead=False, events=False, outputs=OUTPUT_KINDS, expect=True)
-# Inside a roll-up (`sum(leads.fit where C)`): each of the account's leads, as in a flag.
-ROLLUP = Scope("a roll-up's leads", outputs=OUTPUT_KINDS)
+# Inside a roll-up (`sum(leads.fit where C)`): each of the account's leads, their fields and
+# outputs as in a flag, but no events (roll up a lead output that scores them).
+ROLLUP = Scope("a roll-up over leads", events=False, outputs=OUTPUT_KINDS)
 
 
 class ExprChecker(Protocol):
