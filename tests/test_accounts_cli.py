@@ -1,5 +1,5 @@
-"""Accounts through the engines and `scorelang score`: an accounts file scored on DuckDB and
-Postgres gives the rows worked out by hand (tests/accounts_sql_fixture.py), through a CRM
+"""Accounts through the engines and `scorelang score`: an accounts file scored on Python,
+DuckDB and Postgres gives the rows worked out by hand (tests/accounts_sql_fixture.py), through a CRM
 export's headers too; the command prints and writes both entities and refuses what cannot
 work with a clear message.
 
@@ -69,6 +69,7 @@ def engine_params() -> list[Any]:
     postgres = os.environ.get("SCORELANG_PG_URL")
     skip = pytest.mark.skip(reason="SCORELANG_PG_URL is not set")
     return [
+        pytest.param("python", None, id="python"),
         pytest.param("duckdb", None, id="duckdb"),
         pytest.param("postgres", postgres, id="postgres", marks=[] if postgres else [skip]),
     ]
@@ -127,8 +128,6 @@ def test_engine_errors_name_what_to_give(tmp_path):
     without = {"leads": given["leads"], "events": given["events"]}
     with pytest.raises(DataError, match="scores accounts: give the accounts file with --accounts"):
         engines.score(MODEL, "duckdb", as_of=AS_OF, **without)
-    with pytest.raises(DataError, match="the python engine does not score accounts yet"):
-        engines.score(MODEL, "python", as_of=AS_OF, **given)
     plain = ir.Model("plain", None, "id", MODEL.lead_fields, MODEL.event_types, (), ())
     with pytest.raises(DataError, match="model plain declares no account: it has no account"):
         engines.score(plain, "duckdb", as_of=AS_OF, entity=ir.ACCOUNT, **without)

@@ -3,7 +3,7 @@ outcome column of the accounts file (an opportunity opened, a deal won): AUC and
 each account score, conversion per account tier band, precision and recall of the account
 flags, and the account rules' fire rates.
 
-Accounts are scored by an SQL engine over the leads, events and accounts files, so no event
+Accounts are scored by any engine over the leads, events and accounts files, so no event
 after the instant counts; the outcome is read from the accounts file as it is, like a lead
 outcome from the leads file (any header text; 0/1, true/false, yes/no).
 """
@@ -68,7 +68,7 @@ def backtest_accounts(
     outcome: str,
     as_of: datetime | str,
     *,
-    engine: str = "duckdb",
+    engine: str = "python",
     main_score: str | None = None,
     target_rate: float | None = None,
     progress: Progress | None = None,

@@ -281,8 +281,7 @@ def backtest(
         typer.Option(
             "--account-outcome",
             help="Measure the account scores instead: the column of the --accounts file holding "
-            "each account's outcome (e.g. opportunity; 0/1, true/false). Needs --as-of and a "
-            "SQL engine (--engine duckdb).",
+            "each account's outcome (e.g. opportunity; 0/1, true/false). Needs --as-of.",
         ),
     ] = None,
 ) -> None:
