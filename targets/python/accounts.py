@@ -286,9 +286,7 @@ class AccountEvaluator:
         counted; True for `count`), for explanations."""
         value, where = self.rollups.functions[rollup]
         counted = [bool(where(row, as_of)) for row in rows]
-        return [
-            (c, value(row, as_of) if c else None) for c, row in zip(counted, rows, strict=True)
-        ]
+        return [(c, value(row, as_of) if c else None) for c, row in zip(counted, rows, strict=True)]
 
     @staticmethod
     def _inputs(
