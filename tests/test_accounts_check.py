@@ -226,3 +226,28 @@ def test_account_tests_lower_with_each_lead_linked_to_the_account() -> None:
     assert [dict(lead.record)["account_id"] for lead in case.leads] == ["a1", "other"]
     assert [len(lead.events) for lead in case.leads] == [1, 0]
     assert case.expectations[0].lead == "l1" and case.expectations[0].entity == ir.LEAD
+
+
+def test_the_binder_keys_account_fields_apart_from_lead_fields() -> None:
+    from scorelang.compiler.binder import bind
+    from scorelang.compiler.symbols import collect
+
+    source = BASE.replace("  seats: int?", "  seats: int?\n  industry: string?") + (
+        'account score a { when industry == "saas": +1  when max(leads.seats) > 1: +1 }\n'
+        'score s { when account.industry == "x": +1  when industry == "y": +1 }\n'
+    )
+    compilation = compile_source(source, "t.score")
+    symbols = collect([(compilation.modules["t.score"], True)])
+    bindings = bind(compilation.modules, symbols)
+    lines = source.split("\n")
+    account_line = next(n for n, line in enumerate(lines, 1) if line.startswith("account score"))
+    inside = bindings.at("t.score", account_line, 25)
+    assert inside is not None and inside.key == ("account", "industry")
+    assert (inside.type, inside.optional) == (ir.Type.STRING, True)
+    seats = bindings.at("t.score", account_line, 63)
+    assert seats is not None and seats.key == ("name", "seats")
+    qualified = bindings.at("t.score", account_line + 1, 25)
+    assert qualified is not None and qualified.key == ("account", "industry")
+    bare = bindings.at("t.score", account_line + 1, 50)
+    assert bare is not None and bare.key == ("name", "industry")
+    assert [s.line for s in bindings.definitions(("account", "industry"))] == [4]
