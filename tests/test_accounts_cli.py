@@ -324,3 +324,29 @@ def test_datagen_refuses_account_options_for_a_model_without_an_account(tmp_path
     with pytest.raises(SystemExit):
         datagen.main([str(model), "--out", str(tmp_path), "--accounts", "5"])
     assert "declares no account" in capsys.readouterr().err
+
+
+def test_a_lead_backtest_of_a_model_with_an_account_reads_the_accounts(tmp_path):
+    """Leads scored with their accounts (their `company` score reads them), on any engine."""
+    accounts = csv.DictReader((ABM / "accounts.csv").open())
+    won = {a["id"] for a in accounts if a["opportunity"] == "true"}
+    rows = list(csv.DictReader((ABM / "leads.csv").open()))
+    leads = write(tmp_path / "leads.csv", [r | {"converted": r["account_id"] in won} for r in rows])
+    args = ["--leads", leads, "--events", ABM / "events.csv", "--accounts", ABM / "accounts.csv"]
+    json_args = [*ABM_AS_OF, "--outcome", "converted", "--format", "json"]
+    reports = [
+        run("backtest", ABM / "model.score", *args, *json_args, "--engine", engine)
+        for engine in ("python", "duckdb")
+    ]
+    assert all(r.exit_code == 0 for r in reports), reports[0].output + reports[1].output
+    python, duck = (json.loads(r.stdout) for r in reports)
+    assert python == duck and python["entity"] == "lead" and python["leads"] == 150
+    company = next(s for s in python["scores"] if s["name"] == "company")
+    assert company["auc"] > 0.5  # contacts at target accounts convert more here
+    per_lead = run(
+        "backtest", ABM / "model.score", *args, "--outcome", "converted", "--as-of-column",
+        "created_at + 14d",
+    )  # fmt: skip
+    assert per_lead.exit_code == 1 and "give --as-of, not --as-of-column" in per_lead.output
+    missing = run("backtest", ABM / "model.score", *args[:4], *ABM_AS_OF, "--outcome", "converted")
+    assert missing.exit_code == 1 and "give the accounts file with --accounts" in missing.output

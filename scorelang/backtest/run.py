@@ -257,11 +257,12 @@ def backtest(
     target_rate: float | None = None,
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
+    accounts: Path | None = None,
 ) -> Backtest:
     """Score the leads file at `as_of` (one instant, as a datetime or ISO 8601 text, or a
-    per-lead column) and measure it."""
+    per-lead column) and measure it; a model with an account reads the `accounts` file."""
     model, as_of = model_ir(model), to_utc(as_of) if isinstance(as_of, str) else as_of
-    scored = score_leads(model, leads, events, outcome, as_of, engine, progress, mapping)
+    scored = score_leads(model, leads, events, outcome, as_of, engine, progress, mapping, accounts)
     return analyse(
         model,
         scored,

@@ -339,6 +339,7 @@ def backtest(
                 target_rate=target_mql_rate,
                 progress=progress,
                 mapping=mapping,
+                accounts=accounts,
             )
     auc = result.score(result.main_score).auc
     passed = fail_under_auc is None or auc >= fail_under_auc
