@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -66,11 +67,20 @@ def files(folder: Path, header: dict[str, str] | None = None) -> dict[str, Path]
     }
 
 
-@pytest.fixture(params=["python", "duckdb", "postgres"])
+@pytest.fixture(params=["python", "duckdb", "postgres", "spark"])
 def engine(request) -> tuple[str, str | None]:
-    """An engine and its database: the Postgres test server for postgres (conftest's pg_url:
-    skipped locally without one, a failure in CI)."""
-    return request.param, request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    """An engine and its database: the Postgres test server for postgres (conftest's pg_url),
+    local Spark for spark; either missing is a skip locally and a failure in CI."""
+    if request.param == "postgres":
+        return "postgres", request.getfixturevalue("pg_url")
+    if request.param == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            if os.environ.get("CI"):
+                pytest.fail("Spark tests cannot run in CI: PySpark is not installed")
+            pytest.skip("Spark tests skipped: pip install -e '.[spark]' (and Java 17+)")
+    return request.param, None
 
 
 def account_values(rows: list[dict[str, Any]]) -> dict[str, tuple]:
