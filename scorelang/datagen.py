@@ -366,15 +366,18 @@ class _Generator:
             else:
                 row[f.name] = self.value(f, self.account_hints, company, 0.08)
         active = self.rng.random() < 0.2
-        return Account(row, company, active, self.rng.random() < (0.5 if active else 0.1))
+        return Account(row, company, active, self.rng.random() < (0.6 if active else 0.05))
 
     def accounts(self, count: int) -> tuple[list[Account], list[float]]:
         """`count` accounts and how likely each is to be a lead's employer: skewed (a few
-        large committees, many small ones), and zero for the last tenth (accounts without
-        leads)."""
+        large committees, many small ones; accounts in a buying cycle three times likelier),
+        and zero for the last tenth (accounts without leads)."""
         made = [self.account(index) for index in range(count)]
         with_leads = count - count // 10 if count > 1 else count
-        weights = [self.rng.paretovariate(1.2) if i < with_leads else 0.0 for i in range(count)]
+        weights = [
+            self.rng.paretovariate(1.2) * (3 if made[i].active else 1) if i < with_leads else 0.0
+            for i in range(count)
+        ]
         return made, weights
 
     def employer(self, accounts: Sequence[Account], weights: Sequence[float]) -> Account | None:
@@ -388,12 +391,12 @@ class _Generator:
         """Sessions of a few events hours apart, older sessions spread out behind the most
         recent one. One lead in eight did nothing; one in six is hot: recent, busy, and
         doing the rare high-intent things (demos, purchases) five times as often. A contact
-        of an account in a buying cycle (`busy`) is hot one time in two."""
+        of an account in a buying cycle (`busy`) is hot four times in five."""
         rng = self.rng
         types = self.model.event_types
         if not types or rng.random() < 0.12:
             return []
-        hot = rng.random() < (0.5 if busy else 0.15)
+        hot = rng.random() < (0.8 if busy else 0.15)
         weights = [_weight(t.name, hot) for t in types]
         mean = self.events_per_lead * (2 if hot else 1)
         count = min(1 + int(rng.expovariate(1 / mean)), int(8 * mean))

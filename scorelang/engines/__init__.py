@@ -22,7 +22,7 @@ from sqlglot import exp
 from ..columns import check_mapping
 from ..compiler import ir
 from ..config import SourceMapping
-from ..data import DataError, LoadReport, check_accounts_file, read_columns
+from ..data import DataError, LoadReport, check_accounts_file, read_inputs
 from ..records import model_ir, optional_path, to_utc
 from . import rows
 from .rows import Leaderboard
@@ -192,26 +192,38 @@ def score_rows(
     entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
     if engine == "python":
-        return python_rows(model, sources, as_of)
+        return python_rows(model, sources, as_of, entity)
     return backend(engine).score(model, as_of=as_of, entity=entity, **sources.given())
 
 
-def python_rows(model: ir.Model, sources: Sources, as_of: datetime | None) -> list[dict[str, Any]]:
+def python_rows(
+    model: ir.Model, sources: Sources, as_of: datetime | None, entity: str = ir.LEAD
+) -> list[dict[str, Any]]:
+    """The generated evaluator's rows of one entity, from the files read as every engine
+    reads them (a model with an account: its accounts' rows too, scored in its phases)."""
     given = sources.given()
     if given["leads"] is None:
         raise DataError("the python engine scores files: give a leads file and an events file")
-    if model.account is not None:
-        raise DataError(
-            f"the python engine does not score accounts yet (model {model.name} declares an "
-            "account): use --engine duckdb or --engine postgres"
-        )
     from ..targets.python import PythonEvaluator
 
-    lead_records, event_columns = read_columns(
-        model, given["leads"], given["events"], given["mapping"], given["on_load"]
+    inputs = read_inputs(
+        model,
+        given["leads"],
+        given["events"],
+        given["mapping"],
+        given["on_load"],
+        accounts=given["accounts"],
+        columnar=True,
     )
-    scored = PythonEvaluator(model).score_rows(lead_records, event_columns, as_of)
-    return rows.sort_rows(model, scored)
+    evaluator = PythonEvaluator(model)
+    if inputs.accounts is None:
+        assert not isinstance(inputs.events, list)
+        scored = evaluator.score_rows(inputs.leads, inputs.events, as_of)
+    else:
+        both = evaluator.score_accounts(inputs.accounts, inputs.leads, inputs.events, as_of)
+        results = both.accounts if entity == ir.ACCOUNT else both.leads
+        scored = [result.as_row(model, entity) for result in results]
+    return rows.sort_rows(model, scored, entity)
 
 
 def backend(engine: str) -> ModuleType:

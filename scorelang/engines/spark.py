@@ -93,16 +93,10 @@ def prepare(
 ) -> tuple[Any, SourceMapping]:
     """The session and the mapping that reads the source tables: files (when given) become
     temporary views; otherwise the session's catalog is read (an accounts table too)."""
-    if leads is not None and model.account is not None:
-        raise DataError(
-            f"--engine spark reads files in Spark, which does not read an accounts file yet "
-            f"(model {model.name} declares an account): score the files with duckdb, python "
-            "or postgres, or score tables in the Spark catalog"
-        )
     spark = session(database)
     if leads is None or events is None:
         return spark, mapping
-    report = load_spark(spark, model, leads, events, mapping)
+    report = load_spark(spark, model, leads, events, mapping, accounts)
     if on_load is not None:
         on_load(report)
     return spark, dataclasses.replace(mapping, schema=None)
