@@ -86,10 +86,6 @@ def context(source: str, line: int, column: int) -> Context:
         words = _WORD.findall(code) or [""]
         # `account score a {` holds rules as `score a {` does
         word = words[1] if words[0] == "account" and len(words) > 1 else words[0]
-            words[1]
-            if words[0] == "account" and words[1:2] != ["{"] and len(words) > 1
-            else words[0]
-        )
         if not openers and word:
             block = word
         for char in code:
