@@ -269,3 +269,16 @@ def test_lint_reads_account_models_and_checks_only_lead_flags_against_lead_rows(
         rows,
     )
     assert "SL009" not in [f.code for f in linter.lint(ctx)]  # `hot` is the account's
+
+
+def test_score_bounds_of_rollups() -> None:
+    from scorelang.compiler.lint.bounds import INF, Interval, score_bounds
+
+    m = model(
+        "account score best = max(leads.fit)\naccount score mean = avg(top 2 leads.fit)\n"
+        "account score n = count(leads)\naccount score total = sum(leads.fit)\n"
+    )
+    bounds = score_bounds(m)
+    assert bounds["best"].final == bounds["mean"].final == Interval(0.0, 10.0)
+    assert bounds["n"].final == Interval(0.0, INF)
+    assert bounds["total"].final == Interval(-INF, INF)
