@@ -102,7 +102,10 @@ def build_model() -> ir.Model:
                 30,
             ),
             ir.WhenRule(
-                "intent__r3", "avg(top 2 leads.engagement) >= 35", _cmp(">=", top, _lit(35, INT)), 20
+                "intent__r3",
+                "avg(top 2 leads.engagement) >= 35",
+                _cmp(">=", top, _lit(35, INT)),
+                20,
             ),
             ir.WhenRule(
                 "intent__r4",
