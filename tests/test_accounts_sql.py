@@ -217,3 +217,23 @@ def test_golden_sql(model: ir.Model, dialect: str) -> None:
     )
     statements = sqlglot.parse(sql, read=dialect)
     assert len([s for s in statements if s is not None]) == 2
+
+
+def test_dbt_writes_a_model_per_view_and_the_accounts_source(
+    model: ir.Model, tmp_path: Path
+) -> None:
+    import json
+
+    from scorelang.dbt import write_project
+
+    write_project([model], tmp_path, adapter="duckdb", mapping=SourceMapping())
+    models = tmp_path / "models"
+    account_sql = (models / "abm_sql_account_scores.sql").read_text()
+    assert '{{ source("scorelang", "accounts") }}' in account_sql
+    assert (models / "abm_sql_scores.sql").exists()
+    (source,) = json.loads((models / "sources.yml").read_text())["sources"]
+    assert [t["name"] for t in source["tables"]] == ["leads", "events", "accounts"]
+    described = json.loads((models / "schema.yml").read_text())["models"]
+    assert [m["name"] for m in described] == ["abm_sql_scores", "abm_sql_account_scores"]
+    assert [c["name"] for c in described[1]["columns"]] == list(model.account_output_columns)
+    assert [c["name"] for c in described[0]["columns"]] == list(model.output_columns)
