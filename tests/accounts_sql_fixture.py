@@ -255,3 +255,23 @@ EXPECTED_ACCOUNTS = {
     "A2": (14.0, 22.5, 22.5, 0.0, "cold", "top", False),
     "A3": (0.0, 0.0, None, None, "cold", "rest", False),
 }
+
+
+def python_rows(
+    model: ir.Model,
+    accounts: list[dict[str, Any]] = ACCOUNTS,
+    leads: list[dict[str, Any]] = LEADS,
+    events: list[dict[str, Any]] = EVENTS,
+    as_of: datetime = AS_OF,
+) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]]]:
+    """The Python evaluator's lead rows and account rows, by key."""
+    from scorelang.targets.python.evaluator import PythonEvaluator
+
+    scored = PythonEvaluator(model).score_accounts(accounts, leads, events, as_of)
+    lead_rows = [r.as_row(model) for r in scored.leads]
+    account_rows = [r.as_row(model, ir.ACCOUNT) for r in scored.accounts]
+    assert model.account is not None
+    return (
+        {r[model.key]: r for r in lead_rows},
+        {r[model.account.key]: r for r in account_rows},
+    )

@@ -22,6 +22,7 @@ from accounts_sql_fixture import (
     EXPECTED_LEADS,
     LEADS,
     build_model,
+    python_rows,
 )
 from scorelang.compiler import ir
 from scorelang.compiler.plan import AccountLookup, Join, Ranked, RollUp, Scan, build_plan
@@ -104,7 +105,19 @@ def duck(model: ir.Model) -> Iterator[Any]:
     con.close()
 
 
-def test_duckdb_views_equal_the_rows_worked_out_by_hand(duck: Any, model: ir.Model) -> None:
+def by_key(rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+    return {next(iter(r.values())): r for r in rows}
+
+
+def test_python_gives_the_rows_worked_out_by_hand(model: ir.Model) -> None:
+    leads, accounts = python_rows(model)
+    assert lead_view(list(leads.values())) == EXPECTED_LEADS
+    assert account_view(list(accounts.values())) == EXPECTED_ACCOUNTS
+
+
+def test_duckdb_views_equal_python_and_the_rows_worked_out_by_hand(
+    duck: Any, model: ir.Model
+) -> None:
     leads = as_dicts(duck.execute(select_scores(model, "duckdb", as_of=AS_OF).sql("duckdb")))
     assert lead_view(leads) == EXPECTED_LEADS
     assert list(leads[0]) == list(model.output_columns)
@@ -112,6 +125,7 @@ def test_duckdb_views_equal_the_rows_worked_out_by_hand(duck: Any, model: ir.Mod
     accounts = as_dicts(duck.execute(query))
     assert account_view(accounts) == EXPECTED_ACCOUNTS
     assert list(accounts[0]) == list(model.account_output_columns)
+    assert (by_key(leads), by_key(accounts)) == python_rows(model)
 
 
 @pytest.mark.postgres
@@ -124,12 +138,11 @@ def test_postgres_views_equal_the_rows_worked_out_by_hand(pg_url: str, model: ir
         try:
             load(lambda sql, p: pg.execute(sql, p), "postgres", model, FIXTURE, schema)
             mapping = SourceMapping(schema=schema)
-            for select, view, expected in (
-                (select_scores, lead_view, EXPECTED_LEADS),
-                (select_account_scores, account_view, EXPECTED_ACCOUNTS),
+            for select, expected in zip(
+                (select_scores, select_account_scores), python_rows(model), strict=True
             ):
                 query = select(model, "postgres", as_of=AS_OF, mapping=mapping).sql("postgres")
-                assert view(as_dicts(pg.execute(query))) == expected
+                assert by_key(as_dicts(pg.execute(query))) == expected
             # The deployable DDL creates both views.
             ddl = render_ddl(model, "postgres", as_of=AS_OF, mapping=mapping, schema=schema)
             pg.execute(ddl)

@@ -1,8 +1,8 @@
 """Accounts on the warehouses, through the same means as lead scores: BigQuery on ZetaSQL,
 Snowflake on fakesnow (each creating both views from the deployable DDL), and Spark
-locally; the `<model>_scores` and `<model>_account_scores` rows equal to the hand-worked
-ones of tests/accounts_sql_fixture.py (tests/test_accounts_sql.py holds DuckDB and
-Postgres)."""
+locally; the `<model>_scores` and `<model>_account_scores` rows equal to the Python
+evaluator's, cell by cell, for tests/accounts_sql_fixture.py (tests/test_accounts_sql.py
+holds DuckDB and Postgres)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
-from accounts_sql_fixture import AS_OF, EXPECTED_ACCOUNTS, EXPECTED_LEADS, build_model
+from accounts_sql_fixture import AS_OF, build_model, python_rows
 from scorelang.compiler import ir
 from scorelang.targets.sql import render_ddl
 from scorelang.targets.sql.builder import select_account_scores, select_scores
@@ -20,7 +20,7 @@ from scorelang.targets.sql.dialects import get_dialect
 from scorelang.targets.sql.names import as_written, column
 from scorelang.targets.sql.relations import qualified_table
 from sqlglot import exp
-from test_accounts_sql import FIXTURE, account_view, lead_view, tables
+from test_accounts_sql import FIXTURE, by_key, tables
 from test_bigquery_zetasql import BIGQUERY_TYPES, DATASET, ZetaSQL, decoded, zetasql
 from test_snowflake_emulator import RUNNER, SNOWFLAKE_TYPES, fakesnow_python, json_value
 from test_spark import aware, spark
@@ -30,15 +30,17 @@ from scorelang.engines.spark_files import SPARK_TYPES
 
 __all__ = ["fakesnow_python", "spark", "zetasql"]  # the emulators' session fixtures
 
-VIEWS = (
-    (select_scores, lead_view, EXPECTED_LEADS, "scores"),
-    (select_account_scores, account_view, EXPECTED_ACCOUNTS, "account_scores"),
-)
-
 
 @pytest.fixture(scope="module")
 def model() -> ir.Model:
     return build_model()
+
+
+@pytest.fixture(scope="module")
+def views(model: ir.Model) -> list[tuple[Any, dict[Any, dict[str, Any]], str]]:
+    """(the view's SELECT, the rows Python gives, the view name's suffix), per entity."""
+    leads, accounts = python_rows(model)
+    return [(select_scores, leads, "scores"), (select_account_scores, accounts, "account_scores")]
 
 
 def typed_tables(model: ir.Model, types: dict[ir.Type, str]) -> list[dict[str, Any]]:
@@ -53,16 +55,14 @@ def typed_tables(model: ir.Model, types: dict[ir.Type, str]) -> list[dict[str, A
     ]
 
 
-def test_bigquery_views_equal_the_rows_worked_out_by_hand(
-    zetasql: ZetaSQL, model: ir.Model
-) -> None:
+def test_bigquery_views_equal_python(zetasql: ZetaSQL, model: ir.Model, views: list) -> None:
     placed = [{**t, "path": [*DATASET, t.pop("name")]} for t in typed_tables(model, BIGQUERY_TYPES)]
     ddl = render_ddl(
         model, "bigquery", as_of=AS_OF, mapping=SourceMapping(schema=".".join(DATASET))
     )
     statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
     assert len(statements) == 2
-    for select, view, expected, _ in VIEWS:
+    for select, expected, _ in views:
         query = select(model, "bigquery", as_of=AS_OF, mapping=DEFAULT_SOURCES).sql("bigquery")
         response = zetasql.run({"tables": placed, "analyze": statements, "query": query})
         assert "error" not in response, (
@@ -71,7 +71,7 @@ def test_bigquery_views_equal_the_rows_worked_out_by_hand(
         rows = [
             dict(zip(response["columns"], map(decoded, r), strict=True)) for r in response["rows"]
         ]
-        assert view(rows) == expected
+        assert by_key(rows) == expected
 
 
 def snowflake_query(model: ir.Model, suffix: str, columns: tuple[str, ...]) -> str:
@@ -80,12 +80,10 @@ def snowflake_query(model: ir.Model, suffix: str, columns: tuple[str, ...]) -> s
     return as_written(query, get_dialect("snowflake")).sql(dialect="snowflake")
 
 
-def test_snowflake_views_equal_the_rows_worked_out_by_hand(
-    fakesnow_python: str, model: ir.Model
-) -> None:
+def test_snowflake_views_equal_python(fakesnow_python: str, model: ir.Model, views: list) -> None:
     ddl = render_ddl(model, "snowflake", as_of=AS_OF, mapping=DEFAULT_SOURCES)
     statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
-    for _, view, expected, suffix in VIEWS:
+    for _, expected, suffix in views:
         columns = model.columns_of(ir.LEAD if suffix == "scores" else ir.ACCOUNT)
         request = {
             "tables": typed_tables(model, SNOWFLAKE_TYPES),
@@ -108,7 +106,7 @@ def test_snowflake_views_equal_the_rows_worked_out_by_hand(
         rows = [
             dict(zip(columns, map(decoded_snowflake, r), strict=True)) for r in response["rows"]
         ]
-        assert view(rows) == expected
+        assert by_key(rows) == expected
 
 
 def decoded_snowflake(value: Any) -> Any:
@@ -116,7 +114,7 @@ def decoded_snowflake(value: Any) -> Any:
     return float(value["decimal"]) if isinstance(value, dict) else value
 
 
-def test_spark_views_equal_the_rows_worked_out_by_hand(spark: Any, model: ir.Model) -> None:
+def test_spark_views_equal_python(spark: Any, model: ir.Model, views: list) -> None:
     database = f"scorelang_{uuid.uuid4().hex[:12]}"
     spark.sql(f"CREATE DATABASE {database}")
     try:
@@ -125,8 +123,8 @@ def test_spark_views_equal_the_rows_worked_out_by_hand(spark: Any, model: ir.Mod
             data = [tuple(aware(row.get(c)) for c in columns) for row in FIXTURE[name]]
             spark.createDataFrame(data, schema).write.saveAsTable(f"{database}.{name}")
         mapping = SourceMapping(schema=database)
-        for select, view, expected, _ in VIEWS:
+        for select, expected, _ in views:
             query = select(model, "spark", as_of=AS_OF, mapping=mapping).sql("spark")
-            assert view(spark.sql(query).toArrow().to_pylist()) == expected
+            assert by_key(spark.sql(query).toArrow().to_pylist()) == expected
     finally:
         spark.sql(f"DROP DATABASE IF EXISTS {database} CASCADE")
