@@ -250,3 +250,26 @@ def test_dbt_writes_a_model_per_view_and_the_accounts_source(
     assert [m["name"] for m in described] == ["abm_sql_scores", "abm_sql_account_scores"]
     assert [c["name"] for c in described[1]["columns"]] == list(model.account_output_columns)
     assert [c["name"] for c in described[0]["columns"]] == list(model.output_columns)
+
+
+def test_each_step_renders_as_its_own_view(duck: Any, model: ir.Model) -> None:
+    """One view per step, in plan order: the final lead and account steps give the views'
+    rows (a dbt model or a columnar executor per step reads them so)."""
+    from scorelang.targets.sql.builder import select_step, step_relations
+
+    relations = dict(step_relations(model, "duckdb", as_of=AS_OF))
+    for step in relations:
+        name, select = select_step(model, "duckdb", step, as_of=AS_OF)
+        duck.execute(f'CREATE VIEW "{name}" AS {select.sql(dialect="duckdb")}')
+    plan = build_plan(model, [AS_OF])
+    leads, accounts = python_rows(model)
+    scores = [c for c in model.output_columns if c in {*model.score_names, "mql"}]
+    read = duck.execute(f'SELECT * FROM "{relations[plan.final(ir.LEAD).name]}"')
+    assert {r[model.key]: tuple(r[c] for c in scores) for r in as_dicts(read)} == {
+        k: tuple(r[c] for c in scores) for k, r in leads.items()
+    }
+    names = ("intent", "pipeline", "average", "best", "heat", "rank", "target")
+    read = duck.execute(f'SELECT * FROM "{relations[plan.final(ir.ACCOUNT).name]}"')
+    assert {r["id"]: tuple(r[c] for c in names) for r in as_dicts(read)} == {
+        k: tuple(r[c] for c in names) for k, r in accounts.items()
+    }
