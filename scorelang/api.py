@@ -75,7 +75,9 @@ class ScoringModel:
         events: Iterable[Mapping[str, Any]] = (),
         as_of: datetime | str | None = None,
     ) -> list[ScoreResult]:
-        """Score a batch (events matched by `lead_id`), records checked as in `score`."""
+        """Score a batch (events matched by `lead_id`), records checked as in `score`. For a
+        model with an account, `score_accounts` scores the leads with their accounts; here no
+        lead has one."""
         from .validate import check_events, check_leads
 
         records = check_leads(self.ir, leads)

@@ -251,3 +251,34 @@ def test_the_binder_keys_account_fields_apart_from_lead_fields() -> None:
     bare = bindings.at("t.score", account_line + 1, 50)
     assert bare is not None and bare.key == ("name", "industry")
     assert [s.line for s in bindings.definitions(("account", "industry"))] == [4]
+
+
+def test_lint_reads_account_models_and_checks_only_lead_flags_against_lead_rows() -> None:
+    from scorelang.compiler import lint as linter
+
+    source = BASE + "account score a { when count(leads where engaged) > 1: +1 }\n"
+    source += "account flag hot = a > 0\n"
+    compilation = compile_source(source, "t.score")
+    assert compilation.model is not None
+    rows = [{"id": "l1", "fit": 10.0, "engaged": True}]
+    ctx = linter.LintContext(
+        compilation.modules["t.score"],
+        compilation.model,
+        linter.LintConfig(),
+        compilation.modules,
+        rows,
+    )
+    assert "SL009" not in [f.code for f in linter.lint(ctx)]  # `hot` is the account's
+
+
+def test_score_bounds_of_rollups() -> None:
+    from scorelang.compiler.lint.bounds import INF, Interval, score_bounds
+
+    m = model(
+        "account score best = max(leads.fit)\naccount score mean = avg(top 2 leads.fit)\n"
+        "account score n = count(leads)\naccount score total = sum(leads.fit)\n"
+    )
+    bounds = score_bounds(m)
+    assert bounds["best"].final == bounds["mean"].final == Interval(0.0, 10.0)
+    assert bounds["n"].final == Interval(0.0, INF)
+    assert bounds["total"].final == Interval(-INF, INF)

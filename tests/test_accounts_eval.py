@@ -240,3 +240,13 @@ def test_account_test_blocks_run() -> None:
     assert [o.passed for o in outcomes] == [True, False]
     (failure,) = outcomes[1].failures
     assert (failure.text, failure.expected, failure.actual) == ("account intent == 5", 5, 0.0)
+
+
+def test_a_model_with_an_account_but_no_account_outputs_keys_both_views() -> None:
+    source = "model m\naccount { id: string key }\nlead { id: string key  a: string? account }\n"
+    source += "score s { when account.id is present: +1 }\n"
+    model = compile_source(source, "m.score").model
+    assert model is not None
+    scored = PythonEvaluator(model).score_accounts([{"id": "x"}], [{"id": "l", "a": "x"}], ())
+    assert scored.accounts[0].as_row(model, ir.ACCOUNT) == {"id": "x"}
+    assert scored.leads[0].as_row(model) == {"id": "l", "s": 1.0, "s__r1": 1.0}

@@ -22,6 +22,7 @@ from accounts_sql_fixture import (
     EXPECTED_LEADS,
     LEADS,
     build_model,
+    python_rows,
 )
 from scorelang.compiler import ir
 from scorelang.compiler.plan import AccountLookup, Join, Ranked, RollUp, Scan, build_plan
@@ -104,7 +105,19 @@ def duck(model: ir.Model) -> Iterator[Any]:
     con.close()
 
 
-def test_duckdb_views_equal_the_rows_worked_out_by_hand(duck: Any, model: ir.Model) -> None:
+def by_key(rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+    return {next(iter(r.values())): r for r in rows}
+
+
+def test_python_gives_the_rows_worked_out_by_hand(model: ir.Model) -> None:
+    leads, accounts = python_rows(model)
+    assert lead_view(list(leads.values())) == EXPECTED_LEADS
+    assert account_view(list(accounts.values())) == EXPECTED_ACCOUNTS
+
+
+def test_duckdb_views_equal_python_and_the_rows_worked_out_by_hand(
+    duck: Any, model: ir.Model
+) -> None:
     leads = as_dicts(duck.execute(select_scores(model, "duckdb", as_of=AS_OF).sql("duckdb")))
     assert lead_view(leads) == EXPECTED_LEADS
     assert list(leads[0]) == list(model.output_columns)
@@ -112,6 +125,7 @@ def test_duckdb_views_equal_the_rows_worked_out_by_hand(duck: Any, model: ir.Mod
     accounts = as_dicts(duck.execute(query))
     assert account_view(accounts) == EXPECTED_ACCOUNTS
     assert list(accounts[0]) == list(model.account_output_columns)
+    assert (by_key(leads), by_key(accounts)) == python_rows(model)
 
 
 @pytest.mark.postgres
@@ -124,12 +138,11 @@ def test_postgres_views_equal_the_rows_worked_out_by_hand(pg_url: str, model: ir
         try:
             load(lambda sql, p: pg.execute(sql, p), "postgres", model, FIXTURE, schema)
             mapping = SourceMapping(schema=schema)
-            for select, view, expected in (
-                (select_scores, lead_view, EXPECTED_LEADS),
-                (select_account_scores, account_view, EXPECTED_ACCOUNTS),
+            for select, expected in zip(
+                (select_scores, select_account_scores), python_rows(model), strict=True
             ):
                 query = select(model, "postgres", as_of=AS_OF, mapping=mapping).sql("postgres")
-                assert view(as_dicts(pg.execute(query))) == expected
+                assert by_key(as_dicts(pg.execute(query))) == expected
             # The deployable DDL creates both views.
             ddl = render_ddl(model, "postgres", as_of=AS_OF, mapping=mapping, schema=schema)
             pg.execute(ddl)
@@ -217,3 +230,46 @@ def test_golden_sql(model: ir.Model, dialect: str) -> None:
     )
     statements = sqlglot.parse(sql, read=dialect)
     assert len([s for s in statements if s is not None]) == 2
+
+
+def test_dbt_writes_a_model_per_view_and_the_accounts_source(
+    model: ir.Model, tmp_path: Path
+) -> None:
+    import json
+
+    from scorelang.dbt import write_project
+
+    write_project([model], tmp_path, adapter="duckdb", mapping=SourceMapping())
+    models = tmp_path / "models"
+    account_sql = (models / "abm_sql_account_scores.sql").read_text()
+    assert '{{ source("scorelang", "accounts") }}' in account_sql
+    assert (models / "abm_sql_scores.sql").exists()
+    (source,) = json.loads((models / "sources.yml").read_text())["sources"]
+    assert [t["name"] for t in source["tables"]] == ["leads", "events", "accounts"]
+    described = json.loads((models / "schema.yml").read_text())["models"]
+    assert [m["name"] for m in described] == ["abm_sql_scores", "abm_sql_account_scores"]
+    assert [c["name"] for c in described[1]["columns"]] == list(model.account_output_columns)
+    assert [c["name"] for c in described[0]["columns"]] == list(model.output_columns)
+
+
+def test_each_step_renders_as_its_own_view(duck: Any, model: ir.Model) -> None:
+    """One view per step, in plan order: the final lead and account steps give the views'
+    rows (a dbt model or a columnar executor per step reads them so)."""
+    from scorelang.targets.sql.builder import select_step, step_relations
+
+    relations = dict(step_relations(model, "duckdb", as_of=AS_OF))
+    for step in relations:
+        name, select = select_step(model, "duckdb", step, as_of=AS_OF)
+        duck.execute(f'CREATE VIEW "{name}" AS {select.sql(dialect="duckdb")}')
+    plan = build_plan(model, [AS_OF])
+    leads, accounts = python_rows(model)
+    scores = [c for c in model.output_columns if c in {*model.score_names, "mql"}]
+    read = duck.execute(f'SELECT * FROM "{relations[plan.final(ir.LEAD).name]}"')
+    assert {r[model.key]: tuple(r[c] for c in scores) for r in as_dicts(read)} == {
+        k: tuple(r[c] for c in scores) for k, r in leads.items()
+    }
+    names = ("intent", "pipeline", "average", "best", "heat", "rank", "target")
+    read = duck.execute(f'SELECT * FROM "{relations[plan.final(ir.ACCOUNT).name]}"')
+    assert {r["id"]: tuple(r[c] for c in names) for r in as_dicts(read)} == {
+        k: tuple(r[c] for c in names) for k, r in accounts.items()
+    }

@@ -274,8 +274,14 @@ class AccountEvaluator:
                 target.append(result)
                 row.update(_outputs_of(result))
         return AccountScores(
-            [_merged(model, ir.LEAD, parts, when) for parts in lead_results],
-            [_merged(model, ir.ACCOUNT, parts, when) for parts in account_results],
+            [
+                _merged(model, ir.LEAD, lead.get(lead_key), parts, when)
+                for lead, parts in zip(leads, lead_results, strict=True)
+            ],
+            [
+                _merged(model, ir.ACCOUNT, account.get(account_key), parts, when)
+                for account, parts in zip(accounts, account_results, strict=True)
+            ],
         )
 
     def contributions(
@@ -296,7 +302,7 @@ class AccountEvaluator:
         accounts: Sequence[Mapping[str, Any]],
     ) -> dict[str, Any]:
         """The input fields of one record: its own earlier outputs, its account's fields and
-        outputs (none: missing values, False for a flag)."""
+        outputs (no account: all missing, so an account flag reads as False)."""
         values: dict[str, Any] = {}
         account = accounts[account_n] if account_n is not None else None
         for field, source in phase.inputs.items():
@@ -311,7 +317,9 @@ def _outputs_of(result: ScoreResult) -> dict[str, Any]:
     return {**result.scores, **result.tiers, **result.matrices, **result.flags}
 
 
-def _merged(model: ir.Model, entity: str, parts: list[ScoreResult], as_of: datetime) -> ScoreResult:
+def _merged(
+    model: ir.Model, entity: str, key: Any, parts: list[ScoreResult], as_of: datetime
+) -> ScoreResult:
     """One entity's result from its phases' results, in the model's order of outputs."""
     outputs = model.outputs_of(entity)
     scores = {k: v for p in parts for k, v in p.scores.items()}
@@ -320,7 +328,6 @@ def _merged(model: ir.Model, entity: str, parts: list[ScoreResult], as_of: datet
     flags = {k: v for p in parts for k, v in p.flags.items()}
     rules = {r.id: r for p in parts for r in p.rules}
     details = {k: v for p in parts for k, v in p.details.items()}
-    key = parts[0].key if parts else None
     return ScoreResult(
         key=key,
         as_of=as_of,
