@@ -66,7 +66,9 @@ def test_entity_tables_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="takes `table` and `event_key`"):
         config(tmp_path, '[sources.entities.lead]\ntable = "crm"\nkey = "x"\n')
     with pytest.raises(ConfigError, match=r"not 'columns' \(the lead's columns are mapped under"):
-        config(tmp_path, '[sources.entities.lead]\ntable = "crm"\n[sources.entities.lead.columns]\n')
+        config(
+            tmp_path, '[sources.entities.lead]\ntable = "crm"\n[sources.entities.lead.columns]\n'
+        )
     with pytest.raises(ConfigError, match="not a valid identifier"):
         config(tmp_path, '[sources.entities.lead]\ntable = "drop table"\n')
 

@@ -94,8 +94,9 @@ def fit_logistic(
 
 
 def points_rules(model: ir.Model) -> list[tuple[str, PointsRule]]:
-    """(score name, rule) for every rule that awards points, in output-column order."""
-    return [(s.name, r) for s in model.scores for r in s.rules if not isinstance(r, ir.ResetRule)]
+    """(score name, rule) for every lead rule that awards points, in output-column order."""
+    scores = model.outputs_of(ir.LEAD).scores
+    return [(s.name, r) for s in scores for r in s.rules if not isinstance(r, ir.ResetRule)]
 
 
 def rule_units(model: ir.Model, rows: Sequence[Mapping[str, Any]]) -> NDArray[np.float64]:
@@ -117,7 +118,7 @@ def propose(model: ir.Model, fit: LogisticFit) -> list[RuleFit]:
     rules without evidence keep their points."""
     rules = points_rules(model)
     scale: dict[str, float] = {}
-    for score in model.scores:
+    for score in model.outputs_of(ir.LEAD).scores:
         members = [j for j, (name, _) in enumerate(rules) if name == score.name and fit.varied[j]]
         current = sum(abs(rules[j][1].points) for j in members)
         fitted = sum(abs(fit.coefficients[j]) for j in members)

@@ -278,6 +278,16 @@ class AccountEvaluator:
             [_merged(model, ir.ACCOUNT, parts, when) for parts in account_results],
         )
 
+    def contributions(
+        self, rollup: ir.Rollup, rows: Sequence[Mapping[str, Any]], as_of: datetime
+    ) -> list[tuple[bool, Any]]:
+        """Per row of one account's leads (its fields and outputs by name): whether the lead
+        counts in `rollup` (its `where` holds) and its value (None when missing or not
+        counted; True for `count`), for explanations."""
+        value, where = self.rollups.functions[rollup]
+        counted = [bool(where(row, as_of)) for row in rows]
+        return [(c, value(row, as_of) if c else None) for c, row in zip(counted, rows, strict=True)]
+
     @staticmethod
     def _inputs(
         phase: Phase,
@@ -425,15 +435,3 @@ def rollup_value(
         return max(present)
     chosen = sorted(present, reverse=True)[: rollup.top] if rollup.top else present
     return sum(chosen) / len(chosen)
-
-
-def contributions(
-    rollup: ir.Rollup, functions: _RollupFunctions, rows: list[Mapping[str, Any]], as_of: datetime
-) -> list[tuple[Mapping[str, Any], bool, Any]]:
-    """Per lead row: whether it counted (its `where` held) and the value it gave (None when
-    missing; for `count`, True), for explanations."""
-    value, where = functions.functions[rollup]
-    return [
-        (row, counted, (value(row, as_of) if counted else None))
-        for row, counted in ((row, bool(where(row, as_of))) for row in rows)
-    ]
