@@ -168,36 +168,25 @@ def score(
             param_hint="--account-out" if account_out is not None else "--account-by",
         )
     account_ranking = ranked_by(model_ir, account_by, ir.ACCOUNT, "--account-by")
-    sources = {
-        "leads": leads,
-        "events": events,
-        "accounts": accounts,
-        "database": database,
-        "as_of": instant,
-        "mapping": mapping,
-    }
+    given = engines.Given(leads, events, accounts, database, instant, mapping)
     console = Console(highlight=False)
     stamp = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
     caption = f"as of {stamp}, {engine.value}"
-    entities = [(ir.LEAD, out, ranking)]
-    entities += [(ir.ACCOUNT, account_out, account_ranking)] if has_account else []
+    requests = [engines.Request(ir.LEAD, out, ranking, top)]
+    if has_account and (account_out is not None or out is None):
+        requests.append(engines.Request(ir.ACCOUNT, account_out, account_ranking, top))
     try:
         with load_notes(err):
-            for entity, path, rank in entities:
-                noun = "leads" if entity == ir.LEAD else "accounts"
-                if path is not None:
-                    count = engines.write_scores(
-                        model_ir, engine.value, path, entity=entity, **sources
-                    )
-                    console.print(
-                        f"scored {count} {noun} with {engine.value} as of {stamp}: wrote {path}"
-                    )
-                elif entity == ir.LEAD or out is None:
-                    board = engines.leaderboard(
-                        model_ir, engine.value, rank, top, entity=entity, **sources
-                    )
-                    show_leads(console, model_ir, board, rank, caption, entity)
-                    console.print(summary(board, noun))
+            results = engines.serve(model_ir, engine.value, requests, given)
+        for request, result in zip(requests, results, strict=True):
+            noun = "leads" if request.entity == ir.LEAD else "accounts"
+            if isinstance(result, int):
+                console.print(
+                    f"scored {result} {noun} with {engine.value} as of {stamp}: wrote {request.out}"
+                )
+            else:
+                show_leads(console, model_ir, result, request.by, caption, request.entity)
+                console.print(summary(result, noun))
     except UnsupportedConstruct as error:
         err.print(escape(render([error.diagnostic], compilation.sources, "full")), end="")
         raise typer.Exit(1) from None

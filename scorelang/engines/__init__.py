@@ -25,7 +25,7 @@ from ..config import SourceMapping
 from ..data import DataError, LoadReport, check_accounts_file, read_inputs
 from ..records import model_ir, optional_path, to_utc
 from . import rows
-from .rows import Leaderboard
+from .rows import Leaderboard, Request
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -79,21 +79,11 @@ def write_scores(
     """Score every lead (or account) into a .csv or .parquet file, in key order, typed as
     `rows.output_types`; returns how many rows. The SQL engines write the file themselves:
     no lead becomes a Python object."""
-    out = Path(out)
-    model, as_of, sources = inputs(
-        model, as_of, leads, events, database, mapping, on_load, accounts, entity
-    )
-    if engine in ROW_ENGINES:
-        import pyarrow as pa
-
-        from . import duckdb
-
-        scored = score_rows(engine, model, sources, as_of, entity)
-        table = pa.Table.from_pylist(scored, schema=arrow_schema(model, entity))
-        with duckdb.connect() as con:
-            con.register("python_rows", table)
-            return duckdb.copy_to(con, exp.select("*").from_("python_rows"), out)
-    return backend(engine).write_scores(model, out, as_of=as_of, entity=entity, **sources.given())
+    request = Request(entity, Path(out))
+    sources = Given(leads, events, accounts, database, as_of, mapping, on_load)
+    (count,) = serve(model, engine, [request], sources)
+    assert isinstance(count, int)
+    return count
 
 
 def leaderboard(
@@ -114,15 +104,65 @@ def leaderboard(
     """The `top` best leads (or accounts) by the score `by` (ties in key order) and the
     counts of rows and of raised flags; the SQL engines rank and count, and only the `top`
     rows are fetched."""
+    sources = Given(leads, events, accounts, database, as_of, mapping, on_load)
+    (board,) = serve(model, engine, [Request(entity, None, by, top)], sources)
+    assert isinstance(board, Leaderboard)
+    return board
+
+
+@dataclass(frozen=True)
+class Given:
+    """The sources as the public functions take them (paths as text or Path, `as_of` as a
+    datetime, ISO 8601 text or None for now)."""
+
+    leads: str | Path | None = None
+    events: str | Path | None = None
+    accounts: str | Path | None = None
+    database: str | None = None
+    as_of: datetime | str | None = None
+    mapping: SourceMapping | None = None
+    on_load: Callable[[LoadReport], None] | None = None
+
+
+def serve(
+    model: ir.Model | ScoringModel, engine: str, requests: list[Request], given: Given
+) -> list[int | Leaderboard]:
+    """Several results (files written, leaderboards) of the leads and accounts from one load
+    of the sources, and for the python engine one scoring: what `scorelang score` asks for
+    both entities."""
+    entities = {r.entity for r in requests}
     model, as_of, sources = inputs(
-        model, as_of, leads, events, database, mapping, on_load, accounts, entity
+        model,
+        given.as_of,
+        given.leads,
+        given.events,
+        given.database,
+        given.mapping,
+        given.on_load,
+        given.accounts,
+        ir.ACCOUNT if ir.ACCOUNT in entities else ir.LEAD,
     )
-    if engine in ROW_ENGINES:
-        scored = score_rows(engine, model, sources, as_of, entity)
-        return rows.leaderboard(model, scored, by, top, entity)
-    return backend(engine).leaderboard(
-        model, by, top, as_of=as_of, entity=entity, **sources.given()
-    )
+    if engine not in ROW_ENGINES:
+        return backend(engine).serve(model, requests, as_of=as_of, **sources.given())
+    scored = python_rows(model, sources, as_of, entities)
+    return [python_result(model, scored[r.entity], r) for r in requests]
+
+
+def python_result(
+    model: ir.Model, scored: list[dict[str, Any]], request: Request
+) -> int | Leaderboard:
+    """A request served from rows already in Python: a file DuckDB writes from them, or
+    their leaderboard."""
+    if request.out is None:
+        return rows.leaderboard(model, scored, request.by, request.top, request.entity)
+    import pyarrow as pa
+
+    from . import duckdb
+
+    table = pa.Table.from_pylist(scored, schema=arrow_schema(model, request.entity))
+    with duckdb.connect() as con:
+        con.register("python_rows", table)
+        return duckdb.copy_to(con, exp.select("*").from_("python_rows"), request.out)
 
 
 def inputs(
@@ -192,15 +232,16 @@ def score_rows(
     entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
     if engine == "python":
-        return python_rows(model, sources, as_of, entity)
+        return python_rows(model, sources, as_of, {entity})[entity]
     return backend(engine).score(model, as_of=as_of, entity=entity, **sources.given())
 
 
 def python_rows(
-    model: ir.Model, sources: Sources, as_of: datetime | None, entity: str = ir.LEAD
-) -> list[dict[str, Any]]:
-    """The generated evaluator's rows of one entity, from the files read as every engine
-    reads them (a model with an account: its accounts' rows too, scored in its phases)."""
+    model: ir.Model, sources: Sources, as_of: datetime | None, entities: set[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The generated evaluator's rows of each of `entities`, sorted by key, from the files
+    read as every engine reads them (a model with an account is scored in its phases, both
+    entities at once)."""
     given = sources.given()
     if given["leads"] is None:
         raise DataError("the python engine scores files: give a leads file and an events file")
@@ -218,12 +259,12 @@ def python_rows(
     evaluator = PythonEvaluator(model)
     if inputs.accounts is None:
         assert not isinstance(inputs.events, list)
-        scored = evaluator.score_rows(inputs.leads, inputs.events, as_of)
+        scored = {ir.LEAD: evaluator.score_rows(inputs.leads, inputs.events, as_of)}
     else:
         both = evaluator.score_accounts(inputs.accounts, inputs.leads, inputs.events, as_of)
-        results = both.accounts if entity == ir.ACCOUNT else both.leads
-        scored = [result.as_row(model, entity) for result in results]
-    return rows.sort_rows(model, scored, entity)
+        results = {ir.LEAD: both.leads, ir.ACCOUNT: both.accounts}
+        scored = {e: [r.as_row(model, e) for r in results[e]] for e in entities}
+    return {e: rows.sort_rows(model, scored[e], e) for e in entities}
 
 
 def backend(engine: str) -> ModuleType:

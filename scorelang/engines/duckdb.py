@@ -20,12 +20,13 @@ from ..config import SourceMapping
 from ..data import DataError, LoadReport, create_schema, load_duckdb, table
 from ..targets.sql.builder import select_account_scores, select_scores
 from .rows import (
-    SCORES,
     Leaderboard,
+    Request,
     best_query,
     board_from,
     counts_query,
     key_order,
+    scratch_name,
     to_rows,
     typed,
 )
@@ -179,39 +180,40 @@ def score(
         return run_scores(con, model, as_of, sources["mapping"], entity)
 
 
-def write_scores(
-    model: ir.Model, out: Path, *, as_of: datetime | None, entity: str = ir.LEAD, **sources: Any
-) -> int:
-    """Every row's scores written to `out` by DuckDB itself, in key order."""
-    query = typed(model, scores_query(model, as_of, sources["mapping"], entity), entity)
+def serve(
+    model: ir.Model, requests: list[Request], *, as_of: datetime | None, **sources: Any
+) -> list[int | Leaderboard]:
+    """Each request's result from one load of the sources: files are written by DuckDB
+    itself, in key order; leaderboards ranked and counted over a scratch table."""
     with session(model, **sources) as con:
-        return copy_to(con, query.order_by(key_order(model, DIALECT, entity)), out)
+        return [fulfil(con, model, r, as_of, sources["mapping"]) for r in requests]
 
 
-def leaderboard(
+def fulfil(
+    con: duckdb.DuckDBPyConnection,
     model: ir.Model,
-    by: str | None,
-    top: int,
-    *,
+    request: Request,
     as_of: datetime | None,
-    entity: str = ir.LEAD,
-    **sources: Any,
-) -> Leaderboard:
-    """The best `top` rows and the counts, from the scores kept in a scratch table."""
-    scratch = table(SCORES)
+    mapping: SourceMapping,
+) -> int | Leaderboard:
+    entity = request.entity
+    query = scores_query(model, as_of, mapping, entity)
+    if request.out is not None:
+        typed_rows = typed(model, query, entity).order_by(key_order(model, DIALECT, entity))
+        return copy_to(con, typed_rows, request.out)
+    scratch = table(scratch_name(entity))
     create = exp.Create(
         this=scratch,
         kind="TABLE",
-        expression=scores_query(model, as_of, sources["mapping"], entity),
+        expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
-    best_sql = best_query(model, scratch, by, top, DIALECT, entity).sql(dialect=DIALECT)
-    with session(model, **sources) as con:
-        execute(con, create.sql(dialect=DIALECT))
-        cursor = con.execute(best_sql)
-        best = ([d[0] for d in cursor.description], cursor.fetchall())
-        counts = con.execute(counts_query(model, scratch, entity).sql(dialect=DIALECT)).fetchone()
-    return board_from(model, best, counts, entity)
+    execute(con, create.sql(dialect=DIALECT))
+    best = best_query(model, scratch, request.by, request.top, DIALECT, entity)
+    cursor = con.execute(best.sql(dialect=DIALECT))
+    rows = ([d[0] for d in cursor.description], cursor.fetchall())
+    counts = con.execute(counts_query(model, scratch, entity).sql(dialect=DIALECT)).fetchone()
+    return board_from(model, rows, counts, entity)
 
 
 def apply(

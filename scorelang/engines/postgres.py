@@ -31,11 +31,12 @@ from ..data import (
 from ..targets.sql.names import ident
 from . import duckdb as duck
 from .rows import (
-    SCORES,
     Leaderboard,
+    Request,
     best_query,
     board_from,
     counts_query,
+    scratch_name,
     to_rows,
 )
 from .views import create_views, event_time_probe, knowing_event_time
@@ -197,14 +198,29 @@ def score(
         return run_scores(pg, model, as_of, mapping, entity)
 
 
-def write_scores(
-    model: ir.Model, out: Path, *, as_of: datetime | None, entity: str = ir.LEAD, **sources: Any
-) -> int:
-    """Every row's scores streamed out of Postgres as CSV (COPY TO STDOUT) into a scratch
-    file, which DuckDB types, sorts by key and writes to `out`."""
+def serve(
+    model: ir.Model, requests: list[Request], *, as_of: datetime | None, **sources: Any
+) -> list[int | Leaderboard]:
+    """Each request's result from one load of the sources into the session."""
     with session(model, **sources) as (pg, mapping):
+        return [fulfil(pg, model, r, as_of, mapping) for r in requests]
+
+
+def fulfil(
+    pg: psycopg.Connection,
+    model: ir.Model,
+    request: Request,
+    as_of: datetime | None,
+    mapping: SourceMapping,
+) -> int | Leaderboard:
+    """A file: the rows streamed out of Postgres as CSV (COPY TO STDOUT) into a scratch
+    file, which DuckDB types, sorts by key and writes to `out`. A leaderboard: the best rows
+    and the counts, from the scores kept in a temporary table."""
+    entity = request.entity
+    query = scores_query(model, as_of, mapping, entity)
+    if request.out is not None:
         copy = exp.Copy(
-            this=scores_query(model, as_of, mapping, entity).subquery(),
+            this=query.subquery(),
             kind=False,
             files=[exp.Var(this="STDOUT")],
             params=[
@@ -213,9 +229,9 @@ def write_scores(
             ],
         )
         with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
-            scratch = Path(folder) / "scores.csv"
+            scratch_file = Path(folder) / "scores.csv"
             with (
-                scratch.open("wb") as sink,
+                scratch_file.open("wb") as sink,
                 query_errors(),
                 pg.cursor().copy(copy.sql(DIALECT)) as rows,
             ):
@@ -223,37 +239,19 @@ def write_scores(
                     sink.write(chunk)
             source = exp.func(
                 "read_csv",
-                exp.Literal.string(str(scratch)),
+                exp.Literal.string(str(scratch_file)),
                 exp.EQ(this=exp.var("header"), expression=exp.true()),
                 exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
                 exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
             )
-            return duck.copy_sorted(model, source, out, entity)
-
-
-def leaderboard(
-    model: ir.Model,
-    by: str | None,
-    top: int,
-    *,
-    as_of: datetime | None,
-    entity: str = ir.LEAD,
-    **sources: Any,
-) -> Leaderboard:
-    """The best `top` rows and the counts, from the scores kept in a temporary table."""
-    scratch = table(SCORES, "pg_temp")
-    best_sql = best_query(model, scratch, by, top, DIALECT, entity).sql(dialect=DIALECT)
-    with session(model, **sources) as (pg, mapping):
-        create = exp.Create(
-            this=scratch,
-            kind="TABLE",
-            expression=scores_query(model, as_of, mapping, entity),
-        )
-        execute(pg, create.sql(dialect=DIALECT))
-        cursor = pg.execute(best_sql)
-        best = ([d.name for d in cursor.description or ()], cursor.fetchall())
-        counts = pg.execute(counts_query(model, scratch, entity).sql(dialect=DIALECT)).fetchone()
-    return board_from(model, best, counts, entity)
+            return duck.copy_sorted(model, source, request.out, entity)
+    scratch = table(scratch_name(entity), "pg_temp")
+    execute(pg, exp.Create(this=scratch, kind="TABLE", expression=query).sql(dialect=DIALECT))
+    best = best_query(model, scratch, request.by, request.top, DIALECT, entity)
+    cursor = pg.execute(best.sql(dialect=DIALECT))
+    rows = ([d.name for d in cursor.description or ()], cursor.fetchall())
+    counts = pg.execute(counts_query(model, scratch, entity).sql(dialect=DIALECT)).fetchone()
+    return board_from(model, rows, counts, entity)
 
 
 def apply(model: ir.Model, database: str, mapping: SourceMapping, schema: str | None) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -26,6 +27,23 @@ SQL_TYPES = {
     ir.Type.BOOL: exp.DataType.Type.BOOLEAN,
 }
 SCORES = "scorelang_scores"  # the scores query as a subquery, or a scratch table of its rows
+
+
+@dataclass(frozen=True)
+class Request:
+    """One result of a scoring run: the entity's rows written to `out` (a .csv or .parquet
+    file), or, without `out`, its leaderboard: the best `top` by the score `by`. Several
+    requests are served by one load of the sources (`engines.serve`)."""
+
+    entity: str = ir.LEAD
+    out: Path | None = None
+    by: str | None = None
+    top: int = 10
+
+
+def scratch_name(entity: str) -> str:
+    """The scratch table a leaderboard of the entity's rows ranks and counts in."""
+    return f"{SCORES}_{entity}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,16 @@ from ..compiler import ir
 from ..config import SourceMapping
 from ..data import DataError, LoadReport, create_schema, table
 from . import duckdb as duck
-from .rows import SCORES, Leaderboard, best_query, board_from, counts_query, to_rows, typed
+from .rows import (
+    Leaderboard,
+    Request,
+    best_query,
+    board_from,
+    counts_query,
+    scratch_name,
+    to_rows,
+    typed,
+)
 from .spark_files import failures, load_spark, reason
 from .views import create_views
 
@@ -111,42 +120,43 @@ def score(
     return to_rows(model, *collect(spark, scores_query(model, as_of, mapping, entity)), entity)
 
 
-def write_scores(
-    model: ir.Model, out: Path, *, as_of: datetime | None, entity: str = ir.LEAD, **sources: Any
-) -> int:
-    """Every lead's scores written by Spark's executors as Parquet parts into a scratch
-    folder, which DuckDB sorts by lead key and writes to `out`: no score row reaches the
-    driver (spark.driver.maxResultSize bounds what may). The scratch folder is local, so a
-    Spark Connect server must share this machine's file system."""
+def serve(
+    model: ir.Model, requests: list[Request], *, as_of: datetime | None, **sources: Any
+) -> list[int | Leaderboard]:
+    """Each request's result from one reading of the sources."""
     spark, mapping = prepare(model, **sources)
-    query = typed(model, scores_query(model, as_of, mapping, entity), entity)
-    with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
-        parts = Path(folder) / "scores"
-        with query_errors():
-            spark.sql(query.sql(dialect=DIALECT)).write.parquet(str(parts))
-        source = exp.func("read_parquet", exp.Literal.string(str(parts / "*.parquet")))
-        return duck.copy_sorted(model, source, out, entity)
+    return [fulfil(spark, model, r, as_of, mapping) for r in requests]
 
 
-def leaderboard(
+def fulfil(
+    spark: Any,
     model: ir.Model,
-    by: str | None,
-    top: int,
-    *,
+    request: Request,
     as_of: datetime | None,
-    entity: str = ir.LEAD,
-    **sources: Any,
-) -> Leaderboard:
-    """The best `top` leads and the counts, ranked and counted by Spark over the scores
-    cached once (memory, then disk); only those rows reach the driver."""
-    spark, mapping = prepare(model, **sources)
-    scratch = table(SCORES)
+    mapping: SourceMapping,
+) -> int | Leaderboard:
+    """A file: the rows written by Spark's executors as Parquet parts into a scratch folder,
+    which DuckDB sorts by key and writes to `out`: no score row reaches the driver
+    (spark.driver.maxResultSize bounds what may); the scratch folder is local, so a Spark
+    Connect server must share this machine's file system. A leaderboard: the best rows and
+    the counts, ranked and counted by Spark over the scores cached once (memory, then disk);
+    only those rows reach the driver."""
+    entity = request.entity
     query = scores_query(model, as_of, mapping, entity)
+    if request.out is not None:
+        with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+            parts = Path(folder) / "scores"
+            with query_errors():
+                typed_rows = typed(model, query, entity).sql(dialect=DIALECT)
+                spark.sql(typed_rows).write.parquet(str(parts))
+            source = exp.func("read_parquet", exp.Literal.string(str(parts / "*.parquet")))
+            return duck.copy_sorted(model, source, request.out, entity)
+    scratch = table(scratch_name(entity))
     cache = exp.Cache(this=scratch, lazy=False, expression=query)
     with query_errors():
         spark.sql(cache.sql(dialect=DIALECT))
     try:
-        best = collect(spark, best_query(model, scratch, by, top, DIALECT, entity))
+        best = collect(spark, best_query(model, scratch, request.by, request.top, DIALECT, entity))
         _names, (counts,) = collect(spark, counts_query(model, scratch, entity))
     finally:
         # Dropping the temporary view also frees its cached data.
