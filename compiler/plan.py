@@ -36,6 +36,7 @@ from .plan_analysis import (
     phases,
     rollups,
     shared_youngest,
+    summed_per_lead,
     windowed,
 )
 
@@ -112,13 +113,15 @@ class Join(Step):
     """The entity's rows, once per instant, with the `fields` later steps read, LEFT JOIN
     each grouped input on (entity key, instant); an aggregate of a row without events is
     filled in (0, FALSE; missing for times), and so is a roll-up of an account without
-    leads (0 for sum and counts; missing for max and avg). `account_fields`: of a lead's
-    account, looked up by the lead's account key (missing without one)."""
+    leads (0 for sum and counts; missing for max and avg) and an account aggregate summed
+    from its leads' (`rolled_aggregates`). `account_fields`: of a lead's account, looked up
+    by the lead's account key (missing without one)."""
 
     fields: tuple[str, ...]
     aggregates: tuple[ir.AggregateNode, ...]
     rollups: tuple[ir.Rollup, ...] = field(default=(), kw_only=True)
     account_fields: tuple[str, ...] = field(default=(), kw_only=True)
+    rolled_aggregates: tuple[ir.AggregateNode, ...] = field(default=(), kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,12 @@ class Ranked(Step):
 @dataclass(frozen=True)
 class RollUp(Step):
     """One row per (account, instant) that has leads in its input: each roll-up over the
-    account's leads, from the columns the lead steps computed (the lead outputs once)."""
+    account's leads, from the columns the lead steps computed (the lead outputs once), and
+    each account aggregate of `aggregates` combined from its leads' values of it
+    (`plan_analysis.summed_per_lead`: sums, the latest or earliest time)."""
 
     rollups: tuple[ir.Rollup, ...]
+    aggregates: tuple[ir.AggregateNode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -256,14 +262,14 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
         [Instants("instants", (), pinned, shifts, keys=(INSTANT,))] if several else []
     )
     at = tuple(s.name for s in steps)  # what scans and the join read the instants from
-    groups = _event_steps(model, at, keys, steps)
+    groups, per_lead = _event_steps(model, at, keys, steps)
     lead_outputs = _outputs(model, ir.LEAD)
     steps.append(
         Join(
             "base",
             (*at, *groups[ir.LEAD]),
             _fields_read(model),
-            model.aggregates_of(ir.LEAD),
+            (*model.aggregates_of(ir.LEAD), *per_lead),
             account_fields=_account_fields((lead_outputs, rollups(_outputs(model, ir.ACCOUNT)))),
             keys=keys[ir.LEAD],
         )
@@ -274,7 +280,7 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
         prefix = ("", "account_")[number] if number < 2 else f"phase{number}_"
         entity = phase.entity
         if entity == ir.ACCOUNT:
-            steps.extend(_rolled_up(model, phase, prefix, at, groups, last, keys))
+            steps.extend(_rolled_up(model, phase, prefix, at, groups, per_lead, last, keys))
         elif number:
             reads = {
                 r for o in output_graph(model).outputs if o.name in phase.outputs for r in o.reads
@@ -309,18 +315,22 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] = ()) -> Plan:
 
 def _event_steps(
     model: ir.Model, at: tuple[str, ...], keys: dict[str, tuple[str, ...]], steps: list[Step]
-) -> dict[str, list[str]]:
+) -> tuple[dict[str, list[str]], tuple[ir.AggregateNode, ...]]:
     """The scans, windows and groups of the model's aggregates, appended to `steps`: one scan
     for every entity's plain aggregates (an account's events are its leads'), one per entity
-    with sequences (each window sorts its entity's events). Returns each entity's groups."""
+    with sequences (each window sorts its entity's events). An account aggregate summed per
+    lead is computed with the lead's, then rolled up; the other account aggregates group
+    the scan's events by their lead's account. Returns each entity's groups, and the account
+    aggregates computed per lead."""
     groups: dict[str, list[str]] = {e.name: [] for e in model.entities}
     plain = [a for a in model.aggregates if not isinstance(a, ir.Sequence)]
+    per_lead = tuple(a for a in plain if a.entity == ir.ACCOUNT and summed_per_lead(a))
+    by_entity = {
+        entity: [a for a in plain if a.entity == entity and a not in per_lead] for entity in groups
+    }
     if plain:
         existence = existence_counts(model)
-        shared = {
-            e.name: shared_youngest(existence, [a for a in plain if a.entity == e.name])
-            for e in model.entities
-        }
+        shared = {entity: shared_youngest(existence, mine) for entity, mine in by_entity.items()}
         steps.append(
             Scan(
                 "scan",
@@ -328,12 +338,12 @@ def _event_steps(
                 model.event_types_read(plain),
                 tuple(ir.properties_read(plain)),
                 any(shared.values()) or windowed(plain),
-                accounts=any(a.entity == ir.ACCOUNT for a in plain),
+                accounts=bool(by_entity.get(ir.ACCOUNT)),
             )
         )
-        for entity in groups:
-            mine = [a for a in plain if a.entity == entity]
-            if not mine:
+        for entity, mine in by_entity.items():
+            extra = per_lead if entity == ir.LEAD else ()
+            if not mine and not extra:
                 continue
             packed = flag_groups(existence, mine, shared[entity])
             flagged = {a.id for group in packed for a in group}
@@ -342,7 +352,7 @@ def _event_steps(
                 Group(
                     name,
                     ("scan",),
-                    tuple(a for a in mine if a.id not in flagged),
+                    (*(a for a in mine if a.id not in flagged), *extra),
                     tuple(shared[entity].items()),
                     tuple(tuple(g) for g in packed),
                     keys=keys[entity],
@@ -374,7 +384,7 @@ def _event_steps(
         steps.append(Window(window, (scan,), tuple(sequences), entity=entity))
         steps.append(Group(group, (window,), tuple(sequences), keys=keys[entity], entity=entity))
         groups[entity].append(group)
-    return groups
+    return groups, per_lead
 
 
 def _prefixed(entity: str, name: str) -> str:
@@ -396,6 +406,7 @@ def _rolled_up(
     prefix: str,
     at: tuple[str, ...],
     groups: dict[str, list[str]],
+    per_lead: tuple[ir.AggregateNode, ...],
     last: dict[str, str],
     keys: dict[str, tuple[str, ...]],
 ) -> list[Step]:
@@ -405,19 +416,20 @@ def _rolled_up(
     assert model.account is not None
     steps: list[Step] = []
     mine = rollups(_outputs(model, ir.ACCOUNT, phase.outputs))
+    first = ir.ACCOUNT not in last
+    summed = per_lead if first else ()
     inputs: tuple[str, ...] = ()
-    if mine:
+    if mine or summed:
         source = last[ir.LEAD]
         tops = tuple(r for r in mine if r.top is not None)
         if tops:
             steps.append(Ranked(f"{prefix}ranked", (source,), tops, keys=keys[ir.LEAD]))
             source = steps[-1].name
         rolled = RollUp(
-            f"{prefix}rollup", (source,), mine, keys=keys[ir.ACCOUNT], entity=ir.ACCOUNT
+            f"{prefix}rollup", (source,), mine, summed, keys=keys[ir.ACCOUNT], entity=ir.ACCOUNT
         )
         steps.append(rolled)
         inputs = (rolled.name,)
-    first = ir.ACCOUNT not in last
     fields = (
         (model.account.key, *_account_fields(_outputs(model, ir.ACCOUNT), model.account))
         if first
@@ -428,8 +440,9 @@ def _rolled_up(
             f"{prefix}accounts" if first else f"{prefix}rows",
             (*at, *groups[ir.ACCOUNT], *inputs) if first else (last[ir.ACCOUNT], *inputs),
             fields,
-            model.aggregates_of(ir.ACCOUNT) if first else (),
+            tuple(a for a in model.aggregates_of(ir.ACCOUNT) if a not in summed) if first else (),
             rollups=mine,
+            rolled_aggregates=summed,
             keys=keys[ir.ACCOUNT],
             entity=ir.ACCOUNT,
         )

@@ -174,3 +174,13 @@ def phases(model: ir.Model) -> list[Phase]:
 def rollups(nodes: object) -> tuple[ir.Rollup, ...]:
     """The distinct roll-ups inside these outputs (each computed once), first use first."""
     return tuple(dict.fromkeys(n for n in ir.subexpressions(nodes) if isinstance(n, ir.Rollup)))
+
+
+def summed_per_lead(aggregate: ir.AggregateNode) -> bool:
+    """An account aggregate whose value is its leads' values combined: a count or sum is the
+    sum of theirs, the latest (earliest) time the latest (earliest) of theirs. Computed per
+    lead with the lead's aggregates, then rolled up, it needs no join of every event to its
+    lead's account: only a distinct count, a count of periods or a sequence does."""
+    return isinstance(
+        aggregate, ir.Count | ir.Sum | ir.DecayedSum | ir.LinearDecaySum | ir.Last | ir.First
+    )

@@ -44,6 +44,8 @@ def build_model() -> ir.Model:
         ir.Count("views", views),
         ir.Count("account_views", views, entity=ir.ACCOUNT),
         ir.Count("account_clicks", clicks, entity=ir.ACCOUNT),
+        # not a sum of its leads' values: grouped from the events joined to their accounts
+        ir.CountDistinct("account_urls", ir.EventFilter(("page_view",)), "url", entity=ir.ACCOUNT),
     )
     engagement = ir.Score(
         "engagement",
@@ -129,6 +131,12 @@ def build_model() -> ir.Model:
                 ir.AggregateRef("account_clicks", INT),
                 2,
                 10,
+            ),
+            ir.WhenRule(
+                "intent__r7",
+                "count_distinct(page_view, url) >= 2",
+                _cmp(">=", ir.AggregateRef("account_urls", INT), _lit(2, INT)),
+                1,
             ),
         ),
         clamp=(0, 100),
@@ -247,7 +255,7 @@ EXPECTED_LEADS = {
     "l6": (10.0, 0.0, 10.0, False, 0.0, 10.0),
 }
 # A1: 20 (saas) + 30 (2 mql) + 20 (top 2 engagement 47.5, 25: 36.25) + 25 (it, sales engaged)
-#     + 10 (13 views) + 2 (1 click) = 107, clamped to 100
+#     + 10 (13 views) + 2 (1 click) + 1 (urls /p and /old) = 108, clamped to 100
 # A2: 10 (3 views) + 4 (2 clicks) = 14; A3: nothing, empty roll-ups
 EXPECTED_ACCOUNTS = {
     # id: intent, pipeline, average, best, heat, rank, target

@@ -25,7 +25,7 @@ from accounts_sql_fixture import (
     python_rows,
 )
 from scorelang.compiler import ir
-from scorelang.compiler.plan import AccountLookup, Join, Ranked, RollUp, Scan, build_plan
+from scorelang.compiler.plan import AccountLookup, Group, Join, Ranked, RollUp, Scan, build_plan
 from scorelang.targets.sql import DIALECTS, render_ddl
 from scorelang.targets.sql.builder import build_views, select_account_scores, select_scores
 from sql_fixture import SQL_TYPES
@@ -175,7 +175,15 @@ def test_the_plan_rolls_leads_up_then_looks_accounts_up(model: ir.Model) -> None
     plan = build_plan(model)
     kinds = [(type(s).__name__, s.name, s.entity) for s in plan.steps]
     (scan,) = (s for s in plan.steps if isinstance(s, Scan))
-    assert scan.accounts  # one scan of events for both entities
+    assert scan.accounts  # one scan of events for both entities: a distinct count per account
+    groups = {s.entity: s for s in plan.steps if isinstance(s, Group)}
+    assert [a.id for a in groups[ir.ACCOUNT].aggregates] == ["account_urls"]
+    # account counts are their leads' counts summed: computed per lead, then rolled up
+    assert [a.id for a in groups[ir.LEAD].aggregates] == [
+        "views",
+        "account_views",
+        "account_clicks",
+    ]
     (ranked,) = (s for s in plan.steps if isinstance(s, Ranked))
     (rolled,) = (s for s in plan.steps if isinstance(s, RollUp))
     (lookup,) = (s for s in plan.steps if isinstance(s, AccountLookup))
@@ -192,6 +200,7 @@ def test_the_plan_rolls_leads_up_then_looks_accounts_up(model: ir.Model) -> None
         "max",
     ]
     assert [r.top for r in ranked.rollups] == [2]
+    assert [a.id for a in rolled.aggregates] == ["account_views", "account_clicks"]
     assert lookup.outputs == ("heat", "target")
     order = [name for _, name, _ in kinds]
     assert order.index("derived_2") < order.index(ranked.name) < order.index(rolled.name)

@@ -562,12 +562,14 @@ class _Builder:
         for aggregate in step.aggregates:
             filled = self._filled(aggregate, raws[aggregate.id], at)
             select = select.select(exp.alias_(filled, ident(self.aggregates[aggregate.id])))
-        if step.rollups:
+        if step.rollups or step.rolled_aggregates:
             assert self.rollups is not None
             (rolled,) = (r for r in results if r.name == self.rollups.cte)
-            for node in step.rollups:
-                filled = self.rollups.filled(node, column(self.rollups.columns[node], rolled.name))
-                select = select.select(exp.alias_(filled, ident(self.rollups.columns[node])))
+            names = {node: self.rollups.columns[node] for node in step.rollups}
+            names |= {a: self.aggregates[a.id] for a in step.rolled_aggregates}
+            for node, name in names.items():
+                filled = self.rollups.filled(node, column(name, rolled.name))
+                select = select.select(exp.alias_(filled, ident(name)))
         return select
 
     def _with_account_fields(self, select: exp.Select, step: Join, leads: str) -> exp.Select:

@@ -6,8 +6,9 @@ counts), so the leads that do not count neither get a rank nor push one. `rollup
 lead rows that have an account key by that key (and instant), one aggregate per roll-up,
 each over the leads whose `where` holds (FILTER, or CASE inside the aggregate); NULL values
 are skipped as every SQL aggregate does, which is the IR's "missing values ignored". The
-account rows then fill in the roll-ups of an account without leads (`filled`): 0 for sum
-and the counts, missing for max and avg.
+same step combines the account aggregates computed per lead (sums; the latest or earliest
+time). The account rows then fill in those of an account without leads (`filled`): 0 for
+sum and the counts, missing for max, avg and times.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class RollupRenderer:
             self.columns[node] = self.names.fresh("rollup", node.func)
             value = self._aggregate(node, compiler, source)
             select = select.select(exp.alias_(value, ident(self.columns[node])))
+        for aggregate in step.aggregates:
+            name_of = self.builder.aggregates[aggregate.id]  # the same name in both entities' rows
+            value = _combined(aggregate, column(name_of, source))
+            select = select.select(exp.alias_(value, ident(name_of)))
         self.cte = name
         return select, AggregateCte(name, self.key, {}, {})
 
@@ -123,9 +128,26 @@ class RollupRenderer:
                 raise ValueError(f"unknown roll-up {node.func}")
         return make(value) if where is None else self.dialect.only_when(make, value, where)
 
-    def filled(self, node: ir.Rollup, raw: exp.Expression) -> exp.Expression:
+    def filled(self, node: ir.Rollup | ir.AggregateNode, raw: exp.Expression) -> exp.Expression:
         """A roll-up's value for every account: without leads that count, 0 for sum and the
-        counts, missing for max and avg (SUM of no rows is NULL in SQL)."""
-        if node.func in _EMPTY_IS_ZERO:
+        counts, missing for max and avg (SUM of no rows is NULL in SQL); an account
+        aggregate combined from its leads': 0 without leads, missing for times."""
+        if isinstance(node, ir.Last | ir.First):
+            return raw
+        if not isinstance(node, ir.Rollup) or node.func in _EMPTY_IS_ZERO:
             return exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
         return raw
+
+
+def _combined(aggregate: ir.AggregateNode, per_lead: exp.Expression) -> exp.Expression:
+    """An account aggregate from its leads' values (plan_analysis.summed_per_lead): the latest
+    or earliest time (epoch microseconds, missing for a lead without such events), else the
+    sum (a count stays an integer)."""
+    match aggregate:
+        case ir.Last():
+            return exp.Max(this=per_lead)
+        case ir.First():
+            return exp.Min(this=per_lead)
+        case ir.Count():
+            return exp.cast(exp.Sum(this=per_lead), "BIGINT")
+    return exp.Sum(this=per_lead)

@@ -9,6 +9,7 @@ WITH `scan` AS (
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
     UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`,
+    `e`.`url` AS `prop_url`,
     `l`.`account_id` AS `account_key`
   FROM `my-project`.`analytics`.`events` AS `e`
   JOIN `my-project`.`analytics`.`leads` AS `l`
@@ -19,15 +20,16 @@ WITH `scan` AS (
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
-    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`
+    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`,
+    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
+    COUNTIF(`scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
   FROM `scan`
   GROUP BY
     `scan`.`lead_key`
 ), `account_agg` AS (
   SELECT
     `scan`.`account_key`,
-    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
-    COUNTIF(`scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
+    COUNT(DISTINCT CASE WHEN `scan`.`event_type` = 'page_view' THEN `scan`.`prop_url` END) AS `agg_account_urls`
   FROM `scan`
   GROUP BY
     `scan`.`account_key`
@@ -38,7 +40,9 @@ WITH `scan` AS (
     `l`.`department` AS `lead_department`,
     `l`.`employees` AS `lead_employees`,
     `a`.`industry` AS `account_industry_2`,
-    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`
+    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`,
+    COALESCE(`agg`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `my-project`.`analytics`.`leads` AS `l`
   LEFT JOIN `my-project`.`analytics`.`accounts` AS `a`
     ON `l`.`account_id` = `a`.`id`
@@ -160,7 +164,9 @@ WITH `scan` AS (
     ) AS `rollup_count_distinct`,
     SUM(`account_ranked`.`total`) AS `rollup_sum`,
     AVG(`account_ranked`.`total`) AS `rollup_avg_2`,
-    MAX(`account_ranked`.`fit`) AS `rollup_max`
+    MAX(`account_ranked`.`fit`) AS `rollup_max`,
+    CAST(SUM(`account_ranked`.`agg_account_views`) AS INT64) AS `agg_account_views`,
+    CAST(SUM(`account_ranked`.`agg_account_clicks`) AS INT64) AS `agg_account_clicks`
   FROM `account_ranked`
   WHERE
     NOT `account_ranked`.`lead_account_id` IS NULL
@@ -170,14 +176,15 @@ WITH `scan` AS (
   SELECT
     `l`.`id` AS `id`,
     `l`.`industry` AS `account_industry_2`,
-    COALESCE(`account_agg`.`agg_account_views`, 0) AS `agg_account_views`,
-    COALESCE(`account_agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`,
+    COALESCE(`account_agg`.`agg_account_urls`, 0) AS `agg_account_urls`,
     COALESCE(`account_rollup`.`rollup_count`, 0) AS `rollup_count`,
     `account_rollup`.`rollup_avg` AS `rollup_avg`,
     COALESCE(`account_rollup`.`rollup_count_distinct`, 0) AS `rollup_count_distinct`,
     COALESCE(`account_rollup`.`rollup_sum`, 0) AS `rollup_sum`,
     `account_rollup`.`rollup_avg_2` AS `rollup_avg_2`,
-    `account_rollup`.`rollup_max` AS `rollup_max`
+    `account_rollup`.`rollup_max` AS `rollup_max`,
+    COALESCE(`account_rollup`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`account_rollup`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `my-project`.`analytics`.`accounts` AS `l`
   LEFT JOIN `account_agg`
     ON `l`.`id` = `account_agg`.`account_key`
@@ -199,12 +206,13 @@ WITH `scan` AS (
       WHEN CAST(2 AS FLOAT64) * CAST(`account_accounts`.`agg_account_clicks` AS FLOAT64) < CAST(10 AS FLOAT64)
       THEN CAST(2 AS FLOAT64) * CAST(`account_accounts`.`agg_account_clicks` AS FLOAT64)
       ELSE CAST(10 AS FLOAT64)
-    END AS `intent__r6`
+    END AS `intent__r6`,
+    CAST(CASE WHEN `account_accounts`.`agg_account_urls` >= 2 THEN 1 ELSE 0 END AS FLOAT64) AS `intent__r7`
   FROM `account_accounts`
 ), `account_totals` AS (
   SELECT
     `account_points`.*,
-    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` AS `unclamped_intent`
+    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` + `account_points`.`intent__r7` AS `unclamped_intent`
   FROM `account_points`
 ), `account_clamped` AS (
   SELECT
@@ -380,6 +388,7 @@ WITH `scan` AS (
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
     UNIX_MICROS(CAST('2026-01-01 00:00:00+00:00' AS TIMESTAMP)) - UNIX_MICROS(CAST(`e`.`occurred_at` AS TIMESTAMP)) AS `age_us`,
+    `e`.`url` AS `prop_url`,
     `l`.`account_id` AS `account_key`
   FROM `my-project`.`analytics`.`events` AS `e`
   JOIN `my-project`.`analytics`.`leads` AS `l`
@@ -390,15 +399,16 @@ WITH `scan` AS (
 ), `agg` AS (
   SELECT
     `scan`.`lead_key`,
-    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`
+    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`,
+    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
+    COUNTIF(`scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
   FROM `scan`
   GROUP BY
     `scan`.`lead_key`
 ), `account_agg` AS (
   SELECT
     `scan`.`account_key`,
-    COUNTIF(`scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
-    COUNTIF(`scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
+    COUNT(DISTINCT CASE WHEN `scan`.`event_type` = 'page_view' THEN `scan`.`prop_url` END) AS `agg_account_urls`
   FROM `scan`
   GROUP BY
     `scan`.`account_key`
@@ -409,7 +419,9 @@ WITH `scan` AS (
     `l`.`department` AS `lead_department`,
     `l`.`employees` AS `lead_employees`,
     `a`.`industry` AS `account_industry_2`,
-    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`
+    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`,
+    COALESCE(`agg`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `my-project`.`analytics`.`leads` AS `l`
   LEFT JOIN `my-project`.`analytics`.`accounts` AS `a`
     ON `l`.`account_id` = `a`.`id`
@@ -531,7 +543,9 @@ WITH `scan` AS (
     ) AS `rollup_count_distinct`,
     SUM(`account_ranked`.`total`) AS `rollup_sum`,
     AVG(`account_ranked`.`total`) AS `rollup_avg_2`,
-    MAX(`account_ranked`.`fit`) AS `rollup_max`
+    MAX(`account_ranked`.`fit`) AS `rollup_max`,
+    CAST(SUM(`account_ranked`.`agg_account_views`) AS INT64) AS `agg_account_views`,
+    CAST(SUM(`account_ranked`.`agg_account_clicks`) AS INT64) AS `agg_account_clicks`
   FROM `account_ranked`
   WHERE
     NOT `account_ranked`.`lead_account_id` IS NULL
@@ -541,14 +555,15 @@ WITH `scan` AS (
   SELECT
     `l`.`id` AS `id`,
     `l`.`industry` AS `account_industry_2`,
-    COALESCE(`account_agg`.`agg_account_views`, 0) AS `agg_account_views`,
-    COALESCE(`account_agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`,
+    COALESCE(`account_agg`.`agg_account_urls`, 0) AS `agg_account_urls`,
     COALESCE(`account_rollup`.`rollup_count`, 0) AS `rollup_count`,
     `account_rollup`.`rollup_avg` AS `rollup_avg`,
     COALESCE(`account_rollup`.`rollup_count_distinct`, 0) AS `rollup_count_distinct`,
     COALESCE(`account_rollup`.`rollup_sum`, 0) AS `rollup_sum`,
     `account_rollup`.`rollup_avg_2` AS `rollup_avg_2`,
-    `account_rollup`.`rollup_max` AS `rollup_max`
+    `account_rollup`.`rollup_max` AS `rollup_max`,
+    COALESCE(`account_rollup`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`account_rollup`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `my-project`.`analytics`.`accounts` AS `l`
   LEFT JOIN `account_agg`
     ON `l`.`id` = `account_agg`.`account_key`
@@ -570,12 +585,13 @@ WITH `scan` AS (
       WHEN CAST(2 AS FLOAT64) * CAST(`account_accounts`.`agg_account_clicks` AS FLOAT64) < CAST(10 AS FLOAT64)
       THEN CAST(2 AS FLOAT64) * CAST(`account_accounts`.`agg_account_clicks` AS FLOAT64)
       ELSE CAST(10 AS FLOAT64)
-    END AS `intent__r6`
+    END AS `intent__r6`,
+    CAST(CASE WHEN `account_accounts`.`agg_account_urls` >= 2 THEN 1 ELSE 0 END AS FLOAT64) AS `intent__r7`
   FROM `account_accounts`
 ), `account_totals` AS (
   SELECT
     `account_points`.*,
-    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` AS `unclamped_intent`
+    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` + `account_points`.`intent__r7` AS `unclamped_intent`
   FROM `account_points`
 ), `account_clamped` AS (
   SELECT
@@ -684,5 +700,6 @@ SELECT
   `account_derived_2`.`intent__r3`,
   `account_derived_2`.`intent__r4`,
   `account_derived_2`.`intent__r5`,
-  `account_derived_2`.`intent__r6`
+  `account_derived_2`.`intent__r6`,
+  `account_derived_2`.`intent__r7`
 FROM `account_derived_2`;

@@ -10,6 +10,7 @@ WITH "scan" AS (
     "e"."event_type" AS "event_type",
     EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") AS "age_us",
     "e"."occurred_at" AS "event_time",
+    "e"."url" AS "prop_url",
     "l"."account_id" AS "account_key"
   FROM "events" AS "e"
   JOIN "leads" AS "l"
@@ -22,19 +23,21 @@ WITH "scan" AS (
     "scan"."lead_key",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views"
-  FROM "scan"
-  GROUP BY
-    "scan"."lead_key"
-), "account_agg" AS (
-  SELECT
-    "scan"."account_key",
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'email_click'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_clicks"
+  FROM "scan"
+  GROUP BY
+    "scan"."lead_key"
+), "account_agg" AS (
+  SELECT
+    "scan"."account_key",
+    COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_account_urls"
   FROM "scan"
   GROUP BY
     "scan"."account_key"
@@ -45,7 +48,9 @@ WITH "scan" AS (
     "l"."department" AS "lead_department",
     "l"."employees" AS "lead_employees",
     "a"."industry" AS "account_industry_2",
-    COALESCE("agg"."agg_views", 0) AS "agg_views"
+    COALESCE("agg"."agg_views", 0) AS "agg_views",
+    COALESCE("agg"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("agg"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "leads" AS "l"
   LEFT JOIN "accounts" AS "a"
     ON "l"."account_id" = "a"."id"
@@ -150,7 +155,9 @@ WITH "scan" AS (
       "account_ranked"."engagement" >= 20) AS "rollup_count_distinct",
     SUM("account_ranked"."total") AS "rollup_sum",
     AVG("account_ranked"."total") AS "rollup_avg_2",
-    MAX("account_ranked"."fit") AS "rollup_max"
+    MAX("account_ranked"."fit") AS "rollup_max",
+    CAST(SUM("account_ranked"."agg_account_views") AS BIGINT) AS "agg_account_views",
+    CAST(SUM("account_ranked"."agg_account_clicks") AS BIGINT) AS "agg_account_clicks"
   FROM "account_ranked"
   WHERE
     NOT "account_ranked"."lead_account_id" IS NULL
@@ -160,14 +167,15 @@ WITH "scan" AS (
   SELECT
     "l"."id" AS "id",
     "l"."industry" AS "account_industry_2",
-    COALESCE("account_agg"."agg_account_views", 0) AS "agg_account_views",
-    COALESCE("account_agg"."agg_account_clicks", 0) AS "agg_account_clicks",
+    COALESCE("account_agg"."agg_account_urls", 0) AS "agg_account_urls",
     COALESCE("account_rollup"."rollup_count", 0) AS "rollup_count",
     "account_rollup"."rollup_avg" AS "rollup_avg",
     COALESCE("account_rollup"."rollup_count_distinct", 0) AS "rollup_count_distinct",
     COALESCE("account_rollup"."rollup_sum", 0) AS "rollup_sum",
     "account_rollup"."rollup_avg_2" AS "rollup_avg_2",
-    "account_rollup"."rollup_max" AS "rollup_max"
+    "account_rollup"."rollup_max" AS "rollup_max",
+    COALESCE("account_rollup"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("account_rollup"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "accounts" AS "l"
   LEFT JOIN "account_agg"
     ON "l"."id" = "account_agg"."account_key"
@@ -189,12 +197,13 @@ WITH "scan" AS (
       WHEN CAST(2 AS DOUBLE) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE) < CAST(10 AS DOUBLE)
       THEN CAST(2 AS DOUBLE) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE)
       ELSE CAST(10 AS DOUBLE)
-    END AS "intent__r6"
+    END AS "intent__r6",
+    CAST(CASE WHEN "account_accounts"."agg_account_urls" >= 2 THEN 1 ELSE 0 END AS DOUBLE) AS "intent__r7"
   FROM "account_accounts"
 ), "account_totals" AS (
   SELECT
     "account_points".*,
-    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" AS "unclamped_intent"
+    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" + "account_points"."intent__r7" AS "unclamped_intent"
   FROM "account_points"
 ), "account_clamped" AS (
   SELECT
@@ -358,6 +367,7 @@ WITH "scan" AS (
     "e"."event_type" AS "event_type",
     EPOCH_US(CAST('2026-01-01 00:00:00' AS TIMESTAMP)) - EPOCH_US("e"."occurred_at") AS "age_us",
     "e"."occurred_at" AS "event_time",
+    "e"."url" AS "prop_url",
     "l"."account_id" AS "account_key"
   FROM "events" AS "e"
   JOIN "leads" AS "l"
@@ -370,19 +380,21 @@ WITH "scan" AS (
     "scan"."lead_key",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views"
-  FROM "scan"
-  GROUP BY
-    "scan"."lead_key"
-), "account_agg" AS (
-  SELECT
-    "scan"."account_key",
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'email_click'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_clicks"
+  FROM "scan"
+  GROUP BY
+    "scan"."lead_key"
+), "account_agg" AS (
+  SELECT
+    "scan"."account_key",
+    COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_account_urls"
   FROM "scan"
   GROUP BY
     "scan"."account_key"
@@ -393,7 +405,9 @@ WITH "scan" AS (
     "l"."department" AS "lead_department",
     "l"."employees" AS "lead_employees",
     "a"."industry" AS "account_industry_2",
-    COALESCE("agg"."agg_views", 0) AS "agg_views"
+    COALESCE("agg"."agg_views", 0) AS "agg_views",
+    COALESCE("agg"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("agg"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "leads" AS "l"
   LEFT JOIN "accounts" AS "a"
     ON "l"."account_id" = "a"."id"
@@ -498,7 +512,9 @@ WITH "scan" AS (
       "account_ranked"."engagement" >= 20) AS "rollup_count_distinct",
     SUM("account_ranked"."total") AS "rollup_sum",
     AVG("account_ranked"."total") AS "rollup_avg_2",
-    MAX("account_ranked"."fit") AS "rollup_max"
+    MAX("account_ranked"."fit") AS "rollup_max",
+    CAST(SUM("account_ranked"."agg_account_views") AS BIGINT) AS "agg_account_views",
+    CAST(SUM("account_ranked"."agg_account_clicks") AS BIGINT) AS "agg_account_clicks"
   FROM "account_ranked"
   WHERE
     NOT "account_ranked"."lead_account_id" IS NULL
@@ -508,14 +524,15 @@ WITH "scan" AS (
   SELECT
     "l"."id" AS "id",
     "l"."industry" AS "account_industry_2",
-    COALESCE("account_agg"."agg_account_views", 0) AS "agg_account_views",
-    COALESCE("account_agg"."agg_account_clicks", 0) AS "agg_account_clicks",
+    COALESCE("account_agg"."agg_account_urls", 0) AS "agg_account_urls",
     COALESCE("account_rollup"."rollup_count", 0) AS "rollup_count",
     "account_rollup"."rollup_avg" AS "rollup_avg",
     COALESCE("account_rollup"."rollup_count_distinct", 0) AS "rollup_count_distinct",
     COALESCE("account_rollup"."rollup_sum", 0) AS "rollup_sum",
     "account_rollup"."rollup_avg_2" AS "rollup_avg_2",
-    "account_rollup"."rollup_max" AS "rollup_max"
+    "account_rollup"."rollup_max" AS "rollup_max",
+    COALESCE("account_rollup"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("account_rollup"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "accounts" AS "l"
   LEFT JOIN "account_agg"
     ON "l"."id" = "account_agg"."account_key"
@@ -537,12 +554,13 @@ WITH "scan" AS (
       WHEN CAST(2 AS DOUBLE) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE) < CAST(10 AS DOUBLE)
       THEN CAST(2 AS DOUBLE) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE)
       ELSE CAST(10 AS DOUBLE)
-    END AS "intent__r6"
+    END AS "intent__r6",
+    CAST(CASE WHEN "account_accounts"."agg_account_urls" >= 2 THEN 1 ELSE 0 END AS DOUBLE) AS "intent__r7"
   FROM "account_accounts"
 ), "account_totals" AS (
   SELECT
     "account_points".*,
-    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" AS "unclamped_intent"
+    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" + "account_points"."intent__r7" AS "unclamped_intent"
   FROM "account_points"
 ), "account_clamped" AS (
   SELECT
@@ -645,5 +663,6 @@ SELECT
   "account_derived_2"."intent__r3",
   "account_derived_2"."intent__r4",
   "account_derived_2"."intent__r5",
-  "account_derived_2"."intent__r6"
+  "account_derived_2"."intent__r6",
+  "account_derived_2"."intent__r7"
 FROM "account_derived_2";

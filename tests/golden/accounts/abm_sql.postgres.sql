@@ -14,6 +14,7 @@ WITH "scan" AS (
       ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
     END AS "age_us",
     "e"."occurred_at" AS "event_time",
+    "e"."url" AS "prop_url",
     "l"."account_id" AS "account_key"
   FROM "events" AS "e"
   JOIN "leads" AS "l"
@@ -26,19 +27,21 @@ WITH "scan" AS (
     "scan"."lead_key",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views"
-  FROM "scan"
-  GROUP BY
-    "scan"."lead_key"
-), "account_agg" AS (
-  SELECT
-    "scan"."account_key",
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'email_click'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_clicks"
+  FROM "scan"
+  GROUP BY
+    "scan"."lead_key"
+), "account_agg" AS (
+  SELECT
+    "scan"."account_key",
+    COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_account_urls"
   FROM "scan"
   GROUP BY
     "scan"."account_key"
@@ -49,7 +52,9 @@ WITH "scan" AS (
     "l"."department" AS "lead_department",
     "l"."employees" AS "lead_employees",
     "a"."industry" AS "account_industry_2",
-    COALESCE("agg"."agg_views", 0) AS "agg_views"
+    COALESCE("agg"."agg_views", 0) AS "agg_views",
+    COALESCE("agg"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("agg"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "leads" AS "l"
   LEFT JOIN "accounts" AS "a"
     ON "l"."account_id" = "a"."id"
@@ -148,7 +153,9 @@ WITH "scan" AS (
       "account_ranked"."engagement" >= 20) AS "rollup_count_distinct",
     SUM("account_ranked"."total") AS "rollup_sum",
     AVG("account_ranked"."total") AS "rollup_avg_2",
-    MAX("account_ranked"."fit") AS "rollup_max"
+    MAX("account_ranked"."fit") AS "rollup_max",
+    CAST(SUM("account_ranked"."agg_account_views") AS BIGINT) AS "agg_account_views",
+    CAST(SUM("account_ranked"."agg_account_clicks") AS BIGINT) AS "agg_account_clicks"
   FROM "account_ranked"
   WHERE
     NOT "account_ranked"."lead_account_id" IS NULL
@@ -158,14 +165,15 @@ WITH "scan" AS (
   SELECT
     "l"."id" AS "id",
     "l"."industry" AS "account_industry_2",
-    COALESCE("account_agg"."agg_account_views", 0) AS "agg_account_views",
-    COALESCE("account_agg"."agg_account_clicks", 0) AS "agg_account_clicks",
+    COALESCE("account_agg"."agg_account_urls", 0) AS "agg_account_urls",
     COALESCE("account_rollup"."rollup_count", 0) AS "rollup_count",
     "account_rollup"."rollup_avg" AS "rollup_avg",
     COALESCE("account_rollup"."rollup_count_distinct", 0) AS "rollup_count_distinct",
     COALESCE("account_rollup"."rollup_sum", 0) AS "rollup_sum",
     "account_rollup"."rollup_avg_2" AS "rollup_avg_2",
-    "account_rollup"."rollup_max" AS "rollup_max"
+    "account_rollup"."rollup_max" AS "rollup_max",
+    COALESCE("account_rollup"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("account_rollup"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "accounts" AS "l"
   LEFT JOIN "account_agg"
     ON "l"."id" = "account_agg"."account_key"
@@ -187,13 +195,14 @@ WITH "scan" AS (
       WHEN CAST(2 AS DOUBLE PRECISION) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE PRECISION) < CAST(10 AS DOUBLE PRECISION)
       THEN CAST(2 AS DOUBLE PRECISION) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE PRECISION)
       ELSE CAST(10 AS DOUBLE PRECISION)
-    END AS "intent__r6"
+    END AS "intent__r6",
+    CAST(CASE WHEN "account_accounts"."agg_account_urls" >= 2 THEN 1 ELSE 0 END AS DOUBLE PRECISION) AS "intent__r7"
   FROM "account_accounts"
   OFFSET 0
 ), "account_totals" AS (
   SELECT
     "account_points".*,
-    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" AS "unclamped_intent"
+    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" + "account_points"."intent__r7" AS "unclamped_intent"
   FROM "account_points"
   OFFSET 0
 ), "account_clamped" AS (
@@ -351,6 +360,7 @@ WITH "scan" AS (
       ELSE CAST(EXTRACT(EPOCH FROM "e"."occurred_at") * 1000000 AS BIGINT)
     END AS "age_us",
     "e"."occurred_at" AS "event_time",
+    "e"."url" AS "prop_url",
     "l"."account_id" AS "account_key"
   FROM "events" AS "e"
   JOIN "leads" AS "l"
@@ -363,19 +373,21 @@ WITH "scan" AS (
     "scan"."lead_key",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
-      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views"
-  FROM "scan"
-  GROUP BY
-    "scan"."lead_key"
-), "account_agg" AS (
-  SELECT
-    "scan"."account_key",
+      AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'page_view'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_views",
     COUNT(*) FILTER(WHERE
       "scan"."event_type" = 'email_click'
       AND "scan"."event_time" > '2025-12-02 00:00:00.000000+00') AS "agg_account_clicks"
+  FROM "scan"
+  GROUP BY
+    "scan"."lead_key"
+), "account_agg" AS (
+  SELECT
+    "scan"."account_key",
+    COUNT(DISTINCT "scan"."prop_url") FILTER(WHERE
+      "scan"."event_type" = 'page_view') AS "agg_account_urls"
   FROM "scan"
   GROUP BY
     "scan"."account_key"
@@ -386,7 +398,9 @@ WITH "scan" AS (
     "l"."department" AS "lead_department",
     "l"."employees" AS "lead_employees",
     "a"."industry" AS "account_industry_2",
-    COALESCE("agg"."agg_views", 0) AS "agg_views"
+    COALESCE("agg"."agg_views", 0) AS "agg_views",
+    COALESCE("agg"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("agg"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "leads" AS "l"
   LEFT JOIN "accounts" AS "a"
     ON "l"."account_id" = "a"."id"
@@ -485,7 +499,9 @@ WITH "scan" AS (
       "account_ranked"."engagement" >= 20) AS "rollup_count_distinct",
     SUM("account_ranked"."total") AS "rollup_sum",
     AVG("account_ranked"."total") AS "rollup_avg_2",
-    MAX("account_ranked"."fit") AS "rollup_max"
+    MAX("account_ranked"."fit") AS "rollup_max",
+    CAST(SUM("account_ranked"."agg_account_views") AS BIGINT) AS "agg_account_views",
+    CAST(SUM("account_ranked"."agg_account_clicks") AS BIGINT) AS "agg_account_clicks"
   FROM "account_ranked"
   WHERE
     NOT "account_ranked"."lead_account_id" IS NULL
@@ -495,14 +511,15 @@ WITH "scan" AS (
   SELECT
     "l"."id" AS "id",
     "l"."industry" AS "account_industry_2",
-    COALESCE("account_agg"."agg_account_views", 0) AS "agg_account_views",
-    COALESCE("account_agg"."agg_account_clicks", 0) AS "agg_account_clicks",
+    COALESCE("account_agg"."agg_account_urls", 0) AS "agg_account_urls",
     COALESCE("account_rollup"."rollup_count", 0) AS "rollup_count",
     "account_rollup"."rollup_avg" AS "rollup_avg",
     COALESCE("account_rollup"."rollup_count_distinct", 0) AS "rollup_count_distinct",
     COALESCE("account_rollup"."rollup_sum", 0) AS "rollup_sum",
     "account_rollup"."rollup_avg_2" AS "rollup_avg_2",
-    "account_rollup"."rollup_max" AS "rollup_max"
+    "account_rollup"."rollup_max" AS "rollup_max",
+    COALESCE("account_rollup"."agg_account_views", 0) AS "agg_account_views",
+    COALESCE("account_rollup"."agg_account_clicks", 0) AS "agg_account_clicks"
   FROM "accounts" AS "l"
   LEFT JOIN "account_agg"
     ON "l"."id" = "account_agg"."account_key"
@@ -524,13 +541,14 @@ WITH "scan" AS (
       WHEN CAST(2 AS DOUBLE PRECISION) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE PRECISION) < CAST(10 AS DOUBLE PRECISION)
       THEN CAST(2 AS DOUBLE PRECISION) * CAST("account_accounts"."agg_account_clicks" AS DOUBLE PRECISION)
       ELSE CAST(10 AS DOUBLE PRECISION)
-    END AS "intent__r6"
+    END AS "intent__r6",
+    CAST(CASE WHEN "account_accounts"."agg_account_urls" >= 2 THEN 1 ELSE 0 END AS DOUBLE PRECISION) AS "intent__r7"
   FROM "account_accounts"
   OFFSET 0
 ), "account_totals" AS (
   SELECT
     "account_points".*,
-    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" AS "unclamped_intent"
+    "account_points"."intent__r1" + "account_points"."intent__r2" + "account_points"."intent__r3" + "account_points"."intent__r4" + "account_points"."intent__r5" + "account_points"."intent__r6" + "account_points"."intent__r7" AS "unclamped_intent"
   FROM "account_points"
   OFFSET 0
 ), "account_clamped" AS (
@@ -626,5 +644,6 @@ SELECT
   "account_derived_2"."intent__r3",
   "account_derived_2"."intent__r4",
   "account_derived_2"."intent__r5",
-  "account_derived_2"."intent__r6"
+  "account_derived_2"."intent__r6",
+  "account_derived_2"."intent__r7"
 FROM "account_derived_2";

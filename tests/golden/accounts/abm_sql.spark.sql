@@ -9,6 +9,7 @@ WITH `scan` AS (
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
     1767225600000000 - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    `e`.`url` AS `prop_url`,
     `l`.`account_id` AS `account_key`
   FROM `events` AS `e`
   JOIN `leads` AS `l`
@@ -20,17 +21,19 @@ WITH `scan` AS (
   SELECT
     `scan`.`lead_key`,
     COUNT(*) FILTER(WHERE
-      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`
+      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`,
+    COUNT(*) FILTER(WHERE
+      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
+    COUNT(*) FILTER(WHERE
+      `scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
   FROM `scan`
   GROUP BY
     `scan`.`lead_key`
 ), `account_agg` AS (
   SELECT
     `scan`.`account_key`,
-    COUNT(*) FILTER(WHERE
-      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
-    COUNT(*) FILTER(WHERE
-      `scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
+    COUNT(DISTINCT `scan`.`prop_url`) FILTER(WHERE
+      `scan`.`event_type` = 'page_view') AS `agg_account_urls`
   FROM `scan`
   GROUP BY
     `scan`.`account_key`
@@ -41,7 +44,9 @@ WITH `scan` AS (
     `l`.`department` AS `lead_department`,
     `l`.`employees` AS `lead_employees`,
     `a`.`industry` AS `account_industry_2`,
-    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`
+    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`,
+    COALESCE(`agg`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `leads` AS `l`
   LEFT JOIN `accounts` AS `a`
     ON `l`.`account_id` = `a`.`id`
@@ -134,7 +139,9 @@ WITH `scan` AS (
       `account_ranked`.`engagement` >= 20) AS `rollup_count_distinct`,
     SUM(`account_ranked`.`total`) AS `rollup_sum`,
     AVG(`account_ranked`.`total`) AS `rollup_avg_2`,
-    MAX(`account_ranked`.`fit`) AS `rollup_max`
+    MAX(`account_ranked`.`fit`) AS `rollup_max`,
+    CAST(SUM(`account_ranked`.`agg_account_views`) AS BIGINT) AS `agg_account_views`,
+    CAST(SUM(`account_ranked`.`agg_account_clicks`) AS BIGINT) AS `agg_account_clicks`
   FROM `account_ranked`
   WHERE
     NOT `account_ranked`.`lead_account_id` IS NULL
@@ -144,14 +151,15 @@ WITH `scan` AS (
   SELECT
     `l`.`id` AS `id`,
     `l`.`industry` AS `account_industry_2`,
-    COALESCE(`account_agg`.`agg_account_views`, 0) AS `agg_account_views`,
-    COALESCE(`account_agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`,
+    COALESCE(`account_agg`.`agg_account_urls`, 0) AS `agg_account_urls`,
     COALESCE(`account_rollup`.`rollup_count`, 0) AS `rollup_count`,
     `account_rollup`.`rollup_avg` AS `rollup_avg`,
     COALESCE(`account_rollup`.`rollup_count_distinct`, 0) AS `rollup_count_distinct`,
     COALESCE(`account_rollup`.`rollup_sum`, 0) AS `rollup_sum`,
     `account_rollup`.`rollup_avg_2` AS `rollup_avg_2`,
-    `account_rollup`.`rollup_max` AS `rollup_max`
+    `account_rollup`.`rollup_max` AS `rollup_max`,
+    COALESCE(`account_rollup`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`account_rollup`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `accounts` AS `l`
   LEFT JOIN `account_agg`
     ON `l`.`id` = `account_agg`.`account_key`
@@ -173,12 +181,13 @@ WITH `scan` AS (
       WHEN CAST(2 AS DOUBLE) * CAST(`account_accounts`.`agg_account_clicks` AS DOUBLE) < CAST(10 AS DOUBLE)
       THEN CAST(2 AS DOUBLE) * CAST(`account_accounts`.`agg_account_clicks` AS DOUBLE)
       ELSE CAST(10 AS DOUBLE)
-    END AS `intent__r6`
+    END AS `intent__r6`,
+    CAST(CASE WHEN `account_accounts`.`agg_account_urls` >= 2 THEN 1 ELSE 0 END AS DOUBLE) AS `intent__r7`
   FROM `account_accounts`
 ), `account_totals` AS (
   SELECT
     `account_points`.*,
-    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` AS `unclamped_intent`
+    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` + `account_points`.`intent__r7` AS `unclamped_intent`
   FROM `account_points`
 ), `account_clamped` AS (
   SELECT
@@ -309,6 +318,7 @@ WITH `scan` AS (
     `e`.`lead_id` AS `lead_key`,
     `e`.`event_type` AS `event_type`,
     1767225600000000 - UNIX_MICROS(`e`.`occurred_at`) AS `age_us`,
+    `e`.`url` AS `prop_url`,
     `l`.`account_id` AS `account_key`
   FROM `events` AS `e`
   JOIN `leads` AS `l`
@@ -320,17 +330,19 @@ WITH `scan` AS (
   SELECT
     `scan`.`lead_key`,
     COUNT(*) FILTER(WHERE
-      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`
+      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_views`,
+    COUNT(*) FILTER(WHERE
+      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
+    COUNT(*) FILTER(WHERE
+      `scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
   FROM `scan`
   GROUP BY
     `scan`.`lead_key`
 ), `account_agg` AS (
   SELECT
     `scan`.`account_key`,
-    COUNT(*) FILTER(WHERE
-      `scan`.`event_type` = 'page_view' AND `scan`.`age_us` < 2592000000000) AS `agg_account_views`,
-    COUNT(*) FILTER(WHERE
-      `scan`.`event_type` = 'email_click' AND `scan`.`age_us` < 2592000000000) AS `agg_account_clicks`
+    COUNT(DISTINCT `scan`.`prop_url`) FILTER(WHERE
+      `scan`.`event_type` = 'page_view') AS `agg_account_urls`
   FROM `scan`
   GROUP BY
     `scan`.`account_key`
@@ -341,7 +353,9 @@ WITH `scan` AS (
     `l`.`department` AS `lead_department`,
     `l`.`employees` AS `lead_employees`,
     `a`.`industry` AS `account_industry_2`,
-    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`
+    COALESCE(`agg`.`agg_views`, 0) AS `agg_views`,
+    COALESCE(`agg`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `leads` AS `l`
   LEFT JOIN `accounts` AS `a`
     ON `l`.`account_id` = `a`.`id`
@@ -434,7 +448,9 @@ WITH `scan` AS (
       `account_ranked`.`engagement` >= 20) AS `rollup_count_distinct`,
     SUM(`account_ranked`.`total`) AS `rollup_sum`,
     AVG(`account_ranked`.`total`) AS `rollup_avg_2`,
-    MAX(`account_ranked`.`fit`) AS `rollup_max`
+    MAX(`account_ranked`.`fit`) AS `rollup_max`,
+    CAST(SUM(`account_ranked`.`agg_account_views`) AS BIGINT) AS `agg_account_views`,
+    CAST(SUM(`account_ranked`.`agg_account_clicks`) AS BIGINT) AS `agg_account_clicks`
   FROM `account_ranked`
   WHERE
     NOT `account_ranked`.`lead_account_id` IS NULL
@@ -444,14 +460,15 @@ WITH `scan` AS (
   SELECT
     `l`.`id` AS `id`,
     `l`.`industry` AS `account_industry_2`,
-    COALESCE(`account_agg`.`agg_account_views`, 0) AS `agg_account_views`,
-    COALESCE(`account_agg`.`agg_account_clicks`, 0) AS `agg_account_clicks`,
+    COALESCE(`account_agg`.`agg_account_urls`, 0) AS `agg_account_urls`,
     COALESCE(`account_rollup`.`rollup_count`, 0) AS `rollup_count`,
     `account_rollup`.`rollup_avg` AS `rollup_avg`,
     COALESCE(`account_rollup`.`rollup_count_distinct`, 0) AS `rollup_count_distinct`,
     COALESCE(`account_rollup`.`rollup_sum`, 0) AS `rollup_sum`,
     `account_rollup`.`rollup_avg_2` AS `rollup_avg_2`,
-    `account_rollup`.`rollup_max` AS `rollup_max`
+    `account_rollup`.`rollup_max` AS `rollup_max`,
+    COALESCE(`account_rollup`.`agg_account_views`, 0) AS `agg_account_views`,
+    COALESCE(`account_rollup`.`agg_account_clicks`, 0) AS `agg_account_clicks`
   FROM `accounts` AS `l`
   LEFT JOIN `account_agg`
     ON `l`.`id` = `account_agg`.`account_key`
@@ -473,12 +490,13 @@ WITH `scan` AS (
       WHEN CAST(2 AS DOUBLE) * CAST(`account_accounts`.`agg_account_clicks` AS DOUBLE) < CAST(10 AS DOUBLE)
       THEN CAST(2 AS DOUBLE) * CAST(`account_accounts`.`agg_account_clicks` AS DOUBLE)
       ELSE CAST(10 AS DOUBLE)
-    END AS `intent__r6`
+    END AS `intent__r6`,
+    CAST(CASE WHEN `account_accounts`.`agg_account_urls` >= 2 THEN 1 ELSE 0 END AS DOUBLE) AS `intent__r7`
   FROM `account_accounts`
 ), `account_totals` AS (
   SELECT
     `account_points`.*,
-    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` AS `unclamped_intent`
+    `account_points`.`intent__r1` + `account_points`.`intent__r2` + `account_points`.`intent__r3` + `account_points`.`intent__r4` + `account_points`.`intent__r5` + `account_points`.`intent__r6` + `account_points`.`intent__r7` AS `unclamped_intent`
   FROM `account_points`
 ), `account_clamped` AS (
   SELECT
@@ -560,5 +578,6 @@ SELECT
   `account_derived_2`.`intent__r3`,
   `account_derived_2`.`intent__r4`,
   `account_derived_2`.`intent__r5`,
-  `account_derived_2`.`intent__r6`
+  `account_derived_2`.`intent__r6`,
+  `account_derived_2`.`intent__r7`
 FROM `account_derived_2`;
