@@ -282,3 +282,29 @@ def test_each_step_renders_as_its_own_view(duck: Any, model: ir.Model) -> None:
     assert {r["id"]: tuple(r[c] for c in names) for r in as_dicts(read)} == {
         k: tuple(r[c] for c in names) for k, r in accounts.items()
     }
+
+
+def test_the_account_key_reads_as_a_field_from_both_entities(duck: Any, model: ir.Model) -> None:
+    """`id == "A1"` in an account score is the account's key; `account.id` from a lead, its
+    account's (missing without one)."""
+    from dataclasses import replace
+
+    string = ir.Type.STRING
+    own = ir.Compare("==", ir.AccountField("id", string), ir.Literal("A1", string))
+    theirs = ir.Compare("==", ir.AccountField("id", string), ir.Literal("A2", string))
+    keyed = replace(
+        model,
+        scores=(
+            *model.scores,
+            ir.Score("own", None, (ir.WhenRule("own__r1", "own", own, 3),), entity=ir.ACCOUNT),
+            ir.Score("theirs", None, (ir.WhenRule("theirs__r1", "theirs", theirs, 4),)),
+        ),
+    )
+    leads, accounts = python_rows(keyed)
+    assert [k for k, r in accounts.items() if r["own"]] == ["A1"]
+    assert [k for k, r in leads.items() if r["theirs"]] == ["l4"]
+    for select, expected in zip(
+        (select_scores, select_account_scores), (leads, accounts), strict=True
+    ):
+        query = select(keyed, "duckdb", as_of=AS_OF).sql("duckdb")
+        assert by_key(as_dicts(duck.execute(query))) == expected
