@@ -337,7 +337,11 @@ class _Builder:
 
     def compiler(self, table: str, entity: str = ir.LEAD) -> ExpressionCompiler:
         """Expressions over a row of `table`, one of `entity`'s steps."""
-        account_field = lambda name: column(self.account_fields[name], table)  # noqa: E731
+        own_key = self.model.account.key if entity == ir.ACCOUNT and self.model.account else None
+
+        def account_field(name: str) -> exp.Expression:
+            return column(name if name == own_key else self.account_fields[name], table)
+
         if entity == ir.ACCOUNT:
             assert self.rollups is not None
 
