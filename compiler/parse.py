@@ -418,7 +418,8 @@ class _ToAst(Transformer):
         return ast.Visited(_unquote(c[0]), span=self._s(meta))
 
     def top_n(self, meta, c):
-        return ast.TopN(c[0], c[1], span=self._s(meta))
+        count = ast.Number(float(c[0]), str(c[0]), span=_span(self.file, c[0]))
+        return ast.TopN(count, c[1], span=self._s(meta))
 
     def where(self, meta, c):
         return ast.Where(c[0], c[1], span=self._s(meta))
