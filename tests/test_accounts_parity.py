@@ -1,6 +1,7 @@
 """The Python evaluator's accounts agree with DuckDB's `<model>_account_scores` and
 `<model>_scores` to the cent on the bundled ABM example (both entities, every column),
-from the columnar events the python engine reads as from event records."""
+from the columnar events the python engine reads as from event records; and the example's
+account test blocks score alike on DuckDB and Postgres."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from scorelang.targets.python import PythonEvaluator
 
 from scorelang import engines
 from scorelang.data import read_inputs
+from scorelang.datagen import account_columns, csv_sink, event_columns, lead_columns
 from scorelang.engines.rows import sort_rows
 
 ABM = Path(__file__).resolve().parent.parent / "examples" / "abm"
@@ -45,3 +47,41 @@ def test_python_agrees_with_duckdb_on_both_entities(model: ir.Model, columnar: b
         duckdb = engines.score(model, "duckdb", as_of=AS_OF, entity=entity, **FILES)
         assert len(python) == len(duckdb) > 30
         assert python == duckdb
+
+
+def _write(path: Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
+    with csv_sink(path, columns) as sink:
+        sink(rows)
+    return path
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_the_examples_account_test_blocks_score_alike_on_the_engines(
+    model: ir.Model, engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Each account test block of the example, as files, gives the SQL engine's two views
+    the Python evaluator's rows (the blocks themselves pass: tests/test_examples.py)."""
+    database = request.getfixturevalue("pg_url") if engine == "postgres" else None
+    cases = [case for case in model.tests if case.account is not None]
+    assert cases
+    for n, case in enumerate(cases):
+        accounts = [dict(case.account or ())]
+        leads = [dict(lead.record) for lead in case.leads]
+        events = [
+            {"lead_id": dict(lead.record)[model.key], "event_type": e.type, "occurred_at": e.at}
+            | dict(e.properties)
+            for lead in case.leads
+            for e in lead.events
+        ]
+        files = {
+            "accounts": _write(tmp_path / f"a{n}.csv", account_columns(model), accounts),
+            "leads": _write(tmp_path / f"l{n}.csv", lead_columns(model), leads),
+            "events": _write(tmp_path / f"e{n}.csv", event_columns(model), events),
+        }
+        scored = PythonEvaluator(model).score_accounts(accounts, leads, events, case.as_of)
+        for entity, results in ((ir.LEAD, scored.leads), (ir.ACCOUNT, scored.accounts)):
+            python = sort_rows(model, [r.as_row(model, entity) for r in results], entity)
+            sql = engines.score(
+                model, engine, as_of=case.as_of, entity=entity, database=database, **files
+            )
+            assert sql == python, (case.name, entity)
