@@ -56,22 +56,24 @@ def _write(path: Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
-def test_the_examples_account_test_blocks_score_alike_on_the_engines(
+def test_the_examples_test_blocks_score_alike_on_the_engines(
     model: ir.Model, engine: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """Each account test block of the example, as files, gives the SQL engine's two views
-    the Python evaluator's rows (the blocks themselves pass: tests/test_examples.py)."""
+    """Each test block of the example, as files (an account test's account and leads; a lead
+    test's lead beside an empty accounts file), gives the SQL engine's two views the Python
+    evaluator's rows (the blocks themselves pass: tests/test_examples.py)."""
     database = request.getfixturevalue("pg_url") if engine == "postgres" else None
-    cases = [case for case in model.tests if case.account is not None]
-    assert cases
-    for n, case in enumerate(cases):
-        accounts = [dict(case.account or ())]
-        leads = [dict(lead.record) for lead in case.leads]
+    assert any(case.account is not None for case in model.tests)
+    for n, case in enumerate(model.tests):
+        accounts = [] if case.account is None else [dict(case.account)]
+        blocks = [(case.lead, case.events)] if case.account is None else []
+        blocks += [(lead.record, lead.events) for lead in case.leads]
+        leads = [dict(record) for record, _ in blocks]
         events = [
-            {"lead_id": dict(lead.record)[model.key], "event_type": e.type, "occurred_at": e.at}
+            {"lead_id": dict(record)[model.key], "event_type": e.type, "occurred_at": e.at}
             | dict(e.properties)
-            for lead in case.leads
-            for e in lead.events
+            for record, own in blocks
+            for e in own
         ]
         files = {
             "accounts": _write(tmp_path / f"a{n}.csv", account_columns(model), accounts),
