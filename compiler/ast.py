@@ -133,7 +133,8 @@ class Name(Expr):
 
 @dataclass(frozen=True)
 class QualifiedName(Expr):
-    """`lead.industry`: the qualifier is checked, only `lead` exists."""
+    """`lead.industry`, `account.heat` (the lead's account), `leads.fit` (inside a roll-up):
+    the qualifier is checked."""
 
     qualifier: str
     name: str
@@ -208,6 +209,14 @@ class Matches(Expr):
 class IsMissing(Expr):
     operand: Expr
     negated: bool = False  # `is present`
+
+
+@dataclass(frozen=True)
+class TopN(Expr):
+    """`top 3 leads.engagement`: the N largest values, only inside `avg(...)` of leads."""
+
+    count: Number
+    operand: Expr
 
 
 # Event sets. A bare `Name` naming an event type is an event set too; these add to it.
@@ -344,6 +353,7 @@ class FieldDecl(Node):
     name: Ident
     type: TypeRef
     key: bool = False
+    link: bool = False  # `account`: the lead field holding its account's key
 
 
 @dataclass(frozen=True)
@@ -359,6 +369,11 @@ class ImportDecl(Node):
 
 @dataclass(frozen=True)
 class LeadDecl(Node):
+    fields: tuple[FieldDecl, ...]
+
+
+@dataclass(frozen=True)
+class AccountDecl(Node):
     fields: tuple[FieldDecl, ...]
 
 
@@ -385,6 +400,7 @@ class ScoreDecl(Node):
     name: Ident
     description: str | None
     rules: tuple[Rule, ...]
+    entity: str = "lead"  # "account": declared `account score ...`
 
 
 @dataclass(frozen=True)
@@ -392,6 +408,7 @@ class CompositeDecl(Node):
     name: Ident
     description: str | None
     expr: Expr
+    entity: str = "lead"  # "account": declared `account score ...`
 
 
 @dataclass(frozen=True)
@@ -405,6 +422,7 @@ class TierDecl(Node):
     name: Ident
     source: Ident
     bands: tuple[TierBand, ...]
+    entity: str = "lead"  # "account": declared `account score ...`
 
 
 @dataclass(frozen=True)
@@ -418,6 +436,7 @@ class PercentileTierDecl(Node):
     name: Ident
     source: Ident
     bands: tuple[PercentileBand, ...]
+    entity: str = "lead"  # "account": declared `account score ...`
 
 
 @dataclass(frozen=True)
@@ -427,12 +446,14 @@ class MatrixDecl(Node):
     name: Ident
     rows: Ident
     columns: Ident
+    entity: str = "lead"  # "account": declared `account score ...`
 
 
 @dataclass(frozen=True)
 class FlagDecl(Node):
     name: Ident
     condition: Expr
+    entity: str = "lead"  # "account": declared `account score ...`
 
 
 @dataclass(frozen=True)
@@ -450,23 +471,42 @@ class TestEvent(Node):
 
 @dataclass(frozen=True)
 class Expect(Node):
+    """`expect C` reads the lead's outputs; `expect account C` the account's; `expect lead
+    "k" C` those of the test's lead whose key is k."""
+
     condition: Expr
     tier: bool = False  # written `expect tier x == "a"`; kept for the formatter
+    account: bool = False
+    lead: String | None = None
+
+
+@dataclass(frozen=True)
+class TestLead(Node):
+    """A lead of an account test with the events written after it."""
+
+    record: tuple[Pair, ...]
+    events: tuple[TestEvent, ...] = ()
 
 
 @dataclass(frozen=True)
 class TestDecl(Node):
+    """A lead test (`lead`, `events`), or an account test (`account` set): then every lead
+    block with the events after it is one of `leads`."""
+
     name: String
     lead: tuple[Pair, ...] = ()
     events: tuple[TestEvent, ...] = ()
     as_of: Expr | None = None
     expects: tuple[Expect, ...] = ()
+    account: tuple[Pair, ...] | None = None
+    leads: tuple[TestLead, ...] = ()
 
 
 Decl = (
     ModelDecl
     | ImportDecl
     | LeadDecl
+    | AccountDecl
     | EventDecl
     | ConstDecl
     | SegmentDecl

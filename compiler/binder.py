@@ -4,7 +4,9 @@ The checker resolves names as it builds the IR but keeps no positions; tools do 
 language server's hover, go to definition, references and rename). A name is keyed by what
 it refers to: `("name", x)` for anything in the model's one namespace (lead fields, event
 types, consts, segments, outputs), `("prop", p)` for an event property (events share one
-wide table, so a property name is one column whichever event declares it). Spans, not AST
+wide table, so a property name is one column whichever event declares it), `("account", f)`
+for an account field (their own namespace: bare inside account outputs, `account.f` from a
+lead). Spans, not AST
 nodes, key the table: equal nodes at different places are different uses.
 """
 
@@ -14,7 +16,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from . import ast, ir
+from . import ast, ir, rollups
 from .symbols import DECL_KINDS, Symbol, Symbols
 
 Key = tuple[str, str]
@@ -82,14 +84,33 @@ def bind(modules: Mapping[str, ast.Module], symbols: Symbols | None) -> Bindings
         if isinstance(decl, ast.EventDecl)
         for prop in decl.properties
     )
+    account_fields = frozenset(
+        f.name.text
+        for module in modules.values()
+        for decl in module.decls
+        if isinstance(decl, ast.AccountDecl)
+        for f in decl.fields
+    )
     typer = _Typer(symbols)
     return Bindings(
         tuple(
             typer.bind(key, span, definition)
             for module in modules.values()
-            for key, span, definition in _module(module, properties)
+            for key, span, definition in _module(module, _Names(properties, account_fields))
         )
     )
+
+
+@dataclass(frozen=True)
+class _Names:
+    """What a bare or qualified name may be, beside the one namespace."""
+
+    properties: frozenset[str]
+    account_fields: frozenset[str]
+    in_account: bool = False  # inside an account output, outside its roll-ups
+
+    def account(self, in_account: bool) -> _Names:
+        return dataclasses.replace(self, in_account=in_account)
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,11 @@ class _Typer:
         symbols = self.symbols
         if symbols is None:
             return Binding(key, span, definition, None, None)
+        if kind == "account":
+            typed = symbols.account_field(name)
+            return Binding(
+                key, span, definition, None, typed and typed.type, bool(typed and typed.optional)
+            )
         if kind == "prop":
             prop = next(
                 (p for e in symbols.event_types for p in e.properties if p.name == name), None
@@ -132,13 +158,16 @@ def _literal_type(node: ast.Expr) -> ir.Type | None:
 Use = tuple[Key, ast.Span, bool]  # what, where, whether it declares
 
 
-def _module(module: ast.Module, properties: frozenset[str]) -> Iterator[Use]:
+def _module(module: ast.Module, names: _Names) -> Iterator[Use]:
     for decl in module.decls:
         if isinstance(decl, ast.LeadDecl):
             for lead_field in decl.fields:
                 yield ("name", lead_field.name.text), lead_field.name.span, True
+        elif isinstance(decl, ast.AccountDecl):
+            for account_field in decl.fields:
+                yield ("account", account_field.name.text), account_field.name.span, True
         elif isinstance(decl, ast.TestDecl):
-            yield from _test(decl, properties)
+            yield from _test(decl, names)
         elif type(decl) in DECL_KINDS:
             yield ("name", decl.name.text), decl.name.span, True
             if isinstance(decl, ast.EventDecl):
@@ -149,30 +178,41 @@ def _module(module: ast.Module, properties: frozenset[str]) -> Iterator[Use]:
             elif isinstance(decl, ast.MatrixDecl):
                 yield ("name", decl.rows.text), decl.rows.span, False
                 yield ("name", decl.columns.text), decl.columns.span, False
-            yield from _uses(decl, properties, in_where=False)
+            in_account = getattr(decl, "entity", ir.LEAD) == ir.ACCOUNT
+            yield from _uses(decl, names.account(in_account), in_where=False)
 
 
-def _test(test: ast.TestDecl, properties: frozenset[str]) -> Iterator[Use]:
-    for pair in test.lead:
-        yield ("name", pair.key.text), pair.key.span, False
-    for event in test.events:
-        yield ("name", event.type.text), event.type.span, False
-        for pair in event.properties:
-            yield ("prop", pair.key.text), pair.key.span, False
+def _test(test: ast.TestDecl, names: _Names) -> Iterator[Use]:
+    for pair in test.account or ():
+        yield ("account", pair.key.text), pair.key.span, False
+    blocks = [(test.lead, test.events), *((lead.record, lead.events) for lead in test.leads)]
+    for record, events in blocks:
+        for pair in record:
+            yield ("name", pair.key.text), pair.key.span, False
+        for event in events:
+            yield ("name", event.type.text), event.type.span, False
+            for pair in event.properties:
+                yield ("prop", pair.key.text), pair.key.span, False
     for expect in test.expects:
-        yield from _uses(expect, properties, in_where=False)
+        yield from _uses(expect, names, in_where=False)
 
 
-def _uses(node: object, properties: frozenset[str], in_where: bool) -> Iterator[Use]:
-    """Names used below `node`; after `where`, a bare name is a property (or a const)."""
+def _uses(node: object, names: _Names, in_where: bool) -> Iterator[Use]:
+    """Names used below `node`; after `where`, a bare name is a property (or a const); inside
+    an account output, an account field; a roll-up's argument reads leads."""
     if isinstance(node, tuple):
         for item in node:
-            yield from _uses(item, properties, in_where)
+            yield from _uses(item, names, in_where)
         return
     if not isinstance(node, ast.Node):
         return
     if isinstance(node, ast.Name):
-        kind = "prop" if in_where and node.name in properties else "name"
+        if in_where and node.name in names.properties:
+            kind = "prop"
+        elif names.in_account and node.name in names.account_fields:
+            kind = "account"
+        else:
+            kind = "name"
         yield (kind, node.name), node.span, False
         return
     if isinstance(node, ast.QualifiedName):
@@ -181,15 +221,19 @@ def _uses(node: object, properties: frozenset[str], in_where: bool) -> Iterator[
         name_span = dataclasses.replace(
             span, column=start, line=span.end_line, start=span.end - len(node.name)
         )
-        yield ("name", node.name), name_span, False
+        account_field = node.qualifier == "account" and node.name in names.account_fields
+        yield ("account" if account_field else "name", node.name), name_span, False
+        return
+    if isinstance(node, ast.Call) and rollups.is_rollup(node):
+        yield from _uses(node.args, names.account(False), in_where=False)
         return
     if isinstance(node, ast.Call) and node.function in PROPERTY_ARGUMENT and len(node.args) == 2:
-        yield from _uses(node.args[0], properties, in_where)
-        yield from _uses(node.args[1], properties, True)
+        yield from _uses(node.args[0], names, in_where)
+        yield from _uses(node.args[1], names, True)
         return
     if isinstance(node, ast.Where):
-        yield from _uses(node.source, properties, in_where)
-        yield from _uses(node.condition, properties, True)
+        yield from _uses(node.source, names, in_where)
+        yield from _uses(node.condition, names, True)
         return
     for child in ast.children(node):
-        yield from _uses(child, properties, in_where)
+        yield from _uses(child, names, in_where)

@@ -6,6 +6,7 @@ others (see `compiler.typecheck`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,6 +60,13 @@ class Scope:
     props: Mapping[str, ir.Type] | None = None  # inside `where`: the event properties
     expect: bool = False  # a test expectation: unknown names are unknown outputs
     composite: bool = False  # a composite score: division only by a non-zero number
+    # Whose expression it is: inside account outputs bare fields are the account's, outputs
+    # must be the account's, events are the account's leads' and roll-ups read its leads.
+    entity: str = ir.LEAD
+
+    def of_account(self) -> Scope:
+        """The same place inside an account output (or an expectation on the account)."""
+        return dataclasses.replace(self, entity=ir.ACCOUNT)
 
 
 RULE = Scope("a score rule")
@@ -73,6 +81,9 @@ COMPOSITE = Scope(
 CONST = Scope("a const", lead=False, events=False)
 FLAG = Scope("a flag", outputs=OUTPUT_KINDS)
 EXPECT = Scope("a test expectation", lead=False, events=False, outputs=OUTPUT_KINDS, expect=True)
+# Inside a roll-up (`sum(leads.fit where C)`): each of the account's leads, their fields and
+# outputs as in a flag, but no events (roll up a lead output that scores them).
+ROLLUP = Scope("a roll-up over leads", events=False, outputs=OUTPUT_KINDS)
 
 
 class ExprChecker(Protocol):
@@ -85,7 +96,7 @@ class ExprChecker(Protocol):
         self, code: str, message: str, node: ast.Node | ast.Span, hint: str | None = None
     ) -> None: ...
     def not_here(self, what: str, node: ast.Node, scope: Scope) -> None: ...
-    def intern(self, aggregate: ir.AggregateNode) -> ir.AggregateRef: ...
+    def intern(self, aggregate: ir.AggregateNode, entity: str | None = None) -> ir.AggregateRef: ...
     def check(self, node: ast.Expr, scope: Scope) -> Checked: ...
     def condition(self, node: ast.Expr, scope: Scope) -> ir.Expr | None: ...
     def value(self, node: ast.Expr, scope: Scope) -> Value | None: ...

@@ -106,6 +106,8 @@ def _expr(e: ast.Expr) -> str:
             return "activity"
         case ast.Visited(path=path):
             return f"visited {string_literal(path)}"
+        case ast.TopN(count=count, operand=operand):
+            return f"top {count.text} {format_expr(operand, _ATOM)}"
         case ast.Neg(operand=operand):
             return "-" + format_expr(operand, _UNARY)
         case ast.Arith(op=op, left=left, right=right):
@@ -294,13 +296,22 @@ class _Layout:
         self._close(depth, node, "}" + tail)
 
     def _decl(self, decl: ast.Decl) -> None:
+        if getattr(decl, "entity", "lead") == "account":
+            start = len(self.out)
+            self._output(decl)
+            self.out[start].text = "account " + self.out[start].text
+        else:
+            self._output(decl)
+
+    def _output(self, decl: ast.Decl) -> None:
         match decl:
             case ast.ModelDecl(name=name, description=description):
                 self._emit(0, f"model {name.text}" + _description(description), decl)
             case ast.ImportDecl(path=path):
                 self._emit(0, f"import {string_literal(path.value)}", decl)
-            case ast.LeadDecl(fields=fields):
-                self._block(0, "lead", decl, fields, lambda d, f: self._emit(d, _field(f), f))
+            case ast.LeadDecl(fields=fields) | ast.AccountDecl(fields=fields):
+                keyword = "lead" if isinstance(decl, ast.LeadDecl) else "account"
+                self._block(0, keyword, decl, fields, lambda d, f: self._emit(d, _field(f), f))
             case ast.EventDecl(name=name, properties=properties):
                 self._inline_or_block(0, f"event {name.text}", decl, properties, _field, align=True)
             case ast.ConstDecl(name=name, value=ast.ListExpr(items=items)) if items:
@@ -360,18 +371,31 @@ class _Layout:
 
     def _test(self, test: ast.TestDecl) -> None:
         self._open(0, f"test {string_literal(test.name.value)} {{", test)
-        if test.lead:
-            self._inline_or_block(1, "lead", _covering(test.lead), test.lead, _pair)
-        if test.events:
-            self._emit(1, "events {")
-            self._children(2, test.events, self._test_event)
-            self._close(1, None)
+        if test.account is not None:
+            self._record("account", test.account)
+            for lead in test.leads:
+                self._record("lead", lead.record)
+                self._events(lead.events)
+        else:
+            self._record("lead", test.lead)
+            self._events(test.events)
         if test.as_of is not None:
             self._emit(1, f"as_of {format_expr(test.as_of)}", test.as_of)
         for expect in test.expects:
-            keyword = "expect tier " if expect.tier else "expect "
-            self._emit(1, keyword + format_expr(expect.condition), expect)
+            self._emit(1, _expect_keyword(expect) + format_expr(expect.condition), expect)
         self._close(0, test)
+
+    def _record(self, keyword: str, pairs: tuple[ast.Pair, ...]) -> None:
+        if pairs:
+            self._inline_or_block(1, keyword, _covering(pairs), pairs, _pair)
+        elif keyword == "account":
+            self._emit(1, "account {}")
+
+    def _events(self, events: tuple[ast.TestEvent, ...]) -> None:
+        if events:
+            self._emit(1, "events {")
+            self._children(2, events, self._test_event)
+            self._close(1, None)
 
     def _test_event(self, depth: int, event: ast.TestEvent) -> None:
         tail = f" at {format_expr(event.at)}"
@@ -386,6 +410,13 @@ def rule_text(rule: ast.WhenRule | ast.EachRule) -> str:
         return f"when {format_expr(rule.condition)}: {points}"
     options = "".join(" " + _option(o) for o in rule.options)
     return f"each {format_expr(rule.events)}: {_points(rule.points)}{options}"
+
+
+def _expect_keyword(expect: ast.Expect) -> str:
+    subject = "account " if expect.account else ""
+    if expect.lead is not None:
+        subject = f"lead {string_literal(expect.lead.value)} "
+    return f"expect {subject}{'tier ' if expect.tier else ''}"
 
 
 def _covering(nodes: tuple[ast.Node, ...]) -> ast.Node:
@@ -410,7 +441,8 @@ def _label(label: ast.String | None) -> str:
 
 
 def _field(f: ast.FieldDecl) -> str:
-    return f"{f.name.text}: {f.type.name}{'?' if f.type.optional else ''}{' key' if f.key else ''}"
+    mark = " key" if f.key else " account" if f.link else ""
+    return f"{f.name.text}: {f.type.name}{'?' if f.type.optional else ''}{mark}"
 
 
 def _value(value: ast.Number | ast.Name) -> str:

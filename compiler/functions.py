@@ -4,7 +4,7 @@ Argument counts and types are checked here; the result types are those `ir.Func`
 
 from __future__ import annotations
 
-from . import ast, ir
+from . import ast, ir, rollups
 from .checked import Checked, ExprChecker, Handler, Scope, T, Value, literal
 from .shifts import SHIFT_FUNCTIONS, shifted
 from .suggest import did_you_mean
@@ -24,6 +24,8 @@ FUNCTIONS = (
 
 
 def call(checker: ExprChecker, node: ast.Call, scope: Scope) -> Checked:
+    if rollups.is_rollup(node):
+        return rollups.rollup(checker, node, scope)
     name = node.function
     if name not in FUNCTIONS:
         checker.error("E216", f"unknown function `{name}`", node, did_you_mean(name, FUNCTIONS))

@@ -16,8 +16,18 @@ Semantics (docs/language.md is the user-facing statement of the same contract):
 * **Aggregates** (one value per lead): `Count`, `CountDistinct`, `PeriodCount`,
   `DecayedSum`, `LinearDecaySum` and `Sum` are 0 for a lead with no matching event;
   `Last`/`First` are missing then; `Sequence` is False.
-* **Entities.** What is scored: `Model.entities` (only `lead` today, with its key and
-  fields); every output belongs to one (`entity`).
+* **Entities.** What is scored: `Model.entities`, the lead and, when the model declares
+  one, the account (each with its key and fields); every output and every aggregate belongs
+  to one (`entity`). A lead's account is the account whose key equals the lead's
+  `Model.account_link` field; a lead whose link is missing or names no account row has no
+  account. An account may have no leads.
+* **Accounts.** An account output reads its own fields (`AccountField`), roll-ups over its
+  leads (`Rollup`), account aggregates (over the events of all its leads) and other account
+  outputs. A lead output may read its account's fields and outputs (`AccountField`, and
+  references to outputs whose `entity` is the account): missing when the lead has no
+  account. Lead outputs a roll-up reads are computed before the account's outputs, and lead
+  outputs reading account outputs after them (compiler.output_graph orders the outputs
+  across entities; cycles are refused when checking).
 * **Shifts.** A reference to an aggregate or an output may carry a `shift` (seconds, 0:
   now): it reads that value for the same lead evaluated at `as_of - shift` (events after
   that instant do not exist for it). What a shifted reference reads must not itself read a
@@ -41,7 +51,8 @@ from typing import TYPE_CHECKING
 
 from .ast import NO_SPAN, Span
 
-LEAD = "lead"  # the one entity declared today (`lead { ... }`)
+LEAD = "lead"  # `lead { ... }`: every model has it
+ACCOUNT = "account"  # `account { ... }`: optional; leads link to it through Model.account_link
 
 
 class Type(enum.Enum):
@@ -109,6 +120,55 @@ class LeadField(Expr):
 
 
 @dataclass(frozen=True)
+class AccountField(Expr):
+    """A field of an account. Inside an account output, of the account being scored; inside a
+    lead output, of the lead's account, missing when the lead has none. May be missing
+    whatever the declaration, like `LeadField`."""
+
+    name: str
+    type: Type
+    may_be_missing: bool = field(default=True, init=False, repr=False, compare=False)
+
+
+ROLLUPS = ("sum", "max", "avg", "count", "count_distinct")
+
+
+@dataclass(frozen=True)
+class Rollup(Expr):
+    """An aggregate over the leads of the account being scored (only inside account outputs).
+
+    `value` and `where` are lead-context expressions (lead fields, lead outputs, lead
+    aggregates), evaluated for each of the account's leads. A lead counts when `where` is
+    absent or True. Then over the values of the leads that count, missing values ignored (as
+    SQL aggregates do):
+
+    * `sum`: their sum (0 when none; INT for an INT value, else NUMBER);
+    * `max`: the largest (missing when none; the value's type);
+    * `avg`: their mean (missing when none), or with `top` N the mean of the N largest (fewer
+      when fewer; missing when none);
+    * `count`: the number of leads that count (`value` is None: `count(leads where C)`);
+    * `count_distinct`: the number of distinct non-missing values (0 when none).
+    """
+
+    func: str  # one of ROLLUPS
+    value: Expr | None
+    where: Expr | None = None
+    top: int | None = None  # avg of the top N only
+    type: Type = field(default=Type.NUMBER, init=False, repr=False, compare=False)
+    may_be_missing: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.func in ("count", "count_distinct"):
+            kind = Type.INT
+        elif self.func == "avg" or self.value is None:
+            kind = Type.NUMBER
+        else:
+            kind = self.value.type
+        object.__setattr__(self, "type", kind)
+        object.__setattr__(self, "may_be_missing", self.func in ("max", "avg"))
+
+
+@dataclass(frozen=True)
 class EventProp(Expr):
     """A property of the event being filtered; only inside `EventFilter.where`. May be
     missing: optional, or not a property of every event type the filter reads."""
@@ -133,7 +193,10 @@ class AggregateRef(Expr):
 
 @dataclass(frozen=True)
 class ScoreRef(Expr):
-    """A score's rounded value (rule-based or composite)."""
+    """A score's rounded value (rule-based or composite). The referenced output's `entity`
+    says whose value it is: from a lead, an account output reads its account's value, missing
+    when the lead has no account (lowering sets `may_be_missing`). The same holds for
+    `TierRef`, `MatrixRef` and `FlagRef` (a flag of no account reads as False)."""
 
     name: str
     type: Type = field(default=Type.NUMBER, init=False, repr=False, compare=False)
@@ -360,7 +423,12 @@ class EventFilter:
 
 @dataclass(frozen=True)
 class Aggregate:
+    """One value per entity over events: a lead aggregate reads the lead's events, an
+    account aggregate (`entity` ACCOUNT) the events of all the account's leads (0 or missing,
+    as for a lead without events, for an account without leads or events)."""
+
     id: str
+    entity: str = field(default=LEAD, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -638,29 +706,50 @@ class TestEvent:
     properties: tuple[tuple[str, str | int | float | bool | datetime | None], ...]
 
 
+TestValue = str | int | float | bool | datetime | None
+
+
 @dataclass(frozen=True)
 class Expectation:
-    """A condition over the outputs (ScoreRef, TierRef, FlagRef, MatrixRef)."""
+    """A condition over the outputs (ScoreRef, TierRef, FlagRef, MatrixRef) of one entity:
+    the account's (`entity` ACCOUNT), or a lead's: the lead whose key is `lead`, or the test's
+    only lead when `lead` is None."""
 
     condition: Expr
     text: str
     span: Span = field(default=NO_SPAN, compare=False)
+    entity: str = LEAD
+    lead: str | None = None
+
+
+@dataclass(frozen=True)
+class TestLead:
+    """One lead of an account test, with its own events."""
+
+    record: tuple[tuple[str, TestValue], ...]
+    events: tuple[TestEvent, ...]
 
 
 @dataclass(frozen=True)
 class TestCase:
+    """A test block. A lead test has `lead` and `events`; an account test has the `account`
+    record and its `leads` (each lead's link field set to the account's key when the block
+    leaves it out), `lead` and `events` then empty."""
+
     name: str
-    lead: tuple[tuple[str, str | int | float | bool | datetime | None], ...]
+    lead: tuple[tuple[str, TestValue], ...]
     events: tuple[TestEvent, ...]
     as_of: datetime
     expectations: tuple[Expectation, ...]
     span: Span = field(default=NO_SPAN, compare=False)
+    account: tuple[tuple[str, TestValue], ...] | None = None
+    leads: tuple[TestLead, ...] = ()
 
 
 @dataclass(frozen=True)
 class Entity:
-    """A kind of thing that is scored, with its key and fields; every output belongs to one.
-    Only `lead` is declared today (`lead { ... }`)."""
+    """A kind of thing that is scored, with its key and fields; every output belongs to one:
+    `lead` always, `account` when declared (`account { ... }`)."""
 
     name: str
     key: str
@@ -668,12 +757,45 @@ class Entity:
 
 
 @dataclass(frozen=True)
-class Model:
-    """A checked model. Outputs are listed in an order in which each depends only on
-    earlier ones: scores, composites, tiers, percentile tiers, matrices, flags
-    (compiler.output_graph.OutputGraph gives that order across kinds and entities).
+class EntityOutputs:
+    """The outputs of one entity, per kind, in the IR's order."""
 
-    `key` and `lead_fields` are the lead entity's (`entities` holds it)."""
+    scores: tuple[Score, ...]
+    composites: tuple[Composite, ...]
+    tiers: tuple[Tier, ...]
+    percentile_tiers: tuple[PercentileTier, ...]
+    matrices: tuple[Matrix, ...]
+    flags: tuple[Flag, ...]
+
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.scores) + tuple(c.name for c in self.composites)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every output's name, in column order."""
+        return (
+            *self.score_names,
+            *(t.name for t in self.tiers),
+            *(t.name for t in self.percentile_tiers),
+            *(m.name for m in self.matrices),
+            *(f.name for f in self.flags),
+        )
+
+
+@dataclass(frozen=True)
+class Model:
+    """A checked model. Outputs of every entity share the kind tuples (`scores`, ...; each
+    says its `entity`): a consumer that only handles leads reads `outputs_of(LEAD)`,
+    `score_names` and `output_columns`, which are the lead's. Within one entity and kind,
+    outputs come in dependency order; across kinds and entities (a lead score reading an
+    account tier that rolls up a lead composite) compiler.output_graph.OutputGraph gives the
+    order: scores, composites, tiers, percentile tiers, matrices, flags is an evaluation order
+    only for a model without an account.
+
+    `key` and `lead_fields` are the lead entity's (`entities` holds it); `account` is the
+    account entity when declared, and `account_link` the lead field holding its key (None:
+    no lead has an account)."""
 
     name: str
     description: str | None
@@ -688,19 +810,45 @@ class Model:
     matrices: tuple[Matrix, ...] = ()
     flags: tuple[Flag, ...] = ()
     tests: tuple[TestCase, ...] = ()
+    account: Entity | None = None
+    account_link: str | None = None
     entities: tuple[Entity, ...] = field(init=False, repr=False, compare=False)
     _aggregates: Mapping[str, AggregateNode] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "entities", (Entity(LEAD, self.key, self.lead_fields),))
+        lead = Entity(LEAD, self.key, self.lead_fields)
+        entities = (lead,) if self.account is None else (lead, self.account)
+        object.__setattr__(self, "entities", entities)
         object.__setattr__(self, "_aggregates", {a.id: a for a in self.aggregates})
 
     def entity(self, name: str) -> Entity:
         return next(e for e in self.entities if e.name == name)
 
+    def outputs_of(self, entity: str) -> EntityOutputs:
+        """The outputs of one entity (none for an entity the model does not declare)."""
+
+        return EntityOutputs(
+            *(
+                tuple(o for o in getattr(self, f.name) if o.entity == entity)
+                for f in fields(EntityOutputs)
+            )
+        )
+
+    def aggregates_of(self, entity: str) -> tuple[AggregateNode, ...]:
+        return tuple(a for a in self.aggregates if a.entity == entity)
+
+    def entity_of_output(self, name: str) -> str:
+        """The entity an output (by name: one namespace across entities) belongs to."""
+        for f in fields(EntityOutputs):
+            for output in getattr(self, f.name):
+                if output.name == name:
+                    return output.entity
+        raise KeyError(name)
+
     @property
     def score_names(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.scores) + tuple(c.name for c in self.composites)
+        """The lead's scores and composites (`outputs_of(ACCOUNT).score_names`: the account's)."""
+        return self.outputs_of(LEAD).score_names
 
     @property
     def used_event_types(self) -> tuple[str, ...]:
@@ -712,21 +860,28 @@ class Model:
         used = {t for a in aggregates for f in event_filters(a) for t in f.types}
         return tuple(t.name for t in self.event_types if t.name in used)
 
+    def columns_of(self, entity: str) -> tuple[str, ...]:
+        """The columns of every target's result for one entity, in order: its key, scores,
+        tiers, percentile tiers, matrices, flags, then one column per rule of its scores (its
+        points after its own `max`, rounded like a score; a boolean for reset rules). Empty for
+        an entity the model does not declare."""
+        if entity not in (e.name for e in self.entities):
+            return ()
+        outputs = self.outputs_of(entity)
+        rule_ids = tuple(rule.id for score in outputs.scores for rule in score.rules)
+        return (self.entity(entity).key, *outputs.names, *rule_ids)
+
     @property
     def output_columns(self) -> tuple[str, ...]:
-        """The columns of every target's result, in order: the lead key, scores, tiers,
-        percentile tiers, matrices, flags, then one column per rule (its points after its own
-        `max`, rounded like a score; a boolean for reset rules). The Python evaluator's rows and the `<model>_scores` view agree."""
-        rule_ids = tuple(rule.id for score in self.scores for rule in score.rules)
-        return (
-            self.key,
-            *self.score_names,
-            *(t.name for t in self.tiers),
-            *(t.name for t in self.percentile_tiers),
-            *(m.name for m in self.matrices),
-            *(f.name for f in self.flags),
-            *rule_ids,
-        )
+        """The lead view's columns (`columns_of(LEAD)`): the Python evaluator's lead rows and
+        the `<model>_scores` view agree."""
+        return self.columns_of(LEAD)
+
+    @property
+    def account_output_columns(self) -> tuple[str, ...]:
+        """The account view's columns (`columns_of(ACCOUNT)`; empty without an account): the
+        Python evaluator's account rows and the `<model>_account_scores` view agree."""
+        return self.columns_of(ACCOUNT)
 
     def aggregate(self, id: str) -> AggregateNode:
         return self._aggregates[id]

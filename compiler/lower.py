@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from . import ast, ir
-from .checked import RULE, Value
+from .checked import RULE, Scope, Value
 from .diagnostics import Diagnostic, Severity
 from .fmt import rule_text
-from .outputs import lower_outputs, output_choices, with_missing
+from .outputs import in_entity, lower_outputs, output_choices, with_missing
 from .shifts import report_nested_shifts
 from .symbols import Symbols
 from .testcases import lower_tests
@@ -39,8 +39,13 @@ def lower(
         checker.const(symbol)
     for symbol in symbols.of_kind("segment"):
         checker.segment(symbol)
-    scores = [_ScoreLowering(checker, sources, s.decl).run() for s in symbols.of_kind("score")]
-    outputs = lower_outputs(checker)
+    scores, reads = [], {}
+    for symbol in symbols.of_kind("score"):
+        checker.references.clear()
+        scores.append(_ScoreLowering(checker, sources, symbol.decl).run())
+        reads[symbol.name] = tuple(dict.fromkeys(r.name for r in checker.references))
+    outputs = lower_outputs(checker, reads)
+    scores = [_score_with_missing(s, outputs.read_from(s.entity)) for s in scores]
     tests = _with_missing(lower_tests(checker, sources), outputs.missing)
     name = _model_name(symbols, root, default_name, checker)
     _check_rule_ids(scores, symbols, checker)
@@ -58,12 +63,31 @@ def lower(
         matrices=outputs.matrices,
         flags=outputs.flags,
         tests=tests,
+        account=symbols.account_key
+        and ir.Entity(ir.ACCOUNT, symbols.account_key, symbols.account_fields),
+        account_link=symbols.account_link,
     )
     report_nested_shifts(checker, model)
     diagnostics = [*symbols.diagnostics, *checker.diagnostics]
     if any(d.severity is Severity.ERROR for d in diagnostics) or symbols.key is None:
         return None, diagnostics
     return model, diagnostics
+
+
+def _score_with_missing(score: ir.Score, missing: Mapping[str, bool]) -> ir.Score:
+    """A score whose rules know which outputs they read may be missing (a lead's account's
+    outputs; lead outputs inside an account's roll-ups)."""
+
+    def rule(r: ir.PointsRule | ir.ResetRule) -> ir.PointsRule | ir.ResetRule:
+        if isinstance(r, ir.EachRule):
+            return r
+        return replace(r, condition=with_missing(r.condition, missing))
+
+    items = tuple(
+        replace(i, rules=tuple(rule(r) for r in i.rules)) if isinstance(i, ir.Group) else rule(i)
+        for i in score.items
+    )
+    return replace(score, items=items, resets=tuple(rule(r) for r in score.resets))
 
 
 def _with_missing(
@@ -118,6 +142,10 @@ class _ScoreLowering:
     resets: list[ir.ResetRule] = field(default_factory=list)
     clamp: ast.ClampRule | None = None
 
+    @property
+    def scope(self) -> Scope:
+        return in_entity(RULE, self.decl.entity)
+
     def run(self) -> ir.Score:
         items: list[ir.PointsRule | ir.Group] = []
         for rule in self.decl.rules:
@@ -135,7 +163,12 @@ class _ScoreLowering:
                     items.append(lowered)
         clamp = (self.clamp.low.value, self.clamp.high.value) if self.clamp else None
         return ir.Score(
-            self.decl.name.text, self.decl.description, tuple(items), tuple(self.resets), clamp
+            self.decl.name.text,
+            self.decl.description,
+            tuple(items),
+            tuple(self.resets),
+            clamp,
+            self.decl.entity,
         )
 
     def _clamp(self, rule: ast.ClampRule) -> None:
@@ -198,7 +231,7 @@ class _ScoreLowering:
     def _rule(self, rule: ast.Rule) -> ir.PointsRule | ir.ResetRule | None:
         rule_id, label = self._identity(rule)
         if isinstance(rule, ast.WhenRule):
-            condition = self.checker.condition(rule.condition, RULE)
+            condition = self.checker.condition(rule.condition, self.scope)
             if isinstance(rule.award, ast.Reset):
                 return condition and ir.ResetRule(rule_id, label, condition, span=rule.span)
             points = self._points(rule.award)
@@ -208,7 +241,7 @@ class _ScoreLowering:
         return self._each(rule, rule_id, label)
 
     def _each(self, rule: ast.EachRule, rule_id: str, label: str) -> ir.EachRule | None:
-        events = self.checker.event_set(rule.events, RULE)
+        events = self.checker.event_set(rule.events, self.scope)
         points = self._points(rule.points)
         cap: float | None = None
         weighting: ast.EachOption | None = None
@@ -235,9 +268,8 @@ class _ScoreLowering:
         quantity = self._quantity(events.filter, weighting)
         if quantity is None:
             return None
-        return ir.EachRule(
-            rule_id, label, self.checker.intern(quantity), points, cap, span=rule.span
-        )
+        ref = self.checker.intern(quantity, self.decl.entity)
+        return ir.EachRule(rule_id, label, ref, points, cap, span=rule.span)
 
     def _quantity(
         self, events: ir.EventFilter, option: ast.EachOption | None

@@ -1,6 +1,11 @@
 """The one graph of every output across kinds and entities: evaluation order, cycles with
 their path, and dependency levels. Over IR names only, so lowering (which reports cycles)
-and planning (which computes outputs level by level) share it."""
+and planning (which computes outputs level by level) share it.
+
+With an account the levels interleave entities: an account output reads the lead outputs
+its roll-ups read (in their value or `where`), and a lead output reading an account output
+comes after it, so a lead score may sit above an account tier that sits above a lead
+composite."""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ KINDS = ("score", "composite", "tier", "percentile_tier", "matrix", "flag")
 
 @dataclass(frozen=True)
 class Output:
-    """A node of the output graph: an output of an entity and the outputs it reads."""
+    """A node of the output graph: an output of an entity and the outputs it reads (of any
+    entity: a roll-up reads lead outputs, `account.X` an account output)."""
 
     name: str
     kind: str
@@ -80,11 +86,23 @@ def output_refs(expr: ir.Expr) -> tuple[str, ...]:
     return tuple(dict.fromkeys(refs))
 
 
+def score_refs(score: ir.Score) -> tuple[str, ...]:
+    """The outputs a rule-based score's rules read: account outputs from a lead score, lead
+    outputs inside an account score's roll-ups."""
+    refs = (
+        name
+        for rule in score.rules
+        if not isinstance(rule, ir.EachRule)
+        for name in output_refs(rule.condition)
+    )
+    return tuple(dict.fromkeys(refs))
+
+
 def output_graph(model: ir.Model) -> OutputGraph:
     """The graph of a model's outputs, as the IR lists them."""
     return OutputGraph(
         (
-            *(Output(s.name, "score", (), s.entity) for s in model.scores),
+            *(Output(s.name, "score", score_refs(s), s.entity) for s in model.scores),
             *(Output(c.name, "composite", output_refs(c.expr), c.entity) for c in model.composites),
             *(Output(t.name, "tier", (t.source,), t.entity) for t in model.tiers),
             *(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from . import ast, ir
-from .checked import COMPOSITE, FLAG
+from .checked import COMPOSITE, FLAG, Scope
 from .output_graph import KINDS, Output, OutputGraph
 from .shifts import report_shift_cycle
 from .suggest import did_you_mean
@@ -28,7 +28,8 @@ _CYCLE_CODES = {"composite": "E410", "flag": "E420"}
 
 
 def with_missing(expr: ir.Expr, missing: Mapping[str, bool]) -> ir.Expr:
-    """`expr` with each reference to an output in `missing` saying whether it may be missing."""
+    """`expr` with each reference to an output in `missing` saying whether it may be missing
+    (`read_from` gives the table for an expression of a given entity)."""
 
     def annotate(node: ir.Expr) -> ir.Expr:
         if isinstance(node, ir.ScoreRef | ir.TierRef | ir.MatrixRef) and node.name in missing:
@@ -46,6 +47,20 @@ class Outputs:
     matrices: tuple[ir.Matrix, ...]
     flags: tuple[ir.Flag, ...]
     missing: Mapping[str, bool]  # by output: whether it may be missing (scores: never)
+    entities: Mapping[str, str]  # by output: whose it is
+
+    def read_from(self, entity: str) -> Mapping[str, bool]:
+        """Whether each output may be missing where an expression of `entity` reads it: from
+        a lead, an account output is missing when the lead has no account."""
+        return read_from(entity, self.missing, self.entities)
+
+
+def read_from(
+    entity: str, missing: Mapping[str, bool], entities: Mapping[str, str]
+) -> Mapping[str, bool]:
+    if entity == ir.ACCOUNT:
+        return missing
+    return {name: value or entities.get(name) == ir.ACCOUNT for name, value in missing.items()}
 
 
 def band_labels(symbol: Symbol) -> tuple[str, ...]:
@@ -76,7 +91,9 @@ def output_choices(symbols: Symbols) -> Callable[[Symbol], tuple[str, ...]]:
     return choices
 
 
-def lower_outputs(checker: Checker) -> Outputs:
+def lower_outputs(checker: Checker, score_reads: Mapping[str, tuple[str, ...]]) -> Outputs:
+    """The outputs other than rule-based scores, whose reads (`score_reads`: the outputs
+    their rules name, by score) lowering gives, so the graph covers every output."""
     lowered: dict[str, object] = {}
     nodes: list[Output] = []
     for kind in KINDS:
@@ -84,14 +101,16 @@ def lower_outputs(checker: Checker) -> Outputs:
             checker.references.clear()
             value = _LOWER[kind](checker, symbol) if kind in _LOWER else None
             lowered[symbol.name] = value
-            nodes.append(Output(symbol.name, kind, _reads(checker, symbol)))
+            reads = score_reads.get(symbol.name, ()) if kind == "score" else _reads(checker, symbol)
+            nodes.append(Output(symbol.name, kind, reads, symbol.entity))
     order, cycles = OutputGraph(tuple(nodes)).walk()
     for cycle in cycles:
         _report_cycle(checker, cycle)
+    entities = {o.name: o.entity for o in nodes}
     missing: dict[str, bool] = {}
     by_kind: dict[str, list] = {kind: [] for kind in KINDS}
     for output in order:
-        value = _annotated(lowered[output.name], missing)
+        value = _annotated(lowered[output.name], read_from(output.entity, missing, entities))
         missing[output.name] = _may_be_missing(value, missing)
         if value is not None:
             by_kind[output.kind].append(value)
@@ -103,6 +122,7 @@ def lower_outputs(checker: Checker) -> Outputs:
         outputs["matrix"],
         _with_bands(outputs["percentile_tier"], outputs["matrix"], outputs["flag"]),
         missing,
+        entities,
     )
 
 
@@ -122,6 +142,16 @@ def _report_cycle(checker: Checker, cycle: tuple[Output, ...]) -> None:
         return
     closing = cycle[-1]
     kinds = {o.kind for o in cycle}
+    if len({o.entity for o in cycle}) > 1:
+        path = [f"{o.entity} {o.kind.replace('_', ' ')} {o.name}" for o in cycle]
+        checker.error(
+            "E438",
+            f"lead and account outputs refer to each other in a cycle: {' -> '.join(path)}",
+            checker.symbols.names[closing.name].span,
+            "a roll-up reads lead outputs computed before the account's; a lead output reading"
+            " the account's comes after it, so it cannot be rolled up into it",
+        )
+        return
     if len(kinds) == 1:
         what, path = f"{closing.kind.replace('_', ' ')}s", [o.name for o in cycle]
     else:
@@ -181,25 +211,44 @@ def _with_bands(
     return tuple(result)
 
 
+def in_entity(scope: Scope, entity: str) -> Scope:
+    """A declaration's scope for the entity it is declared for."""
+    return scope.of_account() if entity == ir.ACCOUNT else scope
+
+
 def _composite(checker: Checker, symbol: Symbol) -> ir.Composite | None:
     decl = symbol.decl
     assert isinstance(decl, ast.CompositeDecl)
-    value = checker.numeric(decl.expr, COMPOSITE, "a composite score")
-    return value and ir.Composite(decl.name.text, decl.description, value.expr)
+    value = checker.numeric(decl.expr, in_entity(COMPOSITE, decl.entity), "a composite score")
+    return value and ir.Composite(decl.name.text, decl.description, value.expr, decl.entity)
 
 
 def _flag(checker: Checker, symbol: Symbol) -> ir.Flag | None:
     decl = symbol.decl
     assert isinstance(decl, ast.FlagDecl)
-    condition = checker.condition(decl.condition, FLAG)
-    return condition and ir.Flag(decl.name.text, condition)
+    condition = checker.condition(decl.condition, in_entity(FLAG, decl.entity))
+    return condition and ir.Flag(decl.name.text, condition, entity=decl.entity)
 
 
 def _source(
-    checker: Checker, ident: ast.Ident, kinds: tuple[str, ...], what: str, code: str
+    checker: Checker,
+    ident: ast.Ident,
+    kinds: tuple[str, ...],
+    what: str,
+    code: str,
+    entity: str = ir.LEAD,
 ) -> Symbol | None:
     symbol = checker.symbols.names.get(ident.text)
     if symbol is not None and symbol.kind in kinds:
+        if symbol.entity != entity:
+            checker.error(
+                "E433",
+                f"`{ident.text}` is {'an account' if symbol.entity == ir.ACCOUNT else 'a lead'} "
+                f"{what}; this is {'an account' if entity == ir.ACCOUNT else 'a lead'} output",
+                ident,
+                "a tier or matrix is built from outputs of its own entity",
+            )
+            return None
         return symbol
     candidates = [s.name for s in checker.symbols.of_kind(*kinds)]
     found = f"; `{ident.text}` is a {symbol.kind.replace('_', ' ')}" if symbol else ""
@@ -242,7 +291,7 @@ def _bands(
 
 def _tier(checker: Checker, decl: ast.Node) -> ir.Tier | None:
     assert isinstance(decl, ast.TierDecl)
-    source = _source(checker, decl.source, ("score", "composite"), "score", "E212")
+    source = _source(checker, decl.source, ("score", "composite"), "score", "E212", decl.entity)
     ok = _bands(checker, decl.bands, decl)
     bounds = [b.bound for b in decl.bands[:-1] if b.bound is not None]
     for previous, bound in itertools.pairwise(bounds):
@@ -257,12 +306,12 @@ def _tier(checker: Checker, decl: ast.Node) -> ir.Tier | None:
     if source is None or not ok:
         return None
     bands = tuple((b.label.text, b.bound.value if b.bound else None) for b in decl.bands)
-    return ir.Tier(decl.name.text, source.name, bands)
+    return ir.Tier(decl.name.text, source.name, bands, decl.entity)
 
 
 def _percentile(checker: Checker, decl: ast.Node) -> ir.PercentileTier | None:
     assert isinstance(decl, ast.PercentileTierDecl)
-    source = _source(checker, decl.source, ("score", "composite"), "score", "E212")
+    source = _source(checker, decl.source, ("score", "composite"), "score", "E212", decl.entity)
     ok = _bands(checker, decl.bands, decl)
     previous = 0.0
     for band in decl.bands:
@@ -286,14 +335,14 @@ def _percentile(checker: Checker, decl: ast.Node) -> ir.PercentileTier | None:
     bands = tuple(
         (b.label.text, b.top_percent.value if b.top_percent else None) for b in decl.bands
     )
-    return ir.PercentileTier(decl.name.text, source.name, bands)
+    return ir.PercentileTier(decl.name.text, source.name, bands, decl.entity)
 
 
 def _matrix(checker: Checker, decl: ast.Node) -> ir.Matrix | None:
     assert isinstance(decl, ast.MatrixDecl)
     tiers = ("tier", "percentile_tier")
-    rows = _source(checker, decl.rows, tiers, "tier", "E213")
-    columns = _source(checker, decl.columns, tiers, "tier", "E213")
+    rows = _source(checker, decl.rows, tiers, "tier", "E213", decl.entity)
+    columns = _source(checker, decl.columns, tiers, "tier", "E213", decl.entity)
     if rows is None or columns is None:
         return None
     row_labels = band_labels(rows)
@@ -302,7 +351,9 @@ def _matrix(checker: Checker, decl: ast.Node) -> ir.Matrix | None:
             "E419", f"a matrix's row tier has at most {MAX_MATRIX_ROWS} bands (A..Z)", decl.rows
         )
         return None
-    return ir.Matrix(decl.name.text, rows.name, columns.name, row_labels, band_labels(columns))
+    return ir.Matrix(
+        decl.name.text, rows.name, columns.name, row_labels, band_labels(columns), decl.entity
+    )
 
 
 _LOWER: dict[str, Callable[[Checker, Symbol], object]] = {

@@ -4,6 +4,7 @@ syntax errors a marketing-ops person can act on (E1xx)."""
 from __future__ import annotations
 
 import ast as pyast
+import dataclasses
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -160,10 +161,19 @@ class _ToAst(Transformer):
         return ast.TypeRef(str(c[0]), c[1] is not None, span=self._s(meta))
 
     def field_decl(self, meta, c):
-        return ast.FieldDecl(self._ident(c[0]), c[1], c[2] is not None, span=self._s(meta))
+        mark = c[2] and c[2].type
+        return ast.FieldDecl(
+            self._ident(c[0]), c[1], mark == "KEY", mark == "ACCOUNT", span=self._s(meta)
+        )
 
     def lead_decl(self, meta, c):
         return ast.LeadDecl(tuple(c), span=self._s(meta))
+
+    def account_decl(self, meta, c):
+        return ast.AccountDecl(tuple(c), span=self._s(meta))
+
+    def account_output(self, meta, c):
+        return dataclasses.replace(c[0], entity="account", span=self._s(meta))
 
     def event_decl(self, meta, c):
         return ast.EventDecl(self._ident(c[0]), tuple(c[1:]), span=self._s(meta))
@@ -208,8 +218,11 @@ class _ToAst(Transformer):
     def pair(self, meta, c):
         return ast.Pair(self._ident(c[0]), c[1], span=self._s(meta))
 
+    def test_account(self, meta, c):
+        return ("account", tuple(c))
+
     def test_lead(self, meta, c):
-        return ("lead", tuple(c))
+        return ("lead", ast.TestLead(tuple(c), span=self._s(meta)))
 
     def test_event(self, meta, c):
         return ast.TestEvent(self._ident(c[0]), tuple(c[1:-1]), c[-1], span=self._s(meta))
@@ -220,19 +233,47 @@ class _ToAst(Transformer):
     def test_as_of(self, meta, c):
         return ("as_of", c[0])
 
+    def expect_subject(self, meta, c):
+        if c[0].type == "ACCOUNT":
+            return "account"
+        return ast.String(_unquote(c[0]), span=_span(self.file, c[0]))
+
     def test_expect(self, meta, c):
-        return ("expect", ast.Expect(c[1], tier=c[0] is not None, span=self._s(meta)))
+        subject, tier, condition = c
+        return (
+            "expect",
+            ast.Expect(
+                condition,
+                tier=tier is not None,
+                account=subject == "account",
+                lead=subject if isinstance(subject, ast.String) else None,
+                span=self._s(meta),
+            ),
+        )
 
     def test_decl(self, meta, c):
-        parts: dict[str, Any] = {"lead": (), "events": (), "as_of": None}
-        expects = []
+        """A lead test keeps its last lead block and every event; an account test gives each
+        lead block the events written after it (events before any lead: a lead of no
+        fields, which the checker reports)."""
+        parts: dict[str, Any] = {"as_of": None}
+        expects, leads, events = [], [], []
         for kind, value in c[1:]:
             if kind == "expect":
                 expects.append(value)
+            elif kind == "lead":
+                leads.append(value)
             elif kind == "events":
-                parts["events"] += value
+                events.append(value)
+                if not leads:
+                    leads.append(ast.TestLead((), span=ast.NO_SPAN))
+                leads[-1] = dataclasses.replace(leads[-1], events=leads[-1].events + value)
             else:
                 parts[kind] = value
+        if parts.get("account") is not None:
+            parts["leads"] = tuple(leads)
+        else:
+            parts["lead"] = leads[-1].record if leads else ()
+            parts["events"] = tuple(e for batch in events for e in batch)
         name = ast.String(_unquote(c[0]), span=_span(self.file, c[0]))
         return ast.TestDecl(name, expects=tuple(expects), span=self._s(meta), **parts)
 
@@ -376,6 +417,10 @@ class _ToAst(Transformer):
     def visited(self, meta, c):
         return ast.Visited(_unquote(c[0]), span=self._s(meta))
 
+    def top_n(self, meta, c):
+        count = ast.Number(float(c[0]), str(c[0]), span=_span(self.file, c[0]))
+        return ast.TopN(count, c[1], span=self._s(meta))
+
     def where(self, meta, c):
         return ast.Where(c[0], c[1], span=self._s(meta))
 
@@ -473,7 +518,8 @@ def _parser() -> Lark:
 
 # A line that starts with a declaration keyword: where parsing resumes after an error.
 _DECLARATION_LINE = re.compile(
-    r"^(?:model|import|lead|event|const|segment|score|tier|matrix|flag|test)\b", re.MULTILINE
+    r"^(?:model|import|lead|account|event|const|segment|score|tier|matrix|flag|test)\b",
+    re.MULTILINE,
 )
 
 
@@ -662,6 +708,7 @@ def _explain(error: UnexpectedInput, source: str) -> str | None:
 # Terminal sets that read better as one phrase than as a list of tokens.
 DECLARATION_STARTS = frozenset(
     {
+        "ACCOUNT",
         "CONST",
         "EVENT",
         "FLAG",
@@ -681,7 +728,7 @@ VALUE_STARTS = frozenset(
 PHRASES = (
     (
         DECLARATION_STARTS,
-        "a declaration (model, import, lead, event, const, segment, score, tier, matrix, flag or test)",
+        "a declaration (model, import, lead, account, event, const, segment, score, tier, matrix, flag or test)",
     ),
     (VALUE_STARTS, "a value: a name, number, string, list, duration or event set"),
 )

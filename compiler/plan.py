@@ -29,10 +29,14 @@ from .assembly import CLAMP, GROUPS, RESET, ScoreAssembly, assemble
 from .output_graph import output_graph
 from .plan_analysis import (
     Derived,
+    Phase,
     derived_levels,
     existence_counts,
     flag_groups,
+    phases,
+    rollups,
     shared_youngest,
+    summed_per_lead,
     windowed,
 )
 
@@ -48,6 +52,7 @@ class Step:
     name: str
     inputs: tuple[str, ...]
     keys: tuple[str, ...] = field(default=(), kw_only=True)
+    entity: str = field(default=ir.LEAD, kw_only=True)  # whose rows (a scan: whose groups)
 
 
 @dataclass(frozen=True)
@@ -85,12 +90,15 @@ class Scan(Step):
     """The events of `types` at or before each instant (a filter on the source table), with
     their age at that instant and the properties `props`. `windowed`: some aggregate over it
     tests a window. `instant_bounds`: windows may compare the event's time with an instant
-    instead of its age (only with a single instant: see `pin_single_instant`)."""
+    instead of its age (only with a single instant: see `pin_single_instant`). `accounts`:
+    each event also carries its lead's account key (account aggregates group by it), so
+    one scan serves both entities."""
 
     types: tuple[str, ...]
     props: tuple[str, ...]
     windowed: bool
     instant_bounds: bool = False
+    accounts: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,45 @@ class Group(Step):
 class Join(Step):
     """The entity's rows, once per instant, with the `fields` later steps read, LEFT JOIN
     each grouped input on (entity key, instant); an aggregate of a row without events is
-    filled in (0, FALSE; missing for times)."""
+    filled in (0, FALSE; missing for times), and so is a roll-up of an account without
+    leads (0 for sum and counts; missing for max and avg) and an account aggregate summed
+    from its leads' (`rolled_aggregates`). `account_fields`: of a lead's account, looked up
+    by the lead's account key (missing without one)."""
 
     fields: tuple[str, ...]
     aggregates: tuple[ir.AggregateNode, ...]
+    rollups: tuple[ir.Rollup, ...] = field(default=(), kw_only=True)
+    account_fields: tuple[str, ...] = field(default=(), kw_only=True)
+    rolled_aggregates: tuple[ir.AggregateNode, ...] = field(default=(), kw_only=True)
+
+
+@dataclass(frozen=True)
+class Ranked(Step):
+    """The lead rows of its input, plus per roll-up of the top N (`avg(top N leads.X)`) each
+    lead's rank among its account's leads that count (`where` holds, X present), by X
+    descending: the roll-up then averages the ranks up to N."""
+
+    rollups: tuple[ir.Rollup, ...]
+
+
+@dataclass(frozen=True)
+class RollUp(Step):
+    """One row per (account, instant) that has leads in its input: each roll-up over the
+    account's leads, from the columns the lead steps computed (the lead outputs once), and
+    each account aggregate of `aggregates` combined from its leads' values of it
+    (`plan_analysis.summed_per_lead`: sums, the latest or earliest time)."""
+
+    rollups: tuple[ir.Rollup, ...]
+    aggregates: tuple[ir.AggregateNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountLookup(Step):
+    """Its input's lead rows, plus the account `outputs` of each lead's account (inputs:
+    the lead step, then the account step), LEFT JOINed on the lead's account key: missing
+    for a lead without one."""
+
+    outputs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -185,6 +228,14 @@ class Plan:
     def assembly(self, score: str) -> ScoreAssembly:
         return next(a for a in self.assemblies if a.score.name == score)
 
+    def final(self, entity: str) -> Step:
+        """The step whose rows hold every output of `entity`: its view's source."""
+        return next(
+            s
+            for s in reversed(self.steps)
+            if s.entity == entity and isinstance(s, Join | Project | Shift | AccountLookup)
+        )
+
     @property
     def single_instant(self) -> bool:
         """One instant evaluated: the instant is a constant of the query."""
@@ -219,65 +270,232 @@ def build_plan(model: ir.Model, instants: Sequence[datetime] | LeadInstant = ())
     if len(set(pinned)) != len(pinned):
         raise ValueError("the instants to evaluate at must differ")
     shifts = tuple(sorted({r.shift for r in shifted_references(model)}))
+    if shifts and model.account is not None:
+        raise ShiftError("a shifted reference in a model with an account is not supported yet")
+    if per_entity is not None and model.account is not None:
+        raise ValueError("a model with an account is evaluated at one instant for every lead")
     several = len(pinned) > 1 or bool(shifts) or per_entity is not None
     # One row per entity and instant; with one instant, the instant is a constant.
-    keys = (model.key, INSTANT) if several else (model.key,)
+    keys = {e.name: (e.key, INSTANT) if several else (e.key,) for e in model.entities}
     steps: list[Step] = (
         [Instants("instants", (), pinned, shifts, per_entity, keys=(INSTANT,))] if several else []
     )
     at = tuple(s.name for s in steps)  # what scans and the join read the instants from
-    groups: list[str] = []
+    groups, per_lead = _event_steps(model, at, keys, steps)
+    lead_outputs = _outputs(model, ir.LEAD)
+    steps.append(
+        Join(
+            "base",
+            (*at, *groups[ir.LEAD]),
+            _fields_read(model),
+            (*model.aggregates_of(ir.LEAD), *per_lead),
+            account_fields=_account_fields((lead_outputs, rollups(_outputs(model, ir.ACCOUNT)))),
+            keys=keys[ir.LEAD],
+        )
+    )
+    assemblies = tuple(assemble(score) for score in model.scores)
+    last = {ir.LEAD: "base"}
+    for number, phase in enumerate(_phases(model)):
+        prefix = ("", "account_")[number] if number < 2 else f"phase{number}_"
+        entity = phase.entity
+        if entity == ir.ACCOUNT:
+            steps.extend(_rolled_up(model, phase, prefix, at, groups, per_lead, last, keys))
+        elif number:
+            reads = {
+                r for o in output_graph(model).outputs if o.name in phase.outputs for r in o.reads
+            }
+            account = tuple(o for o in _names(model, ir.ACCOUNT) if o in reads)
+            steps.append(
+                AccountLookup(
+                    f"{prefix}lookup", (last[ir.LEAD], last[ir.ACCOUNT]), account, keys=keys[entity]
+                )
+            )
+        last[entity] = steps[-1].name
+        scores = tuple(a for a in assemblies if a.score.name in phase.outputs)
+        if number == 0 or scores:
+            steps.extend(_score_steps(scores, keys[entity], last[entity], prefix, entity))
+        only = None if model.account is None else set(phase.outputs)
+        for depth, outputs in enumerate(derived_levels(model, only), 1):
+            columns = tuple(OutputColumn(o) for o in outputs)
+            project = Project(
+                f"{prefix}derived_{depth}",
+                (steps[-1].name,),
+                columns,
+                keys=keys[entity],
+                entity=entity,
+            )
+            steps.append(project)
+        last[entity] = steps[-1].name
+    if shifts:
+        steps = _with_shifts(steps, keys[ir.LEAD])
+    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies, shifts, per_entity)
+    return pin_single_instant(plan) if plan.single_instant else plan
+
+
+def _event_steps(
+    model: ir.Model, at: tuple[str, ...], keys: dict[str, tuple[str, ...]], steps: list[Step]
+) -> tuple[dict[str, list[str]], tuple[ir.AggregateNode, ...]]:
+    """The scans, windows and groups of the model's aggregates, appended to `steps`: one scan
+    for every entity's plain aggregates (an account's events are its leads'), one per entity
+    with sequences (each window sorts its entity's events). An account aggregate summed per
+    lead is computed with the lead's, then rolled up; the other account aggregates group
+    the scan's events by their lead's account. Returns each entity's groups, and the account
+    aggregates computed per lead."""
+    groups: dict[str, list[str]] = {e.name: [] for e in model.entities}
     plain = [a for a in model.aggregates if not isinstance(a, ir.Sequence)]
-    sequences = [a for a in model.aggregates if isinstance(a, ir.Sequence)]
+    per_lead = tuple(a for a in plain if a.entity == ir.ACCOUNT and summed_per_lead(a))
+    by_entity = {
+        entity: [a for a in plain if a.entity == entity and a not in per_lead] for entity in groups
+    }
     if plain:
         existence = existence_counts(model)
-        youngest = shared_youngest(existence, plain)
-        packed = flag_groups(existence, plain, youngest)
-        flagged = {a.id for group in packed for a in group}
+        shared = {entity: shared_youngest(existence, mine) for entity, mine in by_entity.items()}
         steps.append(
             Scan(
                 "scan",
                 at,
                 model.event_types_read(plain),
                 tuple(ir.properties_read(plain)),
-                bool(youngest) or windowed(plain),
+                any(shared.values()) or windowed(plain),
+                accounts=bool(by_entity.get(ir.ACCOUNT)),
             )
         )
-        steps.append(
-            Group(
-                "agg",
-                ("scan",),
-                tuple(a for a in plain if a.id not in flagged),
-                tuple(youngest.items()),
-                tuple(tuple(g) for g in packed),
-                keys=keys,
+        for entity, mine in by_entity.items():
+            extra = per_lead if entity == ir.LEAD else ()
+            if not mine and not extra:
+                continue
+            packed = flag_groups(existence, mine, shared[entity])
+            flagged = {a.id for group in packed for a in group}
+            name = _prefixed(entity, "agg")
+            steps.append(
+                Group(
+                    name,
+                    ("scan",),
+                    (*(a for a in mine if a.id not in flagged), *extra),
+                    tuple(shared[entity].items()),
+                    tuple(tuple(g) for g in packed),
+                    keys=keys[entity],
+                    entity=entity,
+                )
             )
-        )
-        groups.append("agg")
-    if sequences:
+            groups[entity].append(name)
+    for entity in groups:
+        sequences = [
+            a for a in model.aggregates if isinstance(a, ir.Sequence) and a.entity == entity
+        ]
+        if not sequences:
+            continue
         # The window sorts every row it reads: only the sequences' own event types.
+        scan, window, group = (
+            _prefixed(entity, n) for n in ("sequence_scan", "sequenced", "sequence_agg")
+        )
         steps.append(
             Scan(
-                "sequence_scan",
+                scan,
                 at,
                 model.event_types_read(sequences),
                 tuple(ir.properties_read(sequences)),
                 windowed(sequences),
+                accounts=entity == ir.ACCOUNT,
+                entity=entity,
             )
         )
-        steps.append(Window("sequenced", ("sequence_scan",), tuple(sequences)))
-        steps.append(Group("sequence_agg", ("sequenced",), tuple(sequences), keys=keys))
-        groups.append("sequence_agg")
-    steps.append(Join("base", (*at, *groups), _fields_read(model), model.aggregates, keys=keys))
-    assemblies = tuple(assemble(score) for score in model.scores)
-    steps.extend(_score_steps(model, assemblies, keys))
-    for depth, outputs in enumerate(derived_levels(model), 1):
-        columns = tuple(OutputColumn(o) for o in outputs)
-        steps.append(Project(f"derived_{depth}", (steps[-1].name,), columns, keys=keys))
-    if shifts:
-        steps = _with_shifts(steps, keys)
-    plan = Plan(model, entity_of(model), pinned, tuple(steps), assemblies, shifts, per_entity)
-    return pin_single_instant(plan) if plan.single_instant else plan
+        steps.append(Window(window, (scan,), tuple(sequences), entity=entity))
+        steps.append(Group(group, (window,), tuple(sequences), keys=keys[entity], entity=entity))
+        groups[entity].append(group)
+    return groups, per_lead
+
+
+def _prefixed(entity: str, name: str) -> str:
+    return name if entity == ir.LEAD else f"{entity}_{name}"
+
+
+def _phases(model: ir.Model) -> list[Phase]:
+    """The output phases; a model with an account has an account phase, if only to list its
+    accounts."""
+    found = phases(model)
+    if model.account is not None and not any(p.entity == ir.ACCOUNT for p in found):
+        found.append(Phase(ir.ACCOUNT, frozenset()))
+    return found
+
+
+def _rolled_up(
+    model: ir.Model,
+    phase: Phase,
+    prefix: str,
+    at: tuple[str, ...],
+    groups: dict[str, list[str]],
+    per_lead: tuple[ir.AggregateNode, ...],
+    last: dict[str, str],
+    keys: dict[str, tuple[str, ...]],
+) -> list[Step]:
+    """An account phase's rows: the roll-ups its outputs read, over the lead rows computed
+    so far, joined to the accounts (the first account phase: every account row, with its
+    event aggregates) or to the previous account phase's rows."""
+    assert model.account is not None
+    steps: list[Step] = []
+    mine = rollups(_outputs(model, ir.ACCOUNT, phase.outputs))
+    first = ir.ACCOUNT not in last
+    summed = per_lead if first else ()
+    inputs: tuple[str, ...] = ()
+    if mine or summed:
+        source = last[ir.LEAD]
+        tops = tuple(r for r in mine if r.top is not None)
+        if tops:
+            steps.append(Ranked(f"{prefix}ranked", (source,), tops, keys=keys[ir.LEAD]))
+            source = steps[-1].name
+        rolled = RollUp(
+            f"{prefix}rollup", (source,), mine, summed, keys=keys[ir.ACCOUNT], entity=ir.ACCOUNT
+        )
+        steps.append(rolled)
+        inputs = (rolled.name,)
+    fields = (
+        (model.account.key, *_account_fields(_outputs(model, ir.ACCOUNT), model.account))
+        if first
+        else ()
+    )
+    steps.append(
+        Join(
+            f"{prefix}accounts" if first else f"{prefix}rows",
+            (*at, *groups[ir.ACCOUNT], *inputs) if first else (last[ir.ACCOUNT], *inputs),
+            fields,
+            tuple(a for a in model.aggregates_of(ir.ACCOUNT) if a not in summed) if first else (),
+            rollups=mine,
+            rolled_aggregates=summed,
+            keys=keys[ir.ACCOUNT],
+            entity=ir.ACCOUNT,
+        )
+    )
+    return steps
+
+
+def _outputs(model: ir.Model, entity: str, only: frozenset[str] | None = None) -> list[object]:
+    """The outputs of one entity (of those named in `only`), each with what defines it."""
+    return [
+        o
+        for o in (
+            *model.scores,
+            *model.composites,
+            *model.tiers,
+            *model.percentile_tiers,
+            *model.matrices,
+            *model.flags,
+        )
+        if o.entity == entity and (only is None or o.name in only)
+    ]
+
+
+def _names(model: ir.Model, entity: str) -> list[str]:
+    return [o.name for o in _outputs(model, entity)]
+
+
+def _account_fields(nodes: object, account: ir.Entity | None = None) -> tuple[str, ...]:
+    """The account fields these nodes read, in declaration order (`account`: of this
+    entity's fields, else by first use)."""
+    used = dict.fromkeys(n.name for n in ir.subexpressions(nodes) if isinstance(n, ir.AccountField))
+    if account is None:
+        return tuple(used)
+    return tuple(f.name for f in account.fields if f.name in used and f.name != account.key)
 
 
 def shifted_references(model: ir.Model) -> tuple[ir.Reference, ...]:
@@ -364,29 +582,37 @@ def pin_single_instant(plan: Plan) -> Plan:
 
 
 def _score_steps(
-    model: ir.Model, assemblies: tuple[ScoreAssembly, ...], keys: tuple[str, ...]
+    assemblies: tuple[ScoreAssembly, ...],
+    keys: tuple[str, ...],
+    source: str,
+    prefix: str = "",
+    entity: str = ir.LEAD,
 ) -> list[Project]:
     """points -> totals (group caps, reset) -> [clamped] -> scored (rounding)."""
-    rules = tuple(RuleColumn(r) for s in model.scores for r in s.rules)
+    rules = tuple(RuleColumn(r) for a in assemblies for r in a.score.rules)
     totals = tuple(StageColumn(a, RESET if a.stage(RESET) else GROUPS) for a in assemblies)
     # Clamped in a step of its own: the rounding reads its value several times.
     clamps = tuple(StageColumn(a, CLAMP) for a in assemblies if a.stage(CLAMP))
     scored = tuple(StageColumn(a, a.stages[-1][0], output=True) for a in assemblies)
-    steps = [Project("points", ("base",), rules, keys=keys)]
+    steps = [Project(f"{prefix}points", (source,), rules, keys=keys, entity=entity)]
     for name, columns in (("totals", totals), ("clamped", clamps), ("scored", scored)):
         if columns or name != "clamped":
-            steps.append(Project(name, (steps[-1].name,), columns, keys=keys))
+            step = Project(f"{prefix}{name}", (steps[-1].name,), columns, keys=keys, entity=entity)
+            steps.append(step)
     return steps
 
 
 def _fields_read(model: ir.Model) -> tuple[str, ...]:
-    """The entity's key and the fields that rules, composites and flags read."""
+    """The lead's key and the fields that rules, composites, flags and roll-ups read (and
+    the lead's account key, if the model has accounts)."""
     roots: list[ir.Expr] = [c.expr for c in model.composites] + [f.condition for f in model.flags]
     for score in model.scores:
         roots += [r.condition for r in score.rules if isinstance(r, ir.WhenRule | ir.ResetRule)]
     used = {
         n.name for root in roots for n in ir.subexpressions(root) if isinstance(n, ir.LeadField)
     }
+    if model.account_link is not None:
+        used.add(model.account_link)
     return (
         model.key,
         *(f.name for f in model.lead_fields if f.name in used and f.name != model.key),

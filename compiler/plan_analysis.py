@@ -4,6 +4,8 @@ derived outputs can be computed together."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from . import ir
 from .output_graph import output_graph
 
@@ -103,20 +105,82 @@ def windowed(aggregates: list[ir.AggregateNode]) -> bool:
     return any(f.window is not None for a in aggregates for f in ir.event_filters(a))
 
 
-def derived_levels(model: ir.Model) -> list[tuple[Derived, ...]]:
+def derived_levels(model: ir.Model, only: set[str] | None = None) -> list[tuple[Derived, ...]]:
     """The derived outputs (composites, tiers, percentile tiers, matrices, flags) in the
     model's order, cut by dependency level of the output graph, so outputs of one level can
     be computed side by side. Scores are level 0; a derived output reading none is computed
-    with the first level."""
+    with the first level. `only`: these outputs (one phase's), levels counted among them."""
     derived: list[Derived] = [
-        *model.composites,
-        *model.tiers,
-        *model.percentile_tiers,
-        *model.matrices,
-        *model.flags,
+        o
+        for o in (
+            *model.composites,
+            *model.tiers,
+            *model.percentile_tiers,
+            *model.matrices,
+            *model.flags,
+        )
+        if only is None or o.name in only
     ]
-    level = {
-        o.name: max(n, 1) for n, outputs in enumerate(output_graph(model).levels()) for o in outputs
-    }
+    graph = output_graph(model)
+    if only is None:
+        level = {o.name: max(n, 1) for n, outputs in enumerate(graph.levels()) for o in outputs}
+    else:
+        level = {}
+        for output in graph.walk()[0]:
+            if output.name in only:
+                inside = (level[r] for r in output.reads if r in level)
+                level[output.name] = (
+                    0 if output.kind == "score" else max(1, 1 + max(inside, default=0))
+                )
     depth = max((level[o.name] for o in derived), default=0)
     return [tuple(o for o in derived if level[o.name] == d) for d in range(1, depth + 1)]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Outputs of one entity computed together: each reads outputs of its own phase or of
+    earlier ones. A model without an account has one phase, the lead's; with one, the
+    phases alternate (lead, account, lead, ...): an account output comes after the lead
+    outputs its roll-ups read, a lead output reading an account output after that output."""
+
+    entity: str
+    outputs: frozenset[str]
+
+
+def phases(model: ir.Model) -> list[Phase]:
+    """The model's outputs cut into phases, fewest first: lead outputs from phase 0, account
+    outputs from phase 1 (even phases are the lead's, odd ones the account's)."""
+    graph = output_graph(model)
+    entity = {o.name: o.entity for o in graph.outputs}
+    phase: dict[str, int] = {}
+    for output in graph.walk()[0]:
+        least = 0 if output.entity == ir.LEAD else 1
+        for read in output.reads:
+            if read in phase:
+                least = max(least, phase[read] + (entity[read] != output.entity))
+        if (least % 2 == 1) != (output.entity == ir.ACCOUNT):
+            least += 1
+        phase[output.name] = least
+    count = max(phase.values(), default=0) + 1
+    return [
+        Phase(
+            ir.LEAD if n % 2 == 0 else ir.ACCOUNT,
+            frozenset(name for name, p in phase.items() if p == n),
+        )
+        for n in range(count)
+    ]
+
+
+def rollups(nodes: object) -> tuple[ir.Rollup, ...]:
+    """The distinct roll-ups inside these outputs (each computed once), first use first."""
+    return tuple(dict.fromkeys(n for n in ir.subexpressions(nodes) if isinstance(n, ir.Rollup)))
+
+
+def summed_per_lead(aggregate: ir.AggregateNode) -> bool:
+    """An account aggregate whose value is its leads' values combined: a count or sum is the
+    sum of theirs, the latest (earliest) time the latest (earliest) of theirs. Computed per
+    lead with the lead's aggregates, then rolled up, it needs no join of every event to its
+    lead's account: only a distinct count, a count of periods or a sequence does."""
+    return isinstance(
+        aggregate, ir.Count | ir.Sum | ir.DecayedSum | ir.LinearDecaySum | ir.Last | ir.First
+    )

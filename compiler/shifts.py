@@ -5,8 +5,8 @@ A call lowers to the output's reference with a `shift` of D seconds (compiler/ir
 "Shifts"); `change` to the score minus that, rounded to the cent like every score (the
 difference of two cent values, without binary noise). The plan evaluates an earlier value
 with the model itself, so that value must not read an earlier value in turn (a shift of a
-shift): `report_nested_shifts` refuses it once the outputs are lowered (E440), and
-`report_shift_cycle` a cycle of outputs through such a call (E441), which the plain cycle
+shift): `report_nested_shifts` refuses it once the outputs are lowered (E450), and
+`report_shift_cycle` a cycle of outputs through such a call (E451), which the plain cycle
 codes would otherwise report.
 """
 
@@ -41,7 +41,7 @@ def shifted(checker: ExprChecker, node: ast.Call, scope: Scope) -> Checked:
     name = node.function
     if scope.expect:
         checker.error(
-            "E445",
+            "E455",
             f"{name}() cannot be used in a test expectation",
             node,
             f"declare an output with it, e.g. `score velocity = {name}(engagement, 7d)`, "
@@ -89,7 +89,7 @@ def _reads_an_output(checker: ExprChecker, node: ast.Call, scope: Scope) -> bool
         if name == "change" and symbol.kind not in SCORE_KINDS:
             kind = KIND_WORDS[symbol.kind]
             checker.error(
-                "E444",
+                "E454",
                 f"change() needs a score; `{symbol.name}` is a {kind}",
                 node,
                 f"compare it with its earlier value: `{symbol.name} != previous({symbol.name}, 7d)`",
@@ -103,7 +103,7 @@ def _reads_an_output(checker: ExprChecker, node: ast.Call, scope: Scope) -> bool
         else ", not an expression"
     )
     checker.error(
-        "E443",
+        "E453",
         f"{name}() reads {wanted} by its name{found}",
         target,
         "only outputs have earlier values: lead fields have no history, and event sets "
@@ -116,7 +116,7 @@ def _seconds(checker: ExprChecker, node: ast.Call, scope: Scope) -> float | None
     """How far back the call looks: a positive duration."""
     if len(node.args) < 2:
         checker.error(
-            "E442",
+            "E452",
             f"{node.function}() needs how far back to look",
             node,
             f"add a duration, e.g. {node.function}({format_expr(node.args[0])}, 7d)",
@@ -128,7 +128,7 @@ def _seconds(checker: ExprChecker, node: ast.Call, scope: Scope) -> float | None
         return checked.seconds
     if isinstance(checked, DurationValue):
         checker.error(
-            "E442",
+            "E452",
             f"{node.function}() looks back a positive duration",
             argument,
             "0d would be the value now; write e.g. 1d or 7d",
@@ -171,7 +171,7 @@ def _reads_now(decl: ast.Node, output: str) -> bool:
 
 
 def report_shift_cycle(checker: ExprChecker, cycle: tuple[Output, ...]) -> bool:
-    """Reports a cycle of outputs that goes through a previous/change call (E441), at the
+    """Reports a cycle of outputs that goes through a previous/change call (E451), at the
     call; False when every step of the cycle reads at its own instant (a plain cycle)."""
     for reader, read in itertools.pairwise(cycle):
         decl = checker.symbols.names[reader.name].decl
@@ -187,7 +187,7 @@ def report_shift_cycle(checker: ExprChecker, cycle: tuple[Output, ...]) -> bool:
                 f"reads `{reader.name}` in turn ({path})"
             )
         checker.error(
-            "E441",
+            "E451",
             message,
             calls[0],
             "an earlier value is computed by the model itself and cannot read an earlier "
@@ -198,9 +198,9 @@ def report_shift_cycle(checker: ExprChecker, cycle: tuple[Output, ...]) -> bool:
 
 
 def report_nested_shifts(checker: ExprChecker, model: ir.Model) -> None:
-    """E440 at each previous/change call whose output itself reads an earlier value,
+    """E450 at each previous/change call whose output itself reads an earlier value,
     directly or through what it reads (a shift of a shift). The outputs in a cycle are
-    reported already (E441, or the plain cycle codes)."""
+    reported already (E451, or the plain cycle codes)."""
     order, cycles = output_graph(model).walk()
     cyclic = {output.name for cycle in cycles for output in cycle}
     expressions = {c.name: c.expr for c in model.composites} | {
@@ -225,7 +225,7 @@ def report_nested_shifts(checker: ExprChecker, model: ir.Model) -> None:
             decl = checker.symbols.names[output.name].decl
             for call in calls_reading(decl, name):
                 checker.error(
-                    "E440",
+                    "E450",
                     f"{call.function}() reads `{name}` at an earlier instant, but `{name}` "
                     "itself reads an earlier value (through previous or change)",
                     call,

@@ -1,5 +1,5 @@
-"""Where a model's source data lives: per entity its table and the events' column naming it,
-the events table, and the columns of fields and properties. `scorelang.toml`'s [sources]
+"""Where a model's source data lives: per entity its table (and, for the lead, the events'
+column naming it), the events table, and the columns of fields and properties. `scorelang.toml`'s [sources]
 (read by scorelang.config) builds one; the SQL target and the engines read it.
 
 It sits below the targets, so they need not import the configuration layer. Every name ends
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 from .ir import LEAD
+from .suggest import did_you_mean
 
 ENCODINGS = ("utf-8", "utf-16", "latin-1")  # what DuckDB's CSV reader decodes natively
 MAX_NAME_LENGTH = 128
@@ -73,8 +74,10 @@ class SourceMapping:
     event_type: str = "event_type"
     event_time: str = "occurred_at"
     columns: Mapping[str, str] = field(default_factory=dict)
-    # Entities other than the lead, by name ([sources.entities.NAME]); the lead's table and
-    # events column are leads_table and event_lead (or [sources.entities.lead], the same).
+    # Entities other than the lead, by name ([sources.entities.NAME]: table, columns); the
+    # lead's table and events column are leads_table and event_lead (or
+    # [sources.entities.lead], the same), its columns [sources.columns]. An entity not given
+    # here reads its default table (`accounts` for the account).
     entities: Mapping[str, EntitySource] = field(default_factory=dict)
     # The event-time column's type: True for a timestamp with time zone, False without one
     # (UTC), None unknown. Known, a view for "now" bounds its windows by instants of that type
@@ -158,15 +161,14 @@ class SourceMapping:
             object.__setattr__(self, key, value)
 
     def entity(self, name: str) -> EntitySource:
-        """Where entity `name`'s rows live."""
+        """Where entity `name`'s rows live (the default table when not configured)."""
         if name == LEAD:
-            return EntitySource(self.leads_table, self.event_lead)
-        try:
-            return self.entities[name]
-        except KeyError:
-            raise ConfigError(
-                f"no source for entity {name!r}: add [sources.entities.{name}] table = ..."
-            ) from None
+            return EntitySource(self.leads_table, self.event_lead, self.columns)
+        return self.entities.get(name) or EntitySource(default_table(name))
+
+    def entity_column(self, entity: str, name: str) -> str:
+        """The column holding field `name` of `entity` (for the lead: or an event property)."""
+        return self.entity(entity).column(name)
 
     @property
     def schema_parts(self) -> tuple[str, ...]:
@@ -182,20 +184,40 @@ class SourceMapping:
         return self.columns.get(name, name)
 
 
+def default_table(entity: str) -> str:
+    """The table (and file) name an entity's rows have unless configured: `accounts`."""
+    return f"{entity}s"
+
+
 @dataclass(frozen=True)
 class EntitySource:
-    """Where one entity's rows live: its table, and the events' column holding its key."""
+    """Where one entity's rows live: its table, the events' column holding its key (the
+    lead's only: an account's events are its leads'), and its fields' columns."""
 
     table: str
-    event_key: str
+    event_key: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_identifier(self.table, "table")
-        check_column_name(self.event_key, "event_key")
+        if self.event_key is not None:
+            check_column_name(self.event_key, "event_key")
+        if not isinstance(self.columns, Mapping):
+            raise ConfigError('columns must be a table of `field = "column"` pairs')
+        for source, column in self.columns.items():
+            check_identifier(source, "a key of columns")
+            check_column_name(column, f"columns.{source}")
+        object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
+
+    def column(self, name: str) -> str:
+        """The column holding field `name`."""
+        return self.columns.get(name, name)
 
 
 def _entity_sources(given: object) -> dict[str, EntitySource]:
-    """`[sources.entities.NAME]` tables (or EntitySource values) by entity name."""
+    """`[sources.entities.NAME]` tables (or EntitySource values) by entity name. The lead
+    takes `table` and `event_key` (its columns are [sources.columns]); another entity takes
+    `table` and `columns` (its events are its leads': no `event_key`)."""
     if not isinstance(given, Mapping):
         raise ConfigError('entities must be tables such as [sources.entities.lead] table = "crm"')
     sources: dict[str, EntitySource] = {}
@@ -204,14 +226,35 @@ def _entity_sources(given: object) -> dict[str, EntitySource]:
         if isinstance(source, EntitySource):
             sources[name] = source
             continue
-        if not isinstance(source, Mapping) or set(source) - {"table", "event_key"}:
+        lead = name == LEAD
+        keys = ("table", "event_key") if lead else ("table", "columns")
+        example = f'[sources.entities.{name}] table = "crm_{name}s"'
+        if not isinstance(source, Mapping):
             raise ConfigError(
-                f"entities.{name} takes `table` and `event_key`, e.g. "
-                f'[sources.entities.{name}] table = "crm_{name}s"'
+                f"entities.{name} takes {' and '.join(map(repr, keys))}, e.g. {example}"
             )
-        if "table" not in source:
-            raise ConfigError(f"entities.{name} needs a `table`")
-        sources[name] = EntitySource(source["table"], source.get("event_key", f"{name}_id"))
+        unknown = [key for key in source if key not in keys]
+        if unknown:
+            hints = []
+            for key in unknown:
+                hint = did_you_mean(key, keys)
+                if lead and key == "columns":
+                    hint = "the lead's columns are mapped under [sources.columns]"
+                elif not lead and key == "event_key":
+                    hint = f"an {name}'s events are its leads' events, linked by the lead field marked `{name}`"
+                hints.append(f"{key!r}" + (f" ({hint})" if hint else ""))
+            raise ConfigError(
+                f"entities.{name} takes {' and '.join(f'`{k}`' for k in keys)}, not "
+                f"{', '.join(hints)}; e.g. {example}"
+            )
+        if lead:
+            if "table" not in source:
+                raise ConfigError(f"entities.{name} needs a `table`")
+            sources[name] = EntitySource(source["table"], source.get("event_key", f"{name}_id"))
+        else:
+            sources[name] = EntitySource(
+                source.get("table", default_table(name)), None, source.get("columns", {})
+            )
     return sources
 
 

@@ -17,7 +17,7 @@ TYPES = {t.value: t for t in ir.Type}
 # Columns of the events table that every event has; a property cannot reuse them.
 RESERVED_PROPERTIES = ("lead_id", "event_type", "occurred_at")
 # Words with a meaning of their own in expressions.
-RESERVED_NAMES = ("activity", "lead")
+RESERVED_NAMES = ("activity", "lead", "leads")
 
 KIND_WORDS = {
     "field": "lead field",
@@ -44,7 +44,14 @@ DECL_KINDS: dict[type, str] = {
     ast.FlagDecl: "flag",
 }
 # What an imported file may contribute; anything else there is ignored with a warning.
-IMPORTABLE = (ast.LeadDecl, ast.EventDecl, ast.ConstDecl, ast.SegmentDecl, ast.ImportDecl)
+IMPORTABLE = (
+    ast.LeadDecl,
+    ast.AccountDecl,
+    ast.EventDecl,
+    ast.ConstDecl,
+    ast.SegmentDecl,
+    ast.ImportDecl,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,11 @@ class Symbol:
     name: str
     decl: ast.Node
     span: ast.Span  # the declaring name
+
+    @property
+    def entity(self) -> str:
+        """Whose output this is (`account score ...`: the account's); lead for the rest."""
+        return getattr(self.decl, "entity", ir.LEAD)
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,18 @@ class Symbols:
     names: dict[str, Symbol]
     tests: tuple[ast.TestDecl, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    # The account, when declared: its fields (a namespace of their own, named bare inside
+    # account outputs and as `account.x` from a lead), its key, and the lead's link field.
+    account: ast.AccountDecl | None = None
+    account_fields: tuple[ir.FieldType, ...] = ()
+    account_key: str | None = None
+    account_link: str | None = None
 
     def lead_field(self, name: str) -> ir.FieldType | None:
         return next((f for f in self.lead_fields if f.name == name), None)
+
+    def account_field(self, name: str) -> ir.FieldType | None:
+        return next((f for f in self.account_fields if f.name == name), None)
 
     def event(self, name: str) -> ir.EventType | None:
         return next((e for e in self.event_types if e.name == name), None)
@@ -94,6 +115,9 @@ class _Collector:
         self.events: list[ir.EventType] = []
         self.properties: dict[str, tuple[ir.Type, ast.FieldDecl]] = {}
         self.tests: list[ast.TestDecl] = []
+        self.account: ast.AccountDecl | None = None
+        self.account_fields: list[ir.FieldType] = []
+        self.account_key: str | None = None
 
     def error(self, code: str, message: str, span: ast.Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, message, span, hint))
@@ -123,17 +147,8 @@ class _Collector:
                 "declare the lead's fields, one marked `key`",
             )
         else:
-            keys = [f for f in self.lead.fields if f.key]
-            if len(keys) != 1:
-                where = keys[1].span if len(keys) > 1 else self.lead.span
-                self.error(
-                    "E401",
-                    f"the lead needs exactly one `key` field, found {len(keys)}",
-                    where,
-                    "mark the identifying field, e.g. `id: string key`",
-                )
-            else:
-                self.key = keys[0].name.text
+            self.key = self.key_of(self.lead, "lead")
+        link = self.check_account()
         return Symbols(
             self.model,
             tuple(self.fields),
@@ -143,7 +158,72 @@ class _Collector:
             self.names,
             tuple(self.tests),
             tuple(self.diagnostics),
+            self.account,
+            tuple(self.account_fields),
+            self.account_key,
+            link,
         )
+
+    def key_of(self, decl: ast.LeadDecl | ast.AccountDecl, what: str) -> str | None:
+        keys = [f for f in decl.fields if f.key]
+        if len(keys) != 1:
+            where = keys[1].span if len(keys) > 1 else decl.span
+            self.error(
+                "E401",
+                f"the {what} needs exactly one `key` field, found {len(keys)}",
+                where,
+                "mark the identifying field, e.g. `id: string key`",
+            )
+            return None
+        return keys[0].name.text
+
+    def check_account(self) -> str | None:
+        """The account's declarations checked together, once all are known: its field names
+        against the shared namespace, the lead's link, and outputs that need an account.
+        Returns the link field."""
+        links = [f for f in self.lead.fields if f.link] if self.lead else []
+        for extra in links[1:]:
+            self.error(
+                "E435",
+                "the lead links to its account through one field; this is a second",
+                extra.name.span,
+                f"keep `account` on `{links[0].name.text}` only",
+            )
+        if self.account is None:
+            needing = [f.name.span for f in links[:1]] + [
+                s.span for s in self.names.values() if s.entity == ir.ACCOUNT
+            ]
+            for span in needing:
+                self.error(
+                    "E437",
+                    "this needs an `account { ... }` declaration",
+                    span,
+                    "declare the account's fields, one marked `key`",
+                )
+            return None
+        for typed in self.account_fields:
+            clash = self.names.get(typed.name)
+            if clash is not None and clash.kind != "field":
+                span = next(f.name.span for f in self.account.fields if f.name.text == typed.name)
+                self.error(
+                    "E204",
+                    f"account field `{typed.name}` is named like the {KIND_WORDS[clash.kind]} at {clash.span}",
+                    span,
+                    "account outputs name account fields bare: rename one of them",
+                )
+        if not links:
+            return None
+        link = links[0]
+        key = next((f for f in self.account_fields if f.name == self.account_key), None)
+        typed = next((f for f in self.fields if f.name == link.name.text), None)
+        if key is not None and typed is not None and typed.type is not key.type:
+            self.error(
+                "E436",
+                f"`{typed.name}` is {typed.type.value} but the account's key `{key.name}` is {key.type.value}",
+                link.type.span,
+                f"declare it as {key.type.value}",
+            )
+        return link.name.text
 
     def declare(self, decl: ast.Decl) -> None:
         if isinstance(decl, ast.ModelDecl):
@@ -158,6 +238,8 @@ class _Collector:
                 self.model = decl
         elif isinstance(decl, ast.LeadDecl):
             self.declare_lead(decl)
+        elif isinstance(decl, ast.AccountDecl):
+            self.declare_account(decl)
         elif isinstance(decl, ast.TestDecl):
             self.tests.append(decl)
         elif isinstance(decl, ast.ImportDecl):
@@ -234,6 +316,34 @@ class _Collector:
                     "the `key` field cannot be optional",
                     field_decl.type.span,
                     "remove the `?`",
+                )
+
+    def declare_account(self, decl: ast.AccountDecl) -> None:
+        if self.account is not None:
+            self.error(
+                "E439",
+                "the model has more than one `account` block",
+                decl.span,
+                f"merge it into the one at {self.account.span}",
+            )
+            return
+        self.account = decl
+        self.account_fields = self.field_types(decl.fields, "account field")
+        self.account_key = self.key_of(decl, "account")
+        for field_decl in decl.fields:
+            if field_decl.key and field_decl.type.optional:
+                self.error(
+                    "E401",
+                    "the `key` field cannot be optional",
+                    field_decl.type.span,
+                    "remove the `?`",
+                )
+            if field_decl.link:
+                self.error(
+                    "E435",
+                    "`account` marks the lead field holding its account's key, not an account field",
+                    field_decl.span,
+                    "move the mark to a field of the lead block",
                 )
 
     def declare_event(self, decl: ast.EventDecl) -> None:

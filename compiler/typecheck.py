@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import ast, comparisons, eventsets, functions, ir
+from . import accountnames, ast, comparisons, eventsets, functions, ir, rollups
 from .checked import (
     CONST,
     OUTPUT_KINDS,
@@ -57,6 +57,7 @@ class Checker:
     _consts: dict[str, Checked] = field(default_factory=dict)
     _segments: dict[str, ir.Expr | None] = field(default_factory=dict)
     _resolving: list[str] = field(default_factory=list)
+    _entity: str = ir.LEAD  # the entity of the expression being checked: its aggregates'
 
     # ---- reporting ---------------------------------------------------------------------
 
@@ -79,9 +80,11 @@ class Checker:
 
     # ---- aggregates ----------------------------------------------------------------------
 
-    def intern(self, aggregate: ir.AggregateNode) -> ir.AggregateRef:
-        """The aggregate's reference; identical aggregates share one id (a1, a2, ... by first use)."""
-        key = dataclasses.replace(aggregate, id="")
+    def intern(self, aggregate: ir.AggregateNode, entity: str | None = None) -> ir.AggregateRef:
+        """The aggregate's reference; identical aggregates share one id (a1, a2, ... by first
+        use). It belongs to `entity`, by default that of the expression being checked (an
+        account's aggregates read the events of all its leads)."""
+        key = dataclasses.replace(aggregate, id="", entity=entity or self._entity)
         if key not in self.aggregates:
             self.aggregates[key] = f"a{len(self.aggregates) + 1}"
         return ir.AggregateRef(self.aggregates[key], ir.aggregate_type(aggregate))
@@ -94,7 +97,7 @@ class Checker:
     def condition(self, node: ast.Expr, scope: Scope) -> ir.Expr | None:
         checked = self.check(node, scope)
         if isinstance(checked, EventSet):
-            return count_positive(self.intern(ir.Count("", checked.filter)))
+            return count_positive(self.intern(ir.Count("", checked.filter), scope.entity))
         if checked is None or (isinstance(checked, Value) and checked.type is T.BOOL):
             return checked.expr if checked else None
         self.error(
@@ -147,7 +150,12 @@ class Checker:
         return checked
 
     def event_set(self, node: ast.Expr, scope: Scope) -> EventSet | None:
-        if isinstance(node, ast.Name) and node.name not in self.symbols.names and scope.events:
+        if (
+            isinstance(node, ast.Name)
+            and node.name not in self.symbols.names
+            and node.name != "leads"
+            and scope.events
+        ):
             events = [e.name for e in self.symbols.event_types]
             self.error(
                 "E201", f"unknown event type `{node.name}`", node, did_you_mean(node.name, events)
@@ -184,7 +192,11 @@ class Checker:
     # ---- dispatch ------------------------------------------------------------------------
 
     def check(self, node: ast.Expr, scope: Scope) -> Checked:
-        return HANDLERS[type(node)](self, node, scope)
+        outer, self._entity = self._entity, scope.entity
+        try:
+            return HANDLERS[type(node)](self, node, scope)
+        finally:
+            self._entity = outer
 
     # ---- declarations used by name ----------------------------------------------------
 
@@ -332,6 +344,9 @@ def _name(checker: Checker, node: ast.Name, scope: Scope) -> Checked:
                     ),
                 )
             return None
+    account = accountnames.bare(checker, node, scope)
+    if account is not accountnames.NOT_MINE:
+        return account
     if symbol is None:
         _unknown(checker, node, name, scope)
         return None
@@ -365,6 +380,8 @@ def _symbol(checker: Checker, symbol: Symbol, node: ast.Node, scope: Scope) -> C
     kind = symbol.kind
     if kind == "const":
         return checker.const(symbol)
+    if not accountnames.same_entity(checker, symbol, node, scope):
+        return None
     if kind in OUTPUT_KINDS:
         if kind not in scope.outputs:
             checker.not_here(f"{KIND_WORDS[kind]}s", node, scope)
@@ -399,12 +416,14 @@ def _output(checker: Checker, symbol: Symbol) -> Value:
 
 
 def _qualified_name(checker: Checker, node: ast.QualifiedName, scope: Scope) -> Checked:
+    if node.qualifier in accountnames.QUALIFIERS:
+        return accountnames.qualified(checker, node, scope)
     if node.qualifier != "lead":
         checker.error(
             "E214",
             f"unknown qualifier `{node.qualifier}`",
             node,
-            "only `lead.` qualifies a name",
+            "names are qualified by `lead.`, `account.` (the lead's account) or `leads.` (in a roll-up)",
         )
         return None
     typed = checker.symbols.lead_field(node.name)
@@ -427,6 +446,8 @@ def _qualified_name(checker: Checker, node: ast.QualifiedName, scope: Scope) -> 
         return None
     if not scope.lead:
         checker.not_here("lead fields", node, scope)
+        return None
+    if not accountnames.lead_field_here(checker, node, scope):
         return None
     return Value(ir.LeadField(typed.name, typed.type), typed.type)
 
@@ -498,5 +519,6 @@ HANDLERS: dict[type[ast.Expr], Handler] = {
     ast.BoolOp: _bool_op,
     **comparisons.HANDLERS,
     **functions.HANDLERS,
+    **rollups.HANDLERS,
     **eventsets.HANDLERS,
 }

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .explain import Explanation
     from .results import ScoreResult
     from .targets.python import PythonEvaluator
+    from .targets.python.accounts import AccountScores
     from .testing import TestOutcome
 
 
@@ -74,11 +75,32 @@ class ScoringModel:
         events: Iterable[Mapping[str, Any]] = (),
         as_of: datetime | str | None = None,
     ) -> list[ScoreResult]:
-        """Score a batch (events matched by `lead_id`), records checked as in `score`."""
+        """Score a batch (events matched by `lead_id`), records checked as in `score`. For a
+        model with an account, `score_accounts` scores the leads with their accounts; here no
+        lead has one."""
         from .validate import check_events, check_leads
 
         records = check_leads(self.ir, leads)
         return self.evaluator.score_many(records, check_events(self.ir, events, True), as_of)
+
+    def score_accounts(
+        self,
+        accounts: Iterable[Mapping[str, Any]],
+        leads: Iterable[Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any]] = (),
+        as_of: datetime | str | None = None,
+    ) -> AccountScores:
+        """Score a model with an account: each account over its leads (matched by the lead's
+        link field) and each lead, which may read its account's outputs. Records are checked
+        as in `score`. `.leads` and `.accounts` hold one ScoreResult each, in the given
+        order; `result.as_row(model.ir, "account")` is a row of `<model>_account_scores`."""
+        from .validate import check_events, check_leads
+
+        leads_checked = check_leads(self.ir, leads)
+        accounts_checked = check_leads(self.ir, accounts, ir.ACCOUNT)
+        return self.evaluator.score_accounts(
+            accounts_checked, leads_checked, check_events(self.ir, events, True), as_of
+        )
 
     def explain(
         self,

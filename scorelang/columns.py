@@ -25,11 +25,17 @@ def declared_names(model: ir.Model) -> list[str]:
     return list(dict.fromkeys([f.name for f in model.lead_fields] + props))
 
 
+def account_fields(model: ir.Model) -> tuple[ir.FieldType, ...]:
+    """The account's fields (none for a model without an account)."""
+    return model.account.fields if model.account is not None else ()
+
+
 def nullable_names(model: ir.Model) -> set[str]:
     """Fields and properties whose column may be absent when allowed: optional everywhere."""
     required = {f.name for f in model.lead_fields if not f.optional}
     required |= {p.name for t in model.event_types for p in t.properties if not p.optional}
-    return set(declared_names(model)) - required
+    lead = set(declared_names(model)) - required
+    return lead | {f.name for f in account_fields(model) if f.optional}
 
 
 def check_mapping(model: ir.Model, mapping: SourceMapping, extra: Iterable[str] = ()) -> None:
@@ -43,18 +49,28 @@ def check_mapping(model: ir.Model, mapping: SourceMapping, extra: Iterable[str] 
             continue
         if key in STRUCTURAL and key not in known:
             hint = f"; the events' {key} column is set by {STRUCTURAL[key]} under [sources]"
+        elif key in (f.name for f in account_fields(model)):
+            hint = "; account fields are mapped under [sources.entities.account.columns]"
         else:
             hint = suggestion(key, known)
         problems.append(
             f"{where}: [sources.columns] maps {key!r}, which is not a lead field or event "
             f"property of model {model.name}{hint}"
         )
+    fields = [f.name for f in account_fields(model)]
+    for key in mapping.entity(ir.ACCOUNT).columns if fields else ():
+        if key not in fields:
+            problems.append(
+                f"{where}: [sources.entities.account.columns] maps {key!r}, which is not an "
+                f"account field of model {model.name}{suggestion(key, fields)}"
+            )
     allowed = mapping.allow_missing_columns
     nullable = nullable_names(model)
+    every = [*known, *fields]
     for name in () if isinstance(allowed, bool) else allowed:
         if name not in nullable:
-            kind = "a required field or property" if name in known else "not a field or property"
-            hint = "" if name in known else suggestion(name, known)
+            kind = "a required field or property" if name in every else "not a field or property"
+            hint = "" if name in every else suggestion(name, every)
             problems.append(
                 f"{where}: allow_missing_columns names {name!r}, which is {kind} of model "
                 f"{model.name}; only nullable (`?`) ones can be all-missing{hint}"
@@ -78,34 +94,38 @@ def model_columns(model: ir.Model, mapping: SourceMapping, extra: Iterable[str])
     return replace(mapping, columns={k: v for k, v in mapping.columns.items() if k in declared})
 
 
-def origin(mapping: SourceMapping, name: str, structural: bool) -> str:
-    """Where the expected column name of `name` came from, for an error message."""
+def origin(mapping: SourceMapping, name: str, structural: bool, kind: str = "lead") -> str:
+    """Where the expected column name of `name` came from, for an error message (`kind`:
+    lead, event or account)."""
     where = mapping.origin or "the SourceMapping"
     if structural:
         key = STRUCTURAL[name]
         if getattr(mapping, key) != getattr(DEFAULT_SOURCES, key):
             return f"{key} in {where}"
         return f"the default; set {key} under [sources] in scorelang.toml to rename it"
-    if name in mapping.columns:
-        return f"[sources.columns] in {where}"
-    return "the default: the name in the model; map it under [sources.columns] in scorelang.toml"
+    section = "[sources.entities.account.columns]" if kind == ir.ACCOUNT else "[sources.columns]"
+    columns = mapping.entity(ir.ACCOUNT).columns if kind == ir.ACCOUNT else mapping.columns
+    if name in columns:
+        return f"{section} in {where}"
+    return f"the default: the name in the model; map it under {section} in scorelang.toml"
 
 
 def absent_column(
     mapping: SourceMapping, name: str, source: str, required: bool, kind: str, present: list[str]
 ) -> str:
-    """The message for a column the model needs and the file lacks."""
+    """The message for a column the model needs and the file lacks (`kind`: lead, event or
+    account)."""
     structural = kind == "event" and name in STRUCTURAL
     what = (
         f"the events' {name}"
         if structural
-        else f"{kind} {'field' if kind == 'lead' else 'property'} {name}"
+        else f"{kind} {'property' if kind == 'event' else 'field'} {name}"
     )
     found = ", ".join(repr(c) for c in present)
     close = suggestion(source, present)
     text = (
         f"missing {'required ' if required else ''}column {source!r} for {what} "
-        f"(column name from {origin(mapping, name, structural)}){close} (the file has: {found})"
+        f"(column name from {origin(mapping, name, structural, kind)}){close} (the file has: {found})"
     )
     if not required:
         text += (

@@ -7,9 +7,11 @@ Postgres scratch tables are copied from those typed tables.
 Conventions (docs/data.md): an empty CSV cell (quoted or not) is a missing value; a
 timestamp without a zone is UTC, one with an offset is converted to UTC; `NaN`/`inf` are
 not numbers; an int column rejects `3.5`. Rows whose event type the model does not declare,
-and events of leads absent from the leads file, are dropped and counted in the LoadReport.
-Anything else wrong (missing column, unreadable value, missing required value, duplicate
-lead key) is a DataError naming the file, the column and example rows.
+and events of leads absent from the leads file, are dropped and counted in the LoadReport;
+so are leads whose account key names no row of the accounts file (a model with an account:
+they are scored without one). Anything else wrong (missing column, unreadable value, missing
+required value, duplicate lead or account key) is a DataError naming the file, the column
+and example rows.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 from sqlglot import exp
 
-from .columns import absent_column, check_mapping
+from .columns import absent_column, account_fields, check_mapping
 from .compiler import ir
 from .config import SourceMapping, schema_parts
 from .csvfiles import FileStructureError, check_header, csv_source, decoding_error
@@ -72,6 +74,9 @@ class LoadReport:
     missing_columns: tuple[str, ...] = ()
     # Each undeclared event type: (type, events, the declared type it resembles or None).
     undeclared_types: tuple[tuple[str, int, str | None], ...] = ()
+    accounts: int | None = None  # rows of the accounts file (None: the model has no account)
+    # Leads whose account key names no row of the accounts file: scored without an account.
+    unknown_account_leads: int = 0
 
     @property
     def dropped(self) -> int:
@@ -79,6 +84,8 @@ class LoadReport:
 
     def summary(self) -> str:
         text = f"{self.leads} leads, {self.events} events"
+        if self.accounts is not None:
+            text += f", {self.accounts} accounts"
         dropped = [
             f"{self.unknown_lead_events} events of unknown leads"
             if self.unknown_lead_events
@@ -92,12 +99,18 @@ class LoadReport:
         text = f"{text} (ignored: {', '.join(dropped)})" if dropped else text
         if self.missing_columns:
             text += f"; no column, read as missing on every row: {', '.join(self.missing_columns)}"
+        if self.unknown_account_leads:
+            text += (
+                f"; {self.unknown_account_leads} leads name an account key absent from the "
+                "accounts file (scored without an account)"
+            )
         return text
 
     @property
     def noteworthy(self) -> bool:
-        """Whether a run should mention this load: rows dropped or columns read as missing."""
-        return bool(self.dropped or self.missing_columns)
+        """Whether a run should mention this load: rows dropped, columns read as missing, or
+        leads whose account is not in the accounts file."""
+        return bool(self.dropped or self.missing_columns or self.unknown_account_leads)
 
 
 # Who hears of every load in this context (the CLI's note on dropped rows), however deep
@@ -129,17 +142,27 @@ class Column:
     not_null_types: tuple[str, ...] | None = ()
 
 
-def lead_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
+def entity_columns(model: ir.Model, entity: str, mapping: SourceMapping) -> list[Column]:
+    """One column per field of the entity (the lead's, or the account's)."""
     return [
         Column(
             f.name,
-            mapping.column(f.name),
+            mapping.entity_column(entity, f.name),
             f.type,
             not f.optional,
             None if not f.optional else (),
         )
-        for f in model.lead_fields
+        for f in model.entity(entity).fields
     ]
+
+
+def lead_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
+    return entity_columns(model, ir.LEAD, mapping)
+
+
+def account_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
+    """The account's columns; none for a model without an account."""
+    return entity_columns(model, ir.ACCOUNT, mapping) if account_fields(model) else []
 
 
 def event_columns(model: ir.Model, mapping: SourceMapping) -> list[Column]:
@@ -362,8 +385,8 @@ def check_columns(
 ) -> tuple[list[str], list[int]]:
     """Every problem with the file's columns, as messages (empty when the file is usable),
     counted in one scan of the file's rows; example rows are looked up only for a rule some
-    rows break. The scan also counts the rows matching each of `extra`. `kind` is "lead" or
-    "event"."""
+    rows break. The scan also counts the rows matching each of `extra`. `kind` is "lead",
+    "event" or "account"."""
     type_column = mapping.event_type
     checks = [
         check
@@ -436,10 +459,10 @@ def typed_select(
     return exp.select(*selected).from_(source)
 
 
-def duplicate_keys(con: duckdb.DuckDBPyConnection, leads: exp.Table, key: str) -> tuple[int, str]:
+def duplicate_keys(con: duckdb.DuckDBPyConnection, rows: exp.Table, key: str) -> tuple[int, str]:
     query = (
         exp.select(exp.cast(col(key), "VARCHAR"), exp.Count(this=exp.Star()))
-        .from_(leads)
+        .from_(rows)
         .group_by(col(key))
         .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
         .order_by(col(key))
@@ -456,8 +479,10 @@ def load_duckdb(
     mapping: SourceMapping | None = None,
     progress: Callable[[str], None] | None = None,
     scored_only: bool = False,
+    accounts: str | Path | None = None,
 ) -> LoadReport:
-    """Create the mapping's leads and events tables in `con` from two files, validated.
+    """Create the mapping's leads and events tables in `con` from two files, validated, and
+    for a model with an account its accounts table from `accounts` (required then).
 
     `progress` (optional) is told each step, for a spinner on large files. With
     `scored_only`, the events table has only the `scored_event_columns` (for the scores
@@ -465,14 +490,24 @@ def load_duckdb(
     """
     model, mapping = model_ir(model), mapping or SourceMapping()
     check_mapping(model, mapping)
+    accounts = check_accounts_file(model, accounts, mapping)
     say = progress or (lambda _step: None)
     con.execute("SET TimeZone = 'UTC'")  # zone-less timestamps are UTC
     leads, events = Path(leads), Path(events)
     lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
+    account_cols = account_columns(model, mapping)
     raw_leads, raw_events = table("_scorelang_raw_leads"), table("_scorelang_raw_events")
+    raw_accounts = table("_scorelang_raw_accounts")
     say(f"reading {leads}")
     present_leads = open_raw(con, leads, raw_leads.name, mapping)
     problems, _ = check_columns(con, leads, raw_leads, present_leads, lead_cols, mapping, "lead")
+    present_accounts: dict[str, str] = {}
+    if accounts is not None:
+        say(f"reading {accounts}")
+        present_accounts = open_raw(con, accounts, raw_accounts.name, mapping)
+        problems += check_columns(
+            con, accounts, raw_accounts, present_accounts, account_cols, mapping, "account"
+        )[0]
     say(f"reading {events}")
     present_events = open_raw(con, events, raw_events.name, mapping)
     say("validating")
@@ -497,18 +532,15 @@ def load_duckdb(
     events_table = table(mapping.events_table, mapping.schema)
     key = mapping.column(model.key)
     say("building typed tables")
-    # No ORDER BY: DuckDB keeps insertion order (file order) when a query has none.
-    create = exp.Create(
-        this=leads_table,
-        kind="TABLE",
-        replace=True,
-        expression=typed_select(raw_leads, lead_cols, present_leads),
-    )
-    with read_errors(leads, mapping):
-        con.execute(create.sql(DIALECT))
+    typed_table(con, leads, leads_table, raw_leads, lead_cols, present_leads, mapping)
     count, shown = duplicate_keys(con, leads_table, key)
     if count:
         raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
+    account_count, unlinked = None, 0
+    if accounts is not None:
+        account_count, unlinked = load_accounts(
+            con, model, accounts, raw_accounts, account_cols, present_accounts, mapping
+        )
 
     known = exp.In(
         this=col(mapping.event_lead), query=exp.select(col(key)).from_(leads_table).subquery()
@@ -528,19 +560,97 @@ def load_duckdb(
         con.execute(
             exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
         )
-    for raw in (raw_leads, raw_events):
+    for raw in (raw_leads, raw_events, *([raw_accounts] if accounts is not None else [])):
         con.execute(exp.Drop(tables=[raw], kind="VIEW").sql(dialect=DIALECT))
     count_rows = exp.select(exp.Count(this=exp.Star()))
     lead_count = run(con, count_rows.from_(leads_table))[0][0]
     kept_events = run(con, count_rows.copy().from_(events_table))[0][0]
     unknown = total - undeclared - kept_events
-    if mapping.strict and (undeclared or unknown):
-        raise DataError(strict_error(events, undeclared, unknown, types))
+    if mapping.strict and (undeclared or unknown or unlinked):
+        raise DataError(strict_error(events, undeclared, unknown, types, unlinked, leads))
     absent = [c.name for c in lead_cols if c.source not in present_leads]
     absent += [c.name for c in event_cols if c.source not in present_events]
-    report = LoadReport(lead_count, kept_events, unknown, undeclared, tuple(absent), types)
+    absent += [c.name for c in account_cols if c.source not in present_accounts]
+    report = LoadReport(
+        lead_count, kept_events, unknown, undeclared, tuple(absent), types, account_count, unlinked
+    )
     announce(report)
     return report
+
+
+def check_accounts_file(
+    model: ir.Model, accounts: str | Path | None, mapping: SourceMapping
+) -> Path | None:
+    """The accounts file as a Path: required for a model with an account, refused without."""
+    if model.account is None:
+        if accounts is not None:
+            raise DataError(
+                f"{accounts}: model {model.name} declares no account, so it reads no accounts "
+                "file; leave out --accounts, or declare `account { ... }` in the model"
+            )
+        return None
+    if accounts is None:
+        raise DataError(accounts_missing(model, mapping))
+    return Path(accounts)
+
+
+def accounts_missing(model: ir.Model, mapping: SourceMapping) -> str:
+    """What to give when a model with an account is scored without its accounts."""
+    return (
+        f"model {model.name} scores accounts: give the accounts file with --accounts FILE "
+        "(accounts= in Python) beside the leads and events files; reading tables from a "
+        f"database, the accounts table is {mapping.entity(ir.ACCOUNT).table!r}, named by "
+        "`table` under [sources.entities.account] in scorelang.toml"
+    )
+
+
+def typed_table(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    target: exp.Table,
+    raw: exp.Table,
+    columns: list[Column],
+    present: dict[str, str],
+    mapping: SourceMapping,
+) -> None:
+    """The file's rows typed into `target`. No ORDER BY: DuckDB keeps insertion order (file
+    order) when a query has none."""
+    create = exp.Create(
+        this=target, kind="TABLE", replace=True, expression=typed_select(raw, columns, present)
+    )
+    with read_errors(path, mapping):
+        con.execute(create.sql(DIALECT))
+
+
+def load_accounts(
+    con: duckdb.DuckDBPyConnection,
+    model: ir.Model,
+    path: Path,
+    raw: exp.Table,
+    columns: list[Column],
+    present: dict[str, str],
+    mapping: SourceMapping,
+) -> tuple[int, int]:
+    """The typed accounts table, beside the leads table; returns how many accounts, and how
+    many leads name an account key that no account has (they are scored without one)."""
+    assert model.account is not None
+    accounts = table(mapping.entity(ir.ACCOUNT).table, mapping.schema)
+    typed_table(con, path, accounts, raw, columns, present, mapping)
+    key = mapping.entity_column(ir.ACCOUNT, model.account.key)
+    count, shown = duplicate_keys(con, accounts, key)
+    if count:
+        raise DataError(f"{path}: {count} duplicate account keys in column {key!r}, e.g. {shown}")
+    total = run(con, exp.select(exp.Count(this=exp.Star())).from_(accounts))[0][0]
+    if model.account_link is None:
+        return total, 0
+    link = col(mapping.column(model.account_link))
+    known = exp.In(this=link, query=exp.select(col(key)).from_(accounts).subquery())
+    unlinked = exp.and_(
+        exp.Not(this=exp.Is(this=link.copy(), expression=exp.null())), exp.Not(this=known)
+    )
+    leads = table(mapping.leads_table, mapping.schema)
+    query = exp.select(exp.Count(this=exp.Star())).from_(leads).where(unlinked)
+    return total, run(con, query)[0][0]
 
 
 def announce(report: LoadReport) -> None:
@@ -570,16 +680,28 @@ def undeclared_types(
 
 
 def strict_error(
-    events: Path, undeclared: int, unknown: int, types: tuple[tuple[str, int, str | None], ...]
+    events: Path,
+    undeclared: int,
+    unknown: int,
+    types: tuple[tuple[str, int, str | None], ...],
+    unlinked: int = 0,
+    leads: Path | None = None,
 ) -> str:
-    """Strict mode: every dropped row is an error, for CI and scheduled runs."""
+    """Strict mode: every dropped row, and every lead whose account is absent, is an error,
+    for CI and scheduled runs."""
     problems = []
     if undeclared:
         problems.append(f"{undeclared} events of undeclared types: {describe(types)}")
     if unknown:
         problems.append(f"{unknown} events of leads absent from the leads file")
+    if unlinked:
+        problems.append(
+            f"{unlinked} leads of {leads} name an account key absent from the accounts file"
+        )
+    dropped = bool(undeclared or unknown)
+    what = "rows would be dropped" if dropped else "leads would be scored without their account"
     return (
-        f"{events}: strict mode: rows would be dropped: {'; '.join(problems)} "
+        f"{events if dropped else leads}: strict mode: {what}: {'; '.join(problems)} "
         "(declare the types, fix the data, or run without --strict / strict = true)"
     )
 
@@ -600,19 +722,39 @@ def fetch_select(columns: list[Column], source: exp.Table) -> exp.Select:
     return exp.select(*selected).from_(source)
 
 
-def read_records(
+@dataclass(frozen=True)
+class Records:
+    """What the Python engine scores, typed as the SQL engines read it: lead records, the
+    events (records, or columns for the columnar batch) and, for a model with an account,
+    account records (field names as keys)."""
+
+    leads: list[dict[str, Any]]
+    events: list[dict[str, Any]] | EventColumns
+    accounts: list[dict[str, Any]] | None = None  # None: the model has no account
+
+
+def read_inputs(
     model: ir.Model | ScoringModel,
     leads: str | Path,
     events: str | Path,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Leads and events as Python records (field and property names as keys) for the
-    Python engine, parsed and validated exactly as for the SQL engines. `on_load` receives
-    the LoadReport (rows kept and dropped)."""
+    *,
+    accounts: str | Path | None = None,
+    columnar: bool = False,
+) -> Records:
+    """Leads, events and accounts (required for a model with an account) as Python values,
+    parsed and validated exactly as for the SQL engines. `on_load` receives the LoadReport
+    (rows kept and dropped). With `columnar`, the events are columns in file order with only
+    the properties the model reads: no Python record per event."""
     model, mapping = model_ir(model), mapping or SourceMapping()
-    with _loaded(model, leads, events, mapping, on_load) as con:
-        records = _lead_records(con, model, mapping)
+    with _loaded(model, leads, events, mapping, on_load, columnar, accounts) as con:
+        records = _entity_records(con, model, ir.LEAD, mapping)
+        account_records = (
+            _entity_records(con, model, ir.ACCOUNT, mapping) if model.account is not None else None
+        )
+        if columnar:
+            return Records(records, _event_columns(con, model, mapping), account_records)
         declared = {
             t.name: {"lead_id", "event_type", "occurred_at", *(p.name for p in t.properties)}
             for t in model.event_types
@@ -624,7 +766,21 @@ def read_records(
             record = {c.name: python_value(v) for c, v in zip(event_cols, row, strict=True)}
             keep = declared[record["event_type"]]
             event_records.append({k: v for k, v in record.items() if k in keep})
-    return records, event_records
+    return Records(records, event_records, account_records)
+
+
+def read_records(
+    model: ir.Model | ScoringModel,
+    leads: str | Path,
+    events: str | Path,
+    mapping: SourceMapping | None = None,
+    on_load: Callable[[LoadReport], None] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Leads and events as Python records (field and property names as keys) for the
+    Python engine (`read_inputs`; a model with an account needs that, with its accounts)."""
+    inputs = read_inputs(model, leads, events, mapping, on_load)
+    assert isinstance(inputs.events, list)
+    return inputs.leads, inputs.events
 
 
 def read_columns(
@@ -636,24 +792,29 @@ def read_columns(
 ) -> tuple[list[dict[str, Any]], EventColumns]:
     """`read_records` with the events as columns (in the same order, with only the properties
     the model reads) for the columnar batch: no Python record per event."""
+    inputs = read_inputs(model, leads, events, mapping, on_load, columnar=True)
+    assert not isinstance(inputs.events, list)
+    return inputs.leads, inputs.events
+
+
+def _event_columns(
+    con: duckdb.DuckDBPyConnection, model: ir.Model, mapping: SourceMapping
+) -> EventColumns:
+    """The loaded events as columns: lead, type, time, and the properties the model reads."""
     from .targets.python.columnar import EventColumns
 
-    model, mapping = model_ir(model), mapping or SourceMapping()
-    with _loaded(model, leads, events, mapping, on_load, scored_only=True) as con:
-        records = _lead_records(con, model, mapping)
-        columns = scored_event_columns(model, mapping)  # lead, type, time, the properties
-        query = fetch_select(columns, table(mapping.events_table, mapping.schema))
-        query.expressions[2] = exp.Anonymous(this="epoch_us", expressions=[query.expressions[2]])
-        relation = con.sql(query.sql(dialect=DIALECT))
-        # to_arrow_table since duckdb 1.4; fetch_arrow_table (deprecated in 2.0) before it
-        fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
-        fetched = fetch().columns
-    lead_ids, types, micros, *values = fetched
+    columns = scored_event_columns(model, mapping)  # lead, type, time, the properties
+    query = fetch_select(columns, table(mapping.events_table, mapping.schema))
+    query.expressions[2] = exp.Anonymous(this="epoch_us", expressions=[query.expressions[2]])
+    relation = con.sql(query.sql(dialect=DIALECT))
+    # to_arrow_table since duckdb 1.4; fetch_arrow_table (deprecated in 2.0) before it
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    lead_ids, types, micros, *values = fetch().columns
     properties = {
         c.name: _factor(column, python_value if c.type is ir.Type.TIMESTAMP else None)
         for c, column in zip(columns[3:], values, strict=True)
     }
-    return records, EventColumns(_factor(lead_ids), _factor(types), micros.to_numpy(), properties)
+    return EventColumns(_factor(lead_ids), _factor(types), micros.to_numpy(), properties)
 
 
 def _factor(column: pa.ChunkedArray, convert: Callable[[Any], Any] | None = None) -> Factor:
@@ -676,13 +837,16 @@ def _loaded(
     mapping: SourceMapping,
     on_load: Callable[[LoadReport], None] | None,
     scored_only: bool = False,
+    accounts: str | Path | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection holding the loaded, validated tables."""
     from .engines.duckdb import connect  # bounded memory; engines import this module
 
     con = connect()
     try:
-        report = load_duckdb(con, model, leads, events, mapping, scored_only=scored_only)
+        report = load_duckdb(
+            con, model, leads, events, mapping, scored_only=scored_only, accounts=accounts
+        )
         if on_load is not None:
             on_load(report)
         yield con
@@ -690,11 +854,13 @@ def _loaded(
         con.close()
 
 
-def _lead_records(
-    con: duckdb.DuckDBPyConnection, model: ir.Model, mapping: SourceMapping
+def _entity_records(
+    con: duckdb.DuckDBPyConnection, model: ir.Model, entity: str, mapping: SourceMapping
 ) -> list[dict[str, Any]]:
-    lead_cols = lead_columns(model, mapping)
-    lead_rows = run(con, fetch_select(lead_cols, table(mapping.leads_table, mapping.schema)))
+    """The loaded rows of the entity's table as records, in file order."""
+    columns = entity_columns(model, entity, mapping)
+    source = table(mapping.entity(entity).table, mapping.schema)
     return [
-        {c.name: python_value(v) for c, v in zip(lead_cols, row, strict=True)} for row in lead_rows
+        {c.name: python_value(v) for c, v in zip(columns, row, strict=True)}
+        for row in run(con, fetch_select(columns, source))
     ]

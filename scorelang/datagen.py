@@ -9,6 +9,12 @@ have many; some went quiet months ago. Nullable values are sometimes missing, an
 events fall after `as_of` (they must be ignored). Same model, seed, size and `as_of`: same
 bytes.
 
+For a model with an account, accounts (firmographics) come first, and leads are their
+contacts: several per account, sharing its company and email domain, busier at the fifth of
+accounts that are in a buying cycle; some leads have no account and some accounts no leads.
+An optional outcome column (`--account-outcome opportunity`) marks accounts that went on to
+an opportunity, likelier for the busy ones, for account backtests.
+
     python -m scorelang.datagen examples/b2b_saas/model.score --leads 150 --seed 7 --out DIR
 """
 
@@ -52,21 +58,24 @@ class Hints:
             known.append(value)
 
 
-def collect_hints(model: ir.Model) -> tuple[Hints, Hints]:
-    """(lead hints, event property hints) from every condition and event filter."""
-    lead, event = Hints(), Hints()
+def collect_hints(model: ir.Model) -> tuple[Hints, Hints, Hints]:
+    """(lead hints, event property hints, account hints) from every condition and event
+    filter."""
+    lead, event, account = Hints(), Hints(), Hints()
     for node in ir.subexpressions((model.aggregates, model.scores)):
-        _hint(node, lead, event)
-    return lead, event
+        _hint(node, lead, event, account)
+    return lead, event, account
 
 
 def _subject(expr: ir.Expr) -> tuple[str, str] | None:
-    """("lead" | "event" | "domain", name) when `expr` reads one field, maybe through a
-    case function; "domain" for `email_domain(field)`."""
+    """("lead" | "event" | "account" | "domain", name) when `expr` reads one field, maybe
+    through a case function; "domain" for `email_domain(field)`."""
     if isinstance(expr, ir.LeadField):
         return "lead", expr.name
     if isinstance(expr, ir.EventProp):
         return "event", expr.name
+    if isinstance(expr, ir.AccountField):
+        return "account", expr.name
     if isinstance(expr, ir.Func) and len(expr.args) == 1:
         inner = _subject(expr.args[0])
         if inner and expr.name == "email_domain":
@@ -76,7 +85,7 @@ def _subject(expr: ir.Expr) -> tuple[str, str] | None:
     return None
 
 
-def _hint(node: ir.Expr, lead: Hints, event: Hints) -> None:
+def _hint(node: ir.Expr, lead: Hints, event: Hints, account: Hints) -> None:
     pairs: list[tuple[ir.Expr, Value]] = []
     match node:
         case ir.Compare(left=left, right=ir.Literal(value=value)):
@@ -90,7 +99,7 @@ def _hint(node: ir.Expr, lead: Hints, event: Hints) -> None:
         case ir.StringTest(op=op, value=subject, operand=ir.Literal(value=str(text))):
             found = _subject(subject)
             if found and found[0] != "domain":
-                hints = lead if found[0] == "lead" else event
+                hints = {"lead": lead, "event": event, "account": account}[found[0]]
                 hints.affixes.setdefault(found[1], []).append((op, text))
     for subject, value in pairs:
         found = _subject(subject)
@@ -100,7 +109,7 @@ def _hint(node: ir.Expr, lead: Hints, event: Hints) -> None:
         if kind == "domain" and isinstance(value, str) and value not in lead.domains:
             lead.domains.append(value)
         elif kind != "domain":
-            (lead if kind == "lead" else event).add(name, value)
+            {"lead": lead, "event": event, "account": account}[kind].add(name, value)
 
 
 # ---- the vocabulary: realistic values by field name --------------------------------------
@@ -118,6 +127,7 @@ COMPANY = (
     "Fintrack", "Shipfast", "Helix", "Nimbus",
 )  # fmt: skip
 SUFFIX = ("", "", " Labs", " Systems", " Consulting", " Group", " Inc")
+COMPANY_KINDS = ("", " Labs", " Systems", " Cloud", " Analytics", " Group", " Partners", " Works")
 TLD = (".com", ".io", ".dev", ".co.uk", ".de")
 FREE = ("gmail.com", "yahoo.com", "outlook.com")
 TITLES = (
@@ -130,6 +140,9 @@ INDUSTRIES = (
     "logistics",
 )  # fmt: skip
 COUNTRIES = ("US", "US", "US", "GB", "DE", "CA", "FR", "NL", "IN", "BR", "AU", "ES")
+DEPARTMENTS = (
+    "engineering", "marketing", "sales", "finance", "it", "operations", "product", "hr",
+)  # fmt: skip
 CITIES = ("Austin", "London", "Berlin", "Toronto", "Paris", "Amsterdam", "Bangalore", "Sydney")
 PAGES = (
     "/", "/pricing", "/product", "/features", "/docs/getting-started", "/docs/api", "/customers",
@@ -183,8 +196,11 @@ class Persona:
     domain: str
 
 
-def persona(rng: random.Random, hinted_domains: Sequence[str]) -> Persona:
-    """Mostly company addresses; a fifth free webmail; a few domains the model names."""
+def persona(
+    rng: random.Random, hinted_domains: Sequence[str], employer: Persona | None = None
+) -> Persona:
+    """Mostly company addresses; a fifth free webmail; a few domains the model names. A
+    contact of an account (`employer`) works at its company, under its domain."""
     first, last = rng.choice(FIRST), rng.choice(LAST)
     company = rng.choice(COMPANY) + rng.choice(SUFFIX)
     roll = rng.random()
@@ -192,9 +208,21 @@ def persona(rng: random.Random, hinted_domains: Sequence[str]) -> Persona:
         domain = rng.choice(hinted_domains)
     elif roll < 0.28:
         domain = rng.choice(FREE)
+    elif employer is not None:
+        return Persona(first, last, employer.company, employer.domain)
     else:
         domain = company.split()[0].lower() + (".edu" if roll > 0.97 else rng.choice(TLD))
-    return Persona(first, last, company, domain)
+    return Persona(first, last, employer.company if employer else company, domain)
+
+
+def company_persona(rng: random.Random, serial: int) -> Persona:
+    """Account `serial`'s company: a name no other account has (vocabulary words, numbered
+    once they are used up) and its domain."""
+    base, rest = COMPANY[serial % len(COMPANY)], serial // len(COMPANY)
+    name = base + COMPANY_KINDS[rest % len(COMPANY_KINDS)]
+    if rest >= len(COMPANY_KINDS):
+        name += f" {rest // len(COMPANY_KINDS) + 1}"
+    return Persona("", "", name, "".join(name.lower().split()) + rng.choice(TLD))
 
 
 def _number(name: str, rng: random.Random) -> float:
@@ -220,6 +248,7 @@ def _string(name: str, rng: random.Random, who: Persona, serial: int) -> str:
         "job_title": lambda: rng.choice(TITLES),
         "title": lambda: rng.choice(TITLES),
         "industry": lambda: rng.choice(INDUSTRIES),
+        "department": lambda: rng.choice(DEPARTMENTS),
         "country": lambda: rng.choice(COUNTRIES),
         "city": lambda: rng.choice(CITIES),
         "phone": lambda: (
@@ -247,6 +276,20 @@ class Dataset:
     events: list[Row]
     lead_columns: tuple[str, ...]
     event_columns: tuple[str, ...]
+    # A model with an account: every account in the first batch, none in the others.
+    accounts: list[Row] = field(default_factory=list)
+    account_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Account:
+    """A generated account: its row, its company, and whether it is in a buying cycle (its
+    contacts are busier; an opportunity is likelier)."""
+
+    row: Row
+    company: Persona
+    active: bool
+    opportunity: bool  # the outcome an account backtest measures (`--account-outcome`)
 
 
 @dataclass(frozen=True)
@@ -257,6 +300,7 @@ class _Generator:
     events_per_lead: float
     lead_hints: Hints
     event_hints: Hints
+    account_hints: Hints = field(default_factory=Hints)
     serials: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def value(self, f: ir.FieldType, hints: Hints, who: Persona, missing: float) -> Value:
@@ -291,26 +335,68 @@ class _Generator:
         number = _number(f.name, rng)
         return int(number) if f.type is ir.Type.INT else float(number)
 
-    def lead(self, index: int) -> tuple[Row, Persona]:
-        who = persona(self.rng, self.lead_hints.domains)
+    def lead(self, index: int, account: Account | None = None) -> tuple[Row, Persona]:
+        """A lead; for a model with an account, a contact of `account` (None: of no account,
+        its link field missing)."""
+        who = persona(self.rng, self.lead_hints.domains, account.company if account else None)
         row: Row = {}
         for f in self.model.lead_fields:
-            row[f.name] = (
-                _key(f, index)
-                if f.name == self.model.key
-                else self.value(f, self.lead_hints, who, 0.12)
-            )
+            if f.name == self.model.key:
+                row[f.name] = _key(f, index)
+            elif f.name == self.model.account_link:
+                row[f.name] = account.row[_account_key(self.model)] if account else None
+            else:
+                row[f.name] = self.value(f, self.lead_hints, who, 0.12)
         return row, who
 
-    def events(self, key: Value, who: Persona) -> list[Row]:
+    def account(self, index: int) -> Account:
+        """An account: its key, its company's name for a name field, firmographics by field
+        name and the model's literals; one in five in a buying cycle."""
+        company = company_persona(self.rng, index)
+        entity = self.model.account
+        assert entity is not None
+        row: Row = {}
+        for f in entity.fields:
+            if f.name == entity.key:
+                row[f.name] = f"A{index + 1:04d}" if f.type is ir.Type.STRING else index + 1
+            elif f.name in ("name", "company", "account_name") and f.type is ir.Type.STRING:
+                row[f.name] = company.company
+            elif f.name == "domain" and f.type is ir.Type.STRING:
+                row[f.name] = company.domain
+            else:
+                row[f.name] = self.value(f, self.account_hints, company, 0.08)
+        active = self.rng.random() < 0.2
+        return Account(row, company, active, self.rng.random() < (0.6 if active else 0.05))
+
+    def accounts(self, count: int) -> tuple[list[Account], list[float]]:
+        """`count` accounts and how likely each is to be a lead's employer: skewed (a few
+        large committees, many small ones; accounts in a buying cycle three times likelier),
+        and zero for the last tenth (accounts without leads)."""
+        made = [self.account(index) for index in range(count)]
+        with_leads = count - count // 10 if count > 1 else count
+        weights = [
+            self.rng.paretovariate(1.2) * (3 if made[i].active else 1) if i < with_leads else 0.0
+            for i in range(count)
+        ]
+        return made, weights
+
+    def employer(self, accounts: Sequence[Account], weights: Sequence[float]) -> Account | None:
+        """The account of a new lead; one lead in ten has none (when the link may be missing)."""
+        link = next(f for f in self.model.lead_fields if f.name == self.model.account_link)
+        if link.optional and self.rng.random() < 0.1:
+            return None
+        return self.rng.choices(accounts, weights)[0]
+
+    def events(self, key: Value, who: Persona, busy: bool = False) -> list[Row]:
         """Sessions of a few events hours apart, older sessions spread out behind the most
         recent one. One lead in eight did nothing; one in six is hot: recent, busy, and
-        doing the rare high-intent things (demos, purchases) five times as often."""
+        doing the rare high-intent things (demos, purchases) five times as often. A contact
+        of an account in a buying cycle (`busy`) is hot four times in five."""
         rng = self.rng
         types = self.model.event_types
         if not types or rng.random() < 0.12:
             return []
-        hot = rng.random() < 0.15
+        hot = rng.random() < (0.8 if busy else 0.15)
         weights = [_weight(t.name, hot) for t in types]
         mean = self.events_per_lead * (2 if hot else 1)
         count = min(1 + int(rng.expovariate(1 / mean)), int(8 * mean))
@@ -364,15 +450,25 @@ def _key(f: ir.FieldType, index: int) -> Value:
     return index + 1 if f.type.numeric else f"L{index + 1:05d}"
 
 
+def _account_key(model: ir.Model) -> str:
+    assert model.account is not None
+    return model.account.key
+
+
 def generate(
     model: ir.Model,
     leads: int,
     seed: int = 0,
     as_of: datetime = DEFAULT_AS_OF,
     events_per_lead: float = 12.0,
+    accounts: int | None = None,
+    account_outcome: str | None = None,
 ) -> Dataset:
-    """`leads` leads and their events, the same for the same arguments."""
-    (dataset,) = generate_batches(model, leads, seed, as_of, events_per_lead, batch=leads)
+    """`leads` leads and their events (and accounts, for a model with an account), the same
+    for the same arguments."""
+    (dataset,) = generate_batches(
+        model, leads, seed, as_of, events_per_lead, leads, accounts, account_outcome
+    )
     return dataset
 
 
@@ -383,27 +479,61 @@ def generate_batches(
     as_of: datetime = DEFAULT_AS_OF,
     events_per_lead: float = 12.0,
     batch: int = 100_000,
+    accounts: int | None = None,
+    account_outcome: str | None = None,
 ) -> Iterator[Dataset]:
     """generate()'s leads and events, `batch` leads at a time (each batch's events sorted by
-    time), so that a million leads (50M events) need one batch's memory, not 20 GB."""
-    lead_hints, event_hints = collect_hints(model)
+    time), so that a million leads (50M events) need one batch's memory, not 20 GB. For a
+    model with an account, `accounts` accounts (default a quarter of the leads) come with the
+    first batch, with a true/false `account_outcome` column when one is named."""
+    lead_hints, event_hints, account_hints = collect_hints(model)
     gen = _Generator(
-        model, random.Random(seed), to_utc(as_of), events_per_lead, lead_hints, event_hints
+        model,
+        random.Random(seed),
+        to_utc(as_of),
+        events_per_lead,
+        lead_hints,
+        event_hints,
+        account_hints,
     )
+    companies, weights = (
+        gen.accounts(max(1, leads // 4) if accounts is None else accounts)
+        if model.account is not None
+        else ([], [])
+    )
+    columns = account_columns(model) + ((account_outcome,) if account_outcome else ())
+    account_rows = [
+        a.row | ({account_outcome: a.opportunity} if account_outcome else {}) for a in companies
+    ]
     batch = max(batch, 1)
     for start in range(0, max(leads, 1), batch):
         lead_rows: list[Row] = []
         event_rows: list[Row] = []
         for index in range(start, min(leads, start + batch)):
-            row, who = gen.lead(index)
+            account = gen.employer(companies, weights) if companies else None
+            row, who = gen.lead(index, account)
             lead_rows.append(row)
-            event_rows.extend(gen.events(row[model.key], who))
+            event_rows.extend(
+                gen.events(row[model.key], who, account is not None and account.active)
+            )
         event_rows.sort(key=lambda e: (e[EVENT_TIME], str(e[EVENT_LEAD])))
-        yield Dataset(lead_rows, event_rows, lead_columns(model), event_columns(model))
+        first = start == 0
+        yield Dataset(
+            lead_rows,
+            event_rows,
+            lead_columns(model),
+            event_columns(model),
+            account_rows if first else [],
+            columns if model.account is not None else (),
+        )
 
 
 def lead_columns(model: ir.Model) -> tuple[str, ...]:
     return tuple(f.name for f in model.lead_fields)
+
+
+def account_columns(model: ir.Model) -> tuple[str, ...]:
+    return tuple(f.name for f in model.account.fields) if model.account is not None else ()
 
 
 def event_columns(model: ir.Model) -> tuple[str, ...]:
@@ -465,15 +595,19 @@ def parquet_sink(path: Path, columns: Sequence[str]) -> Iterator[Sink]:
 
 
 def write(datasets: Dataset | Iterable[Dataset], out: Path, fmt: str = "csv") -> tuple[Path, Path]:
-    """`leads.<fmt>` and `events.<fmt>` in `out` (created if needed), from a dataset or from
-    batches of one (generate_batches), written as they come: a batch is let go before the
-    next is generated, so one batch at a time is in memory."""
+    """`leads.<fmt>` and `events.<fmt>` in `out` (created if needed), and `accounts.<fmt>`
+    for a model with an account, from a dataset or from batches of one (generate_batches),
+    written as they come: a batch is let go before the next is generated, so one batch at a
+    time is in memory. Returns the leads and events paths."""
     out.mkdir(parents=True, exist_ok=True)
     sink = parquet_sink if fmt == "parquet" else csv_sink
     leads, events = out / f"leads.{fmt}", out / f"events.{fmt}"
     batches = iter([datasets] if isinstance(datasets, Dataset) else datasets)
     dataset: Dataset | None = next(batches)
     assert dataset is not None
+    if dataset.account_columns:
+        with sink(accounts_path(out, fmt), dataset.account_columns) as add_accounts:
+            add_accounts(dataset.accounts)
     with (
         sink(leads, dataset.lead_columns) as add_leads,
         sink(events, dataset.event_columns) as add_events,
@@ -484,6 +618,11 @@ def write(datasets: Dataset | Iterable[Dataset], out: Path, fmt: str = "csv") ->
             dataset = None  # before the next batch exists
             dataset = next(batches, None)
     return leads, events
+
+
+def accounts_path(out: Path, fmt: str = "csv") -> Path:
+    """Where `write` puts the accounts of a model with an account."""
+    return out / f"accounts.{fmt}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -502,6 +641,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--events-per-lead", type=float, default=12.0, help="mean events per active lead"
     )
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        help="number of accounts, for a model with an account (default: a quarter of the leads)",
+    )
+    parser.add_argument(
+        "--account-outcome",
+        metavar="COLUMN",
+        help="add this true/false outcome column to the accounts (e.g. opportunity), for "
+        "account backtests",
+    )
     args = parser.parse_args(argv)
 
     from .compiler.diagnostics import render_plain
@@ -518,18 +668,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         for d in compilation.diagnostics:
             print(render_plain(d, compilation.sources.get(d.span.file)), file=sys.stderr)
         return 1
-    counts = [0, 0]
+    model = compilation.model
+    if model.account is None and (args.accounts is not None or args.account_outcome):
+        parser.error(
+            f"model {model.name} declares no account: --accounts and "
+            "--account-outcome are for a model with `account { ... }`"
+        )
+    counts = [0, 0, 0]
 
     def counted(dataset: Dataset) -> Dataset:
         counts[0] += len(dataset.leads)
         counts[1] += len(dataset.events)
+        counts[2] += len(dataset.accounts)
         return dataset
 
     batches = generate_batches(
-        compilation.model, args.leads, args.seed, as_of, args.events_per_lead
+        model,
+        args.leads,
+        args.seed,
+        as_of,
+        args.events_per_lead,
+        accounts=args.accounts,
+        account_outcome=args.account_outcome,
     )
     leads, events = write(map(counted, batches), args.out, args.format)
-    print(f"wrote {counts[0]} leads to {leads} and {counts[1]} events to {events}")
+    accounts = (
+        f"{counts[2]} accounts to {accounts_path(args.out, args.format)}, "
+        if model.account is not None
+        else ""
+    )
+    print(f"wrote {accounts}{counts[0]} leads to {leads} and {counts[1]} events to {events}")
     return 0
 
 

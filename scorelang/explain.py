@@ -1,5 +1,5 @@
-"""Why a lead has its scores: every rule's points, the caps applied, and how far each
-tier band and flag threshold is.
+"""Why a lead (or an account) has its scores: every rule's points, the caps applied, how
+far each tier band and flag threshold is, and for an account each roll-up's contacts.
 
 An explanation is built from one output row (`ScoreResult.as_row`, or a row of the
 `<model>_scores` view: the per-rule columns carry the same rule ids), so every engine can
@@ -150,21 +150,21 @@ def explain_lead(
     engine: str = "python",
     mapping: SourceMapping | None = None,
     database: str | None = None,
+    accounts: str | Path | None = None,
 ) -> Explanation:
     """Explain the lead whose key reads as `key` in the leads file, scored by `engine`
-    (`database`: the Postgres server for the postgres engine).
+    (`database`: the Postgres server for the postgres engine; `accounts`: the accounts file
+    of a model with an account).
 
-    The Python engine scores that lead alone unless percentile tiers need the whole batch;
-    a SQL engine scores the batch (see `explain_leads`).
+    The Python engine scores that lead alone unless percentile tiers or accounts need the
+    whole batch; a SQL engine scores the batch (see `explain_leads`).
     """
     from .data import DataError, read_records
 
     model = model_ir(model)
     as_of = as_of_or_now(as_of)  # one instant for the scoring and the explanation
-    if engine != "python" or model.percentile_tiers:
-        found = explain_leads(
-            model, leads, events, as_of, engine, mapping, only=key, database=database
-        )
+    if engine != "python" or model.percentile_tiers or model.account is not None:
+        found = explain_leads(model, leads, events, as_of, engine, mapping, key, database, accounts)
         if not found:
             raise DataError(f"{leads}: no lead with {model.key} {key!r}")
         return found[0]
@@ -187,6 +187,7 @@ def explain_leads(
     mapping: SourceMapping | None = None,
     only: str | None = None,
     database: str | None = None,
+    accounts: str | Path | None = None,
 ) -> list[Explanation]:
     """Explain every lead of the files (`only`: the one whose key reads so), in lead key
     order, as scored by `engine`.
@@ -196,19 +197,29 @@ def explain_leads(
     evaluator on the same typed records, after checking that it gives the row's points and
     scores to the cent: every engine explains a lead alike, or the command fails loudly.
     """
-    from .data import read_records
+    from .data import read_inputs
     from .targets.python import PythonEvaluator
 
     model, as_of = model_ir(model), as_of_or_now(as_of)
-    records, event_records = read_records(model, leads, events, mapping)
-    results = PythonEvaluator(model).score_many(records, event_records, as_of)
+    inputs = read_inputs(model, leads, events, mapping, accounts=accounts)
+    results = PythonEvaluator(model).score_many(
+        inputs.leads, inputs.events, as_of, accounts=inputs.accounts or ()
+    )
     by_key = {r.key: r for r in results if only is None or str(r.key) == only}
     if engine == "python":
         return [explain_result(model, by_key[key]) for key in sorted(by_key)]
     from .engines import score
 
+    given = {"accounts": accounts} if accounts is not None else {}
     rows = score(
-        model, engine, leads=leads, events=events, as_of=as_of, mapping=mapping, database=database
+        model,
+        engine,
+        leads=leads,
+        events=events,
+        as_of=as_of,
+        mapping=mapping,
+        database=database,
+        **given,
     )
     rows = [row for row in rows if row[model.key] in by_key]
     return [
@@ -326,7 +337,8 @@ def agreed(
 ) -> dict[str, RuleResult]:
     """The Python evaluator's rule results for `row`, once its scores and points match."""
     python = result.as_row(model)
-    columns = [*model.score_names, *(r.id for s in model.scores for r in s.rules)]
+    lead = model.outputs_of(ir.LEAD)
+    columns = [*lead.score_names, *(r.id for s in lead.scores for r in s.rules)]
     differing = [
         c
         for c in columns
@@ -348,9 +360,12 @@ def to_json(explanation: Explanation) -> dict[str, Any]:
     return data
 
 
-def explain_result(model: ir.Model | ScoringModel, result: ScoreResult) -> Explanation:
+def explain_result(
+    model: ir.Model | ScoringModel, result: ScoreResult, entity: str = ir.LEAD
+) -> Explanation:
     model = model_ir(model)
-    return explain_row(model, result.as_row(model), result.as_of, {r.id: r for r in result.rules})
+    row = result.as_row(model, entity)
+    return explain_row(model, row, result.as_of, {r.id: r for r in result.rules}, entity)
 
 
 def explain_row(
@@ -358,31 +373,40 @@ def explain_row(
     row: Mapping[str, Any],
     as_of: datetime | str | None = None,
     rule_results: Mapping[str, RuleResult] | None = None,
+    entity: str = ir.LEAD,
 ) -> Explanation:
-    """Explain one output row; `rule_results` (from the Python evaluator) adds raw points."""
+    """Explain one output row of `entity` (a `<model>_scores` row, or with ACCOUNT a
+    `<model>_account_scores` row); `rule_results` (from the Python evaluator) adds raw
+    points."""
     model = model_ir(model)
+    outputs = model.outputs_of(entity)
     as_of = None if as_of is None else to_utc(as_of)
     known = rule_results or {}
     aggregates = {a.id: a for a in model.aggregates}
-    scores = [_score_line(score, row, known, aggregates) for score in model.scores]
+    scores = [_score_line(score, row, known, aggregates) for score in outputs.scores]
     scores += [
         ScoreLine(c.name, c.description, _number(row[c.name]), composite=True)
-        for c in model.composites
+        for c in outputs.composites
     ]
-    tiers = [_tier_line(tier, row) for tier in model.tiers]
+    tiers = [_tier_line(tier, row) for tier in outputs.tiers]
     tiers += [
-        TierLine(t.name, t.source, row[t.name], percentile=True) for t in model.percentile_tiers
+        TierLine(t.name, t.source, row[t.name], percentile=True) for t in outputs.percentile_tiers
     ]
     flags = [
         FlagLine(
             f.name,
             bool(row[f.name]),
-            tuple(_gap(b, _number(row[b.score])) for b in score_bounds(f.condition)),
+            tuple(
+                _gap(b, _number(row[b.score]))
+                for b in score_bounds(f.condition)
+                if b.score in row  # an account's score read from a lead is not in its row
+            ),
         )
-        for f in model.flags
+        for f in outputs.flags
     ]
-    matrices = {m.name: row[m.name] for m in model.matrices}
-    return Explanation(row[model.key], as_of, tuple(scores), tuple(tiers), matrices, tuple(flags))
+    matrices = {m.name: row[m.name] for m in outputs.matrices}
+    key = row[model.entity(entity).key]
+    return Explanation(key, as_of, tuple(scores), tuple(tiers), matrices, tuple(flags))
 
 
 def _number(value: Any) -> float | None:
@@ -432,6 +456,161 @@ def _score_line(
         before_clamp=before_clamp,
         clamped=score.clamp is not None and not score.clamp[0] <= before_clamp <= score.clamp[1],
     )
+
+
+# ---- accounts: the account's rules, and each roll-up's contacts -----------------------------
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One lead of the account in one roll-up: whether its `where` held (`counted`), its
+    value (None: missing or not counted; True for `count`), and whether that value is part
+    of the roll-up's result (`used`: counted and present, and among the top N for `avg top`)."""
+
+    lead: Any
+    counted: bool
+    value: Any
+    used: bool
+
+
+@dataclass(frozen=True)
+class RollupLine:
+    text: str  # e.g. `avg(top 3 leads.engagement)`
+    read_by: tuple[str, ...]  # the rules (ids) and outputs (names) that read it
+    value: Any  # the roll-up's value for this account (None: missing)
+    contributions: tuple[Contribution, ...]
+
+
+@dataclass(frozen=True)
+class AccountExplanation:
+    """An account's outputs explained like a lead's, its leads, and each roll-up with what
+    each lead contributed."""
+
+    account: Explanation
+    leads: tuple[Any, ...]
+    rollups: tuple[RollupLine, ...]
+
+
+def explain_account(
+    model: ir.Model | ScoringModel,
+    key: str,
+    accounts: str | Path,
+    leads: str | Path,
+    events: str | Path,
+    as_of: datetime | str | None = None,
+    mapping: SourceMapping | None = None,
+) -> AccountExplanation:
+    """Explain the account whose key reads as `key` in the accounts file, scored with its
+    leads by the Python evaluator."""
+    from .data import DataError, read_inputs
+    from .targets.python import PythonEvaluator
+
+    model, as_of = model_ir(model), as_of_or_now(as_of)
+    if model.account is None:
+        raise DataError(f"model {model.name} declares no account: explain a lead with --lead")
+    inputs = read_inputs(model, leads, events, mapping, accounts=accounts)
+    evaluator = PythonEvaluator(model)
+    scored = evaluator.score_accounts(inputs.accounts or [], inputs.leads, inputs.events, as_of)
+    found = [r for r in scored.accounts if str(r.key) == key]
+    if not found:
+        raise DataError(f"{accounts}: no account with {model.account.key} {key!r}")
+    account = found[0]
+    members = [
+        {**lead, **result.scores, **result.tiers, **result.matrices, **result.flags}
+        for lead, result in zip(inputs.leads, scored.leads, strict=True)
+        if lead.get(model.account_link or "") == account.key
+    ]
+    assert evaluator.accounts is not None
+    keys = tuple(row.get(model.key) for row in members)
+    rollups = tuple(
+        _rollup_line(
+            rollup, read_by, evaluator.accounts.contributions(rollup, members, as_of), keys
+        )
+        for rollup, read_by in _rollups(model).items()
+    )
+    return AccountExplanation(explain_result(model, account, ir.ACCOUNT), keys, rollups)
+
+
+def _rollups(model: ir.Model) -> dict[ir.Rollup, tuple[str, ...]]:
+    """Every roll-up of the account's outputs, with the rules and outputs that read it."""
+    found: dict[ir.Rollup, list[str]] = {}
+    outputs = model.outputs_of(ir.ACCOUNT)
+    readers = [
+        *((r.id, r) for s in outputs.scores for r in s.rules),
+        *((c.name, c.expr) for c in outputs.composites),
+        *((f.name, f.condition) for f in outputs.flags),
+    ]
+    for name, node in readers:
+        for e in ir.subexpressions(node):
+            if isinstance(e, ir.Rollup) and name not in found.setdefault(e, []):
+                found[e].append(name)
+    return {rollup: tuple(names) for rollup, names in found.items()}
+
+
+def _rollup_line(
+    rollup: ir.Rollup,
+    read_by: tuple[str, ...],
+    given: list[tuple[bool, Any]],
+    keys: tuple[Any, ...],
+) -> RollupLine:
+    """The roll-up over each lead's (counted, value), by the evaluator's own aggregation."""
+    from .targets.python.accounts import rollup_value
+
+    present = [(n, v) for n, (counted, v) in enumerate(given) if counted and v is not None]
+    used = {n for n, _ in present}
+    if rollup.top:
+        ranked = sorted(present, key=lambda item: item[1], reverse=True)
+        used = {n for n, _ in ranked[: rollup.top]}
+    value = rollup_value(rollup, lambda pair, _: pair[1], lambda pair, _: pair[0], given, None)
+    contributions = tuple(
+        Contribution(key, counted, v, n in used)
+        for n, (key, (counted, v)) in enumerate(zip(keys, given, strict=True))
+    )
+    return RollupLine(_rollup_text(rollup), read_by, value, contributions)
+
+
+def _rollup_text(rollup: ir.Rollup) -> str:
+    top = f"top {rollup.top} " if rollup.top else ""
+    value = f"leads.{_text(rollup.value)}" if rollup.value is not None else "leads"
+    where = f" where {_text(rollup.where)}" if rollup.where is not None else ""
+    return f"{rollup.func}({top}{value}{where})"
+
+
+def _text(e: ir.Expr) -> str:
+    """An expression in the language's words, for explanations."""
+    match e:
+        case ir.Literal(value=str() as value):
+            return repr(value).replace("'", '"')
+        case ir.Literal(value=value):
+            return str(value).lower() if isinstance(value, bool) else f"{value:g}"
+        case ir.LeadField(name=name) | ir.ScoreRef(name=name) | ir.TierRef(name=name):
+            return name
+        case ir.MatrixRef(name=name) | ir.FlagRef(name=name):
+            return name
+        case ir.Compare(op=op, left=left, right=right) | ir.Arith(op=op, left=left, right=right):
+            return f"{_text(left)} {op} {_text(right)}"
+        case ir.InList(value=value, options=options, negated=negated):
+            listed = ", ".join(_text(o) for o in options)
+            return f"{_text(value)} {'not in' if negated else 'in'} [{listed}]"
+        case ir.IsMissing(operand=operand, negated=negated):
+            return f"{_text(operand)} is {'present' if negated else 'missing'}"
+        case ir.And(operands=operands) | ir.Or(operands=operands):
+            word = " and " if isinstance(e, ir.And) else " or "
+            return "(" + word.join(_text(o) for o in operands) + ")"
+        case ir.Not(operand=operand):
+            return f"not {_text(operand)}"
+        case ir.Between(value=value, low=low, high=high):
+            return f"{_text(value)} between {_text(low)} and {_text(high)}"
+        case ir.Func(name=name, args=args):
+            return f"{name}({', '.join(_text(a) for a in args)})"
+    return "…"
+
+
+def account_to_json(explanation: AccountExplanation) -> dict[str, Any]:
+    """Plain JSON-ready data (timestamps as ISO 8601)."""
+    data = asdict(explanation)
+    data["account"] = to_json(explanation.account)
+    return data
 
 
 class _RowNumbers:

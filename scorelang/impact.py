@@ -2,7 +2,9 @@
 version, compared. This is the review a pull request needs: who moves tier, who gains or
 loses a flag (MQL), the biggest movers and the rules responsible, and which rules changed.
 
-Works on scored rows (dicts keyed by `model.output_columns`), so any engine can feed it.
+Works on scored rows (dicts keyed by `model.output_columns`), so any engine can feed it. For
+a model with an account, the accounts' rows compare the same way (`entity`): the account
+scores, tiers, flags and rules.
 """
 
 from __future__ import annotations
@@ -73,13 +75,14 @@ class RuleChange:
 
 @dataclass(frozen=True)
 class Impact:
-    leads: int
+    leads: int  # rows scored with both versions: leads, or accounts (`entity`)
     main_score: str | None
     scores: tuple[ScoreChange, ...]
     tiers: tuple[Transition, ...]
     flags: tuple[Transition, ...]
     movers: tuple[Mover, ...]
     rules: tuple[RuleChange, ...]
+    entity: str = ir.LEAD
 
 
 def score_rows(
@@ -89,11 +92,23 @@ def score_rows(
     as_of: datetime | None,
     engine: str = "python",
     mapping: SourceMapping | None = None,
+    accounts: Path | None = None,
+    entity: str = ir.LEAD,
 ) -> list[dict[str, object]]:
-    """Score sample files with one engine (the Python evaluator by default)."""
+    """Score sample files with one engine (the Python evaluator by default): the leads' rows,
+    or the accounts' (`entity`; the accounts file is given for a model with an account)."""
     from .engines import score
 
-    return score(model, engine, leads=leads, events=events, as_of=as_of, mapping=mapping)
+    return score(
+        model,
+        engine,
+        leads=leads,
+        events=events,
+        accounts=accounts if model.account is not None else None,
+        as_of=as_of,
+        mapping=mapping,
+        entity=entity,
+    )
 
 
 def compare(
@@ -104,37 +119,47 @@ def compare(
     *,
     top: int = 10,
     score: str | None = None,
+    entity: str = ir.LEAD,
 ) -> Impact:
-    """Compare two scorings of the same leads; `score` picks the score whose movers are listed
-    (default: the score the new model's first tier reads, else its last score)."""
-    before = {row[old.key]: row for row in old_rows}
-    after = {row[new.key]: row for row in new_rows}
+    """Compare two scorings of the same leads (or accounts); `score` picks the score whose
+    movers are listed (default: the score the new model's first tier reads, else its last
+    score)."""
+    before = {row[old.entity(entity).key]: row for row in old_rows}
+    after = {row[new.entity(entity).key]: row for row in new_rows}
     keys = [k for k in after if k in before]
     pairs = [(before[k], after[k]) for k in keys]
-    main = score or _main_score(new)
+    main = score or _main_score(new, entity)
+    old_scores = old.outputs_of(entity).score_names
+    new_scores = new.outputs_of(entity).score_names
     return Impact(
         leads=len(keys),
-        main_score=main if main in old.score_names and main in new.score_names else None,
-        scores=tuple(_score_change(n, pairs) for n in new.score_names if n in old.score_names),
-        tiers=tuple(_tier_transition(t, old, new, pairs) for t in _common(old, new, "tiers")),
+        main_score=main if main in old_scores and main in new_scores else None,
+        scores=tuple(_score_change(n, pairs) for n in new_scores if n in old_scores),
+        tiers=tuple(
+            _tier_transition(t, old, new, pairs) for t in _common(old, new, "tiers", entity)
+        ),
         flags=tuple(
             _transition(f, ("false", "true"), ("false", "true"), pairs, _flag)
-            for f in _common(old, new, "flags")
+            for f in _common(old, new, "flags", entity)
         ),
-        movers=_movers(old, new, keys, before, after, main, top) if main in old.score_names else (),
-        rules=rule_changes(old, new),
+        movers=(
+            _movers(old, new, keys, before, after, main, top, entity) if main in old_scores else ()
+        ),
+        rules=rule_changes(old, new, entity),
+        entity=entity,
     )
 
 
-def _main_score(model: ir.Model) -> str | None:
-    if model.tiers:
-        return model.tiers[0].source
-    return model.score_names[-1] if model.score_names else None
+def _main_score(model: ir.Model, entity: str = ir.LEAD) -> str | None:
+    outputs = model.outputs_of(entity)
+    if outputs.tiers:
+        return outputs.tiers[0].source
+    return outputs.score_names[-1] if outputs.score_names else None
 
 
-def _common(old: ir.Model, new: ir.Model, kind: str) -> list[str]:
-    names = {x.name for x in getattr(old, kind)}
-    return [x.name for x in getattr(new, kind) if x.name in names]
+def _common(old: ir.Model, new: ir.Model, kind: str, entity: str = ir.LEAD) -> list[str]:
+    names = {x.name for x in getattr(old.outputs_of(entity), kind)}
+    return [x.name for x in getattr(new.outputs_of(entity), kind) if x.name in names]
 
 
 def _number(value: object) -> float | None:
@@ -163,7 +188,7 @@ def _tier_transition(
     labels = {
         m: tuple(label for label, _ in next(t for t in m.tiers if t.name == name).bands)
         for m in (old, new)
-    }
+    }  # output names are one namespace across entities
     return _transition(name, labels[old], labels[new], pairs, _tier_label)
 
 
@@ -176,29 +201,38 @@ def _transition(
     return Transition(name, rows + extra_rows, columns + extra_columns, dict(counts))
 
 
-def _rule_points(model: ir.Model, row: Row) -> dict[str, float]:
+def _rule_points(model: ir.Model, row: Row, entity: str = ir.LEAD) -> dict[str, float]:
     return {
         rule.id: float(row.get(rule.id) or 0.0)
-        for score in model.scores
+        for score in model.outputs_of(entity).scores
         for rule in score.rules
         if not isinstance(rule, ir.ResetRule)
     }
 
 
-def _labels(model: ir.Model) -> dict[str, str]:
-    return {rule.id: rule.label for score in model.scores for rule in score.rules}
+def _labels(model: ir.Model, entity: str = ir.LEAD) -> dict[str, str]:
+    return {
+        rule.id: rule.label for score in model.outputs_of(entity).scores for rule in score.rules
+    }
 
 
 def _movers(
-    old: ir.Model, new: ir.Model, keys, before, after, main: str, top: int
+    old: ir.Model,
+    new: ir.Model,
+    keys,
+    before,
+    after,
+    main: str,
+    top: int,
+    entity: str = ir.LEAD,
 ) -> tuple[Mover, ...]:
-    labels = _labels(old) | _labels(new)
+    labels = _labels(old, entity) | _labels(new, entity)
     found = []
     for key in keys:
         a, b = before[key], after[key]
         if a[main] == b[main]:
             continue
-        points_a, points_b = _rule_points(old, a), _rule_points(new, b)
+        points_a, points_b = _rule_points(old, a, entity), _rule_points(new, b, entity)
         deltas = [
             RuleDelta(
                 rule_id, labels[rule_id], points_b.get(rule_id, 0.0) - points_a.get(rule_id, 0.0)
@@ -223,21 +257,21 @@ def describe_rule(rule: ir.PointsRule | ir.ResetRule, caps: Mapping[str, float])
     return text
 
 
-def _rules(model: ir.Model) -> tuple[dict[str, ir.PointsRule | ir.ResetRule], dict[str, float]]:
-    rules = {rule.id: rule for score in model.scores for rule in score.rules}
+def _rules(
+    model: ir.Model, entity: str = ir.LEAD
+) -> tuple[dict[str, ir.PointsRule | ir.ResetRule], dict[str, float]]:
+    scores = model.outputs_of(entity).scores
+    rules = {rule.id: rule for score in scores for rule in score.rules}
     caps = {
-        r.id: g.cap
-        for s in model.scores
-        for g in s.items
-        if isinstance(g, ir.Group)
-        for r in g.rules
+        r.id: g.cap for s in scores for g in s.items if isinstance(g, ir.Group) for r in g.rules
     }
     return rules, caps
 
 
-def rule_changes(old: ir.Model, new: ir.Model) -> tuple[RuleChange, ...]:
-    """Rules by id: added, removed, or changed (points, caps, condition, label, group cap)."""
-    (old_rules, old_caps), (new_rules, new_caps) = _rules(old), _rules(new)
+def rule_changes(old: ir.Model, new: ir.Model, entity: str = ir.LEAD) -> tuple[RuleChange, ...]:
+    """Rules of the entity's scores by id: added, removed, or changed (points, caps,
+    condition, label, group cap)."""
+    (old_rules, old_caps), (new_rules, new_caps) = _rules(old, entity), _rules(new, entity)
     changes = []
     for rule_id, rule in new_rules.items():
         if rule_id not in old_rules:

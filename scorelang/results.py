@@ -63,14 +63,14 @@ class ScoreResult:
         movers = sorted((r for r in rules if r.points != 0), key=lambda r: -abs(r.points))
         return (resets + movers)[:n]
 
-    def as_row(self, model: ir.Model) -> dict[str, object]:
-        """One row keyed by exactly `model.output_columns`, the same shape as every SQL target's
-        `<model>_scores` view: rule columns hold points rounded to cents like scores (so
-        every engine agrees on them too), reset rules a boolean."""
+    def as_row(self, model: ir.Model, entity: str = ir.LEAD) -> dict[str, object]:
+        """One row keyed by exactly `model.columns_of(entity)`, the same shape as every SQL
+        target's `<model>_scores` view (`<model>_account_scores` for an account's result):
+        rule columns hold points rounded to cents like scores (so every engine agrees on them
+        too), reset rules a boolean."""
         rule_values = {
             r.id: (r.fired if r.is_reset else ir.round_score(r.points)) for r in self.rules
         }
         outputs = {**self.scores, **self.tiers, **self.matrices, **self.flags, **rule_values}
-        return {model.key: self.key} | {
-            column: outputs[column] for column in model.output_columns[1:]
-        }
+        key, *columns = model.columns_of(entity)
+        return {key: self.key} | {column: outputs[column] for column in columns}

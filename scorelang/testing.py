@@ -58,18 +58,48 @@ def run_tests(model: ir.Model, evaluator: PythonEvaluator | None = None) -> list
 
 
 def _run(case: ir.TestCase, evaluator: PythonEvaluator, key: str) -> TestOutcome:
-    lead = dict(case.lead)
-    events = [
-        {EVENT_LEAD: lead.get(key), EVENT_TYPE: e.type, EVENT_TIME: e.at, **dict(e.properties)}
-        for e in case.events
-    ]
+    """A lead test scores its lead alone; an account test scores its account over its leads
+    (each expectation then reads the account's result or one lead's)."""
     try:
-        result = evaluator.score(lead, events, case.as_of)
+        if case.account is None:
+            lead = dict(case.lead)
+            result = evaluator.score(lead, _events(lead.get(key), case.events), case.as_of)
+            results = {(ir.LEAD, None): result}
+        else:
+            results = _account_results(case, evaluator, key)
     except ValueError as error:
         failure = Failure(f"the test's lead could not be scored: {error}", None, None, case.span)
         return TestOutcome(case.name, False, [failure], case.span)
-    failures = [f for f in (_check(e, result) for e in case.expectations) if f is not None]
+    failures = [
+        f for f in (_check(e, results[_subject(e)]) for e in case.expectations) if f is not None
+    ]
     return TestOutcome(case.name, not failures, failures, case.span)
+
+
+def _events(lead_key: object, events: tuple[ir.TestEvent, ...]) -> list[dict[str, Any]]:
+    return [
+        {EVENT_LEAD: lead_key, EVENT_TYPE: e.type, EVENT_TIME: e.at, **dict(e.properties)}
+        for e in events
+    ]
+
+
+def _account_results(
+    case: ir.TestCase, evaluator: PythonEvaluator, key: str
+) -> dict[tuple[str, str | None], ScoreResult]:
+    """The account's result, each lead's under its key as text, and the only lead's under
+    None too (keyed as `_subject` reads them)."""
+    leads = [dict(lead.record) for lead in case.leads]
+    events = [e for lead in case.leads for e in _events(dict(lead.record).get(key), lead.events)]
+    scored = evaluator.score_accounts([dict(case.account or ())], leads, events, case.as_of)
+    results = {(ir.ACCOUNT, None): scored.accounts[0]}
+    results |= {(ir.LEAD, str(r.key)): r for r in scored.leads}
+    if len(scored.leads) == 1:
+        results[ir.LEAD, None] = scored.leads[0]
+    return results
+
+
+def _subject(expectation: ir.Expectation) -> tuple[str, str | None]:
+    return (expectation.entity, expectation.lead)
 
 
 def _check(expectation: ir.Expectation, result: ScoreResult) -> Failure | None:

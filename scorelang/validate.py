@@ -85,27 +85,33 @@ def _check_range(value: float, type_: ir.Type) -> None:
         raise _Unreadable(f"{value!r} is not a valid number")
 
 
-def check_leads(model: ir.Model, leads: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Typed lead records, or a ValueError naming every problem (first few quoted)."""
-    fields = {f.name: f for f in model.lead_fields}
+def check_leads(
+    model: ir.Model, leads: Iterable[Mapping[str, Any]], entity: str = ir.LEAD
+) -> list[dict[str, Any]]:
+    """Typed lead (or `entity`: account) records, or a ValueError naming every problem
+    (first few quoted)."""
+    declared = model.entity(entity)
+    fields, key = {f.name: f for f in declared.fields}, declared.key
     records, problems, seen = [], [], {}
     for n, lead in enumerate(leads, 1):
-        where = f"lead {n}"
+        where = f"{entity} {n}"
         if not isinstance(lead, Mapping):
             problems.append(f"{where}: not a mapping of field -> value: {lead!r}")
             continue
-        if lead.get(model.key) not in (None, ""):
-            where += f" ({model.key} {lead[model.key]!r})"
-        record = _record(lead, fields, where, problems, "lead field")
+        if lead.get(key) not in (None, ""):
+            where += f" ({key} {lead[key]!r})"
+        record = _record(lead, fields, where, problems, f"{entity} field")
         for name, field in fields.items():
             if not field.optional and record.get(name) is None and name in lead:
                 problems.append(f"{where}: missing value for required field {name!r}")
             elif not field.optional and name not in lead:
                 problems.append(f"{where}: missing required field {name!r}")
-        key = record.get(model.key)
-        if key is not None and key in seen:
-            problems.append(f"{where}: duplicate lead key {key!r} (also lead {seen[key]})")
-        seen.setdefault(key, n)
+        value = record.get(key)
+        if value is not None and value in seen:
+            problems.append(
+                f"{where}: duplicate {entity} key {value!r} (also {entity} {seen[value]})"
+            )
+        seen.setdefault(value, n)
         records.append(record)
     _raise(problems)
     return records
@@ -159,7 +165,10 @@ def _record(
         field = fields.get(name)
         if field is None:
             hint = suggestion(str(name), fields) if isinstance(name, str) else ""
-            problems.append(f"{where}: unknown key {name!r}, not a {kind} of the model{hint}")
+            article = "an" if kind[0] in "aeiou" else "a"
+            problems.append(
+                f"{where}: unknown key {name!r}, not {article} {kind} of the model{hint}"
+            )
             continue
         try:
             record[name] = typed(value, field.type)

@@ -17,14 +17,21 @@ from scorelang.compiler.fmt import format_source
 from scorelang.compiler.frontend import Compilation, compile_file, compile_source
 
 from scorelang import engines
-from scorelang.data import read_records
+from scorelang.data import read_inputs
 from scorelang.datagen import event_columns, generate, lead_columns, write
 from scorelang.testing import run_tests
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FOLDERS = sorted(p.parent for p in EXAMPLES.glob("*/model.score"))
 SEED, LEADS = 42, 150  # how the bundled CSVs were made (README: regenerate)
+OUTCOME = "opportunity"  # the accounts' outcome column, for a model with an account
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def data_files(folder: Path, model: ir.Model) -> dict[str, Path]:
+    """The folder's leads and events files, and its accounts file for a model with one."""
+    files = {"leads": folder / "leads.csv", "events": folder / "events.csv"}
+    return files | ({"accounts": folder / "accounts.csv"} if model.account else {})
 
 
 def compiled(folder: Path) -> Compilation:
@@ -79,7 +86,14 @@ def test_bundled_csvs_have_the_models_columns_and_size(folder):
 def test_bundled_csvs_load_cleanly(folder):
     """Typed and validated by the loader every engine uses: nothing dropped, no error."""
     model = model_of(folder)
-    leads, events = read_records(model, folder / "leads.csv", folder / "events.csv")
+    files = data_files(folder, model)
+    reports = []
+    inputs = read_inputs(
+        model, files["leads"], files["events"], on_load=reports.append,
+        accounts=files.get("accounts"),
+    )  # fmt: skip
+    leads, events = inputs.leads, inputs.events
+    assert isinstance(events, list) and reports[0].unknown_account_leads == 0
     keys = {lead[model.key] for lead in leads}
     declared = {t.name for t in model.event_types}
     assert len(keys) == len(leads)
@@ -89,32 +103,38 @@ def test_bundled_csvs_load_cleanly(folder):
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
 def test_bundled_csvs_are_reproducible_from_the_generator(folder, tmp_path):
-    write(generate(model_of(folder), LEADS, SEED, AS_OF), tmp_path)
-    for name in ("leads.csv", "events.csv"):
+    model = model_of(folder)
+    outcome = OUTCOME if model.account else None
+    write(generate(model, LEADS, SEED, AS_OF, account_outcome=outcome), tmp_path)
+    for name in (path.name for path in data_files(folder, model).values()):
         assert filecmp.cmp(tmp_path / name, folder / name, shallow=False), (
             f"{folder.name}/{name} differs: regenerate with "
             f"python -m scorelang.datagen {folder}/model.score --leads {LEADS} --seed {SEED} "
-            f"--out {folder}"
+            f"--out {folder}" + (f" --account-outcome {OUTCOME}" if outcome else "")
         )
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
 def test_every_rule_fires_for_some_bundled_lead_but_not_all(folder):
-    """The sample data exercises the whole model: no rule is dead or constant on it."""
+    """The sample data exercises the whole model: no rule is dead or constant on it (nor,
+    for a model with an account, on its accounts)."""
     model = model_of(folder)
-    rows = engines.score(
-        model, "python", leads=folder / "leads.csv", events=folder / "events.csv", as_of=AS_OF
-    )
-    for rule in (r for s in model.scores for r in s.rules):
-        fired = sum(1 for row in rows if row[rule.id])
-        assert 0 < fired < len(rows), f"{rule.id} fires for {fired} of {len(rows)} leads"
+    for entity in (e.name for e in model.entities):
+        rows = engines.score(
+            model, "duckdb", as_of=AS_OF, entity=entity, **data_files(folder, model)
+        )
+        for rule in (r for s in model.outputs_of(entity).scores for r in s.rules):
+            fired = sum(1 for row in rows if row[rule.id])
+            assert 0 < fired < len(rows), f"{rule.id} fires for {fired} of {len(rows)} {entity}s"
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
 def test_duckdb_agrees_with_python_on_the_bundled_data(folder):
     model = model_of(folder)
-    files = {"leads": folder / "leads.csv", "events": folder / "events.csv", "as_of": AS_OF}
-    assert engines.score(model, "duckdb", **files) == engines.score(model, "python", **files)
+    files = data_files(folder, model) | {"as_of": AS_OF}
+    for entity in (e.name for e in model.entities):
+        duck = engines.score(model, "duckdb", entity=entity, **files)
+        assert duck == engines.score(model, "python", entity=entity, **files)
 
 
 # ---- every form of the language appears in some example -----------------------------------

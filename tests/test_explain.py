@@ -221,8 +221,12 @@ def test_every_engine_explains_every_lead_of_every_example_alike(
 
     model = load(example / "model.score")
     files = (example / "leads.csv", example / "events.csv")
+    accounts = example / "accounts.csv" if model.ir.account is not None else None
     explained = {
-        engine: [to_json(e) for e in explain_leads(model, *files, AS_OF, engine, database=pg_url)]
+        engine: [
+            to_json(e)
+            for e in explain_leads(model, *files, AS_OF, engine, database=pg_url, accounts=accounts)
+        ]
         for engine in ("python", "duckdb", "postgres")
     }
     assert len(explained["python"]) == 150

@@ -28,8 +28,14 @@ EDGE = ROOT / "tests" / "fixtures" / "parity_edge"
 
 
 def cases() -> list[Path]:
-    """Folders holding one .score model with its leads.csv and events.csv."""
-    folders = [f for f in sorted((ROOT / "examples").glob("*")) if (f / "leads.csv").exists()]
+    """Folders holding one .score model with its leads.csv and events.csv. A model with an
+    account (a folder with accounts.csv) is compared on both entities, on every engine, by
+    tests/test_accounts_cli.py."""
+    folders = [
+        f
+        for f in sorted((ROOT / "examples").glob("*"))
+        if (f / "leads.csv").exists() and not (f / "accounts.csv").exists()
+    ]
     return [*folders, EDGE]
 
 

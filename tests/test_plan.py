@@ -33,21 +33,22 @@ def model_of(folder: Path) -> ir.Model:
     return model
 
 
+def data_files(folder: Path) -> dict[str, Path]:
+    """The folder's leads and events files, and its accounts file for a model with one."""
+    files = {"leads": folder / "leads.csv", "events": folder / "events.csv"}
+    return files | ({"accounts": folder / "accounts.csv"} if model_of(folder).account else {})
+
+
 def duckdb_rows(folder: Path, sql: str) -> tuple[list[str], list[tuple]]:
     with duckdb_engine.session(
-        model_of(folder),
-        leads=folder / "leads.csv",
-        events=folder / "events.csv",
-        database=None,
-        mapping=SourceMapping(),
+        model_of(folder), database=None, mapping=SourceMapping(), **data_files(folder)
     ) as con:
         cursor = con.execute(sql)
         return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 def python_rows(folder: Path, as_of: datetime) -> list[dict]:
-    files = {"leads": folder / "leads.csv", "events": folder / "events.csv"}
-    return engines.score(model_of(folder), "python", as_of=as_of, **files)
+    return engines.score(model_of(folder), "python", as_of=as_of, **data_files(folder))
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)

@@ -36,24 +36,24 @@ SCORE = "score s { when vip: +1 }\n"
 # (code, snippet appended to test_check.BASE, line within the snippet, column): each
 # mistake gives exactly one diagnostic.
 CASES = [
-    ("E440", SCORE + "score v = change(s, 7d)\nflag f = previous(v, 1d) > 0", 3, 10),
+    ("E450", SCORE + "score v = change(s, 7d)\nflag f = previous(v, 1d) > 0", 3, 10),
     (
-        "E440",
+        "E450",
         SCORE
         + 'score v = change(s, 7d)\ntier t from v { up >= 1 flat }\nflag f = previous(t, 1d) == "up"',
         4,
         10,
     ),
-    ("E440", SCORE + "score v = change(s, 7d)\nflag g = v > 1\nflag f = previous(g, 1d)", 4, 10),
-    ("E441", SCORE + "score c = previous(c, 1d) + s", 2, 11),
-    ("E441", "flag a = previous(b, 1d)\nflag b = a", 1, 10),
-    ("E442", SCORE + "score c = change(s)", 2, 11),
-    ("E442", SCORE + "score c = previous(s, 0d)", 2, 23),
-    ("E443", "flag f = previous(industry, 7d) == 1", 1, 19),
-    ("E443", "flag f = previous(page_view, 7d)", 1, 19),
-    ("E443", SCORE + "score c = previous(s + 1, 7d)", 2, 20),
-    ("E444", SCORE + "tier t from s { a >= 1 b }\nflag f = change(t, 7d) > 0", 3, 10),
-    ("E445", SCORE + 'test "t" { lead { id: "1" } expect change(s, 7d) == 0 }', 2, 36),
+    ("E450", SCORE + "score v = change(s, 7d)\nflag g = v > 1\nflag f = previous(g, 1d)", 4, 10),
+    ("E451", SCORE + "score c = previous(c, 1d) + s", 2, 11),
+    ("E451", "flag a = previous(b, 1d)\nflag b = a", 1, 10),
+    ("E452", SCORE + "score c = change(s)", 2, 11),
+    ("E452", SCORE + "score c = previous(s, 0d)", 2, 23),
+    ("E453", "flag f = previous(industry, 7d) == 1", 1, 19),
+    ("E453", "flag f = previous(page_view, 7d)", 1, 19),
+    ("E453", SCORE + "score c = previous(s + 1, 7d)", 2, 20),
+    ("E454", SCORE + "tier t from s { a >= 1 b }\nflag f = change(t, 7d) > 0", 3, 10),
+    ("E455", SCORE + 'test "t" { lead { id: "1" } expect change(s, 7d) == 0 }', 2, 36),
     ("E215", SCORE + "score r { when previous(s, 1d) > 0: +1 }", 2, 16),
     ("E215", SCORE + "tier t from s { a >= 1 b }\nscore c = previous(t, 1d)", 3, 20),
     ("E212", SCORE + "score c = previous(ss, 1d)", 2, 20),
@@ -77,7 +77,7 @@ def test_a_shift_of_a_shift_is_reported_beside_a_cycle() -> None:
         SCORE + "score v = change(s, 7d)\nflag f = change(v, 7d) > 0\n"
         "score loop = previous(loop, 1d) + s\nscore a = b + 1\nscore b = a + 1"
     )
-    assert diagnostics(snippet) == [("E441", 4, 14), ("E410", 5, 7), ("E440", 3, 10)]
+    assert diagnostics(snippet) == [("E451", 4, 14), ("E410", 5, 7), ("E450", 3, 10)]
 
 
 def lowered(snippet: str) -> ir.Model:

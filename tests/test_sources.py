@@ -65,6 +65,10 @@ def test_entity_tables_are_checked(tmp_path: Path) -> None:
         config(tmp_path, '[sources.entities.lead]\nevent_key = "x"\n')
     with pytest.raises(ConfigError, match="takes `table` and `event_key`"):
         config(tmp_path, '[sources.entities.lead]\ntable = "crm"\nkey = "x"\n')
+    with pytest.raises(ConfigError, match=r"not 'columns' \(the lead's columns are mapped under"):
+        config(
+            tmp_path, '[sources.entities.lead]\ntable = "crm"\n[sources.entities.lead.columns]\n'
+        )
     with pytest.raises(ConfigError, match="not a valid identifier"):
         config(tmp_path, '[sources.entities.lead]\ntable = "drop table"\n')
 
@@ -75,8 +79,7 @@ def test_an_entity_the_model_does_not_declare_is_an_error(tmp_path: Path) -> Non
     assert model is not None
     with pytest.raises(ConfigError, match=r"entities.leads\] names an entity .*did you mean"):
         check_mapping(model, mapping)
-    with pytest.raises(ConfigError, match="no source for entity 'account'"):
-        mapping.entity("account")
+    assert mapping.entity("account") == EntitySource("accounts")  # the default table
 
 
 def test_a_changed_copy_keeps_the_entity_sources(tmp_path: Path) -> None:

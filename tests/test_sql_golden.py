@@ -19,7 +19,7 @@ from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file
 from scorelang.targets.sql import DIALECTS, render_ddl
 from scorelang.targets.sql.names import unquoted_ok
-from sql_fixture import DuckEngine, PgEngine
+from sql_fixture import SQL_TYPES, DuckEngine, PgEngine
 
 from scorelang.config import SourceMapping
 
@@ -93,15 +93,22 @@ def test_every_golden_file_has_a_model() -> None:
 def _create_views(engine, path: Path) -> None:
     model = load(path)
     engine.load(model, [], [])
+    prefix = f'"{engine.schema}".' if engine.schema else ""
+    if model.account is not None:  # an empty accounts table of the declared fields
+        types = SQL_TYPES[engine.dialect]
+        columns = ", ".join(f'"{f.name}" {types[f.type]}' for f in model.account.fields)
+        engine.execute(f'CREATE TABLE {prefix}"accounts" ({columns})')
     mapping = SourceMapping(schema=engine.schema)
     for statement in sqlglot.parse(
         render_ddl(model, engine.dialect, mapping=mapping, schema=engine.schema),
         read=engine.dialect,
     ):
         engine.execute(statement.sql(dialect=engine.dialect))
-    prefix = f'"{engine.schema}".' if engine.schema else ""
     names, rows = engine.columns(f'SELECT * FROM {prefix}"{model.name}_scores"')
     assert (names, rows) == (list(model.output_columns), [])
+    if model.account is not None:
+        names, rows = engine.columns(f'SELECT * FROM {prefix}"{model.name}_account_scores"')
+        assert (names, rows) == (list(model.account_output_columns), [])
 
 
 @pytest.mark.parametrize(

@@ -141,4 +141,8 @@ def expr_interval(expr: ir.Expr, bounds: dict[str, Bounds]) -> Interval:
             if inner.high <= 0:
                 return -inner
             return Interval(0.0, max(-inner.low, inner.high))
+        case ir.Rollup(func="max" | "avg", value=value) if value is not None:
+            return expr_interval(value, bounds)  # within the leads' values
+        case ir.Rollup(func="count" | "count_distinct"):
+            return Interval(0.0, INF)
     return UNBOUNDED

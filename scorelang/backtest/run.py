@@ -83,6 +83,7 @@ class Backtest:
     groups: tuple[GroupMetrics, ...]
     flags: tuple[FlagMetrics, ...]
     rules: tuple[RuleMetrics, ...]
+    entity: str = ir.LEAD  # what was scored and measured: leads, or accounts (`leads` counts them)
 
     @property
     def base_rate(self) -> float:
@@ -103,14 +104,9 @@ def describe_as_of(as_of: AsOf) -> str:
     return f"all leads at {as_of.isoformat()}"
 
 
-def outputs(model: ir.Model, scored: ScoredLeads) -> dict[str, NDArray]:
-    """Scores, tiers, matrices and flags as columns (what flag conditions read)."""
-    names = [
-        *model.score_names,
-        *(t.name for t in model.tiers),
-        *(t.name for t in model.percentile_tiers),
-    ]
-    names += [*(m.name for m in model.matrices), *(f.name for f in model.flags)]
+def outputs(model: ir.Model, scored: ScoredLeads, entity: str = ir.LEAD) -> dict[str, NDArray]:
+    """Scores, tiers, matrices and flags of the entity as columns (what flag conditions read)."""
+    names = model.outputs_of(entity).names
     return {name: np.array([row[name] for row in scored.rows], dtype=object) for name in names}
 
 
@@ -161,9 +157,9 @@ def _flag_metrics(
     return FlagMetrics(flag.name, classification, float(flagged.mean()), tuple(suggestions), note)
 
 
-def _rule_metrics(model: ir.Model, scored: ScoredLeads) -> list[RuleMetrics]:
+def _rule_metrics(model: ir.Model, scored: ScoredLeads, entity: str) -> list[RuleMetrics]:
     result = []
-    for score in model.scores:
+    for score in model.outputs_of(entity).scores:
         for rule in score.rules:
             values = [row[rule.id] for row in scored.rows]
             reset = isinstance(rule, ir.ResetRule)
@@ -184,19 +180,22 @@ def analyse(
     as_of: str,
     main_score: str | None = None,
     target_rate: float | None = None,
+    entity: str = ir.LEAD,
 ) -> Backtest:
-    """Every metric of a backtest from scored leads; a clear ValueError when it cannot be measured."""
+    """Every metric of a backtest from scored leads (or accounts: `entity`, whose outputs are
+    measured); a clear ValueError when it cannot be measured."""
     outcomes = scored.outcomes
     if outcomes.all() or not outcomes.any():
         raise ValueError(
-            f"the outcome column {outcome!r} needs both converted and not converted leads"
+            f"the outcome column {outcome!r} needs both converted and not converted {entity}s"
         )
-    main = main_score or model.score_names[-1]
-    if main not in model.score_names:
-        raise ValueError(f"no score named {main!r}; the model has {', '.join(model.score_names)}")
-    columns = outputs(model, scored)
+    own = model.outputs_of(entity)
+    main = main_score or own.score_names[-1]
+    if main not in own.score_names:
+        raise ValueError(f"no score named {main!r}; the model has {', '.join(own.score_names)}")
+    columns = outputs(model, scored, entity)
     scores = []
-    for name in model.score_names:
+    for name in own.score_names:
         values = _score_values(columns[name])
         scores.append(
             ScoreMetrics(
@@ -216,10 +215,10 @@ def analyse(
                 )
             ),
         )
-        for t in (*model.tiers, *model.percentile_tiers)
+        for t in (*own.tiers, *own.percentile_tiers)
     ]
     tier_labels = {t.name: [b for b, _ in t.bands] for t in (*model.tiers, *model.percentile_tiers)}
-    for m in model.matrices:
+    for m in own.matrices:
         cells = [
             f"{chr(65 + r)}{c + 1}"
             for r in range(len(tier_labels[m.rows]))
@@ -230,7 +229,7 @@ def analyse(
             GroupMetrics(m.name, f"{m.rows} x {m.columns}", tuple(r for r in rates if r.count))
         )
     prepared = prepare(columns)
-    flags = [_flag_metrics(f, columns, prepared, outcomes, target_rate) for f in model.flags]
+    flags = [_flag_metrics(f, columns, prepared, outcomes, target_rate) for f in own.flags]
     return Backtest(
         model=model.name,
         outcome=outcome,
@@ -242,7 +241,8 @@ def analyse(
         scores=tuple(scores),
         groups=tuple(groups),
         flags=tuple(flags),
-        rules=tuple(_rule_metrics(model, scored)),
+        rules=tuple(_rule_metrics(model, scored, entity)),
+        entity=entity,
     )
 
 
@@ -259,11 +259,15 @@ def backtest(
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
     database: str | None = None,
+    accounts: Path | None = None,
 ) -> Backtest:
     """Score the leads file at `as_of` (one instant, as a datetime or ISO 8601 text, or a
-    per-lead column) on `engine` (with `database`, its server: Postgres) and measure it."""
+    per-lead column) on `engine` (with `database`, its server: Postgres) and measure it; a
+    model with an account reads the `accounts` file."""
     model, as_of = model_ir(model), to_utc(as_of) if isinstance(as_of, str) else as_of
-    scored = score_leads(model, leads, events, outcome, as_of, engine, progress, mapping, database)
+    scored = score_leads(
+        model, leads, events, outcome, as_of, engine, progress, mapping, database, accounts
+    )
     return analyse(
         model,
         scored,

@@ -173,10 +173,12 @@ def score_python(
     events: Sequence[Mapping[str, Any]],
     as_of: Sequence[datetime],
     progress: Progress | None = None,
+    accounts: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for `leads`, lead i scored at `as_of[i]` on its events up to that instant only.
 
-    Leads sharing a scoring time are scored together (percentile tiers rank among them).
+    Leads sharing a scoring time are scored together (percentile tiers rank among them;
+    accounts, for a model with one, roll up all their leads).
     """
     from ..targets.python import PythonEvaluator
 
@@ -187,7 +189,8 @@ def score_python(
     batches: dict[datetime, list[int]] = defaultdict(list)
     for index, instant in enumerate(as_of):
         batches[instant].append(index)
-    step = max(1, len(leads)) if model.percentile_tiers else CHUNK
+    whole = model.percentile_tiers or accounts is not None
+    step = max(1, len(leads)) if whole else CHUNK
     rows: list[dict[str, Any] | None] = [None] * len(leads)
     done = 0
     for instant, members in batches.items():
@@ -199,7 +202,9 @@ def score_python(
                 for e in by_lead.get(leads[i][model.key], ())
                 if event_time(e) <= instant
             ]
-            results = evaluator.score_many([leads[i] for i in chunk], seen, instant)
+            results = evaluator.score_many(
+                [leads[i] for i in chunk], seen, instant, accounts=accounts or ()
+            )
             for i, result in zip(chunk, results, strict=True):
                 rows[i] = result.as_row(model)
             done += len(chunk)
@@ -216,6 +221,7 @@ class Dataset:
     events: list[dict[str, Any]]
     outcomes: NDArray[np.bool_]
     as_of: list[datetime]
+    accounts: list[dict[str, Any]] | None = None  # a model with an account: its accounts
 
 
 def load_dataset(
@@ -225,19 +231,21 @@ def load_dataset(
     outcome: str,
     as_of: AsOf,
     mapping: SourceMapping | None = None,
+    accounts: Path | None = None,
 ) -> Dataset:
     facts = read_lead_facts(model, leads, outcome, as_of, mapping)
     scoring = model_columns(model, mapping or SourceMapping(), fact_names(outcome, as_of))
-    records, event_records = data.read_records(model, leads, events, scoring)
+    inputs = data.read_inputs(model, leads, events, scoring, accounts=accounts)
+    records, event_records = inputs.leads, inputs.events
+    assert isinstance(event_records, list)
     keys = [r[model.key] for r in records]
     times = (
         [facts.as_of[k] for k in keys]
         if isinstance(as_of, AsOfColumn)
         else [to_utc(as_of)] * len(keys)
     )
-    return Dataset(
-        records, event_records, np.array([facts.outcome[k] for k in keys], dtype=bool), times
-    )
+    outcomes = np.array([facts.outcome[k] for k in keys], dtype=bool)
+    return Dataset(records, event_records, outcomes, times, inputs.accounts)
 
 
 def score_leads(
@@ -250,14 +258,23 @@ def score_leads(
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
     database: str | None = None,
+    accounts: Path | None = None,
 ) -> ScoredLeads:
     """Score every lead of the file at its scoring time and pair it with its outcome, rows
-    in the file's order on every engine (deciles split ties in that order).
+    in the file's order on every engine (deciles split ties in that order); a model with an
+    account is scored with the `accounts` file, at one instant.
 
     `database`: the server of an engine that needs one (Postgres: a postgresql:// URL)."""
+    if isinstance(as_of, AsOfColumn) and model.account is not None:
+        raise ValueError(
+            f"model {model.name} scores its leads with their accounts, which roll up every "
+            "lead at one instant: give --as-of, not --as-of-column"
+        )
     if engine == "python":
-        dataset = load_dataset(model, leads, events, outcome, as_of, mapping)
-        rows = score_python(model, dataset.leads, dataset.events, dataset.as_of, progress)
+        dataset = load_dataset(model, leads, events, outcome, as_of, mapping, accounts)
+        rows = score_python(
+            model, dataset.leads, dataset.events, dataset.as_of, progress, dataset.accounts
+        )
         return ScoredLeads(rows, dataset.outcomes, dataset.as_of)
     from .. import engines
 
@@ -270,6 +287,7 @@ def score_leads(
         engine,
         leads=leads,
         events=events,
+        accounts=accounts,
         database=database,
         as_of=instant,
         mapping=scoring,

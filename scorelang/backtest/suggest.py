@@ -94,8 +94,9 @@ def fit_logistic(
 
 
 def points_rules(model: ir.Model) -> list[tuple[str, PointsRule]]:
-    """(score name, rule) for every rule that awards points, in output-column order."""
-    return [(s.name, r) for s in model.scores for r in s.rules if not isinstance(r, ir.ResetRule)]
+    """(score name, rule) for every lead rule that awards points, in output-column order."""
+    scores = model.outputs_of(ir.LEAD).scores
+    return [(s.name, r) for s in scores for r in s.rules if not isinstance(r, ir.ResetRule)]
 
 
 def rule_units(model: ir.Model, rows: Sequence[Mapping[str, Any]]) -> NDArray[np.float64]:
@@ -117,7 +118,7 @@ def propose(model: ir.Model, fit: LogisticFit) -> list[RuleFit]:
     rules without evidence keep their points."""
     rules = points_rules(model)
     scale: dict[str, float] = {}
-    for score in model.scores:
+    for score in model.outputs_of(ir.LEAD).scores:
         members = [j for j, (name, _) in enumerate(rules) if name == score.name and fit.varied[j]]
         current = sum(abs(rules[j][1].points) for j in members)
         fitted = sum(abs(fit.coefficients[j]) for j in members)
@@ -258,9 +259,11 @@ def suggest(
     seed: int = 0,
     progress: Progress | None = None,
     mapping: SourceMapping | None = None,
+    accounts: Path | None = None,
 ) -> Suggestion:
     """Fit points on a training split and compare current and suggested points on the rest
-    (`as_of`: a datetime, ISO 8601 text or a per-lead column)."""
+    (`as_of`: a datetime, ISO 8601 text or a per-lead column; a model with an account reads
+    the `accounts` file)."""
     as_of = to_utc(as_of) if isinstance(as_of, str) else as_of
     compilation = compile_file(path)
     if compilation.model is None or has_errors(compilation.diagnostics):
@@ -269,8 +272,10 @@ def suggest(
     target = score or model.score_names[-1]
     if target not in model.score_names:
         raise ValueError(f"no score named {target!r}; the model has {', '.join(model.score_names)}")
-    dataset = load_dataset(model, leads, events, outcome, as_of, mapping)
-    rows = score_python(model, dataset.leads, dataset.events, dataset.as_of, progress)
+    dataset = load_dataset(model, leads, events, outcome, as_of, mapping, accounts)
+    rows = score_python(
+        model, dataset.leads, dataset.events, dataset.as_of, progress, dataset.accounts
+    )
     train, test = stratified_split(dataset.outcomes, holdout, seed)
     units = rule_units(model, rows)
     fits = fitted_rules(compilation, fit_logistic(units[train], dataset.outcomes[train], l2))
@@ -279,10 +284,12 @@ def suggest(
     changed = compile_source(rewritten.get(root, compilation.sources[root]), root)
     if changed.model is None or has_errors(changed.diagnostics):
         raise CompileError(changed.diagnostics)
-    held_out = [dataset.leads[i] for i in test]
-    new_rows = score_python(
-        changed.model, held_out, dataset.events, [dataset.as_of[i] for i in test]
+    # Every lead is scored again and the held-out rows kept: an account rolls up all its
+    # leads, and a lead's scores do not depend on which other leads are scored with it.
+    every = score_python(
+        changed.model, dataset.leads, dataset.events, dataset.as_of, None, dataset.accounts
     )
+    new_rows = [every[i] for i in test]
     outcomes = dataset.outcomes[test]
     return Suggestion(
         score=target,

@@ -21,6 +21,7 @@ from ..compiler import ir
 from ..compiler.diagnostics import CompileError, Severity, render_plain
 from ..records import to_utc
 from .app import app
+from .score import AccountsOpt
 from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping, load_notes
 
 if TYPE_CHECKING:
@@ -47,6 +48,14 @@ OutcomeOpt = Annotated[
     str,
     typer.Option(
         "--outcome", help="Column of the leads file holding the outcome (0/1, true/false)."
+    ),
+]
+OptionalOutcomeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--outcome",
+        help="Column of the leads file holding the outcome (0/1, true/false); or give "
+        "--account-outcome.",
     ),
 ]
 AsOfOpt = Annotated[
@@ -140,7 +149,8 @@ def _pct(value: float | None) -> str:
 
 def print_backtest(result: Backtest) -> None:
     out.print(
-        f"[bold]{result.model}[/] against [bold]{result.outcome}[/]: {result.leads} leads, "
+        f"[bold]{result.model}[/] against [bold]{result.outcome}[/]: {result.leads} "
+        f"{result.entity}s, "
         f"{result.positives} converted ({_pct(result.base_rate)}); scored {result.as_of}",
     )
     scores = Table("score", "ROC AUC", "top-decile lift", "gain in top 3 deciles", title="Scores")
@@ -153,7 +163,7 @@ def print_backtest(result: Backtest) -> None:
     main = result.score(result.main_score)
     deciles = Table(
         "decile",
-        "leads",
+        f"{result.entity}s",
         "converted",
         "scores",
         "conversion",
@@ -176,7 +186,7 @@ def print_backtest(result: Backtest) -> None:
     for group in result.groups:
         table = Table(
             "band",
-            "leads",
+            f"{result.entity}s",
             "converted",
             "conversion",
             "lift",
@@ -229,7 +239,7 @@ def backtest(
     model: ModelArg,
     leads: LeadsOpt,
     events: EventsOpt,
-    outcome: OutcomeOpt,
+    outcome: OptionalOutcomeOpt = None,
     as_of: AsOfOpt = None,
     as_of_column: AsOfColumnOpt = None,
     engine: Annotated[
@@ -278,9 +288,20 @@ def backtest(
             max=1,
         ),
     ] = None,
+    accounts: AccountsOpt = None,
+    account_outcome: Annotated[
+        str | None,
+        typer.Option(
+            "--account-outcome",
+            help="Measure the account scores instead: the column of the --accounts file holding "
+            "each account's outcome (e.g. opportunity; 0/1, true/false). Needs --as-of.",
+        ),
+    ] = None,
 ) -> None:
     """Measure a model against real outcomes: AUC, lift by decile, conversion by tier, flag
-    precision/recall with threshold suggestions, and each rule's fire rate and conversion."""
+    precision/recall with threshold suggestions, and each rule's fire rate and conversion.
+    With --account-outcome, the same for the account scores against an account outcome."""
+    from ..backtest.accounts import backtest_accounts
     from ..backtest.export import plain
     from ..backtest.report import write_report
     from ..backtest.run import backtest as run_backtest
@@ -294,23 +315,48 @@ def backtest(
         fail(f"--engine: use one of {', '.join(ENGINES)}", 2)
     if format not in ("text", "json"):
         fail("--format: use text or json", 2)
+    if (outcome is None) == (account_outcome is None):
+        fail(
+            "give exactly one of --outcome (a column of the leads file: measure the lead "
+            "scores) or --account-outcome (a column of the accounts file: the account scores)",
+            2,
+        )
+    if account_outcome is not None and (accounts is None or as_of is None):
+        fail("--account-outcome needs the --accounts file and one --as-of for every account", 2)
     ir_model = load_model(model)
     when = scoring_time(as_of, as_of_column)
     mapping = load_mapping(config, strict)
-    with user_errors(), progress_bar("scoring leads") as progress:
-        result = run_backtest(
-            ir_model,
-            leads,
-            events,
-            outcome,
-            when,
-            engine=engine,
-            main_score=score,
-            target_rate=target_mql_rate,
-            progress=progress,
-            mapping=mapping,
-            database=database,
-        )
+    with user_errors(), progress_bar("scoring") as progress:
+        if account_outcome is not None and accounts is not None and as_of is not None:
+            result = backtest_accounts(
+                ir_model,
+                leads,
+                events,
+                accounts,
+                account_outcome,
+                parse_instant(as_of, "--as-of"),
+                engine=engine,
+                main_score=score,
+                target_rate=target_mql_rate,
+                progress=progress,
+                mapping=mapping,
+                database=database,
+            )
+        else:
+            result = run_backtest(
+                ir_model,
+                leads,
+                events,
+                outcome or "",
+                when,
+                engine=engine,
+                main_score=score,
+                target_rate=target_mql_rate,
+                progress=progress,
+                mapping=mapping,
+                database=database,
+                accounts=accounts,
+            )
     auc = result.score(result.main_score).auc
     passed = fail_under_auc is None or auc >= fail_under_auc
     if format == "json":

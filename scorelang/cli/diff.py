@@ -1,7 +1,8 @@
 """`scorelang diff OLD.score NEW.score --leads L --events E`: what a model change does to leads.
 
 With `--base REV` give only the new file; the old version is `git show REV:FILE`. Output is
-a terminal view, or with `--markdown` the comment to post on a pull request.
+a terminal view, or with `--markdown` the comment to post on a pull request. When both
+versions declare an account, the accounts (`--accounts`) are compared too, after the leads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.console import Console
 from ..compiler import ir
 from ..config import SourceMapping
 from .app import app
+from .score import AccountsOpt
 from .sources import ConfigOpt, StrictOpt, load_mapping, load_notes
 
 
@@ -68,9 +70,16 @@ def diff(
     score: Annotated[
         str | None, typer.Option("--score", help="Score whose largest changes to list.")
     ] = None,
-    engine: Annotated[str, typer.Option("--engine", help="python or duckdb.")] = "python",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="python or duckdb (or postgres, spark). A model with an account: duckdb.",
+        ),
+    ] = "python",
     config: ConfigOpt = None,
     strict: StrictOpt = False,
+    accounts: AccountsOpt = None,
 ) -> None:
     """Score the same data with two versions of a model and show tier/flag moves and why."""
     from ..compiler.diagnostics import has_errors
@@ -102,18 +111,27 @@ def diff(
     assert old.model is not None and new.model is not None
     as_of = as_of or datetime.now(UTC)  # one instant for both versions: decay must not drift
     mapping = load_mapping(config, strict)
+    models = (old.model, new.model)
+    entities = [ir.LEAD] + ([ir.ACCOUNT] if all(m.account for m in models) else [])
+    impacts = []
     with load_notes(Console(stderr=True, highlight=False, soft_wrap=True)):
-        old_rows, new_rows = (
-            sample_rows(m, leads, events, as_of, engine, mapping) for m in (old.model, new.model)
-        )
-    impact = compare(old.model, new.model, old_rows, new_rows, top=top, score=score)
+        for entity in entities:
+            old_rows, new_rows = (
+                sample_rows(m, leads, events, as_of, engine, mapping, accounts, entity)
+                for m in models
+            )
+            impacts.append(
+                compare(*models, old_rows, new_rows, top=top, score=score, entity=entity)
+            )
     title = f"`{new_path}`" + (f" vs `{base}`" if base else f" vs `{files[0]}`")
+    text = "\n".join(to_markdown(impact, title, i == 0) for i, impact in enumerate(impacts))
     if output is not None:
-        output.write_text(to_markdown(impact, title))
+        output.write_text(text)
     if markdown:
-        typer.echo(to_markdown(impact, title))
+        typer.echo(text)
     elif output is None:
-        Console(highlight=False).print(rich_view(impact, title.replace("`", "")))
+        for impact in impacts:
+            Console(highlight=False).print(rich_view(impact, title.replace("`", "")))
 
 
 def _git_show(revision: str, path: Path) -> str:
@@ -138,13 +156,15 @@ def sample_rows(
     as_of: datetime | None,
     engine: str = "python",
     mapping: SourceMapping | None = None,
+    accounts: Path | None = None,
+    entity: str = ir.LEAD,
 ) -> list[dict]:
-    """Scored rows of sample files; unreadable or invalid data, or a mapping that does not
-    fit the model, is a usage error."""
+    """Scored rows of sample files (the leads', or the accounts'); unreadable or invalid
+    data, or a mapping that does not fit the model, is a usage error."""
     from ..data import DataError
     from ..impact import score_rows
 
     try:
-        return score_rows(model, leads, events, as_of, engine, mapping)
+        return score_rows(model, leads, events, as_of, engine, mapping, accounts, entity)
     except (DataError, ValueError) as error:
         raise typer.BadParameter(str(error), param_hint="--leads/--events") from None

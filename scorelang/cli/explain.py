@@ -1,5 +1,5 @@
-"""`scorelang explain`: why one lead has its scores, and how far it is from the next band
-and from each flag."""
+"""`scorelang explain`: why one lead (or account) has its scores, how far it is from the next
+band and from each flag, and for an account which contacts each roll-up counted."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from rich.table import Table
 
 from ..compiler import ir
 from ..explain import (
+    AccountExplanation,
     Change,
     Explanation,
     ScoreLine,
+    account_to_json,
     change_to_json,
+    explain_account,
     explain_change,
     explain_lead,
     to_json,
@@ -30,6 +33,7 @@ from .backtest import (
     parse_instant,
     user_errors,
 )
+from .score import AccountsOpt
 from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping
 
 
@@ -94,9 +98,9 @@ def _score_table(score: ScoreLine) -> Table:
     return table
 
 
-def render_text(explanation: Explanation) -> None:
+def render_text(explanation: Explanation, entity: str = "lead") -> None:
     when = explanation.as_of.isoformat() if explanation.as_of else "now"
-    out.print(f"[bold]lead {escape(str(explanation.key))}[/] as of {when}")
+    out.print(f"[bold]{entity} {escape(str(explanation.key))}[/] as of {when}")
     for score in explanation.scores:
         value = "missing" if score.value is None else f"{score.value:g}"
         if score.composite:
@@ -181,12 +185,49 @@ def render_change(change: Change, since: str) -> None:
             out.print(f"reset {escape(reset.name)}: {_value(reset.then)} → {_value(reset.now)}")
 
 
+def render_account(explanation: AccountExplanation) -> None:
+    """The account's outputs as a lead's, then each roll-up with every contact's part."""
+    render_text(explanation.account, "account")
+    count = len(explanation.leads)
+    out.print(f"{count} contact{'s' if count != 1 else ''} at this account")
+    for line in explanation.rollups:
+        value = "missing" if line.value is None else _num(float(line.value))
+        table = Table(
+            "contact",
+            "counted",
+            "value",
+            title=f"{escape(line.text)} = {value} [dim](read by {escape(', '.join(line.read_by))})[/]",
+            title_justify="left",
+        )
+        for part in line.contributions:
+            shown = (
+                ""
+                if part.value is None or part.value is True
+                else _num(float(part.value))
+                if isinstance(part.value, int | float)
+                else escape(str(part.value))
+            )
+            if part.counted and part.value is not None and not part.used:
+                shown += " (not in the top)"
+            table.add_row(escape(str(part.lead)), "yes" if part.counted else "no", shown)
+        out.print(table)
+
+
 @app.command()
 def explain(
     model: ModelArg,
-    lead: Annotated[str, typer.Option("--lead", help="The lead's key.")],
     leads: LeadsOpt,
     events: EventsOpt,
+    lead: Annotated[str | None, typer.Option("--lead", help="The lead's key.")] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            help="The account's key (a model with an account; needs --accounts): its rules, "
+            "and for each roll-up the contacts it counted and their values.",
+        ),
+    ] = None,
+    accounts: AccountsOpt = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Score at this instant (default: now).")
     ] = None,
@@ -215,14 +256,38 @@ def explain(
     config: ConfigOpt = None,
     strict: StrictOpt = False,
 ) -> None:
-    """Explain one lead: the rules that fired with their points, caps, reset and clamp, its
-    tiers and flags, and how many points it needs for the next band or flag."""
+    """Explain one lead (--lead) or one account (--account): the rules that fired with their
+    points, caps, reset and clamp, its tiers and flags, and how many points it needs for the
+    next band or flag; for an account, each roll-up's contacts and what each contributed."""
     if format not in ("text", "json"):
         raise typer.BadParameter("use text or json", param_hint="--format")
+    if (lead is None) == (account is None):
+        raise typer.BadParameter("give --lead KEY or --account KEY", param_hint="--lead")
     engine = choose_engine(engine, database, True, "python")
     ir_model = load_model(model)
+    if account is not None and accounts is None:
+        raise typer.BadParameter("--account needs the accounts file", param_hint="--accounts")
+    if account is not None and engine != "python":
+        raise typer.BadParameter(
+            "an account is explained by the python engine", param_hint="--engine"
+        )
+    if since is not None and ir_model.account is not None:
+        raise typer.BadParameter(
+            "--since explains a lead of a model without an account (not supported yet with one)",
+            param_hint="--since",
+        )
     when = parse_instant(as_of, "--as-of") if as_of else None
     mapping = load_mapping(config, strict)
+    if account is not None:
+        assert accounts is not None
+        with user_errors():
+            explained = explain_account(ir_model, account, accounts, leads, events, when, mapping)
+        if format == "json":
+            typer.echo(json.dumps(account_to_json(explained), indent=2, default=str))
+        else:
+            render_account(explained)
+        return
+    assert lead is not None
     if since is not None:
         from ..history import SpineError, parse_duration
 
@@ -240,7 +305,9 @@ def explain(
             render_change(change, since)
         return
     with user_errors():
-        explanation = explain_lead(ir_model, lead, leads, events, when, engine, mapping, database)
+        explanation = explain_lead(
+            ir_model, lead, leads, events, when, engine, mapping, database, accounts
+        )
     if format == "json":
         typer.echo(json.dumps(to_json(explanation), indent=2, default=str))
     else:

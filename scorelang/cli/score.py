@@ -58,6 +58,18 @@ def check_out(value: Path | None) -> Path | None:
     return value
 
 
+AccountsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--accounts",
+        help="Accounts file (.csv or .parquet), for a model that declares `account { ... }`; "
+        "its columns are mapped under \\[sources.entities.account.columns] in scorelang.toml.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
 @app.command()
 def score(
     model: Annotated[
@@ -103,14 +115,33 @@ def score(
         ),
     ] = None,
     top: Annotated[
-        int, typer.Option(min=1, help="How many leads the table shows, best first.")
+        int, typer.Option(min=1, help="How many leads (and accounts) the tables show, best first.")
     ] = 10,
     by: Annotated[
         str | None,
         typer.Option(help="The score the table ranks leads by; default the last one declared."),
     ] = None,
+    accounts: AccountsOpt = None,
+    account_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--account-out",
+            help="Write every account's scores to this .csv or .parquet file instead of a "
+            "table (a model with an account).",
+            callback=check_out,
+        ),
+    ] = None,
+    account_by: Annotated[
+        str | None,
+        typer.Option(
+            "--account-by",
+            help="The account score the accounts table ranks by; default the last one declared.",
+        ),
+    ] = None,
 ) -> None:
-    """Score every lead: scores, tiers, flags and each rule's points; show the best leads."""
+    """Score every lead: scores, tiers, flags and each rule's points; show the best leads.
+    For a model with an account, also every account (from --accounts): a second table, or
+    --account-out."""
     from .. import engines
     from ..compiler.frontend import compile_file
     from ..config import ConfigError
@@ -128,50 +159,66 @@ def score(
     if compilation.model is None:
         err.print(escape(render(compilation.diagnostics, compilation.sources, "full")), end="")
         raise typer.Exit(1)
-    names = compilation.model.score_names
-    ranking = by or (names[-1] if names else None)
-    if ranking not in (*names, None):
-        known = ", ".join(names) or "no scores"
-        raise typer.BadParameter(f"no score named {by!r}; the model has {known}", param_hint="--by")
+    model_ir = compilation.model
+    ranking = ranked_by(model_ir, by, ir.LEAD, "--by")
+    has_account = model_ir.account is not None
+    if not has_account and (account_out is not None or account_by is not None):
+        raise typer.BadParameter(
+            f"model {model_ir.name} declares no account: it has no account scores",
+            param_hint="--account-out" if account_out is not None else "--account-by",
+        )
+    account_ranking = ranked_by(model_ir, account_by, ir.ACCOUNT, "--account-by")
+    given = engines.Given(leads, events, accounts, database, instant, mapping)
+    console = Console(highlight=False)
+    stamp = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+    caption = f"as of {stamp}, {engine.value}"
+    requests = [engines.Request(ir.LEAD, out, ranking, top)]
+    if has_account and (account_out is not None or out is None):
+        requests.append(engines.Request(ir.ACCOUNT, account_out, account_ranking, top))
     try:
-        sources = {
-            "leads": leads,
-            "events": events,
-            "database": database,
-            "as_of": instant,
-            "mapping": mapping,
-        }
         with load_notes(err):
-            if out is not None:
-                count = engines.write_scores(compilation.model, engine.value, out, **sources)
-            else:
-                board = engines.leaderboard(
-                    compilation.model, engine.value, ranking, top, **sources
+            results = engines.serve(model_ir, engine.value, requests, given)
+        for request, result in zip(requests, results, strict=True):
+            noun = "leads" if request.entity == ir.LEAD else "accounts"
+            if isinstance(result, int):
+                console.print(
+                    f"scored {result} {noun} with {engine.value} as of {stamp}: wrote {request.out}"
                 )
+            else:
+                show_leads(console, model_ir, result, request.by, caption, request.entity)
+                console.print(summary(result, noun))
     except UnsupportedConstruct as error:
         err.print(escape(render([error.diagnostic], compilation.sources, "full")), end="")
         raise typer.Exit(1) from None
     except (DataError, ConfigError, OSError) as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(1) from None
-    console = Console(highlight=False)
-    stamp = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if out is not None:
-        console.print(f"scored {count} leads with {engine.value} as of {stamp}: wrote {out}")
-        return
-    caption = f"as of {stamp}, {engine.value}"
-    show_leads(console, compilation.model, board, ranking, caption)
-    console.print(summary(board))
+
+
+def ranked_by(model: ir.Model, by: str | None, entity: str, option: str) -> str | None:
+    """The score a table of the entity's rows ranks by: `by`, or its last score."""
+    names = model.outputs_of(entity).score_names
+    if by is None:
+        return names[-1] if names else None
+    if by not in names:
+        known = ", ".join(names) or "no scores"
+        whose = "account " if entity == ir.ACCOUNT else ""
+        raise typer.BadParameter(
+            f"no {whose}score named {by!r}; the model has {known}", param_hint=option
+        )
+    return by
 
 
 # ---- the table ------------------------------------------------------------------------------
 
 
-def top_reasons(model: ir.Model, row: dict[str, Any], n: int = REASONS) -> list[str]:
-    """The rules that moved this lead's scores most: a fired reset first, then by |points|.
+def top_reasons(
+    model: ir.Model, row: dict[str, Any], n: int = REASONS, entity: str = ir.LEAD
+) -> list[str]:
+    """The rules that moved this row's scores most: a fired reset first, then by |points|.
     Points are the rule's own (after its `max`); a rule whose group hit its cap says so."""
     resets, movers = [], []
-    for score in model.scores:
+    for score in model.outputs_of(entity).scores:
         capped = capped_groups(score, row)
         for rule in score.rules:
             value = row[rule.id]
@@ -212,17 +259,22 @@ def cell(value: object) -> str:
 
 
 def leads_table(
-    model: ir.Model, ranked: Sequence[dict[str, Any]], title: str, caption: str, wide: bool
+    model: ir.Model,
+    ranked: Sequence[dict[str, Any]],
+    title: str,
+    caption: str,
+    wide: bool,
+    entity: str = ir.LEAD,
 ) -> Table:
-    """Key, scores and tiers; when `wide`, also the raised flags and the top reasons."""
-    labels = [t.name for t in (*model.tiers, *model.percentile_tiers, *model.matrices)]
-    flags = [f.name for f in model.flags] if wide else []
-    keys = [str(row[model.key]) for row in ranked]
+    """Key, scores and tiers of the entity's rows (leads, or accounts); when `wide`, also the
+    raised flags and the top reasons."""
+    outputs, key = model.outputs_of(entity), model.entity(entity).key
+    labels = [t.name for t in (*outputs.tiers, *outputs.percentile_tiers, *outputs.matrices)]
+    flags = [f.name for f in outputs.flags] if wide else []
+    keys = [str(row[key]) for row in ranked]
     table = Table(title=title, caption=caption)
-    table.add_column(
-        model.key, style="bold", no_wrap=True, min_width=max(map(len, keys), default=0)
-    )
-    for name in model.score_names:
+    table.add_column(key, style="bold", no_wrap=True, min_width=max(map(len, keys), default=0))
+    for name in outputs.score_names:
         table.add_column(name, justify="right", no_wrap=True)
     for name in labels:
         table.add_column(name, justify="center", no_wrap=True)
@@ -231,34 +283,42 @@ def leads_table(
     if wide:
         table.add_column("top reasons", style="dim", no_wrap=True)
     for row in ranked:
-        values = [cell(row[c]) for c in (model.key, *model.score_names, *labels)]
+        values = [cell(row[c]) for c in (key, *outputs.score_names, *labels)]
         values += ["\n".join(f for f in flags if row[f])] if flags else []
-        values += ["\n".join(top_reasons(model, row))] if wide else []
+        values += ["\n".join(top_reasons(model, row, entity=entity))] if wide else []
         table.add_row(*map(escape, values))
     return table
 
 
 def show_leads(
-    console: Console, model: ir.Model, board: Leaderboard, by: str | None, caption: str
+    console: Console,
+    model: ir.Model,
+    board: Leaderboard,
+    by: str | None,
+    caption: str,
+    entity: str = ir.LEAD,
 ) -> None:
-    """The best leads as a table with their flags and top reasons; on a terminal too narrow
-    for that, a narrower table, then each lead's flags and reasons on a line of their own."""
-    ranked = board.best
-    title = f"{model.name}: top {len(ranked)} of {board.leads} leads" + (f" by {by}" if by else "")
-    table = leads_table(model, ranked, title, caption, wide=True)
+    """The best leads (or accounts) as a table with their flags and top reasons; on a
+    terminal too narrow for that, a narrower table, then each row's flags and reasons on a
+    line of their own."""
+    ranked, noun = board.best, "leads" if entity == ir.LEAD else "accounts"
+    title = f"{model.name}: top {len(ranked)} of {board.leads} {noun}" + (f" by {by}" if by else "")
+    table = leads_table(model, ranked, title, caption, True, entity)
     natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
     if natural <= console.width:
         console.print(table)
         return
-    console.print(leads_table(model, ranked, title, caption, wide=False))
+    console.print(leads_table(model, ranked, title, caption, False, entity))
+    key_name, flags = model.entity(entity).key, model.outputs_of(entity).flags
     for row in ranked:
-        key = f"[bold]{escape(str(row[model.key]))}[/bold]"
-        raised = [f"[green]{escape(f.name)}[/green]" for f in model.flags if row[f.name]]
-        why = f"[dim]{escape(' · '.join(top_reasons(model, row)) or 'no rule fired')}[/dim]"
+        key = f"[bold]{escape(str(row[key_name]))}[/bold]"
+        raised = [f"[green]{escape(f.name)}[/green]" for f in flags if row[f.name]]
+        reasons = top_reasons(model, row, entity=entity)
+        why = f"[dim]{escape(' · '.join(reasons) or 'no rule fired')}[/dim]"
         console.print(" ".join([key, *raised, why]))
 
 
-def summary(board: Leaderboard) -> str:
-    """One line: how many leads each flag raised."""
+def summary(board: Leaderboard, noun: str = "leads") -> str:
+    """One line: how many rows were scored and how many each flag raised."""
     counts = [f"{name}: {n}" for name, n in board.flags.items()]
-    return f"{board.leads} leads scored" + (f"; {', '.join(counts)}" if counts else "")
+    return f"{board.leads} {noun} scored" + (f"; {', '.join(counts)}" if counts else "")

@@ -24,6 +24,7 @@ from .backtest import (
     scoring_time,
     user_errors,
 )
+from .score import AccountsOpt
 from .sources import ConfigOpt, StrictOpt, load_mapping
 
 
@@ -55,6 +56,7 @@ def suggest(
     ] = None,
     config: ConfigOpt = None,
     strict: StrictOpt = False,
+    accounts: AccountsOpt = None,
 ) -> None:
     """Fit rule points to an outcome (L2-regularised logistic regression on what each rule
     counted), rescaled to the model's point scale. The held-out AUC of current and suggested
@@ -77,6 +79,7 @@ def suggest(
             seed=seed,
             progress=progress,
             mapping=mapping,
+            accounts=accounts,
         )
     out.print(
         f"ROC AUC of {result.score} on {result.holdout} held-out leads (trained on {result.train}, seed {result.seed}): "

@@ -74,12 +74,19 @@ def write_project(
     schema_models, tests, skipped = [], [], []
     for model in models:
         created: list[str] = []
-        for view in build_views(model, dialect, mapping=mapping):
+        read: set[str] = set()  # source tables the lead view reads
+        for view, entity in zip(
+            build_views(model, dialect, mapping=mapping), model.entities, strict=True
+        ):
             sql = _templated(view.query, dialect, mapping, created)
             written.append(_write(out / "models" / f"{view.name}.sql", sql))
             created.append(view.name)
-        schema_models.append(_describe(model, created[-1]))
-        model_tests, model_skipped = unit_tests(model, created[-1], mapping, SOURCE)
+            schema_models.append(_describe(model, view.name, entity.name))
+            read = read or {t.name for t in view.query.find_all(exp.Table)}
+        accounts = mapping.entity(ir.ACCOUNT).table if model.account is not None else None
+        model_tests, model_skipped = unit_tests(
+            model, created[0], mapping, SOURCE, accounts if accounts in read else None
+        )
         tests += model_tests
         skipped += model_skipped
     written.append(_write(out / "models" / "schema.yml", {"version": 2, "models": schema_models}))
@@ -140,9 +147,13 @@ def _sources(models: list[ir.Model], mapping: SourceMapping) -> dict[str, Any]:
         mapping.event_type: "the event type",
         mapping.event_time: "when the event happened",
     }
+    account_columns: dict[str, str] = {}
     for model in models:
         for field in model.lead_fields:
             lead_columns.setdefault(mapping.column(field.name), f"lead field {field.name}")
+        for field in model.account.fields if model.account else ():
+            column = mapping.entity_column(ir.ACCOUNT, field.name)
+            account_columns.setdefault(column, f"account field {field.name}")
         for event_type in model.event_types:
             for prop in event_type.properties:
                 event_columns.setdefault(mapping.column(prop.name), f"event property {prop.name}")
@@ -159,6 +170,9 @@ def _sources(models: list[ir.Model], mapping: SourceMapping) -> dict[str, Any]:
         {"name": mapping.leads_table, "columns": _columns(lead_columns)},
         {"name": mapping.events_table, "columns": _columns(event_columns)},
     ]
+    if account_columns:
+        table = mapping.entity(ir.ACCOUNT).table
+        source["tables"].append({"name": table, "columns": _columns(account_columns)})
     return {"version": 2, "sources": [source]}
 
 
@@ -174,7 +188,7 @@ def _templated(query: exp.Expression, dialect: str, mapping: SourceMapping, crea
     for now in list(query.find_all(exp.CurrentTimestamp)):
         now.replace(exp.column(exp.to_identifier(_PLACEHOLDER.format(len(jinja)))))
         jinja.append(f"{{{{ {AS_OF_MACRO}() }}}}")
-    sources = {mapping.leads_table, mapping.events_table}
+    sources = {mapping.leads_table, mapping.events_table, mapping.entity(ir.ACCOUNT).table}
     for table in query.find_all(exp.Table):
         if table.name in created and not table.args.get("db"):
             call = f"{{{{ ref({json.dumps(table.name)}) }}}}"
@@ -201,33 +215,35 @@ def _templated(query: exp.Expression, dialect: str, mapping: SourceMapping, crea
     return "".join(out) + "\n"
 
 
-def _describe(model: ir.Model, view: str) -> dict[str, Any]:
-    """The view's columns: descriptions from the model, and dbt data tests."""
+def _describe(model: ir.Model, view: str, entity: str = ir.LEAD) -> dict[str, Any]:
+    """The view of one entity's outputs: its columns' descriptions from the model, and dbt
+    data tests."""
+    outputs = model.outputs_of(entity)
     columns: list[dict[str, Any]] = [
         {
-            "name": model.key,
-            "description": "the lead's key",
+            "name": model.entity(entity).key,
+            "description": f"the {entity}'s key",
             "data_tests": ["unique", "not_null"],
         }
     ]
-    for score in model.scores:
+    for score in outputs.scores:
         columns.append({"name": score.name, "description": score.description or "a score"})
-    for composite in model.composites:
+    for composite in outputs.composites:
         columns.append(
             {"name": composite.name, "description": composite.description or "a composite score"}
         )
-    for tier in (*model.tiers, *model.percentile_tiers):
+    for tier in (*outputs.tiers, *outputs.percentile_tiers):
         columns.append(_tier(tier.name, f"tier of {tier.source}", [b for b, _ in tier.bands]))
-    for matrix in model.matrices:
+    for matrix in outputs.matrices:
         cells = [
             f"{chr(ord('A') + r)}{c + 1}"
             for r in range(len(matrix.row_labels))
             for c in range(len(matrix.column_labels))
         ]
         columns.append(_tier(matrix.name, f"{matrix.rows} x {matrix.columns} grid", cells))
-    for flag in model.flags:
+    for flag in outputs.flags:
         columns.append({"name": flag.name, "description": f"flag {flag.name}"})
-    for score in model.scores:
+    for score in outputs.scores:
         for rule in score.rules:
             kind = "reset" if isinstance(rule, ir.ResetRule) else "points"
             columns.append({"name": rule.id, "description": f"{score.name}: {rule.label} ({kind})"})

@@ -39,12 +39,21 @@ class Skipped:
 
 
 def unit_tests(
-    model: ir.Model, view: str, mapping: SourceMapping, source: str
+    model: ir.Model,
+    view: str,
+    mapping: SourceMapping,
+    source: str,
+    accounts: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    """The unit tests of `model`'s test blocks for the dbt model `view`, and those left out."""
+    """The unit tests of `model`'s test blocks for the dbt model `view`, and those left out.
+    `accounts`: the accounts table the view reads (a lead test's lead has no account)."""
     tests, skipped = [], []
     names: set[str] = set()
     for case in model.tests:
+        if case.account is not None:
+            reason = "an account test (an account and several leads) is not a dbt unit test yet"
+            skipped.append(Skipped(case.name, reason))
+            continue
         expected, reason = expected_row(model, case)
         if expected is None:
             skipped.append(Skipped(case.name, reason))
@@ -67,6 +76,11 @@ def unit_tests(
                         "input": f"source({source!r}, {mapping.events_table!r})",
                         "rows": [event_row(event, key, mapping) for event in case.events] or [],
                     },
+                    *(
+                        [{"input": f"source({source!r}, {accounts!r})", "rows": []}]
+                        if accounts
+                        else []
+                    ),
                 ],
                 "expect": {"rows": [{model.key: cell(key), **expected}]},
             }

@@ -3,7 +3,9 @@
 Every engine reads files through `scorelang.data`, so all see identical typed values, and
 gives rows keyed by `model.output_columns` with the same types, sorted by lead key: as
 Python rows (`score`), as a file the engine writes (`write_scores`) or as the few rows and
-counts a terminal shows (`leaderboard`).
+counts a terminal shows (`leaderboard`). For a model with an account, the `accounts` file
+comes with the leads and events, and `entity=ir.ACCOUNT` gives the accounts' rows instead
+(`model.account_output_columns`, sorted by account key).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from ..columns import check_mapping
 from ..compiler import ir
 from ..compiler.plan import LeadInstant
 from ..config import SourceMapping
-from ..data import DataError, LoadReport, read_columns
+from ..data import DataError, LoadReport, check_accounts_file, read_inputs
 from ..records import model_ir, optional_path, to_utc
 from . import rows
-from .rows import Leaderboard
+from .rows import Leaderboard, Request
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,18 +48,24 @@ def score(
     *,
     leads: str | Path | None = None,
     events: str | Path | None = None,
+    accounts: str | Path | None = None,
     database: str | None = None,
     as_of: AsOf = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
+    entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
-    """Score every lead, as Python rows sorted by lead key: from `leads` and `events` files,
-    or (SQL engines) from the tables the mapping names in `database`. `as_of` (a datetime or
-    ISO 8601 text) None means now; a LeadInstant (SQL engines) scores each lead at its own
-    instant (a lead without one has no row: the backtest refuses such leads first). With files, `on_load` receives the LoadReport: how many
-    rows were kept, and how many events were dropped and why."""
-    model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
-    return score_rows(engine, model, sources, as_of)
+    """Score every lead (or account, with `entity`), as Python rows sorted by key: from
+    `leads` and `events` files (and `accounts`, for a model with an account), or (SQL
+    engines) from the tables the mapping names in `database`. `as_of` (a datetime or ISO 8601
+    text) None means now; a LeadInstant (SQL engines) scores each lead at its own instant (a
+    lead without one has no row: the backtest refuses such leads first). With files,
+    `on_load` receives the LoadReport: how many rows were kept, and how many events were
+    dropped and why."""
+    model, as_of, sources = inputs(
+        model, as_of, leads, events, database, mapping, on_load, accounts, entity
+    )
+    return score_rows(engine, model, sources, as_of, entity)
 
 
 def write_scores(
@@ -67,27 +75,21 @@ def write_scores(
     *,
     leads: str | Path | None = None,
     events: str | Path | None = None,
+    accounts: str | Path | None = None,
     database: str | None = None,
     as_of: AsOf = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
+    entity: str = ir.LEAD,
 ) -> int:
-    """Score every lead into a .csv or .parquet file, in lead-key order, typed as
-    `rows.output_types`; returns how many leads. The SQL engines write the file themselves:
+    """Score every lead (or account) into a .csv or .parquet file, in key order, typed as
+    `rows.output_types`; returns how many rows. The SQL engines write the file themselves:
     no lead becomes a Python object."""
-    out = Path(out)
-    model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
-    if engine in ROW_ENGINES:
-        import pyarrow as pa
-
-        from . import duckdb
-
-        scored = score_rows(engine, model, sources, as_of)
-        table = pa.Table.from_pylist(scored, schema=arrow_schema(model))
-        with duckdb.connect() as con:
-            con.register("python_rows", table)
-            return duckdb.copy_to(con, exp.select("*").from_("python_rows"), out)
-    return backend(engine).write_scores(model, out, as_of=as_of, **sources.given())
+    request = Request(entity, Path(out))
+    sources = Given(leads, events, accounts, database, as_of, mapping, on_load)
+    (count,) = serve(model, engine, [request], sources)
+    assert isinstance(count, int)
+    return count
 
 
 def leaderboard(
@@ -98,17 +100,75 @@ def leaderboard(
     *,
     leads: str | Path | None = None,
     events: str | Path | None = None,
+    accounts: str | Path | None = None,
     database: str | None = None,
     as_of: AsOf = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
+    entity: str = ir.LEAD,
 ) -> Leaderboard:
-    """The `top` best leads by the score `by` (ties in key order) and the counts of leads and
-    of raised flags; the SQL engines rank and count, and only the `top` rows are fetched."""
-    model, as_of, sources = inputs(model, as_of, leads, events, database, mapping, on_load)
-    if engine in ROW_ENGINES:
-        return rows.leaderboard(model, score_rows(engine, model, sources, as_of), by, top)
-    return backend(engine).leaderboard(model, by, top, as_of=as_of, **sources.given())
+    """The `top` best leads (or accounts) by the score `by` (ties in key order) and the
+    counts of rows and of raised flags; the SQL engines rank and count, and only the `top`
+    rows are fetched."""
+    sources = Given(leads, events, accounts, database, as_of, mapping, on_load)
+    (board,) = serve(model, engine, [Request(entity, None, by, top)], sources)
+    assert isinstance(board, Leaderboard)
+    return board
+
+
+@dataclass(frozen=True)
+class Given:
+    """The sources as the public functions take them (paths as text or Path, `as_of` as a
+    datetime, ISO 8601 text or None for now)."""
+
+    leads: str | Path | None = None
+    events: str | Path | None = None
+    accounts: str | Path | None = None
+    database: str | None = None
+    as_of: datetime | str | None = None
+    mapping: SourceMapping | None = None
+    on_load: Callable[[LoadReport], None] | None = None
+
+
+def serve(
+    model: ir.Model | ScoringModel, engine: str, requests: list[Request], given: Given
+) -> list[int | Leaderboard]:
+    """Several results (files written, leaderboards) of the leads and accounts from one load
+    of the sources, and for the python engine one scoring: what `scorelang score` asks for
+    both entities."""
+    entities = {r.entity for r in requests}
+    model, as_of, sources = inputs(
+        model,
+        given.as_of,
+        given.leads,
+        given.events,
+        given.database,
+        given.mapping,
+        given.on_load,
+        given.accounts,
+        ir.ACCOUNT if ir.ACCOUNT in entities else ir.LEAD,
+    )
+    if engine not in ROW_ENGINES:
+        return backend(engine).serve(model, requests, as_of=as_of, **sources.given())
+    scored = python_rows(model, sources, as_of, entities)
+    return [python_result(model, scored[r.entity], r) for r in requests]
+
+
+def python_result(
+    model: ir.Model, scored: list[dict[str, Any]], request: Request
+) -> int | Leaderboard:
+    """A request served from rows already in Python: a file DuckDB writes from them, or
+    their leaderboard."""
+    if request.out is None:
+        return rows.leaderboard(model, scored, request.by, request.top, request.entity)
+    import pyarrow as pa
+
+    from . import duckdb
+
+    table = pa.Table.from_pylist(scored, schema=arrow_schema(model, request.entity))
+    with duckdb.connect() as con:
+        con.register("python_rows", table)
+        return duckdb.copy_to(con, exp.select("*").from_("python_rows"), request.out)
 
 
 def inputs(
@@ -119,26 +179,44 @@ def inputs(
     database: str | None,
     mapping: SourceMapping | None,
     on_load: Callable[[LoadReport], None] | None,
+    accounts: str | Path | None = None,
+    entity: str = ir.LEAD,
 ) -> tuple[ir.Model, datetime | LeadInstant | None, Sources]:
     """The public forms (a ScoringModel, ISO text, str paths) as the engines take them, with
-    the mapping checked against the model."""
+    the mapping checked against the model, and the accounts file given with files when the
+    model has an account."""
     model = model_ir(model)
     mapping = mapping or SourceMapping()
     check_mapping(model, mapping)
-    sources = Sources(optional_path(leads), optional_path(events), database, mapping, on_load)
+    if entity == ir.ACCOUNT and model.account is None:
+        raise DataError(f"model {model.name} declares no account: it has no account scores")
+    if leads is not None:
+        check_accounts_file(model, accounts, mapping)
+    elif accounts is not None:
+        raise DataError("give the accounts file with the leads and events files")
+    sources = Sources(
+        optional_path(leads),
+        optional_path(events),
+        database,
+        mapping,
+        on_load,
+        optional_path(accounts),
+    )
     instant = as_of if as_of is None or isinstance(as_of, LeadInstant) else to_utc(as_of)
     return model, instant, sources
 
 
 @dataclass(frozen=True)
 class Sources:
-    """Where the leads and events are: two files, or the mapping's tables in `database`."""
+    """Where the leads and events (and accounts) are: files, or the mapping's tables in
+    `database`."""
 
     leads: Path | None
     events: Path | None
     database: str | None
     mapping: SourceMapping | None
     on_load: Callable[[LoadReport], None] | None
+    accounts: Path | None = None
 
     def given(self) -> dict[str, Any]:
         if (self.leads is None) != (self.events is None):
@@ -149,11 +227,16 @@ class Sources:
             "database": self.database,
             "mapping": self.mapping or SourceMapping(),
             "on_load": self.on_load,
+            "accounts": self.accounts,
         }
 
 
 def score_rows(
-    engine: str, model: ir.Model, sources: Sources, as_of: datetime | LeadInstant | None
+    engine: str,
+    model: ir.Model,
+    sources: Sources,
+    as_of: datetime | LeadInstant | None,
+    entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
     if engine == "python":
         if isinstance(as_of, LeadInstant):
@@ -161,21 +244,39 @@ def score_rows(
                 "the python engine scores one instant for every lead; each lead at its own "
                 "time: scorelang.backtest.scoring.score_python, or a SQL engine"
             )
-        return python_rows(model, sources, as_of)
-    return backend(engine).score(model, as_of=as_of, **sources.given())
+        return python_rows(model, sources, as_of, {entity})[entity]
+    return backend(engine).score(model, as_of=as_of, entity=entity, **sources.given())
 
 
-def python_rows(model: ir.Model, sources: Sources, as_of: datetime | None) -> list[dict[str, Any]]:
+def python_rows(
+    model: ir.Model, sources: Sources, as_of: datetime | None, entities: set[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The generated evaluator's rows of each of `entities`, sorted by key, from the files
+    read as every engine reads them (a model with an account is scored in its phases, both
+    entities at once)."""
     given = sources.given()
     if given["leads"] is None:
         raise DataError("the python engine scores files: give a leads file and an events file")
     from ..targets.python import PythonEvaluator
 
-    lead_records, event_columns = read_columns(
-        model, given["leads"], given["events"], given["mapping"], given["on_load"]
+    inputs = read_inputs(
+        model,
+        given["leads"],
+        given["events"],
+        given["mapping"],
+        given["on_load"],
+        accounts=given["accounts"],
+        columnar=True,
     )
-    scored = PythonEvaluator(model).score_rows(lead_records, event_columns, as_of)
-    return rows.sort_rows(model, scored)
+    evaluator = PythonEvaluator(model)
+    if inputs.accounts is None:
+        assert not isinstance(inputs.events, list)
+        scored = {ir.LEAD: evaluator.score_rows(inputs.leads, inputs.events, as_of)}
+    else:
+        both = evaluator.score_accounts(inputs.accounts, inputs.leads, inputs.events, as_of)
+        results = {ir.LEAD: both.leads, ir.ACCOUNT: both.accounts}
+        scored = {e: [r.as_row(model, e) for r in results[e]] for e in entities}
+    return {e: rows.sort_rows(model, scored[e], e) for e in entities}
 
 
 def backend(engine: str) -> ModuleType:
@@ -194,7 +295,7 @@ def backend(engine: str) -> ModuleType:
     raise DataError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
 
 
-def arrow_schema(model: ir.Model) -> pa.Schema:
+def arrow_schema(model: ir.Model, entity: str = ir.LEAD) -> pa.Schema:
     import pyarrow as pa
 
     types = {
@@ -203,7 +304,7 @@ def arrow_schema(model: ir.Model) -> pa.Schema:
         ir.Type.NUMBER: pa.float64(),
         ir.Type.BOOL: pa.bool_(),
     }
-    return pa.schema([(name, types[t]) for name, t in rows.output_types(model).items()])
+    return pa.schema([(name, types[t]) for name, t in rows.output_types(model, entity).items()])
 
 
 def apply(

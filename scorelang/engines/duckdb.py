@@ -1,4 +1,5 @@
-"""Score with DuckDB: files loaded into an in-memory database, or tables in a DuckDB file."""
+"""Score with DuckDB: files loaded into an in-memory database, or tables in a DuckDB file.
+Every function scores one entity's rows: the leads (default) or, with `entity`, the accounts."""
 
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ from sqlglot import exp
 from ..compiler import ir
 from ..config import SourceMapping
 from ..data import DataError, LoadReport, create_schema, load_duckdb, table
-from ..targets.sql import select_scores
+from ..targets.sql.builder import select_account_scores, select_scores
 from .rows import (
-    SCORES,
     Leaderboard,
+    Request,
     ScoringTime,
     best_query,
     board_from,
     counts_query,
     key_order,
+    scratch_name,
     to_rows,
     typed,
 )
@@ -88,16 +90,34 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnecti
         ) from error
 
 
-def scores_query(model: ir.Model, as_of: ScoringTime, mapping: SourceMapping) -> exp.Select:
-    return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
+def entity_query(
+    model: ir.Model,
+    dialect: str,
+    as_of: ScoringTime,
+    mapping: SourceMapping,
+    entity: str = ir.LEAD,
+) -> exp.Select:
+    """The query of one entity's rows: the leads' scores, or the accounts'."""
+    select = select_account_scores if entity == ir.ACCOUNT else select_scores
+    return select(model, dialect, as_of=as_of, mapping=mapping)
+
+
+def scores_query(
+    model: ir.Model, as_of: ScoringTime, mapping: SourceMapping, entity: str = ir.LEAD
+) -> exp.Select:
+    return entity_query(model, DIALECT, as_of, mapping, entity)
 
 
 def run_scores(
-    con: duckdb.DuckDBPyConnection, model: ir.Model, as_of: ScoringTime, mapping: SourceMapping
+    con: duckdb.DuckDBPyConnection,
+    model: ir.Model,
+    as_of: ScoringTime,
+    mapping: SourceMapping,
+    entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
-    cursor = execute(con, scores_query(model, as_of, mapping).sql(dialect=DIALECT))
+    cursor = execute(con, scores_query(model, as_of, mapping, entity).sql(dialect=DIALECT))
     names = [d[0] for d in cursor.description]
-    return to_rows(model, names, cursor.fetchall())
+    return to_rows(model, names, cursor.fetchall(), entity)
 
 
 def copy_to(con: duckdb.DuckDBPyConnection, query: exp.Query, path: Path) -> int:
@@ -117,11 +137,12 @@ def copy_to(con: duckdb.DuckDBPyConnection, query: exp.Query, path: Path) -> int
     return count
 
 
-def copy_sorted(model: ir.Model, source: exp.Expression, out: Path) -> int:
+def copy_sorted(model: ir.Model, source: exp.Expression, out: Path, entity: str = ir.LEAD) -> int:
     """Scores another engine left in a scratch file (`source`: a DuckDB table function that
-    reads it) typed, sorted by lead key and written to `out` as DuckDB writes its own."""
+    reads it) typed, sorted by key and written to `out` as DuckDB writes its own."""
+    query = typed(model, source, entity).order_by(key_order(model, DIALECT, entity))
     with connect() as con:
-        return copy_to(con, typed(model, source).order_by(key_order(model, DIALECT)), out)
+        return copy_to(con, query, out)
 
 
 @contextmanager
@@ -133,12 +154,15 @@ def session(
     database: str | Path | None,
     mapping: SourceMapping,
     on_load: Callable[[LoadReport], None] | None = None,
+    accounts: Path | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the source tables: files (when given) loaded into an in-memory
     database, otherwise `database` read as is."""
     if leads is not None and events is not None:
         con = connect()
-        report = load_duckdb(con, model, leads, events, mapping, scored_only=True)
+        report = load_duckdb(
+            con, model, leads, events, mapping, scored_only=True, accounts=accounts
+        )
         if on_load is not None:
             on_load(report)
     elif database is not None:
@@ -149,35 +173,47 @@ def session(
         yield con
 
 
-def score(model: ir.Model, *, as_of: ScoringTime, **sources: Any) -> list[dict[str, Any]]:
+def score(
+    model: ir.Model, *, as_of: ScoringTime, entity: str = ir.LEAD, **sources: Any
+) -> list[dict[str, Any]]:
     with session(model, **sources) as con:
-        return run_scores(con, model, as_of, sources["mapping"])
+        return run_scores(con, model, as_of, sources["mapping"], entity)
 
 
-def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: Any) -> int:
-    """Every lead's scores written to `out` by DuckDB itself, in lead-key order."""
-    query = typed(model, scores_query(model, as_of, sources["mapping"]))
+def serve(
+    model: ir.Model, requests: list[Request], *, as_of: ScoringTime, **sources: Any
+) -> list[int | Leaderboard]:
+    """Each request's result from one load of the sources: files are written by DuckDB
+    itself, in key order; leaderboards ranked and counted over a scratch table."""
     with session(model, **sources) as con:
-        return copy_to(con, query.order_by(key_order(model, DIALECT)), out)
+        return [fulfil(con, model, r, as_of, sources["mapping"]) for r in requests]
 
 
-def leaderboard(
-    model: ir.Model, by: str | None, top: int, *, as_of: ScoringTime, **sources: Any
-) -> Leaderboard:
-    """The best `top` leads and the counts, from the scores kept in a scratch table."""
-    scratch = table(SCORES)
+def fulfil(
+    con: duckdb.DuckDBPyConnection,
+    model: ir.Model,
+    request: Request,
+    as_of: ScoringTime,
+    mapping: SourceMapping,
+) -> int | Leaderboard:
+    entity = request.entity
+    query = scores_query(model, as_of, mapping, entity)
+    if request.out is not None:
+        typed_rows = typed(model, query, entity).order_by(key_order(model, DIALECT, entity))
+        return copy_to(con, typed_rows, request.out)
+    scratch = table(scratch_name(entity))
     create = exp.Create(
         this=scratch,
         kind="TABLE",
-        expression=scores_query(model, as_of, sources["mapping"]),
+        expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
-    with session(model, **sources) as con:
-        execute(con, create.sql(dialect=DIALECT))
-        cursor = con.execute(best_query(model, scratch, by, top, DIALECT).sql(dialect=DIALECT))
-        best = ([d[0] for d in cursor.description], cursor.fetchall())
-        counts = con.execute(counts_query(model, scratch).sql(dialect=DIALECT)).fetchone()
-    return board_from(model, best, counts)
+    execute(con, create.sql(dialect=DIALECT))
+    best = best_query(model, scratch, request.by, request.top, DIALECT, entity)
+    cursor = con.execute(best.sql(dialect=DIALECT))
+    rows = ([d[0] for d in cursor.description], cursor.fetchall())
+    counts = con.execute(counts_query(model, scratch, entity).sql(dialect=DIALECT)).fetchone()
+    return board_from(model, rows, counts, entity)
 
 
 def apply(

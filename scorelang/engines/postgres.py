@@ -19,6 +19,7 @@ from ..config import SourceMapping
 from ..data import (
     DataError,
     LoadReport,
+    account_columns,
     create_schema,
     event_columns,
     lead_columns,
@@ -26,16 +27,16 @@ from ..data import (
     scored_event_columns,
     table,
 )
-from ..targets.sql import select_scores
 from ..targets.sql.names import ident
 from . import duckdb as duck
 from .rows import (
-    SCORES,
     Leaderboard,
+    Request,
     ScoringTime,
     best_query,
     board_from,
     counts_query,
+    scratch_name,
     to_rows,
 )
 from .views import create_views, event_time_probe, knowing_event_time
@@ -102,20 +103,27 @@ def load_postgres(
     events: Path,
     mapping: SourceMapping,
     temporary: bool = True,
+    accounts: Path | None = None,
 ) -> tuple[LoadReport, SourceMapping]:
-    """Load two files into the Postgres tables the mapping names, replacing them, or by
-    default into temporary tables of those names (the session's own, addressed through
-    `pg_temp` so that a real table is never touched). Returns the mapping that reads them.
-    Temporary tables get only the event columns the scores query reads."""
+    """Load two files (three with the accounts of a model with an account) into the Postgres
+    tables the mapping names, replacing them, or by default into temporary tables of those
+    names (the session's own, addressed through `pg_temp` so that a real table is never
+    touched). Returns the mapping that reads them. Temporary tables get only the event
+    columns the scores query reads."""
     target = dataclasses.replace(mapping, schema="pg_temp" if temporary else mapping.schema)
     local = dataclasses.replace(mapping, schema=None)
     kept = scored_event_columns if temporary else event_columns
     with duck.connect() as source:
-        report = load_duckdb(source, model, leads, events, local, scored_only=temporary)
-        for name, columns in (
+        report = load_duckdb(
+            source, model, leads, events, local, scored_only=temporary, accounts=accounts
+        )
+        tables = [
             (local.leads_table, lead_columns(model, local)),
             (local.events_table, kept(model, local)),
-        ):
+        ]
+        if accounts is not None:
+            tables.append((local.entity(ir.ACCOUNT).table, account_columns(model, local)))
+        for name, columns in tables:
             destination = table(name, target.schema)
             copy_table(pg, source, name, destination, [(c.source, c.type) for c in columns])
     return report, local if temporary else mapping
@@ -141,16 +149,22 @@ def execute(pg: psycopg.Connection, sql: str) -> psycopg.Cursor:
         return pg.execute(sql)
 
 
-def scores_query(model: ir.Model, as_of: ScoringTime, mapping: SourceMapping) -> exp.Select:
-    return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
+def scores_query(
+    model: ir.Model, as_of: ScoringTime, mapping: SourceMapping, entity: str = ir.LEAD
+) -> exp.Select:
+    return duck.entity_query(model, DIALECT, as_of, mapping, entity)
 
 
 def run_scores(
-    pg: psycopg.Connection, model: ir.Model, as_of: ScoringTime, mapping: SourceMapping
+    pg: psycopg.Connection,
+    model: ir.Model,
+    as_of: ScoringTime,
+    mapping: SourceMapping,
+    entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
-    cursor = execute(pg, scores_query(model, as_of, mapping).sql(dialect=DIALECT))
+    cursor = execute(pg, scores_query(model, as_of, mapping, entity).sql(dialect=DIALECT))
     names = [d.name for d in cursor.description or ()]
-    return to_rows(model, names, cursor.fetchall())
+    return to_rows(model, names, cursor.fetchall(), entity)
 
 
 @contextmanager
@@ -162,6 +176,7 @@ def session(
     database: str | None,
     mapping: SourceMapping,
     on_load: Callable[[LoadReport], None] | None = None,
+    accounts: Path | None = None,
 ) -> Iterator[tuple[psycopg.Connection, SourceMapping]]:
     """A connection and the mapping that reads the source tables: files (when given) loaded
     into temporary tables. Nothing is committed: temporary tables go with the session."""
@@ -169,24 +184,43 @@ def session(
         raise DataError("postgres: give the database URL (postgresql://user@host/db)")
     with connect(database) as pg:
         if leads is not None and events is not None:
-            report, mapping = load_postgres(pg, model, leads, events, mapping)
+            report, mapping = load_postgres(pg, model, leads, events, mapping, accounts=accounts)
             if on_load is not None:
                 on_load(report)
         yield pg, mapping
         pg.rollback()
 
 
-def score(model: ir.Model, *, as_of: ScoringTime, **sources: Any) -> list[dict[str, Any]]:
+def score(
+    model: ir.Model, *, as_of: ScoringTime, entity: str = ir.LEAD, **sources: Any
+) -> list[dict[str, Any]]:
     with session(model, **sources) as (pg, mapping):
-        return run_scores(pg, model, as_of, mapping)
+        return run_scores(pg, model, as_of, mapping, entity)
 
 
-def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: Any) -> int:
-    """Every lead's scores streamed out of Postgres as CSV (COPY TO STDOUT) into a scratch
-    file, which DuckDB types, sorts by lead key and writes to `out`."""
+def serve(
+    model: ir.Model, requests: list[Request], *, as_of: ScoringTime, **sources: Any
+) -> list[int | Leaderboard]:
+    """Each request's result from one load of the sources into the session."""
     with session(model, **sources) as (pg, mapping):
+        return [fulfil(pg, model, r, as_of, mapping) for r in requests]
+
+
+def fulfil(
+    pg: psycopg.Connection,
+    model: ir.Model,
+    request: Request,
+    as_of: ScoringTime,
+    mapping: SourceMapping,
+) -> int | Leaderboard:
+    """A file: the rows streamed out of Postgres as CSV (COPY TO STDOUT) into a scratch
+    file, which DuckDB types, sorts by key and writes to `out`. A leaderboard: the best rows
+    and the counts, from the scores kept in a temporary table."""
+    entity = request.entity
+    query = scores_query(model, as_of, mapping, entity)
+    if request.out is not None:
         copy = exp.Copy(
-            this=scores_query(model, as_of, mapping).subquery(),
+            this=query.subquery(),
             kind=False,
             files=[exp.Var(this="STDOUT")],
             params=[
@@ -195,9 +229,9 @@ def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: A
             ],
         )
         with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
-            scratch = Path(folder) / "scores.csv"
+            scratch_file = Path(folder) / "scores.csv"
             with (
-                scratch.open("wb") as sink,
+                scratch_file.open("wb") as sink,
                 query_errors(),
                 pg.cursor().copy(copy.sql(DIALECT)) as rows,
             ):
@@ -205,30 +239,19 @@ def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: A
                     sink.write(chunk)
             source = exp.func(
                 "read_csv",
-                exp.Literal.string(str(scratch)),
+                exp.Literal.string(str(scratch_file)),
                 exp.EQ(this=exp.var("header"), expression=exp.true()),
                 exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
                 exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
             )
-            return duck.copy_sorted(model, source, out)
-
-
-def leaderboard(
-    model: ir.Model, by: str | None, top: int, *, as_of: ScoringTime, **sources: Any
-) -> Leaderboard:
-    """The best `top` leads and the counts, from the scores kept in a temporary table."""
-    scratch = table(SCORES, "pg_temp")
-    with session(model, **sources) as (pg, mapping):
-        create = exp.Create(
-            this=scratch,
-            kind="TABLE",
-            expression=scores_query(model, as_of, mapping),
-        )
-        execute(pg, create.sql(dialect=DIALECT))
-        cursor = pg.execute(best_query(model, scratch, by, top, DIALECT).sql(dialect=DIALECT))
-        best = ([d.name for d in cursor.description or ()], cursor.fetchall())
-        counts = pg.execute(counts_query(model, scratch).sql(dialect=DIALECT)).fetchone()
-    return board_from(model, best, counts)
+            return duck.copy_sorted(model, source, request.out, entity)
+    scratch = table(scratch_name(entity), "pg_temp")
+    execute(pg, exp.Create(this=scratch, kind="TABLE", expression=query).sql(dialect=DIALECT))
+    best = best_query(model, scratch, request.by, request.top, DIALECT, entity)
+    cursor = pg.execute(best.sql(dialect=DIALECT))
+    rows = ([d.name for d in cursor.description or ()], cursor.fetchall())
+    counts = pg.execute(counts_query(model, scratch, entity).sql(dialect=DIALECT)).fetchone()
+    return board_from(model, rows, counts, entity)
 
 
 def apply(model: ir.Model, database: str, mapping: SourceMapping, schema: str | None) -> list[str]:

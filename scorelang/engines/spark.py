@@ -24,15 +24,15 @@ from sqlglot import exp
 from ..compiler import ir
 from ..config import SourceMapping
 from ..data import DataError, LoadReport, create_schema, table
-from ..targets.sql import select_scores
 from . import duckdb as duck
 from .rows import (
-    SCORES,
     Leaderboard,
+    Request,
     ScoringTime,
     best_query,
     board_from,
     counts_query,
+    scratch_name,
     to_rows,
     typed,
 )
@@ -68,8 +68,10 @@ def session(master: str | None = None) -> Any:
     return spark
 
 
-def scores_query(model: ir.Model, as_of: ScoringTime, mapping: SourceMapping) -> exp.Select:
-    return select_scores(model, DIALECT, as_of=as_of, mapping=mapping)
+def scores_query(
+    model: ir.Model, as_of: ScoringTime, mapping: SourceMapping, entity: str = ir.LEAD
+) -> exp.Select:
+    return duck.entity_query(model, DIALECT, as_of, mapping, entity)
 
 
 @contextmanager
@@ -96,57 +98,70 @@ def prepare(
     database: str | None,
     mapping: SourceMapping,
     on_load: Callable[[LoadReport], None] | None = None,
+    accounts: Path | None = None,
 ) -> tuple[Any, SourceMapping]:
     """The session and the mapping that reads the source tables: files (when given) become
-    temporary views; otherwise the session's catalog is read."""
+    temporary views; otherwise the session's catalog is read (an accounts table too)."""
     spark = session(database)
     if leads is None or events is None:
         return spark, mapping
-    report = load_spark(spark, model, leads, events, mapping)
+    report = load_spark(spark, model, leads, events, mapping, accounts)
     if on_load is not None:
         on_load(report)
     return spark, dataclasses.replace(mapping, schema=None)
 
 
-def score(model: ir.Model, *, as_of: ScoringTime, **sources: Any) -> list[dict[str, Any]]:
-    """Every lead's scores as Python rows: all of them cross to the driver, so past a few
-    million leads write them to a file instead (write_scores)."""
+def score(
+    model: ir.Model, *, as_of: ScoringTime, entity: str = ir.LEAD, **sources: Any
+) -> list[dict[str, Any]]:
+    """Every lead's (or account's) scores as Python rows: all of them cross to the driver,
+    so past a few million leads write them to a file instead (write_scores)."""
     spark, mapping = prepare(model, **sources)
-    return to_rows(model, *collect(spark, scores_query(model, as_of, mapping)))
+    return to_rows(model, *collect(spark, scores_query(model, as_of, mapping, entity)), entity)
 
 
-def write_scores(model: ir.Model, out: Path, *, as_of: ScoringTime, **sources: Any) -> int:
-    """Every lead's scores written by Spark's executors as Parquet parts into a scratch
-    folder, which DuckDB sorts by lead key and writes to `out`: no score row reaches the
-    driver (spark.driver.maxResultSize bounds what may). The scratch folder is local, so a
-    Spark Connect server must share this machine's file system."""
+def serve(
+    model: ir.Model, requests: list[Request], *, as_of: ScoringTime, **sources: Any
+) -> list[int | Leaderboard]:
+    """Each request's result from one reading of the sources."""
     spark, mapping = prepare(model, **sources)
-    query = typed(model, scores_query(model, as_of, mapping))
-    with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
-        parts = Path(folder) / "scores"
-        with query_errors():
-            spark.sql(query.sql(dialect=DIALECT)).write.parquet(str(parts))
-        source = exp.func("read_parquet", exp.Literal.string(str(parts / "*.parquet")))
-        return duck.copy_sorted(model, source, out)
+    return [fulfil(spark, model, r, as_of, mapping) for r in requests]
 
 
-def leaderboard(
-    model: ir.Model, by: str | None, top: int, *, as_of: ScoringTime, **sources: Any
-) -> Leaderboard:
-    """The best `top` leads and the counts, ranked and counted by Spark over the scores
-    cached once (memory, then disk); only those rows reach the driver."""
-    spark, mapping = prepare(model, **sources)
-    scratch = table(SCORES)
-    cache = exp.Cache(this=scratch, lazy=False, expression=scores_query(model, as_of, mapping))
+def fulfil(
+    spark: Any,
+    model: ir.Model,
+    request: Request,
+    as_of: ScoringTime,
+    mapping: SourceMapping,
+) -> int | Leaderboard:
+    """A file: the rows written by Spark's executors as Parquet parts into a scratch folder,
+    which DuckDB sorts by key and writes to `out`: no score row reaches the driver
+    (spark.driver.maxResultSize bounds what may); the scratch folder is local, so a Spark
+    Connect server must share this machine's file system. A leaderboard: the best rows and
+    the counts, ranked and counted by Spark over the scores cached once (memory, then disk);
+    only those rows reach the driver."""
+    entity = request.entity
+    query = scores_query(model, as_of, mapping, entity)
+    if request.out is not None:
+        with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+            parts = Path(folder) / "scores"
+            with query_errors():
+                typed_rows = typed(model, query, entity).sql(dialect=DIALECT)
+                spark.sql(typed_rows).write.parquet(str(parts))
+            source = exp.func("read_parquet", exp.Literal.string(str(parts / "*.parquet")))
+            return duck.copy_sorted(model, source, request.out, entity)
+    scratch = table(scratch_name(entity))
+    cache = exp.Cache(this=scratch, lazy=False, expression=query)
     with query_errors():
         spark.sql(cache.sql(dialect=DIALECT))
     try:
-        best = collect(spark, best_query(model, scratch, by, top, DIALECT))
-        _names, (counts,) = collect(spark, counts_query(model, scratch))
+        best = collect(spark, best_query(model, scratch, request.by, request.top, DIALECT, entity))
+        _names, (counts,) = collect(spark, counts_query(model, scratch, entity))
     finally:
         # Dropping the temporary view also frees its cached data.
         spark.sql(exp.Drop(tables=[scratch], kind="VIEW", exists=True).sql(dialect=DIALECT))
-    return board_from(model, best, counts)
+    return board_from(model, best, counts, entity)
 
 
 def apply(model: ir.Model, master: str, mapping: SourceMapping, schema: str | None) -> list[str]:

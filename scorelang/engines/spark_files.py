@@ -33,7 +33,9 @@ from ..data import (
     Column,
     DataError,
     LoadReport,
+    account_columns,
     announce,
+    check_accounts_file,
     column_problems,
     counting,
     event_columns,
@@ -381,14 +383,26 @@ def undeclared_types(
 
 
 def load_spark(
-    spark: Any, model: ir.Model, leads: Path, events: Path, mapping: SourceMapping
+    spark: Any,
+    model: ir.Model,
+    leads: Path,
+    events: Path,
+    mapping: SourceMapping,
+    accounts: Path | None = None,
 ) -> LoadReport:
     """Temporary views named by the mapping's tables (no schema), typed and validated as
-    `data.load_duckdb` makes its tables, read from the files in place."""
+    `data.load_duckdb` makes its tables, read from the files in place (the accounts too, for
+    a model with an account)."""
     check_mapping(model, mapping)
+    accounts = check_accounts_file(model, accounts, mapping)
     lead_cols, event_cols = lead_columns(model, mapping), event_columns(model, mapping)
+    account_cols = account_columns(model, mapping)
     raw_leads = open_raw(spark, leads, "_scorelang_raw_leads", mapping)
     problems, _ = check_columns(spark, raw_leads, lead_cols, mapping, "lead")
+    raw_accounts = None
+    if accounts is not None:
+        raw_accounts = open_raw(spark, accounts, "_scorelang_raw_accounts", mapping)
+        problems += check_columns(spark, raw_accounts, account_cols, mapping, "account")[0]
     raw_events = open_raw(spark, events, "_scorelang_raw_events", mapping)
     type_names = [exp.Literal.string(t.name) for t in model.event_types]
     has_type = mapping.event_type in raw_events.names
@@ -414,6 +428,11 @@ def load_spark(
     count, shown = duplicate_keys(spark, mapping.leads_table, key, leads)
     if count:
         raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
+    account_count, unlinked = None, 0
+    if accounts is not None and raw_accounts is not None:
+        account_count, unlinked = load_accounts(
+            spark, model, accounts, raw_accounts, account_cols, mapping
+        )
     keep = exp.and_(
         exp.In(this=col(mapping.event_type), expressions=type_names) if type_names else exp.false(),
         exp.In(
@@ -426,10 +445,46 @@ def load_spark(
     (lead_count,) = run(spark, count_rows.from_(exp.table_(ident(mapping.leads_table))))[0]
     (kept,) = run(spark, count_rows.copy().from_(exp.table_(ident(mapping.events_table))))[0]
     unknown = total - undeclared - kept
-    if mapping.strict and (undeclared or unknown):
-        raise DataError(strict_error(events, undeclared, unknown, types))
+    if mapping.strict and (undeclared or unknown or unlinked):
+        raise DataError(strict_error(events, undeclared, unknown, types, unlinked, leads))
     absent = [c.name for c in lead_cols if c.source not in raw_leads.names]
     absent += [c.name for c in event_cols if c.source not in raw_events.names]
-    report = LoadReport(lead_count, kept, unknown, undeclared, tuple(absent), types)
+    if raw_accounts is not None:
+        absent += [c.name for c in account_cols if c.source not in raw_accounts.names]
+    report = LoadReport(
+        lead_count, kept, unknown, undeclared, tuple(absent), types, account_count, unlinked
+    )
     announce(report)
     return report
+
+
+def load_accounts(
+    spark: Any,
+    model: ir.Model,
+    path: Path,
+    raw: RawFile,
+    columns: list[Column],
+    mapping: SourceMapping,
+) -> tuple[int, int]:
+    """The typed accounts view beside the leads view (as `data.load_accounts` makes its
+    table); returns how many accounts, and how many leads name an account key no account
+    has."""
+    assert model.account is not None
+    name = mapping.entity(ir.ACCOUNT).table
+    typed_view(spark, raw, columns, name, None)
+    key = mapping.entity_column(ir.ACCOUNT, model.account.key)
+    count, shown = duplicate_keys(spark, name, key, path)
+    if count:
+        raise DataError(f"{path}: {count} duplicate account keys in column {key!r}, e.g. {shown}")
+    count_rows = exp.select(exp.Count(this=exp.Star()))
+    (total,) = run(spark, count_rows.from_(exp.table_(ident(name))))[0]
+    if model.account_link is None:
+        return total, 0
+    link = col(mapping.column(model.account_link))
+    known = exp.In(this=link, query=exp.select(col(key)).from_(exp.table_(ident(name))).subquery())
+    unlinked = exp.and_(
+        exp.Not(this=exp.Is(this=link.copy(), expression=exp.null())), exp.Not(this=known)
+    )
+    query = count_rows.copy().from_(exp.table_(ident(mapping.leads_table))).where(unlinked)
+    (linked,) = run(spark, query)[0]
+    return total, linked

@@ -19,6 +19,8 @@ DECLARATIONS = {
     "model": 'model ${1:name} "${2:description}"',
     "import": 'import "${1:shared.score}"',
     "lead": "lead {\n  ${1:id}: string key\n  $0\n}",
+    "account": "account {\n  ${1:id}: string key\n  $0\n}",
+    "account score": 'account score ${1:name} "${2:description}" {\n  $0\n  clamp 0..100\n}',
     "event": "event ${1:name} { ${2:property}: ${3:string} }",
     "const": "const ${1:name} = ${2:value}",
     "segment": "segment ${1:name} = ${2:condition}",
@@ -47,6 +49,7 @@ EACH_OPTIONS = {
     "once per": "once per ${1:1d}",
 }
 TEST_ITEMS = {
+    "account": "account { $0 }",
     "lead": "lead { $0 }",
     "events": "events {\n  $0\n}",
     "as_of": 'as_of "${1:2026-01-01T00:00:00Z}"',
@@ -80,7 +83,9 @@ def context(source: str, line: int, column: int) -> Context:
     block, openers = "", []
     for raw in upto:
         code = _code(raw)
-        word = (_WORD.findall(code) or [""])[0]
+        words = _WORD.findall(code) or [""]
+        # `account score a {` holds rules as `score a {` does
+        word = words[1] if words[0] == "account" and len(words) > 1 else words[0]
         if not openers and word:
             block = word
         for char in code:

@@ -26,11 +26,17 @@ def _reasons(mover: Mover) -> str:
     return "; ".join(f"{r.label} ({_signed(r.delta)})" for r in mover.rules) or "–"
 
 
+def _noun(impact: Impact) -> str:
+    """What the rows are: `lead` or `account`."""
+    return impact.entity
+
+
 def _sections(impact: Impact) -> Iterator[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) for every table, shared by both renderings."""
+    noun = _noun(impact)
     yield (
         "Scores",
-        ["score", "mean before", "mean after", "change", "leads changed"],
+        ["score", "mean before", "mean after", "change", f"{noun}s changed"],
         [
             [
                 s.name,
@@ -43,7 +49,10 @@ def _sections(impact: Impact) -> Iterator[tuple[str, list[str], list[list[str]]]
         ],
     )
     for t in impact.tiers:
-        yield (f"Tier {t.name}: {t.moved} leads move (rows: before, columns: after)", *_matrix(t))
+        yield (
+            f"Tier {t.name}: {t.moved} {noun}s move (rows: before, columns: after)",
+            *_matrix(t),
+        )
     if impact.flags:
         yield (
             "Flags",
@@ -62,7 +71,7 @@ def _sections(impact: Impact) -> Iterator[tuple[str, list[str], list[list[str]]]
     if impact.main_score is not None:
         yield (
             f"Largest changes in {impact.main_score}",
-            ["lead", "before", "after", "change", "rules responsible"],
+            [noun, "before", "after", "change", "rules responsible"],
             [
                 [str(m.key), _num(m.before), _num(m.after), _signed(m.delta), _reasons(m)]
                 for m in impact.movers
@@ -89,12 +98,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(impact: Impact, title: str) -> str:
+def markdown(impact: Impact, title: str, marker: bool = True) -> str:
+    """The comment's Markdown; `marker` False for a section after the first (the accounts'),
+    so that a comment carries the marker once."""
+    whose = "" if impact.entity == "lead" else f" ({impact.entity}s)"
     out = [
-        MARKER,
-        f"## Scoring impact: {title}",
+        *([MARKER] if marker else []),
+        f"## Scoring impact: {title}{whose}",
         "",
-        f"{impact.leads} leads scored with both versions.",
+        f"{impact.leads} {_noun(impact)}s scored with both versions.",
         "",
     ]
     for heading, header, rows in _sections(impact):
@@ -111,7 +123,7 @@ def markdown(impact: Impact, title: str) -> str:
 
 def rich_view(impact: Impact, title: str) -> RenderableType:
     parts: list[RenderableType] = [
-        Text(f"Scoring impact: {title} ({impact.leads} leads)", style="bold underline")
+        Text(f"Scoring impact: {title} ({impact.leads} {_noun(impact)}s)", style="bold underline")
     ]
     for heading, header, rows in _sections(impact):
         parts.append(Text(f"\n{heading}", style="bold"))

@@ -96,6 +96,14 @@ class _Writer:
         self.rule_indices = {id: n for n, id in enumerate(rules)}
         self.nullable_scores: set[str] = set()
         self.branch: ir.EventType | None = None  # the event type whose properties are in scope
+        # One variable per lead field, distinct even where names differ only in characters an
+        # identifier cannot hold (the account evaluator's inputs, `account.heat`).
+        self.lead_vars: dict[str, str] = {}
+        for lead_field in model.lead_fields:
+            var = f"lead_{ident(lead_field.name)}"
+            while var in self.lead_vars.values():
+                var += "_"
+            self.lead_vars[lead_field.name] = var
 
     # ---- leaves ----------------------------------------------------------------------
 
@@ -104,7 +112,7 @@ class _Writer:
             return f"shifted[{self.shifted[expr]}]"
         match expr:
             case ir.LeadField(name=name):
-                return f"lead_{ident(name)}"
+                return self.lead_vars[name]
             case ir.EventProp(name=name):
                 declared = self.branch is None or any(
                     p.name == name for p in self.branch.properties
@@ -182,7 +190,7 @@ class _Writer:
             read = f"lead.get({name!r})"
             out.add(
                 1,
-                f"lead_{ident(name)} = {_timestamp(read) if type_ is ir.Type.TIMESTAMP else read}",
+                f"{self.lead_vars[name]} = {_timestamp(read) if type_ is ir.Type.TIMESTAMP else read}",
             )
 
     def _scores(self, out: _Lines, compiler: ExpressionCompiler) -> None:
@@ -256,7 +264,9 @@ class _Writer:
     def _lead_fields(self) -> list[tuple[str, ir.Type]]:
         used = {
             e.name
-            for e in ir.subexpressions((self.model.aggregates, self.model.scores, self.model.flags))
+            for e in ir.subexpressions(
+                (self.model.aggregates, self.model.scores, self.model.composites, self.model.flags)
+            )
             if isinstance(e, ir.LeadField)
         }
         return [(f.name, f.type) for f in self.model.lead_fields if f.name in used]

@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...compiler import ir
 from ...compiler.ir import round_score
@@ -19,6 +19,9 @@ from ...results import RuleResult, ScoreDetail, ScoreResult
 from .codegen import generate
 from .columnar import EventColumns, batch_aggregates
 
+if TYPE_CHECKING:
+    from .accounts import AccountEvaluator, AccountScores
+
 Timestamp = datetime | date | str
 
 
@@ -27,10 +30,21 @@ class PythonEvaluator:
 
     `score` evaluates one lead; percentile tiers need the whole batch, so they are None there
     and flags depending on them are False. `score_many` computes them over its leads.
+
+    A model with an account is scored in phases (`accounts.AccountEvaluator`):
+    `score_accounts` scores accounts and leads together; `score_many` and `score_rows` take
+    the accounts as `accounts` (none given: no lead has an account).
     """
 
     def __init__(self, model: ir.Model) -> None:
         self.model = model
+        self.accounts: AccountEvaluator | None = None
+        if model.account is not None:
+            from .accounts import AccountEvaluator
+
+            self.accounts = AccountEvaluator(model)
+            self.source = self.accounts.source
+            return
         self.source = generate(model)
         filename = f"<scorelang evaluator {model.name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
@@ -65,7 +79,10 @@ class PythonEvaluator:
         events: Iterable[Mapping[str, Any]] = (),
         as_of: Timestamp | None = None,
     ) -> ScoreResult:
-        """Score one lead on the given events (all taken to be this lead's)."""
+        """Score one lead on the given events (all taken to be this lead's); in a model with
+        an account, the lead has none."""
+        if self.accounts is not None:
+            return self.accounts.score((), [lead], events, as_of, batch=False).leads[0]
         when = as_of_or_now(as_of)
         shifted: tuple = ()
         if self._shifted:
@@ -85,14 +102,19 @@ class PythonEvaluator:
         leads: Iterable[Mapping[str, Any]],
         events: Iterable[Mapping[str, Any]] | EventColumns = (),
         as_of: Timestamp | None = None,
+        accounts: Iterable[Mapping[str, Any]] = (),
     ) -> list[ScoreResult]:
-        """Score a batch: events are matched to leads by `lead_id`; results in the leads' order.
+        """Score a batch: events are matched to leads by `lead_id`; results in the leads' order
+        (with an account: `score_accounts(...).leads`).
 
         Events given as columns (`EventColumns`, as the python engine reads files) are scored
         by the columnar batch: every aggregate at once (`columnar.py`), then each lead's
         rules; lead by lead when some `where` reads a lead field or a value the columns cannot
         hold. Records are scored lead by lead: turning them into columns costs about what the
         columns save (docs/performance.md)."""
+        if self.accounts is not None:
+            return self.score_accounts(accounts, leads, events, as_of).leads
+        _no_accounts(self.model, accounts)
         when = as_of_or_now(as_of)
         leads = list(leads)
         if not isinstance(events, EventColumns):
@@ -107,9 +129,14 @@ class PythonEvaluator:
         leads: Iterable[Mapping[str, Any]],
         events: EventColumns,
         as_of: Timestamp | None = None,
+        accounts: Iterable[Mapping[str, Any]] = (),
     ) -> list[dict[str, Any]]:
         """`[r.as_row(model) for r in score_many(...)]` without the ScoreResults and their
         explanations: rows built from the evaluator's tuples (the python engine's output)."""
+        if self.accounts is not None:
+            leads_scored = self.score_accounts(accounts, leads, events, as_of).leads
+            return [r.as_row(self.model) for r in leads_scored]
+        _no_accounts(self.model, accounts)
         when = as_of_or_now(as_of)
         leads = list(leads)
         columns = self.model.output_columns
@@ -131,6 +158,20 @@ class PythonEvaluator:
                 values = (lead.get(key), *scores, *tiers, *matrices, *flags, *points)
                 rows.append(dict(zip(columns, values, strict=True)))
             return rows
+
+    def score_accounts(
+        self,
+        accounts: Iterable[Mapping[str, Any]],
+        leads: Iterable[Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any]] | EventColumns = (),
+        as_of: Timestamp | None = None,
+    ) -> AccountScores:
+        """Score accounts over their leads, and the leads (which may read their account's
+        outputs): every result of a model with an account (see ir.Rollup for roll-ups)."""
+        if self.accounts is None:
+            raise ValueError(f"model {self.model.name} declares no account")
+        with _collector_paused():
+            return self.accounts.score(accounts, leads, events, as_of)
 
     def _shifted_values(
         self,
@@ -154,7 +195,7 @@ class PythonEvaluator:
         aggregates: dict[float, list[tuple]] = {}
         if self._aggregate_values is not None:
             records = events.records() if isinstance(events, EventColumns) else events
-            aggregates = self._earlier_aggregates(leads, _by_lead(records), as_of)
+            aggregates = self._earlier_aggregates(leads, events_by_lead(records), as_of)
         return [self._pick(rows, aggregates, n) for n in range(len(leads))]
 
     def _earlier_aggregates(
@@ -249,7 +290,7 @@ class PythonEvaluator:
         as_of: datetime,
         shifted: list[tuple],
     ) -> list[tuple]:
-        by_lead = _by_lead(events)
+        by_lead = events_by_lead(events)
         key, evaluate = self.model.key, self.evaluate
         return [
             evaluate(lead, by_lead.get(lead.get(key), ()), as_of, earlier)
@@ -299,6 +340,11 @@ class PythonEvaluator:
                 for score, (total, capped, reset) in zip(model.scores, details, strict=True)
             },
         )
+
+
+def _no_accounts(model: ir.Model, accounts: Iterable[Mapping[str, Any]]) -> None:
+    if accounts:
+        raise ValueError(f"model {model.name} declares no account: it scores leads only")
 
 
 def _fixed_results(
@@ -356,7 +402,7 @@ def percentile_bands(tier: ir.PercentileTier, values: list[float | None]) -> lis
     return [band(v) for v in values]
 
 
-def _by_lead(events: Iterable[Mapping[str, Any]]) -> dict[Any, list[Mapping[str, Any]]]:
+def events_by_lead(events: Iterable[Mapping[str, Any]]) -> dict[Any, list[Mapping[str, Any]]]:
     """Events grouped by their lead (`lead_id`), in order."""
     by_lead: dict[Any, list[Mapping[str, Any]]] = {}
     for event in events:

@@ -141,6 +141,8 @@ class EventRenderer:
                 self.bounds_from = dialect.now_as(zoned=mapping.event_time_zoned)
         self.columns = Names(dialect, reserved=(instants.column,) if instants else ())
         self.lead = self.columns.fresh("lead_key")
+        # Each event's lead's account key, when account aggregates group by it.
+        self.account = self.columns.fresh("account_key") if model.account else self.lead
         self.type = self.columns.fresh("event_type")
         self.age = self.columns.fresh("age_us")
         self.time = self.columns.fresh("event_time")
@@ -152,10 +154,14 @@ class EventRenderer:
             for prop in self.props
         }
 
-    def keys(self, table: str) -> list[exp.Expression]:
-        """What a row of a per-event step belongs to: its lead (and instant)."""
-        keys = [column(self.lead, table)]
+    def keys(self, table: str, entity: str = ir.LEAD) -> list[exp.Expression]:
+        """What a row of a per-event step belongs to: its lead or its lead's account (and
+        instant)."""
+        keys = [column(self._key(entity), table)]
         return [*keys, column(self.instants.column, table)] if self.instants else keys
+
+    def _key(self, entity: str) -> str:
+        return self.lead if entity == ir.LEAD else self.account
 
     def window(
         self, step: plan.Window, source: str, scanned: tuple[str, ...]
@@ -164,7 +170,7 @@ class EventRenderer:
         columns = {a.id: self.columns.fresh("nearest_first", a.id) for a in step.sequences}
         select = exp.select(exp.Star()).from_(ident(source))
         for aggregate in step.sequences:
-            nearest = self._nearest_first(aggregate, source, scanned)
+            nearest = self._nearest_first(aggregate, source, scanned, step.entity)
             select = select.select(exp.alias_(nearest, ident(columns[aggregate.id])))
         return select, columns
 
@@ -189,7 +195,7 @@ class EventRenderer:
         flags = [
             [(a.id, self._condition(a.filter, source, scanned)) for a in g] for g in step.flags
         ]
-        return self._grouped(name, source, step.aggregates, value, flags)
+        return self._grouped(name, source, step.aggregates, value, flags, step.entity)
 
     def _grouped(
         self,
@@ -198,12 +204,13 @@ class EventRenderer:
         aggregates: Sequence[ir.AggregateNode],
         value: Callable[[ir.AggregateNode], exp.Expression],
         flag_groups: Sequence[Sequence[tuple[str, exp.Expression]]] = (),
+        entity: str = ir.LEAD,
     ) -> tuple[exp.Select, AggregateCte]:
-        """A CTE `name` with one row per lead of `source`, each aggregate's value, and per
-        group of (existence count id, condition) a column of flags: bit i set if some event
-        meets the i-th condition."""
+        """A CTE `name` with one row per lead (or account) of `source`, each aggregate's
+        value, and per group of (existence count id, condition) a column of flags: bit i set
+        if some event meets the i-th condition."""
         names = {a.id: self.columns.fresh("agg", a.id) for a in aggregates}
-        keys = self.keys(source)
+        keys = self.keys(source, entity)
         select = exp.select(*keys).from_(ident(source)).group_by(*(k.copy() for k in keys))
         for aggregate in aggregates:
             select = select.select(exp.alias_(value(aggregate), ident(names[aggregate.id])))
@@ -217,7 +224,7 @@ class EventRenderer:
             packed = exp.BitwiseOrAgg(this=functools.reduce(_plus, terms))
             select = select.select(exp.alias_(packed, ident(flags)))
             bits |= {id: (flags, 1 << i) for i, (id, _) in enumerate(group)}
-        return select, AggregateCte(name, self.lead, names, bits)
+        return select, AggregateCte(name, self._key(entity), names, bits)
 
     # ---- scan ------------------------------------------------------------------------------
 
@@ -247,9 +254,22 @@ class EventRenderer:
             .from_(self.relations.source(m.events_table, alias))
             .where(_is_type(column(m.event_type, alias), step.types))
         )
+        if step.accounts:
+            select = self._with_accounts(select, alias)
         if self.instants:
             select = self.instants.joined(select, at, column(m.event_lead, alias))
         return select.where(self._age_test(False, 0, time, age))
+
+    def _with_accounts(self, select: exp.Select, events: str) -> exp.Select:
+        """Each event with its lead's account key (an event of an unknown lead is dropped:
+        it counts for no lead and no account)."""
+        m, leads, model = self.mapping, "l", self.model
+        assert model.account_link is not None
+        on = exp.EQ(
+            this=column(m.event_lead, events), expression=column(m.column(model.key), leads)
+        )
+        key = exp.alias_(column(m.column(model.account_link), leads), ident(self.account))
+        return select.select(key).join(self.relations.source(m.leads_table, leads), on=on)
 
     # ---- windows ---------------------------------------------------------------------------
 
@@ -325,14 +345,14 @@ class EventRenderer:
     # ---- aggregates -----------------------------------------------------------------------
 
     def _nearest_first(
-        self, aggregate: ir.Sequence, table: str, scanned: tuple[str, ...]
+        self, aggregate: ir.Sequence, table: str, scanned: tuple[str, ...], entity: str
     ) -> exp.Expression:
         first_age = exp.case().when(
             self._condition(aggregate.first, table, scanned), column(self.age, table)
         )
         return exp.Window(
             this=exp.Min(this=first_age),
-            partition_by=[self._partition_key(table), *self.keys(table)[1:]],
+            partition_by=[self._partition_key(table, entity), *self.keys(table)[1:]],
             order=exp.Order(
                 expressions=[
                     exp.Ordered(this=column(self.age, table), desc=True, nulls_first=False)
@@ -344,12 +364,14 @@ class EventRenderer:
             over="OVER",
         )
 
-    def _partition_key(self, table: str) -> exp.Expression:
-        """The lead key, for the window's sort: a text key in code-point order (Postgres: C
-        collation, a byte comparison instead of the locale's; the partitions are the same)."""
-        lead = column(self.lead, table)
-        (key,) = [f for f in self.model.lead_fields if f.name == self.model.key]
-        return self.dialect.ordered_string(lead) if key.type is ir.Type.STRING else lead
+    def _partition_key(self, table: str, entity: str) -> exp.Expression:
+        """The lead (or account) key, for the window's sort: a text key in code-point order
+        (Postgres: C collation, a byte comparison instead of the locale's; the partitions are
+        the same)."""
+        key = column(self._key(entity), table)
+        declared = self.model.entity(entity)
+        (field,) = [f for f in declared.fields if f.name == declared.key]
+        return self.dialect.ordered_string(key) if field.type is ir.Type.STRING else key
 
     def _sequence(
         self, aggregate: ir.Sequence, table: str, nearest_first: str, scanned: tuple[str, ...]

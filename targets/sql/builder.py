@@ -42,6 +42,7 @@ from ...compiler.assembly import (
 )
 from ...compiler.plan import (
     INSTANT,
+    AccountLookup,
     Group,
     Instants,
     Join,
@@ -49,6 +50,8 @@ from ...compiler.plan import (
     OutputColumn,
     Plan,
     Project,
+    Ranked,
+    RollUp,
     RuleColumn,
     Scan,
     Shift,
@@ -65,8 +68,10 @@ from .errors import UnsupportedConstruct
 from .expressions import ExpressionCompiler, Scope, number, round_half_away, when_true
 from .names import Names, as_written, column, ident
 from .relations import Relations, SchemaRelations
+from .rollups import RollupRenderer
 
 AsOf = datetime | Sequence[datetime] | LeadInstant | None
+VIEW_SUFFIX = {ir.LEAD: "scores", ir.ACCOUNT: "account_scores"}  # `<model>_<suffix>`
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,24 @@ def select_scores(
     `relations` names the source tables (default: as the mapping says)."""
     target = target_of(dialect, mapping)
     return as_written(_render(model, target, as_of, mapping, relations).query(), target)
+
+
+def select_account_scores(
+    model: ir.Model,
+    dialect: str,
+    *,
+    as_of: AsOf = None,
+    mapping: SourceMapping = DEFAULT_SOURCES,
+    relations: Relations | None = None,
+) -> exp.Select:
+    """One SELECT giving one row per account (with or without leads) and exactly
+    model.account_output_columns (with several instants, `as_of` after the key): the same
+    plan as select_scores, read at its last account step."""
+    if model.account is None:
+        raise ValueError(f"model {model.name} declares no account")
+    target = target_of(dialect, mapping)
+    query = _render(model, target, as_of, mapping, relations).query(ir.ACCOUNT)
+    return as_written(query, target)
 
 
 def select_step(
@@ -163,14 +186,20 @@ def build_views(
     mapping: SourceMapping = DEFAULT_SOURCES,
     relations: Relations | None = None,
 ) -> list[View]:
-    """The views to create, in order; the last is `<model>_scores`. `relations` names the
-    tables they read (default: as the mapping says)."""
+    """The views to create, in order: `<model>_scores`, then `<model>_account_scores` for a
+    model with an account. `relations` names the tables they read (default: as the mapping
+    says). Each view is the whole plan up to its entity's last step (the account view's
+    lead steps are the lead view's, computed again when it is read)."""
     check_view_sources(dialect, mapping)
     target = target_of(dialect, mapping)
-    name = f"{model.name}_scores"
-    Names(target, outputs=(name,))  # the view's own name must fit the target too
-    query = _render(model, target, as_of, mapping, relations).query()
-    return [View(name, as_written(query, target))]
+    builder = _render(model, target, as_of, mapping, relations)
+    entities = [ir.LEAD] if model.account is None else [ir.LEAD, ir.ACCOUNT]
+    views = []
+    for entity in entities:
+        name = f"{model.name}_{VIEW_SUFFIX[entity]}"
+        Names(target, outputs=(name,))  # the view's own name must fit the target too
+        views.append(View(name, as_written(builder.query(entity), target)))
+    return views
 
 
 def check_view_sources(dialect: str, mapping: SourceMapping) -> None:
@@ -270,13 +299,25 @@ class _Builder:
         model = plan.model
         self.plan, self.model, self.dialect, self.mapping = plan, model, dialect, mapping
         self.relations = relations
-        self.names = Names(dialect, outputs=model.output_columns)
-        self.cte_names = Names(dialect, reserved=(mapping.leads_table, mapping.events_table))
-        (join,) = (s for s in plan.steps if isinstance(s, Join))
+        # Output names are one namespace across entities; the keys may share a name.
+        outputs = (*model.output_columns, *model.account_output_columns)
+        self.names = Names(dialect, outputs=tuple(dict.fromkeys(outputs)))
+        sources = (mapping.leads_table, mapping.events_table)
+        if model.account is not None:
+            sources += (mapping.entity(ir.ACCOUNT).table,)
+        self.cte_names = Names(dialect, reserved=sources)
+        joins = [s for s in plan.steps if isinstance(s, Join)]
         self.fields = {model.key: model.key} | {
-            name: self.names.fresh("lead", name) for name in join.fields if name != model.key
+            name: self.names.fresh("lead", name) for name in joins[0].fields if name != model.key
+        }
+        # An account's fields: its own in the account steps, its leads' account's in theirs.
+        self.account_fields = {
+            name: self.names.fresh("account", name)
+            for join in joins
+            for name in (*join.account_fields, *(join.fields if join.entity == ir.ACCOUNT else ()))
         }
         self.aggregates = {a.id: self.names.fresh("agg", a.id) for a in model.aggregates}
+        self.rollups = RollupRenderer(self, self.names) if model.account is not None else None
         self.instants: InstantsCte | None = None
         if not plan.single_instant:
             if INSTANT in model.output_columns:
@@ -313,18 +354,40 @@ class _Builder:
             return self.dialect.once(self.dialect.epoch_us(exp.CurrentTimestamp()))
         return self.dialect.epoch_us(self.dialect.pinned_instant(self.pinned))
 
-    def compiler(self, table: str) -> ExpressionCompiler:
-        scope = Scope(
-            lead_field=lambda name: column(self.fields[name], table),
-            aggregate=lambda id: column(self.aggregates[id], table),
-            output=lambda name: column(name, table),
-            shifted=lambda ref: column(self.shifted[ref], table),
-        )
+    def compiler(self, table: str, entity: str = ir.LEAD) -> ExpressionCompiler:
+        """Expressions over a row of `table`, one of `entity`'s steps."""
+        own_key = self.model.account.key if entity == ir.ACCOUNT and self.model.account else None
+
+        def account_field(name: str) -> exp.Expression:
+            return column(name if name == own_key else self.account_fields[name], table)
+
+        if entity == ir.ACCOUNT:
+            assert self.rollups is not None
+
+            def lead_field(name: str) -> exp.Expression:
+                raise UnsupportedConstruct(
+                    "E504", f"lead field {name} outside a roll-up", self.dialect.name
+                )
+
+            scope = Scope(
+                lead_field=lead_field,
+                aggregate=lambda id: column(self.aggregates[id], table),
+                output=lambda name: column(name, table),
+                account_field=account_field,
+                rollup=lambda node: column(self.rollups.columns[node], table),  # type: ignore[union-attr]
+            )
+        else:
+            scope = Scope(
+                lead_field=lambda name: column(self.fields[name], table),
+                aggregate=lambda id: column(self.aggregates[id], table),
+                output=lambda name: column(name, table),
+                shifted=lambda ref: column(self.shifted[ref], table),
+                account_field=account_field,
+            )
         return ExpressionCompiler(self.dialect, scope, lambda: self.as_of_us(table))
 
-    def stage(self, name: str, columns: Iterable[tuple[str, exp.Expression]]) -> str:
-        """A CTE selecting the previous one's columns and these."""
-        previous = self.ctes[-1][0]
+    def stage(self, name: str, columns: Iterable[tuple[str, exp.Expression]], previous: str) -> str:
+        """A CTE selecting `previous`'s columns and these."""
         cte = self.cte_names.fresh(name)
         select = exp.select(exp.Column(this=exp.Star(), table=ident(previous))).from_(
             ident(previous)
@@ -350,7 +413,7 @@ class _Builder:
         )
         scanned: dict[str, tuple[str, ...]] = {}  # step -> the event types its rows have
         nearest: dict[str, str] = {}
-        results: list[AggregateCte] = []
+        results: dict[str, AggregateCte] = {}  # grouped step -> its CTE
         for step in self.plan.steps:
             match step:
                 case Instants():
@@ -373,14 +436,31 @@ class _Builder:
                         step, self.step_ctes[source], name, scanned[source], nearest
                     )
                     self._add(step, select, name)
-                    results.append(result)
+                    results[step.name] = result
                 case Join():
-                    self._add(step, self._join(step, results))
+                    grouped = [results[i] for i in step.inputs if i in results]
+                    self._add(step, self._join(step, grouped))
+                    if step.entity == ir.ACCOUNT and not step.fields:
+                        self.stages.add(self.step_ctes[step.name])
                 case Shift():
                     self._add(step, self._shift(step))
                     self.stages.add(self.step_ctes[step.name])
                 case Project():
                     self._project(step)
+                case Ranked():
+                    assert self.rollups is not None
+                    (source,) = step.inputs
+                    self._add(step, self.rollups.ranked(step, self.step_ctes[source]))
+                case RollUp():
+                    assert self.rollups is not None
+                    name = self.cte_names.fresh(step.name)
+                    (source,) = step.inputs
+                    select, result = self.rollups.rollup(step, self.step_ctes[source], name)
+                    self._add(step, select, name)
+                    results[step.name] = result
+                case AccountLookup():
+                    self._add(step, self._lookup(step))
+                    self.stages.add(self.step_ctes[step.name])
 
     def _instant_bounds(self) -> bool:
         """The plan's single-instant rewrite applied (compiler/plan.pin_single_instant)."""
@@ -391,9 +471,10 @@ class _Builder:
         self.ctes.append((name, select))
         self.step_ctes[step.name] = name
 
-    def query(self) -> exp.Select:
-        """The whole plan as one SELECT: its CTEs, then exactly the output columns."""
-        final = self.ctes[-1][0]
+    def query(self, entity: str = ir.LEAD) -> exp.Select:
+        """The whole plan as one SELECT: its CTEs (up to the entity's last step), then exactly
+        the entity's output columns."""
+        final = self.step_ctes[self.plan.final(entity).name]
         # A rule's points already in cents (integer points, counts) are output as they are.
         points = {
             r.id
@@ -405,7 +486,7 @@ class _Builder:
             exp.alias_(round_half_away(self.dialect, column(name, final), 2), ident(name))
             if name in points
             else column(name, final)
-            for name in self.model.output_columns
+            for name in self.model.columns_of(entity)
         ]
         if self.plan.several_output:
             assert self.instants is not None
@@ -414,7 +495,8 @@ class _Builder:
         select = exp.select(*outputs).from_(ident(final))
         if self.requested is not None:
             select = select.where(column(self.requested, final))
-        for name, query in self.ctes:
+        needed = [name for name, _ in self.ctes].index(final) + 1
+        for name, query in self.ctes[:needed]:
             if name in self.stages:
                 query = self.dialect.fence(query)
             select = select.with_(ident(name), as_=query)
@@ -492,11 +574,34 @@ class _Builder:
         )
 
     def _join(self, step: Join, results: list[AggregateCte]) -> exp.Select:
+        """The entity's rows (from its source table, or from an earlier step's rows), LEFT
+        JOIN the grouped inputs, aggregates and roll-ups filled in."""
         m, alias, at = self.mapping, "l", "i"
-        select = exp.select(
-            *(exp.alias_(column(m.column(f), alias), ident(c)) for f, c in self.fields.items())
-        ).from_(self.relations.source(m.leads_table, alias))
-        if self.instants is not None:
+        if step.entity == ir.LEAD:
+            key = self.model.key
+            select = exp.select(
+                *(exp.alias_(column(m.column(f), alias), ident(c)) for f, c in self.fields.items())
+            ).from_(self.relations.source(m.leads_table, alias))
+            select = self._with_account_fields(select, step, alias)
+        elif step.fields:
+            key = step.fields[0]
+            columns = {key: key} | {f: self.account_fields[f] for f in step.fields[1:]}
+            select = exp.select(
+                *(
+                    exp.alias_(column(m.entity_column(ir.ACCOUNT, f), alias), ident(c))
+                    for f, c in columns.items()
+                )
+            ).from_(self.relations.source(m.entity(ir.ACCOUNT).table, alias))
+        else:  # an earlier account phase's rows: their instants already there
+            key = self.model.entity(ir.ACCOUNT).key
+            select = exp.select(exp.Column(this=exp.Star(), table=ident(alias))).from_(
+                exp.Table(
+                    this=ident(self.step_ctes[step.inputs[0]]),
+                    alias=exp.TableAlias(this=ident(alias)),
+                )
+            )
+            at = alias
+        if self.instants is not None and at != alias:
             instants = self.instants
             key = column(m.column(self.model.key), alias)
             select = instants.joined(select, at, key).select(column(instants.column, at))
@@ -507,11 +612,9 @@ class _Builder:
             if self.requested is not None:
                 select = select.select(column(self.requested, at))
         raws: dict[str, exp.Expression] = {}
+        own_key = column(m.entity_column(step.entity, key) if step.fields else key, alias)
         for result in results:
-            on = exp.EQ(
-                this=column(m.column(self.model.key), alias),
-                expression=column(result.lead_column, result.name),
-            )
+            on = exp.EQ(this=own_key.copy(), expression=column(result.lead_column, result.name))
             if self.instants is not None:
                 same = exp.EQ(
                     this=column(self.instants.column, at),
@@ -523,6 +626,63 @@ class _Builder:
         for aggregate in step.aggregates:
             filled = self._filled(aggregate, raws[aggregate.id], at)
             select = select.select(exp.alias_(filled, ident(self.aggregates[aggregate.id])))
+        if step.rollups or step.rolled_aggregates:
+            assert self.rollups is not None
+            (rolled,) = (r for r in results if r.name == self.rollups.cte)
+            names = {node: self.rollups.columns[node] for node in step.rollups}
+            names |= {a: self.aggregates[a.id] for a in step.rolled_aggregates}
+            for node, name in names.items():
+                filled = self.rollups.filled(node, column(name, rolled.name))
+                select = select.select(exp.alias_(filled, ident(name)))
+        return select
+
+    def _with_account_fields(self, select: exp.Select, step: Join, leads: str) -> exp.Select:
+        """The lead rows with their account's fields that lead outputs read (missing without
+        an account: a LEFT JOIN on the lead's account key)."""
+        if not step.account_fields:
+            return select
+        m, alias = self.mapping, "a"
+        account = self.model.entity(ir.ACCOUNT)
+        assert self.model.account_link is not None
+        on = exp.EQ(
+            this=column(m.column(self.model.account_link), leads),
+            expression=column(m.entity_column(ir.ACCOUNT, account.key), alias),
+        )
+        table = self.relations.source(m.entity(ir.ACCOUNT).table, alias)
+        select = select.join(table, on=on, join_type="LEFT")
+        for name in step.account_fields:
+            value = column(m.entity_column(ir.ACCOUNT, name), alias)
+            select = select.select(exp.alias_(value, ident(self.account_fields[name])))
+        return select
+
+    def _lookup(self, step: AccountLookup) -> exp.Select:
+        """The lead rows with their account's outputs: missing without an account (a flag:
+        False, as the IR reads a flag of no account)."""
+        leads, accounts = (self.step_ctes[i] for i in step.inputs)
+        key = self.model.entity(ir.ACCOUNT).key
+        assert self.model.account_link is not None
+        on = exp.EQ(
+            this=column(self.fields[self.model.account_link], "c"),
+            expression=column(key, "a"),
+        )
+        if self.instants is not None:
+            us = self.instants.column
+            on = exp.and_(on, exp.EQ(this=column(us, "c"), expression=column(us, "a")))
+        select = (
+            exp.select(exp.Column(this=exp.Star(), table=ident("c")))
+            .from_(exp.Table(this=ident(leads), alias=exp.TableAlias(this=ident("c"))))
+            .join(
+                exp.Table(this=ident(accounts), alias=exp.TableAlias(this=ident("a"))),
+                on=on,
+                join_type="LEFT",
+            )
+        )
+        flags = {f.name for f in self.model.flags}
+        for name in step.outputs:
+            value: exp.Expression = column(name, "a")
+            if name in flags:
+                value = exp.Coalesce(this=value, expressions=[exp.Boolean(this=False)])
+            select = select.select(exp.alias_(value, ident(name)))
         return select
 
     def _shift(self, step: Shift) -> exp.Select:
@@ -566,8 +726,8 @@ class _Builder:
         return exp.Coalesce(this=raw, expressions=[empty])
 
     def _project(self, step: Project) -> None:
-        table = self.ctes[-1][0]
-        compiler = self.compiler(table)
+        table = self.step_ctes[step.inputs[0]]
+        compiler = self.compiler(table, step.entity)
         columns = []
         for item in step.columns:
             match item:
@@ -588,7 +748,7 @@ class _Builder:
         for item, (name, _) in zip(step.columns, columns, strict=True):
             if isinstance(item, StageColumn):
                 self.stage_columns[(item.assembly.score.name, item.stage)] = name
-        self.step_ctes[step.name] = self.stage(step.name, columns)
+        self.step_ctes[step.name] = self.stage(step.name, columns, table)
 
     def _rule(
         self, rule: ir.PointsRule | ir.ResetRule, compiler: ExpressionCompiler

@@ -71,6 +71,8 @@ class Scope:
     output: Resolver  # scores, tiers, matrices, flags
     event_prop: Resolver | None = None
     shifted: Callable[[ir.Reference], exp.Expression] | None = None  # read at an earlier instant
+    account_field: Resolver | None = None  # the account's (from a lead: its account's)
+    rollup: Callable[[ir.Rollup], exp.Expression] | None = None  # inside account outputs
 
     def reference(self, node: ir.Reference) -> exp.Expression:
         if ir.is_shifted(node):
@@ -157,6 +159,18 @@ class ExpressionCompiler:
                 return self.literal(node)
             case ir.LeadField(name=name, type=kind):
                 return self._timestamp(self.scope.lead_field(name), kind)
+            case ir.AccountField(name=name, type=kind):
+                if self.scope.account_field is None:
+                    raise UnsupportedConstruct(
+                        "E504", f"account field {name} outside an output", self.dialect.name
+                    )
+                return self._timestamp(self.scope.account_field(name), kind)
+            case ir.Rollup():
+                if self.scope.rollup is None:
+                    raise UnsupportedConstruct(
+                        "E504", "a roll-up outside an account output", self.dialect.name
+                    )
+                return self.scope.rollup(node)
             case ir.EventProp(name=name, type=kind):
                 if self.scope.event_prop is None:
                     raise UnsupportedConstruct(

@@ -1,4 +1,5 @@
-"""SL009: a flag no lead of the sample data reaches (only with --data)."""
+"""SL009: a flag no lead of the sample data reaches (only with --data). The sample is the
+leads' rows: an account's flags are not checked against them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     if not rows:
         return
     for decl in ctx.module.decls:
-        if isinstance(decl, ast.FlagDecl) and not any(row.get(decl.name.text) for row in rows):
+        if (
+            isinstance(decl, ast.FlagDecl)
+            and decl.entity == "lead"
+            and not any(row.get(decl.name.text) for row in rows)
+        ):
             yield Finding(
                 decl.span,
                 f"no lead in the sample data ({len(rows)} leads) reaches flag {decl.name.text}",
