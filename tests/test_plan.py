@@ -33,21 +33,22 @@ def model_of(folder: Path) -> ir.Model:
     return model
 
 
+def files_of(folder: Path) -> dict[str, Path]:
+    """The folder's leads and events files, and its accounts file when it has one."""
+    names = ("leads", "events", "accounts")
+    return {n: folder / f"{n}.csv" for n in names if (folder / f"{n}.csv").exists()}
+
+
 def duckdb_rows(folder: Path, sql: str) -> tuple[list[str], list[tuple]]:
     with duckdb_engine.session(
-        model_of(folder),
-        leads=folder / "leads.csv",
-        events=folder / "events.csv",
-        database=None,
-        mapping=SourceMapping(),
+        model_of(folder), database=None, mapping=SourceMapping(), **files_of(folder)
     ) as con:
         cursor = con.execute(sql)
         return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 def python_rows(folder: Path, as_of: datetime) -> list[dict]:
-    files = {"leads": folder / "leads.csv", "events": folder / "events.csv"}
-    return engines.score(model_of(folder), "python", as_of=as_of, **files)
+    return engines.score(model_of(folder), "python", as_of=as_of, **files_of(folder))
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
