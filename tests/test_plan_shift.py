@@ -54,6 +54,11 @@ def shifted(model: ir.Model) -> ir.Model:
     )
 
 
+# The examples whose model has no account: compiler.plan refuses a shifted reference in a
+# model with an account ("not supported yet", ShiftError).
+LEAD_FOLDERS = [folder for folder in FOLDERS if not (folder / "accounts.csv").exists()]
+
+
 def files(folder: Path) -> dict[str, Path]:
     return {"leads": folder / "leads.csv", "events": folder / "events.csv"}
 
@@ -84,7 +89,7 @@ def by_instant(model: ir.Model, records: list[tuple], instant: datetime) -> list
     return to_rows(model, model.output_columns, mine)
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", LEAD_FOLDERS, ids=lambda p: p.name)
 def test_duckdb_reads_shifted_outputs_like_python_at_one_instant(folder: Path) -> None:
     model = shifted(model_of(folder))
     expected = python_rows(model, folder, AS_OF)
@@ -94,7 +99,7 @@ def test_duckdb_reads_shifted_outputs_like_python_at_one_instant(folder: Path) -
     assert any(row["rising"] for row in expected)
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", LEAD_FOLDERS, ids=lambda p: p.name)
 def test_one_duckdb_query_reads_shifted_outputs_at_two_instants(folder: Path) -> None:
     model = shifted(model_of(folder))
     sql = select_scores(model, "duckdb", as_of=[AS_OF, EARLIER]).sql(dialect="duckdb")
