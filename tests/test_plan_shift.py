@@ -56,6 +56,11 @@ def shifted(model: ir.Model) -> ir.Model:
     )
 
 
+# The examples whose model has no account: compiler.plan refuses a shifted reference in a
+# model with an account ("not supported yet", ShiftError).
+LEAD_FOLDERS = [folder for folder in FOLDERS if not (folder / "accounts.csv").exists()]
+
+
 def files(folder: Path) -> dict[str, Path]:
     return {"leads": folder / "leads.csv", "events": folder / "events.csv"}
 
