@@ -603,8 +603,8 @@ class _Builder:
             at = alias
         if self.instants is not None and at != alias:
             instants = self.instants
-            key = column(m.column(self.model.key), alias)
-            select = instants.joined(select, at, key).select(column(instants.column, at))
+            lead_key = column(m.column(self.model.key), alias)  # per-lead instants: leads only
+            select = instants.joined(select, at, lead_key).select(column(instants.column, at))
             # Per lead, the instant's own timestamp is not output; its own instant partitions.
             kept = instants.own if instants.lead else instants.timestamp
             if kept is not None:
