@@ -32,6 +32,8 @@ runner = CliRunner()
 def cli_out(example: Path, engine: str, out: Path) -> Path:
     arguments = ["score", str(example / "model.score"), "--engine", engine, "--out", str(out)]
     arguments += ["--leads", str(example / "leads.csv"), "--events", str(example / "events.csv")]
+    if (example / "accounts.csv").exists():  # a model with an account (examples/abm)
+        arguments += ["--accounts", str(example / "accounts.csv")]
     result = runner.invoke(app, [*arguments, "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0, result.output
     assert f"with {engine} as of" in result.output
@@ -60,6 +62,8 @@ def test_spark_ranks_and_counts_as_duckdb_does(spark: Any, example: str) -> None
     model = compile_file(folder / "model.score").model
     assert model is not None
     files = {"leads": folder / "leads.csv", "events": folder / "events.csv", "as_of": AS_OF}
+    if model.account is not None:
+        files["accounts"] = folder / "accounts.csv"
     for by in (None, *model.score_names):
         boards = (engines.leaderboard(model, e, by, 7, **files) for e in ("duckdb", "spark"))
         assert next(boards) == next(boards)
