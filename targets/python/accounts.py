@@ -1,8 +1,7 @@
 """Accounts in the Python evaluator: a model with an account is scored in phases, each a
 one-entity model the ordinary generated evaluator scores.
 
-The output graph orders outputs across entities (compiler.output_graph). Each output gets a
-phase: the earliest at or after the phases of what it reads whose parity is its entity's
+Each output gets a phase (compiler.plan_analysis.phases, shared with the SQL plan): the earliest at or after the phases of what it reads whose parity is its entity's
 (even: leads, odd: accounts). So phase 0 holds the lead outputs that read no account, phase
 1 the account outputs (their roll-ups read phase 0), phase 2 the lead outputs that read
 their account's, and so on. A phase's model is its outputs over one entity:
@@ -32,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from ...compiler import ir
-from ...compiler.output_graph import output_graph
+from ...compiler.plan_analysis import phases as output_phases
 from ...records import EVENT_LEAD, as_of_or_now
 from ...results import ScoreResult
 from .codegen import runtime_import
@@ -74,24 +73,14 @@ class Phase:
 
 
 def phases(model: ir.Model) -> list[Phase]:
-    """The model's phases, in evaluation order (empty ones left out)."""
-    order, cycles = output_graph(model).walk()
-    assert not cycles, "lowering refuses cycles"
-    phase: dict[str, int] = {}
-    for output in order:
-        start = max((phase[r] for r in output.reads if r in phase), default=0)
-        parity = 0 if output.entity == ir.LEAD else 1
-        phase[output.name] = start + (start % 2 != parity)
+    """The model's phases, in evaluation order (empty ones left out): the plan's
+    (compiler.plan_analysis.phases), each as a one-entity model."""
     if any(ir.is_shifted(e) for e in ir.subexpressions(_outputs(model))):
         raise NotImplementedError(
             "the Python target does not yet score shifted references in a model with an account"
         )
-    by_phase: dict[int, set[str]] = {}
-    for name, n in phase.items():
-        by_phase.setdefault(n, set()).add(name)
     return [
-        _Builder(model, ir.ACCOUNT if n % 2 else ir.LEAD, by_phase[n]).phase()
-        for n in sorted(by_phase)
+        _Builder(model, p.entity, set(p.outputs)).phase() for p in output_phases(model) if p.outputs
     ]
 
 
