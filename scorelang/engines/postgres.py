@@ -206,6 +206,38 @@ def serve(
         return [fulfil(pg, model, r, as_of, mapping) for r in requests]
 
 
+@contextmanager
+def streamed_csv(pg: psycopg.Connection, query: exp.Query) -> Iterator[exp.Expression]:
+    """The rows of `query` streamed out of Postgres as CSV (COPY TO STDOUT) into a scratch
+    file, as a DuckDB `read_csv` of it (every column text: the reader types them); the file
+    is gone when the block ends."""
+    copy = exp.Copy(
+        this=query.subquery(),
+        kind=False,
+        files=[exp.Var(this="STDOUT")],
+        params=[
+            exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this="csv")),
+            exp.CopyParameter(this=exp.Var(this="HEADER"), expression=exp.true()),
+        ],
+    )
+    with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+        scratch = Path(folder) / "rows.csv"
+        with (
+            scratch.open("wb") as sink,
+            query_errors(),
+            pg.cursor().copy(copy.sql(DIALECT)) as rows,
+        ):
+            for chunk in rows:
+                sink.write(chunk)
+        yield exp.func(
+            "read_csv",
+            exp.Literal.string(str(scratch)),
+            exp.EQ(this=exp.var("header"), expression=exp.true()),
+            exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
+            exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
+        )
+
+
 def fulfil(
     pg: psycopg.Connection,
     model: ir.Model,
@@ -219,31 +251,7 @@ def fulfil(
     entity = request.entity
     query = scores_query(model, as_of, mapping, entity)
     if request.out is not None:
-        copy = exp.Copy(
-            this=query.subquery(),
-            kind=False,
-            files=[exp.Var(this="STDOUT")],
-            params=[
-                exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this="csv")),
-                exp.CopyParameter(this=exp.Var(this="HEADER"), expression=exp.true()),
-            ],
-        )
-        with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
-            scratch_file = Path(folder) / "scores.csv"
-            with (
-                scratch_file.open("wb") as sink,
-                query_errors(),
-                pg.cursor().copy(copy.sql(DIALECT)) as rows,
-            ):
-                for chunk in rows:
-                    sink.write(chunk)
-            source = exp.func(
-                "read_csv",
-                exp.Literal.string(str(scratch_file)),
-                exp.EQ(this=exp.var("header"), expression=exp.true()),
-                exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
-                exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
-            )
+        with streamed_csv(pg, query) as source:
             return duck.copy_sorted(model, source, request.out, entity)
     scratch = table(scratch_name(entity), "pg_temp")
     execute(pg, exp.Create(this=scratch, kind="TABLE", expression=query).sql(dialect=DIALECT))

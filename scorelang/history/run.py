@@ -212,35 +212,10 @@ class _Postgres:
         """Streamed out of Postgres as CSV into a scratch file that DuckDB types and writes
         (`query` is typed and ordered already; DuckDB keeps the order it reads)."""
         from ..engines import duckdb as duck
-        from ..engines.postgres import query_errors
+        from ..engines.postgres import streamed_csv
 
-        copy = exp.Copy(
-            this=exp.Subquery(this=query),
-            kind=False,
-            files=[exp.Var(this="STDOUT")],
-            params=[
-                exp.CopyParameter(this=exp.Var(this="FORMAT"), expression=exp.Var(this="csv")),
-                exp.CopyParameter(this=exp.Var(this="HEADER"), expression=exp.true()),
-            ],
-        )
-        with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
-            scratch = Path(folder) / "history.csv"
-            with (
-                scratch.open("wb") as sink,
-                query_errors(),
-                self.pg.cursor().copy(copy.sql(self.dialect)) as rows,
-            ):
-                for chunk in rows:
-                    sink.write(chunk)
-            source = exp.func(
-                "read_csv",
-                exp.Literal.string(str(scratch)),
-                exp.EQ(this=exp.var("header"), expression=exp.true()),
-                exp.EQ(this=exp.var("all_varchar"), expression=exp.true()),
-                exp.EQ(this=exp.var("allow_quoted_nulls"), expression=exp.false()),
-            )
-            with duck.connect() as con:
-                return duck.copy_to(con, typed(types, source), out)
+        with streamed_csv(self.pg, query) as source, duck.connect() as con:
+            return duck.copy_to(con, typed(types, source), out)
 
 
 class _Spark:
