@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from scorelang.compiler import ir
 from scorelang.compiler.frontend import compile_file
+from test_spark import spark
 from typer.testing import CliRunner
 
 from scorelang import engines
@@ -35,6 +36,7 @@ INSTANTS = spine(
 FILES = {name: ABM / f"{name}.csv" for name in ("leads", "events", "accounts")}
 ENTITIES = (ir.LEAD, ir.ACCOUNT)
 SQL_ENGINES = ("duckdb", "postgres")
+__all__ = ["spark"]  # the Spark session fixture
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +209,13 @@ def test_usage_errors_say_what_to_change(args: list[str], code: int, message: st
     done = invoke(*args, *SPAN)
     assert done.exit_code == code, done.output
     assert message in " ".join(done.output.split())
+
+
+def test_spark_gives_the_python_account_history(model: ir.Model, spark: Any) -> None:
+    """On Spark: both entities' rows and the accounts' transitions (the leads' transitions of
+    a model with an account hit a Spark analyzer error: an error, not wrong rows)."""
+    for entity in ENTITIES:
+        expected = history_rows(model, "python", INSTANTS, entity=entity, **FILES)
+        assert history_rows(model, "spark", INSTANTS, entity=entity, **FILES) == expected
+    moves = transition_rows(model, "python", INSTANTS, entity=ir.ACCOUNT, **FILES)
+    assert transition_rows(model, "spark", INSTANTS, entity=ir.ACCOUNT, **FILES) == moves
