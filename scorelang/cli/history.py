@@ -7,6 +7,7 @@ Exit status: 0 when done, 1 when the model does not compile or the data cannot b
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +20,17 @@ from rich.table import Table
 
 from .app import app
 from .backtest import progress_bar
-from .score import Engine, check_out, parse_as_of
+from .score import AccountsOpt, Engine, check_out, parse_as_of, ranked_by
 from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping, load_notes
 
 if TYPE_CHECKING:
     from ..compiler import ir
     from ..history import InstantSummary
+
+
+class Entity(enum.StrEnum):
+    lead = "lead"
+    account = "account"
 
 
 def stamp(instant: datetime) -> str:
@@ -55,6 +61,15 @@ def history(
         Path | None,
         typer.Option(help="Events file (.csv or .parquet).", exists=True, dir_okay=False),
     ] = None,
+    accounts: AccountsOpt = None,
+    entity: Annotated[
+        Entity,
+        typer.Option(
+            help="Whose history: every lead (default) or, for a model with an account, every "
+            "account (its scores, tiers, flags and rules); --by, --out and --transitions are "
+            "then the accounts'."
+        ),
+    ] = Entity.lead,
     engine: Annotated[
         Engine | None,
         typer.Option(
@@ -76,13 +91,14 @@ def history(
         typer.Option(
             "--transitions",
             help="Output the moves of every tier, matrix and flag between consecutive "
-            "instants (lead, output, from, to, at, reasons) instead of the scores.",
+            "instants (key, output, from, to, at, reasons) instead of the scores.",
         ),
     ] = False,
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Write every row (one per lead and instant, or per transition) to this .csv "
+            help="Write every row (one per lead or account and instant, or per transition) to "
+            "this .csv "
             "or .parquet file instead of the summary.",
             callback=check_out,
         ),
@@ -101,7 +117,8 @@ def history(
 ) -> None:
     """Score every lead at each instant from --from to --to (both included) every --every:
     a summary per instant (leads, mean score, leads per tier band and flag), every row to a
-    file, or with --transitions the moves of tiers and flags and the rules behind them."""
+    file, or with --transitions the moves of tiers and flags and the rules behind them. A
+    model with an account needs --accounts; --entity account gives the accounts' history."""
     from .. import history as hist
     from ..compiler.frontend import compile_file
     from ..config import ConfigError
@@ -125,21 +142,25 @@ def history(
         err.print(escape(render(compilation.diagnostics, compilation.sources, "full")), end="")
         raise typer.Exit(1)
     checked = compilation.model
-    names = checked.score_names
-    ranking = by or (names[-1] if names else None)
-    if ranking not in (*names, None):
-        known = ", ".join(names) or "no scores"
-        raise typer.BadParameter(f"no score named {by!r}; the model has {known}", param_hint="--by")
-    if transitions and not hist.moving_outputs(checked):
+    if entity == Entity.account and checked.account is None:
         raise typer.BadParameter(
-            f"model {checked.name} has no tier, matrix or flag: nothing can move",
+            f"model {checked.name} declares no account: it has no account history",
+            param_hint="--entity",
+        )
+    ranking = ranked_by(checked, by, entity.value, "--by")
+    if transitions and not hist.moving_outputs(checked, entity.value):
+        whose = "account " if entity == Entity.account else ""
+        raise typer.BadParameter(
+            f"model {checked.name} has no {whose}tier, matrix or flag: nothing can move",
             param_hint="--transitions",
         )
     sources: dict[str, Any] = {
         "leads": leads,
         "events": events,
+        "accounts": accounts,
         "database": database,
         "mapping": mapping,
+        "entity": entity.value,
     }
     what = f"{len(instants)} instants with {engine.value}"
     try:
@@ -165,9 +186,9 @@ def history(
         rows = "transitions" if transitions else "rows"
         console.print(f"{count} {rows} over {what}, {span}: wrote {out}")
     elif transitions:
-        show_transitions(console, checked, moves, top, f"{span}, {engine.value}")
+        show_transitions(console, checked, moves, top, f"{span}, {engine.value}", entity)
     else:
-        show_summary(console, checked, summary, ranking, f"{span}, {engine.value}")
+        show_summary(console, checked, summary, ranking, f"{span}, {engine.value}", entity)
 
 
 def show_summary(
@@ -176,10 +197,12 @@ def show_summary(
     summary: list[InstantSummary],
     by: str | None,
     caption: str,
+    entity: Entity,
 ) -> None:
-    table = Table(title=f"{model.name}: history", caption=caption)
+    title = f"{model.name}: {'account ' if entity == Entity.account else ''}history"
+    table = Table(title=title, caption=caption)
     table.add_column("as_of", no_wrap=True)
-    table.add_column("leads", justify="right")
+    table.add_column(f"{entity.value}s", justify="right")
     if by:
         table.add_column(f"mean {by}", justify="right")
     tiers = list(summary[0].tiers) if summary else []
@@ -202,26 +225,33 @@ def show_summary(
 
 
 def show_transitions(
-    console: Console, model: ir.Model, moves: list[dict[str, Any]], top: int, caption: str
+    console: Console,
+    model: ir.Model,
+    moves: list[dict[str, Any]],
+    top: int,
+    caption: str,
+    entity: Entity,
 ) -> None:
-    """How many leads made each move, then the latest moves with their reasons."""
+    """How many leads (or accounts) made each move, then the latest moves with their
+    reasons."""
     from ..history import AT, FROM, OUTPUT, REASONS, TO
 
     counts = Counter((m[OUTPUT], m[FROM], m[TO]) for m in moves)
     table = Table(title=f"{model.name}: transitions", caption=caption)
     for name in ("output", "from", "to"):
         table.add_column(name)
-    table.add_column("leads", justify="right")
+    table.add_column(f"{entity.value}s", justify="right")
     for (output, old, new), n in sorted(counts.items(), key=lambda item: -item[1]):
         table.add_row(*map(escape, (output, str(old or "–"), str(new or "–"), str(n))))
     console.print(table)
     latest = sorted(moves, key=lambda m: m[AT], reverse=True)[:top]
     if latest:
         recent = Table(title=f"latest {len(latest)} of {len(moves)} moves")
-        for name in (model.key, "at", "move", "reasons"):
+        key = model.entity(entity.value).key
+        for name in (key, "at", "move", "reasons"):
             recent.add_column(name)
         for m in latest:
             move = f"{m[OUTPUT]}: {m[FROM] or '–'} → {m[TO] or '–'}"
-            recent.add_row(*map(escape, (str(m[model.key]), stamp(m[AT]), move, m[REASONS])))
+            recent.add_row(*map(escape, (str(m[key]), stamp(m[AT]), move, m[REASONS])))
         console.print(recent)
     console.print(f"{len(moves)} moves")

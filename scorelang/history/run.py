@@ -25,13 +25,14 @@ from ..compiler.plan import INSTANT
 from ..config import SourceMapping
 from ..data import DataError, LoadReport
 from ..engines import Sources, inputs
-from ..engines.rows import SQL_TYPES, converters, key_order, output_types
+from ..engines.rows import SQL_TYPES, converters, key_of, key_order, output_types
 from ..records import to_utc
 from ..targets.sql.builder import target_of
 from ..targets.sql.history import (
     AT,
     OUTPUT,
     TRANSITION_COLUMNS,
+    history_columns,
     moving_outputs,
     select_history,
     select_transitions,
@@ -64,15 +65,20 @@ def history_rows(
     *,
     leads: str | Path | None = None,
     events: str | Path | None = None,
+    accounts: str | Path | None = None,
     database: str | None = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
     progress: Progress | None = None,
+    entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
-    """Every lead at every instant, as Python rows sorted by lead key then instant: the key,
-    `as_of` (aware UTC), then model.output_columns."""
-    model, _, sources = inputs(model, None, leads, events, database, mapping, on_load)
-    with _history(model, engine, instants, sources, progress) as history:
+    """Every lead (or account, with `entity`) at every instant, as Python rows sorted by key
+    then instant: the key, `as_of` (aware UTC), then the entity's output columns. A model
+    with an account needs its `accounts` file with the leads and events files."""
+    model, _, sources = inputs(
+        model, None, leads, events, database, mapping, on_load, accounts, entity
+    )
+    with _history(model, engine, instants, sources, progress, entity) as history:
         return history.rows()
 
 
@@ -83,15 +89,19 @@ def transition_rows(
     *,
     leads: str | Path | None = None,
     events: str | Path | None = None,
+    accounts: str | Path | None = None,
     database: str | None = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
     progress: Progress | None = None,
+    entity: str = ir.LEAD,
 ) -> list[dict[str, Any]]:
     """The history's transitions, sorted by lead key, instant and output: the key, then
     output, from, to, at (aware UTC), reasons."""
-    model, _, sources = inputs(model, None, leads, events, database, mapping, on_load)
-    with _history(model, engine, instants, sources, progress) as history:
+    model, _, sources = inputs(
+        model, None, leads, events, database, mapping, on_load, accounts, entity
+    )
+    with _history(model, engine, instants, sources, progress, entity) as history:
         return history.transitions()
 
 
@@ -104,15 +114,19 @@ def write_history(
     moves: bool = False,
     leads: str | Path | None = None,
     events: str | Path | None = None,
+    accounts: str | Path | None = None,
     database: str | None = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
     progress: Progress | None = None,
+    entity: str = ir.LEAD,
 ) -> int:
     """The history (`moves`: its transitions) written to a .csv or .parquet file in lead
     key and instant order; returns how many rows."""
-    model, _, sources = inputs(model, None, leads, events, database, mapping, on_load)
-    with _history(model, engine, instants, sources, progress) as history:
+    model, _, sources = inputs(
+        model, None, leads, events, database, mapping, on_load, accounts, entity
+    )
+    with _history(model, engine, instants, sources, progress, entity) as history:
         return history.write(Path(out), moves)
 
 
@@ -124,34 +138,38 @@ def history_summary(
     *,
     leads: str | Path | None = None,
     events: str | Path | None = None,
+    accounts: str | Path | None = None,
     database: str | None = None,
     mapping: SourceMapping | None = None,
     on_load: Callable[[LoadReport], None] | None = None,
     progress: Progress | None = None,
+    entity: str = ir.LEAD,
 ) -> list[InstantSummary]:
     """Per instant: how many leads, the mean of the score `by`, the leads in each tier's
     bands and raised by each flag; computed where the history is (the engine, or DuckDB
     over the Python engine's rows)."""
-    model, _, sources = inputs(model, None, leads, events, database, mapping, on_load)
-    with _history(model, engine, instants, sources, progress) as history:
+    model, _, sources = inputs(
+        model, None, leads, events, database, mapping, on_load, accounts, entity
+    )
+    with _history(model, engine, instants, sources, progress, entity) as history:
         return history.summary(by)
 
 
 # ---- the history as a relation of an engine ---------------------------------------------
 
 
-def history_types(model: ir.Model) -> dict[str, exp.DataType.Type]:
-    """The SQL type of every history column, in order."""
-    types = {name: SQL_TYPES[t] for name, t in output_types(model).items()}
+def history_types(model: ir.Model, entity: str = ir.LEAD) -> dict[str, exp.DataType.Type]:
+    """The SQL type of every history column of the entity, in order."""
+    types = {name: SQL_TYPES[t] for name, t in output_types(model, entity).items()}
     key, *rest = types.items()
     return dict([key, (INSTANT, exp.DataType.Type.TIMESTAMP), *rest])
 
 
-def transition_types(model: ir.Model) -> dict[str, exp.DataType.Type]:
-    key = SQL_TYPES[output_types(model)[model.key]]
+def transition_types(model: ir.Model, entity: str = ir.LEAD) -> dict[str, exp.DataType.Type]:
+    key = key_of(model, entity)
     text = exp.DataType.Type.VARCHAR
     moves = dict.fromkeys(TRANSITION_COLUMNS, text) | {AT: exp.DataType.Type.TIMESTAMP}
-    return {model.key: key} | moves
+    return {key: SQL_TYPES[output_types(model, entity)[key]]} | moves
 
 
 def typed(types: dict[str, exp.DataType.Type], source: exp.Expression) -> exp.Select:
@@ -251,19 +269,25 @@ class _Spark:
 
 @dataclass
 class _History:
-    """A model's history in an engine: `source` (a query or a table) has its rows."""
+    """A model's history in an engine: `source` (a query or a table) has the rows of the
+    entity (leads or accounts)."""
 
     model: ir.Model
     engine: _Engine
     source: exp.Expression
     python_rows: list[dict[str, Any]] | None = None  # the Python engine's, when it ran
+    entity: str = ir.LEAD
+
+    @property
+    def key(self) -> str:
+        return key_of(self.model, self.entity)
 
     def _copy(self, types: dict[str, exp.DataType.Type], source: exp.Expression, out: Path) -> int:
         """`source` typed and written in lead key and instant (and output) order."""
-        order = [key_order(self.model, self.engine.dialect)]
+        order = [key_order(self.model, self.engine.dialect, self.entity)]
         if AT in types:
             place = exp.case(column(OUTPUT))
-            for n, name in enumerate(moving_outputs(self.model)):
+            for n, name in enumerate(moving_outputs(self.model, self.entity)):
                 place = place.when(exp.Literal.string(name), exp.Literal.number(n))
             order += [column(AT), place]
         else:
@@ -274,35 +298,36 @@ class _History:
         if self.python_rows is not None:
             return self.python_rows
         names, records = self.engine.fetch(self.source)
-        convert = converters(self.model) | {INSTANT: to_utc}
+        convert = converters(self.model, self.entity) | {INSTANT: to_utc}
         rows = [{n: convert[n](v) for n, v in zip(names, r, strict=True)} for r in records]
-        return sorted(rows, key=lambda row: (row[self.model.key], row[INSTANT]))
+        return sorted(rows, key=lambda row: (row[self.key], row[INSTANT]))
+
+    def _select_transitions(self) -> exp.Select:
+        return select_transitions(self.model, self.engine.dialect, self.source, entity=self.entity)
 
     def transitions(self) -> list[dict[str, Any]]:
         if self.python_rows is not None:
-            moves = transitions(self.model, self.python_rows)
+            moves = transitions(self.model, self.python_rows, self.entity)
         else:
-            query = select_transitions(self.model, self.engine.dialect, self.source)
-            names, records = self.engine.fetch(query)
+            names, records = self.engine.fetch(self._select_transitions())
             convert = {name: (lambda v: v) for name in names}
-            convert |= {self.model.key: converters(self.model)[self.model.key], AT: to_utc}
+            convert |= {self.key: converters(self.model, self.entity)[self.key], AT: to_utc}
             moves = [{n: convert[n](v) for n, v in zip(names, r, strict=True)} for r in records]
-        order = {name: n for n, name in enumerate(moving_outputs(self.model))}
-        return sorted(moves, key=lambda m: (m[self.model.key], m[AT], order[m[OUTPUT]]))
+        order = {name: n for n, name in enumerate(moving_outputs(self.model, self.entity))}
+        return sorted(moves, key=lambda m: (m[self.key], m[AT], order[m[OUTPUT]]))
 
     def write(self, out: Path, moves: bool) -> int:
         if not moves:
-            return self._copy(history_types(self.model), self.source, out)
-        types = transition_types(self.model)
+            return self._copy(history_types(self.model, self.entity), self.source, out)
+        types = transition_types(self.model, self.entity)
         if self.python_rows is None:
-            query = select_transitions(self.model, self.engine.dialect, self.source)
-            return self._copy(types, query, out)
+            return self._copy(types, self._select_transitions(), out)
         import pyarrow as pa
 
         from ..engines import arrow_schema
 
         text = pa.string()
-        key = arrow_schema(self.model).field(self.model.key)
+        key = arrow_schema(self.model, self.entity).field(self.key)
         schema = pa.schema([key, *((n, text) for n in TRANSITION_COLUMNS if n != AT)]).insert(
             4, pa.field(AT, pa.timestamp("us"))
         )
@@ -313,11 +338,12 @@ class _History:
 
     def summary(self, by: str | None) -> list[InstantSummary]:
         dialect = target_of(self.engine.dialect, SourceMapping())
+        outputs = self.model.outputs_of(self.entity)
         labels = [
             (t.name, [label for label, _ in t.bands])
-            for t in (*self.model.tiers, *self.model.percentile_tiers)
+            for t in (*outputs.tiers, *outputs.percentile_tiers)
         ]
-        flags = [f.name for f in self.model.flags]
+        flags = [f.name for f in outputs.flags]
         values: list[exp.Expression] = [column(INSTANT), exp.Count(this=exp.Star())]
         values.append(exp.Avg(this=column(by)) if by else exp.Null())
         for name, bands in labels:
@@ -363,34 +389,36 @@ def _history(
     instants: Sequence[datetime],
     sources: Sources,
     progress: Progress | None,
+    entity: str = ir.LEAD,
 ) -> Iterator[_History]:
     if not instants:
         raise DataError("a history needs at least one instant")
-    if INSTANT in model.output_columns:
+    if INSTANT in history_columns(model, entity):
         raise DataError(
             f"an output of {model.name} is named `{INSTANT}`, the history's instant column: "
             "rename it"
         )
     if engine == "python":
-        yield from _python(model, instants, sources, progress)
+        yield from _python(model, instants, sources, progress, entity)
     elif engine == "duckdb":
         from ..engines import duckdb
 
         with duckdb.session(model, **sources.given()) as con:
-            query = select_history(model, "duckdb", instants, mapping=sources.given()["mapping"])
-            yield _History(model, _Duck(con), query)
+            mapping = sources.given()["mapping"]
+            query = select_history(model, "duckdb", instants, mapping=mapping, entity=entity)
+            yield _History(model, _Duck(con), query, entity=entity)
     elif engine == "postgres":
         from ..engines import postgres
 
         with postgres.session(model, **sources.given()) as (pg, mapping):
-            query = select_history(model, "postgres", instants, mapping=mapping)
-            yield _History(model, _Postgres(pg), query)
+            query = select_history(model, "postgres", instants, mapping=mapping, entity=entity)
+            yield _History(model, _Postgres(pg), query, entity=entity)
     elif engine == "spark":
         from ..engines import spark
 
         session, mapping = spark.prepare(model, **sources.given())
-        query = select_history(model, "spark", instants, mapping=mapping)
-        yield _History(model, _Spark(session), query)
+        query = select_history(model, "spark", instants, mapping=mapping, entity=entity)
+        yield _History(model, _Spark(session), query, entity=entity)
     else:
         raise DataError(f"history runs on {', '.join(ENGINES)}, not on {engine!r}")
 
@@ -400,11 +428,13 @@ def _python(
     instants: Sequence[datetime],
     sources: Sources,
     progress: Progress | None,
+    entity: str,
 ) -> Iterator[_History]:
-    """Each instant scored in-process (one batch per instant), then the rows in DuckDB."""
+    """Each instant scored in-process (one batch per instant; a model with an account in
+    its phases, leads and accounts at once), then the entity's rows in DuckDB."""
     import pyarrow as pa
 
-    from ..data import read_columns
+    from ..data import read_inputs
     from ..engines import arrow_schema
     from ..engines import duckdb as duck
     from ..targets.python import PythonEvaluator
@@ -412,21 +442,37 @@ def _python(
     given = sources.given()
     if given["leads"] is None:
         raise DataError("the python engine scores files: give a leads file and an events file")
-    lead_records, event_columns = read_columns(
-        model, given["leads"], given["events"], given["mapping"], given["on_load"]
+    records = read_inputs(
+        model,
+        given["leads"],
+        given["events"],
+        given["mapping"],
+        given["on_load"],
+        accounts=given["accounts"],
+        columnar=True,
     )
     evaluator = PythonEvaluator(model)
+
+    def scored(when: datetime) -> list[dict[str, Any]]:
+        if records.accounts is None:
+            assert not isinstance(records.events, list)
+            return evaluator.score_rows(records.leads, records.events, when)
+        both = evaluator.score_accounts(records.accounts, records.leads, records.events, when)
+        found = both.accounts if entity == ir.ACCOUNT else both.leads
+        return [result.as_row(model, entity) for result in found]
+
+    key = key_of(model, entity)
     rows: list[dict[str, Any]] = []
     for done, instant in enumerate(instants, 1):
         when = to_utc(instant)
-        for row in evaluator.score_rows(lead_records, event_columns, when):
-            rows.append({model.key: row[model.key], INSTANT: when} | row)
+        rows += [{key: row[key], INSTANT: when} | row for row in scored(when)]
         if progress is not None:
             progress(done, len(instants))
-    rows.sort(key=lambda row: (row[model.key], row[INSTANT]))
-    schema = arrow_schema(model)
+    rows.sort(key=lambda row: (row[key], row[INSTANT]))
+    schema = arrow_schema(model, entity)
     schema = schema.insert(1, pa.field(INSTANT, pa.timestamp("us")))
     table = pa.Table.from_pylist([_naive(r, INSTANT) for r in rows], schema=schema)
     with duck.connect() as con:
         con.register("scorelang_history", table)
-        yield _History(model, _Duck(con), exp.Table(this=ident("scorelang_history")), rows)
+        history = exp.Table(this=ident("scorelang_history"))
+        yield _History(model, _Duck(con), history, rows, entity)

@@ -21,18 +21,22 @@ from ..targets.sql.history import (
 )
 
 
-def transitions(model: ir.Model, history: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Every change of a tier, matrix or flag between a lead's consecutive instants, in lead
-    key, instant and output order: key, output, from, to, at (the first instant with the new
-    value) and the reasons (the rules whose points moved most between the two instants)."""
-    outputs = moving_outputs(model)
+def transitions(
+    model: ir.Model, history: Iterable[Mapping[str, Any]], entity: str = ir.LEAD
+) -> list[dict[str, Any]]:
+    """Every change of a tier, matrix or flag between a lead's (or, with `entity`, an
+    account's) consecutive instants, in key, instant and output order: key, output, from,
+    to, at (the first instant with the new value) and the reasons (the rules whose points
+    moved most between the two instants)."""
+    outputs = moving_outputs(model, entity)
     if not outputs:
         raise ValueError(f"model {model.name} has no tier, matrix or flag: nothing can move")
     flags = {f.name for f in model.flags}
-    rules = point_rules(model)
-    ordered = sorted(history, key=lambda row: (row[model.key], row[INSTANT]))
+    rules = point_rules(model, entity)
+    name_of_key = model.entity(entity).key
+    ordered = sorted(history, key=lambda row: (row[name_of_key], row[INSTANT]))
     moves: list[dict[str, Any]] = []
-    for key, rows in groupby(ordered, key=lambda row: row[model.key]):
+    for key, rows in groupby(ordered, key=lambda row: row[name_of_key]):
         lead = list(rows)
         for before, now in pairwise(lead):
             changed = [
@@ -44,7 +48,7 @@ def transitions(model: ir.Model, history: Iterable[Mapping[str, Any]]) -> list[d
                 continue
             why = reasons(rules, before, now)
             moves += [
-                {model.key: key, OUTPUT: name, FROM: old, TO: new, AT: now[INSTANT], REASONS: why}
+                {name_of_key: key, OUTPUT: name, FROM: old, TO: new, AT: now[INSTANT], REASONS: why}
                 for name, old, new in changed
             ]
     return moves

@@ -22,7 +22,7 @@ from sqlglot import exp
 from ...compiler import ir
 from ...compiler.plan import INSTANT, utc_naive
 from ...compiler.sources import DEFAULT_SOURCES, SourceMapping
-from .builder import View, check_view_sources, select_scores, target_of
+from .builder import View, check_view_sources, select_account_scores, select_scores, target_of
 from .ddl import placed_relations, render_views
 from .dialects import Dialect
 from .names import Names, as_written, column, ident
@@ -44,15 +44,24 @@ def transitions_view(model: ir.Model) -> str:
     return f"{model.name}_transitions"
 
 
-def moving_outputs(model: ir.Model) -> list[str]:
-    """The outputs a transition is about: tiers, percentile tiers, matrices, flags."""
-    labels = (*model.tiers, *model.percentile_tiers, *model.matrices)
-    return [o.name for o in (*labels, *model.flags)]
+def moving_outputs(model: ir.Model, entity: str = ir.LEAD) -> list[str]:
+    """The outputs a transition of the entity is about: tiers, percentile tiers, matrices,
+    flags."""
+    outputs = model.outputs_of(entity)
+    labels = (*outputs.tiers, *outputs.percentile_tiers, *outputs.matrices)
+    return [o.name for o in (*labels, *outputs.flags)]
 
 
-def point_rules(model: ir.Model) -> list[ir.PointsRule]:
-    """The rules whose points can be reasons, in model order (resets award no points)."""
-    return [r for s in model.scores for r in s.rules if not isinstance(r, ir.ResetRule)]
+def point_rules(model: ir.Model, entity: str = ir.LEAD) -> list[ir.PointsRule]:
+    """The entity's rules whose points can be reasons, in model order (resets award no
+    points)."""
+    scores = model.outputs_of(entity).scores
+    return [r for s in scores for r in s.rules if not isinstance(r, ir.ResetRule)]
+
+
+def history_columns(model: ir.Model, entity: str = ir.LEAD) -> tuple[str, ...]:
+    """The columns of the entity's rows at one instant (its key first)."""
+    return model.account_output_columns if entity == ir.ACCOUNT else model.output_columns
 
 
 def select_history(
@@ -62,19 +71,20 @@ def select_history(
     *,
     mapping: SourceMapping = DEFAULT_SOURCES,
     relations: Relations | None = None,
+    entity: str = ir.LEAD,
 ) -> exp.Select:
-    """One row per lead and instant: the key, `as_of`, then model.output_columns. Several
-    instants are one query over their spine (the plan's Instants step)."""
+    """One row per lead (or account, with `entity`) and instant: the key, `as_of`, then the
+    entity's output columns. Several instants are one query over their spine (the plan's
+    Instants step)."""
     if not instants:
         raise ValueError("a history needs at least one instant")
+    select = select_account_scores if entity == ir.ACCOUNT else select_scores
     if len(instants) > 1:
-        return select_scores(
-            model, dialect, as_of=list(instants), mapping=mapping, relations=relations
-        )
+        return select(model, dialect, as_of=list(instants), mapping=mapping, relations=relations)
     target = target_of(dialect, mapping)
-    query = select_scores(model, dialect, as_of=instants[0], mapping=mapping, relations=relations)
+    query = select(model, dialect, as_of=instants[0], mapping=mapping, relations=relations)
     pinned = exp.alias_(target.pinned_instant(utc_naive(instants[0])), ident(INSTANT))
-    outputs = [column(name, "s") for name in model.output_columns]
+    outputs = [column(name, "s") for name in history_columns(model, entity)]
     outputs.insert(1, pinned)
     history = exp.select(*outputs).from_(
         exp.Subquery(this=query, alias=exp.TableAlias(this=ident("s")))
@@ -88,21 +98,24 @@ def select_transitions(
     history: exp.Expression,
     *,
     mapping: SourceMapping = DEFAULT_SOURCES,
+    entity: str = ir.LEAD,
 ) -> exp.Select:
     """Every change of a tier, matrix or flag between consecutive instants of a history
-    (`history`: its query or the history view): the lead key, then TRANSITION_COLUMNS. `at`
-    is the first instant where the new value holds; flags read 'true' / 'false'."""
-    outputs = moving_outputs(model)
+    (`history`: its query or the history view) of the entity: its key, then
+    TRANSITION_COLUMNS. `at` is the first instant where the new value holds; flags read
+    'true' / 'false'."""
+    outputs = moving_outputs(model, entity)
     if not outputs:
         raise ValueError(f"model {model.name} has no tier, matrix or flag: nothing can move")
     target = target_of(dialect, mapping)
-    rules = point_rules(model)
+    rules = point_rules(model, entity)
+    key = model.entity(entity).key
     source = (
         exp.Subquery(this=history, alias=exp.TableAlias(this=ident("h")))
         if isinstance(history, exp.Query)
         else history
     )
-    moves = _moves(model, outputs, rules, source)
+    moves = _moves(model, key, outputs, rules, source)
     moved = (
         exp.select(exp.Star())
         .from_(exp.Table(this=ident("moves")))
@@ -128,7 +141,7 @@ def select_transitions(
     )
     query = (
         exp.select(
-            exp.alias_(column("k", "c"), ident(model.key)),
+            exp.alias_(column("k", "c"), ident(key)),
             column(OUTPUT, "c"),
             column(FROM, "c"),
             column(TO, "c"),
@@ -165,7 +178,11 @@ def select_transitions(
 
 
 def _moves(
-    model: ir.Model, outputs: list[str], rules: list[ir.PointsRule], source: exp.Expression
+    model: ir.Model,
+    key: str,
+    outputs: list[str],
+    rules: list[ir.PointsRule],
+    source: exp.Expression,
 ) -> exp.Select:
     """Per (lead, instant): the previous instant, each output now (v) and before (p) as text,
     each rule's change in whole cents (d)."""
@@ -175,7 +192,7 @@ def _moves(
         order = exp.Order(expressions=[exp.Ordered(this=column(INSTANT, "h"))])
         return exp.Window(
             this=exp.Anonymous(this="LAG", expressions=[value]),
-            partition_by=[column(model.key, "h")],
+            partition_by=[column(key, "h")],
             order=order,
             over="OVER",
         )
@@ -195,7 +212,7 @@ def _moves(
         return exp.cast(exp.Round(this=hundredfold), "BIGINT")
 
     select = exp.select(
-        exp.alias_(column(model.key, "h"), ident("k")),
+        exp.alias_(column(key, "h"), ident("k")),
         exp.alias_(column(INSTANT, "h"), ident("t")),
         exp.alias_(lag(column(INSTANT, "h")), ident("t_before")),
     )
