@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from scorelang import engines
 from scorelang.cli import app
+from scorelang.data import DataError
 from scorelang.history import (
     history_rows,
     history_summary,
@@ -212,10 +213,12 @@ def test_usage_errors_say_what_to_change(args: list[str], code: int, message: st
 
 
 def test_spark_gives_the_python_account_history(model: ir.Model, spark: Any) -> None:
-    """On Spark: both entities' rows and the accounts' transitions (the leads' transitions of
-    a model with an account hit a Spark analyzer error: an error, not wrong rows)."""
+    """On Spark: both entities' rows and the accounts' transitions; the leads' transitions of
+    a model with an account (Spark's analyzer fails on them) are refused with a message."""
     for entity in ENTITIES:
         expected = history_rows(model, "python", INSTANTS, entity=entity, **FILES)
         assert history_rows(model, "spark", INSTANTS, entity=entity, **FILES) == expected
     moves = transition_rows(model, "python", INSTANTS, entity=ir.ACCOUNT, **FILES)
     assert transition_rows(model, "spark", INSTANTS, entity=ir.ACCOUNT, **FILES) == moves
+    with pytest.raises(DataError, match="use --engine duckdb, postgres or python"):
+        transition_rows(model, "spark", INSTANTS, entity=ir.LEAD, **FILES)

@@ -303,6 +303,13 @@ class _History:
         return sorted(rows, key=lambda row: (row[self.key], row[INSTANT]))
 
     def _select_transitions(self) -> exp.Select:
+        if self.engine.dialect == "spark" and self.model.account and self.entity == ir.LEAD:
+            # Spark's analyzer fails on this query (INTERNAL_ERROR ... exprId): say so first.
+            raise DataError(
+                "Spark cannot compute the leads' transitions of a model with an account yet: "
+                "use --engine duckdb, postgres or python for them (the account transitions, "
+                "and both histories, run on Spark)"
+            )
         return select_transitions(self.model, self.engine.dialect, self.source, entity=self.entity)
 
     def transitions(self) -> list[dict[str, Any]]:
