@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -43,35 +44,57 @@ def views(model: ir.Model) -> list[tuple[Any, dict[Any, dict[str, Any]], str]]:
     return [(select_scores, leads, "scores"), (select_account_scores, accounts, "account_scores")]
 
 
-def typed_tables(model: ir.Model, types: dict[ir.Type, str]) -> list[dict[str, Any]]:
-    """The fixture's three tables as the emulators' runners take them."""
+def typed_tables(
+    model: ir.Model, types: dict[ir.Type, str], rows: dict[str, list[dict[str, Any]]] = FIXTURE
+) -> list[dict[str, Any]]:
+    """The three tables' `rows` (the fixture's by default) as the emulators' runners take
+    them."""
     return [
         {
             "name": name,
             "columns": [[c, types[t]] for c, t in columns.items()],
-            "rows": [[json_value(row.get(c)) for c in columns] for row in FIXTURE[name]],
+            "rows": [[json_value(row.get(c)) for c in columns] for row in rows[name]],
         }
         for name, columns in tables(model).items()
     ]
 
 
-def test_bigquery_views_equal_python(zetasql: ZetaSQL, model: ir.Model, views: list) -> None:
-    placed = [{**t, "path": [*DATASET, t.pop("name")]} for t in typed_tables(model, BIGQUERY_TYPES)]
-    ddl = render_ddl(
-        model, "bigquery", as_of=AS_OF, mapping=SourceMapping(schema=".".join(DATASET))
-    )
+def created(ddl: str) -> list[str]:
+    """The deployable DDL's CREATE statements: the two views."""
     statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
     assert len(statements) == 2
-    for select, expected, _ in views:
-        query = select(model, "bigquery", as_of=AS_OF, mapping=DEFAULT_SOURCES).sql("bigquery")
+    return statements
+
+
+def bigquery_views(
+    zetasql: ZetaSQL,
+    model: ir.Model,
+    rows: dict[str, list[dict[str, Any]]] = FIXTURE,
+    as_of: datetime = AS_OF,
+) -> list[dict[Any, dict[str, Any]]]:
+    """Both views' rows by key (leads, then accounts), the DDL analyzed by ZetaSQL and each
+    view's SELECT executed over `rows`."""
+    placed = [
+        {**t, "path": [*DATASET, t.pop("name")]} for t in typed_tables(model, BIGQUERY_TYPES, rows)
+    ]
+    sources = SourceMapping(schema=".".join(DATASET))
+    statements = created(render_ddl(model, "bigquery", as_of=as_of, mapping=sources))
+    found = []
+    for select in (select_scores, select_account_scores):
+        query = select(model, "bigquery", as_of=as_of, mapping=DEFAULT_SOURCES).sql("bigquery")
         response = zetasql.run({"tables": placed, "analyze": statements, "query": query})
         assert "error" not in response, (
             f"ZetaSQL: {response.get('error')}\nin:\n{response.get('sql')}"
         )
-        rows = [
+        records = [
             dict(zip(response["columns"], map(decoded, r), strict=True)) for r in response["rows"]
         ]
-        assert by_key(rows) == expected
+        found.append(by_key(records))
+    return found
+
+
+def test_bigquery_views_equal_python(zetasql: ZetaSQL, model: ir.Model, views: list) -> None:
+    assert bigquery_views(zetasql, model) == [expected for _, expected, _ in views]
 
 
 def snowflake_query(model: ir.Model, suffix: str, columns: tuple[str, ...]) -> str:
@@ -80,13 +103,20 @@ def snowflake_query(model: ir.Model, suffix: str, columns: tuple[str, ...]) -> s
     return as_written(query, get_dialect("snowflake")).sql(dialect="snowflake")
 
 
-def test_snowflake_views_equal_python(fakesnow_python: str, model: ir.Model, views: list) -> None:
-    ddl = render_ddl(model, "snowflake", as_of=AS_OF, mapping=DEFAULT_SOURCES)
-    statements = [part.strip() for part in ddl.split("\n\n") if part.startswith("CREATE")]
-    for _, expected, suffix in views:
-        columns = model.columns_of(ir.LEAD if suffix == "scores" else ir.ACCOUNT)
+def snowflake_views(
+    fakesnow_python: str,
+    model: ir.Model,
+    rows: dict[str, list[dict[str, Any]]] = FIXTURE,
+    as_of: datetime = AS_OF,
+) -> list[dict[Any, dict[str, Any]]]:
+    """Both views' rows by key (leads, then accounts), created on fakesnow from the
+    deployable DDL and read over `rows`."""
+    statements = created(render_ddl(model, "snowflake", as_of=as_of, mapping=DEFAULT_SOURCES))
+    found = []
+    for entity, suffix in ((ir.LEAD, "scores"), (ir.ACCOUNT, "account_scores")):
+        columns = model.columns_of(entity)
         request = {
-            "tables": typed_tables(model, SNOWFLAKE_TYPES),
+            "tables": typed_tables(model, SNOWFLAKE_TYPES, rows),
             "statements": statements,
             "query": snowflake_query(model, suffix, columns),
             "quoted": False,
@@ -103,10 +133,15 @@ def test_snowflake_views_equal_python(fakesnow_python: str, model: ir.Model, vie
         assert "error" not in response and "rows" in response, (
             f"fakesnow: {response.get('error')}\n{done.stderr[-2000:]}\nin:\n{response.get('sql')}"
         )
-        rows = [
+        records = [
             dict(zip(columns, map(decoded_snowflake, r), strict=True)) for r in response["rows"]
         ]
-        assert by_key(rows) == expected
+        found.append(by_key(records))
+    return found
+
+
+def test_snowflake_views_equal_python(fakesnow_python: str, model: ir.Model, views: list) -> None:
+    assert snowflake_views(fakesnow_python, model) == [expected for _, expected, _ in views]
 
 
 def decoded_snowflake(value: Any) -> Any:

@@ -184,7 +184,8 @@ def run(request: dict[str, Any], options: LanguageOptions) -> dict[str, Any]:
             columns = [column.name for column in query.columns]
     except Exception as error:  # the analyzer's or evaluator's refusal, reported to the test
         return {"error": f"{type(error).__name__}: {error}", "sql": statement}
-    rows = [[decoded(v) for v in row.cell] for row in response.content.table_data.row]
+    table = response.content.table_data  # absent when the result has no row
+    rows = [] if table is None else [[decoded(v) for v in row.cell] for row in table.row]
     return {"columns": columns, "rows": rows}
 
 
