@@ -23,7 +23,7 @@ from ..columns import check_mapping
 from ..compiler import ir
 from ..compiler.plan import LeadInstant
 from ..config import SourceMapping
-from ..data import DataError, LoadReport, check_accounts_file, read_inputs
+from ..data import DataError, LoadReport, Records, check_accounts_file, read_inputs
 from ..records import model_ir, optional_path, to_utc
 from . import rows
 from .rows import Leaderboard, Request
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..api import ScoringModel
+    from ..targets.python import PythonEvaluator
 
 ENGINES = ("python", "duckdb", "postgres", "spark")
 # When to score: one instant (a datetime, or ISO 8601 text), each lead's own (a LeadInstant,
@@ -254,12 +255,18 @@ def python_rows(
     """The generated evaluator's rows of each of `entities`, sorted by key, from the files
     read as every engine reads them (a model with an account is scored in its phases, both
     entities at once)."""
+    from ..targets.python import PythonEvaluator
+
+    scored = python_scored(model, PythonEvaluator(model), python_inputs(model, sources), as_of)
+    return {e: rows.sort_rows(model, scored(e), e) for e in entities}
+
+
+def python_inputs(model: ir.Model, sources: Sources) -> Records:
+    """The files the python engine scores, read as every engine reads them (columnar)."""
     given = sources.given()
     if given["leads"] is None:
         raise DataError("the python engine scores files: give a leads file and an events file")
-    from ..targets.python import PythonEvaluator
-
-    inputs = read_inputs(
+    return read_inputs(
         model,
         given["leads"],
         given["events"],
@@ -268,15 +275,20 @@ def python_rows(
         accounts=given["accounts"],
         columnar=True,
     )
-    evaluator = PythonEvaluator(model)
+
+
+def python_scored(
+    model: ir.Model, evaluator: PythonEvaluator, inputs: Records, as_of: datetime | None
+) -> Callable[[str], list[dict[str, Any]]]:
+    """The rows of an entity (in the inputs' order), from one scoring of `inputs` at `as_of`
+    (a model with an account: leads and accounts at once)."""
     if inputs.accounts is None:
         assert not isinstance(inputs.events, list)
-        scored = {ir.LEAD: evaluator.score_rows(inputs.leads, inputs.events, as_of)}
-    else:
-        both = evaluator.score_accounts(inputs.accounts, inputs.leads, inputs.events, as_of)
-        results = {ir.LEAD: both.leads, ir.ACCOUNT: both.accounts}
-        scored = {e: [r.as_row(model, e) for r in results[e]] for e in entities}
-    return {e: rows.sort_rows(model, scored[e], e) for e in entities}
+        leads = evaluator.score_rows(inputs.leads, inputs.events, as_of)
+        return {ir.LEAD: leads}.__getitem__
+    both = evaluator.score_accounts(inputs.accounts, inputs.leads, inputs.events, as_of)
+    results = {ir.LEAD: both.leads, ir.ACCOUNT: both.accounts}
+    return lambda entity: [r.as_row(model, entity) for r in results[entity]]
 
 
 def backend(engine: str) -> ModuleType:

@@ -441,32 +441,14 @@ def _python(
     its phases, leads and accounts at once), then the entity's rows in DuckDB."""
     import pyarrow as pa
 
-    from ..data import read_inputs
-    from ..engines import arrow_schema
+    from ..engines import arrow_schema, python_inputs, python_scored
     from ..engines import duckdb as duck
     from ..targets.python import PythonEvaluator
 
-    given = sources.given()
-    if given["leads"] is None:
-        raise DataError("the python engine scores files: give a leads file and an events file")
-    records = read_inputs(
-        model,
-        given["leads"],
-        given["events"],
-        given["mapping"],
-        given["on_load"],
-        accounts=given["accounts"],
-        columnar=True,
-    )
-    evaluator = PythonEvaluator(model)
+    records, evaluator = python_inputs(model, sources), PythonEvaluator(model)
 
     def scored(when: datetime) -> list[dict[str, Any]]:
-        if records.accounts is None:
-            assert not isinstance(records.events, list)
-            return evaluator.score_rows(records.leads, records.events, when)
-        both = evaluator.score_accounts(records.accounts, records.leads, records.events, when)
-        found = both.accounts if entity == ir.ACCOUNT else both.leads
-        return [result.as_row(model, entity) for result in found]
+        return python_scored(model, evaluator, records, when)(entity)
 
     key = key_of(model, entity)
     rows: list[dict[str, Any]] = []
