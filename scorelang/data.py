@@ -249,9 +249,13 @@ def read_errors(path: Path, mapping: SourceMapping) -> Iterator[None]:
         ) from error
 
 
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
 def file_source(path: Path, mapping: SourceMapping) -> exp.Expression:
     """The table function reading the file: Parquet typed, CSV as text (see csvfiles)."""
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         return exp.func("read_parquet", exp.Literal.string(str(path)))
     return csv_source(path, mapping)
 
@@ -263,7 +267,7 @@ def relation(
     if not path.exists():
         raise DataError(f"{path}: file not found")
     with read_errors(path, mapping):
-        if path.suffix.lower() not in (".parquet", ".pq"):
+        if not is_parquet(path):
             check_header(path, mapping)
         return con.sql(exp.select("*").from_(file_source(path, mapping)).sql(DIALECT))
 
@@ -532,7 +536,8 @@ def load_duckdb(
     events_table = table(mapping.events_table, mapping.schema)
     key = mapping.column(model.key)
     say("building typed tables")
-    typed_table(con, leads, leads_table, raw_leads, lead_cols, present_leads, mapping)
+    in_place = scored_only and is_parquet(leads)
+    typed_table(con, leads, leads_table, raw_leads, lead_cols, present_leads, mapping, in_place)
     count, shown = duplicate_keys(con, leads_table, key)
     if count:
         raise DataError(f"{leads}: {count} duplicate lead keys in column {key!r}, e.g. {shown}")
@@ -545,26 +550,27 @@ def load_duckdb(
     known = exp.In(
         this=col(mapping.event_lead), query=exp.select(col(key)).from_(leads_table).subquery()
     )
-    # Only declared types are kept, so the type can be an ENUM of them: the scores query
-    # compares it with literals several times per event, as integers instead of strings.
-    kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[n.copy() for n in type_names])
-    kept = [
-        exp.alias_(exp.cast(col(c.source), kinds), ident(c.source))
-        if c.source == mapping.event_type and model.event_types
-        else col(c.source)
-        for c in (scored_event_columns(model, mapping) if scored_only else event_cols)
-    ]
+    scored = scored_event_columns(model, mapping) if scored_only else event_cols
     typed_events = typed_select(raw_events, event_cols, present_events).subquery("typed")
-    keep = exp.select(*kept).from_(typed_events).where(exp.and_(declared, known))
     with read_errors(events, mapping):
-        con.execute(
-            exp.Create(this=events_table, kind="TABLE", replace=True, expression=keep).sql(DIALECT)
-        )
+        kept_events = total - undeclared
+        if (
+            scored_only
+            and is_parquet(events)
+            and kept_events == count_where(con, typed_events, exp.and_(declared, known))
+        ):
+            where = declared if undeclared else None
+            read_in_place(
+                con, events, events_table, event_cols, scored, present_events, mapping, where
+            )
+        else:
+            copy_events(
+                con, model, events_table, typed_events, scored, mapping, exp.and_(declared, known)
+            )
+            kept_events = count_where(con, events_table)
     for raw in (raw_leads, raw_events, *([raw_accounts] if accounts is not None else [])):
         con.execute(exp.Drop(tables=[raw], kind="VIEW").sql(dialect=DIALECT))
-    count_rows = exp.select(exp.Count(this=exp.Star()))
-    lead_count = run(con, count_rows.from_(leads_table))[0][0]
-    kept_events = run(con, count_rows.copy().from_(events_table))[0][0]
+    lead_count = count_where(con, leads_table)
     unknown = total - undeclared - kept_events
     if mapping.strict and (undeclared or unknown or unlinked):
         raise DataError(strict_error(events, undeclared, unknown, types, unlinked, leads))
@@ -576,6 +582,60 @@ def load_duckdb(
     )
     announce(report)
     return report
+
+
+def read_in_place(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    target: exp.Table,
+    columns: list[Column],
+    scored: list[Column],
+    present: dict[str, str],
+    mapping: SourceMapping,
+    where: exp.Expression | None,
+) -> None:
+    """The Parquet events file as a typed view for the scores query, when every event it
+    keeps has a known lead. Parquet is typed and columnar: the query's two scans of the
+    events read it faster than a copy into a table is made. The lead filter is what a view
+    cannot carry cheaply (a semi-join in both scans), so another file is copied."""
+    source = typed_select(file_source(path, mapping), columns, present)
+    keep = exp.select(*(col(c.source) for c in scored)).from_(source.subquery("typed"))
+    create(con, target, "VIEW", keep if where is None else keep.where(where))
+
+
+def copy_events(
+    con: duckdb.DuckDBPyConnection,
+    model: ir.Model,
+    target: exp.Table,
+    typed: exp.Subquery,
+    scored: list[Column],
+    mapping: SourceMapping,
+    where: exp.Expression,
+) -> None:
+    """The kept events typed into a table. Only declared types are kept, so the type can be
+    an ENUM of them: the scores query compares it with literals several times per event, as
+    integers instead of strings."""
+    names = [exp.Literal.string(t.name) for t in model.event_types]
+    kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=names)
+    kept = [
+        exp.alias_(exp.cast(col(c.source), kinds), ident(c.source))
+        if c.source == mapping.event_type and model.event_types
+        else col(c.source)
+        for c in scored
+    ]
+    create(con, target, "TABLE", exp.select(*kept).from_(typed).where(where))
+
+
+def create(con: duckdb.DuckDBPyConnection, target: exp.Table, kind: str, query: exp.Query) -> None:
+    statement = exp.Create(this=target, kind=kind, replace=True, expression=query)
+    con.execute(statement.sql(DIALECT))
+
+
+def count_where(
+    con: duckdb.DuckDBPyConnection, source: exp.Expression, where: exp.Expression | None = None
+) -> int:
+    query = exp.select(exp.Count(this=exp.Star())).from_(source)
+    return run(con, query if where is None else query.where(where))[0][0]
 
 
 def check_accounts_file(
@@ -612,14 +672,14 @@ def typed_table(
     columns: list[Column],
     present: dict[str, str],
     mapping: SourceMapping,
+    in_place: bool = False,
 ) -> None:
-    """The file's rows typed into `target`. No ORDER BY: DuckDB keeps insertion order (file
-    order) when a query has none."""
-    create = exp.Create(
-        this=target, kind="TABLE", replace=True, expression=typed_select(raw, columns, present)
-    )
+    """The file's rows typed into `target`: a table, or `in_place` a view reading the file
+    (Parquet: typed and columnar, read again faster than copied). No ORDER BY: DuckDB keeps
+    insertion order (file order) when a query has none."""
+    source = file_source(path, mapping) if in_place else raw
     with read_errors(path, mapping):
-        con.execute(create.sql(DIALECT))
+        create(con, target, "VIEW" if in_place else "TABLE", typed_select(source, columns, present))
 
 
 def load_accounts(
@@ -640,7 +700,7 @@ def load_accounts(
     count, shown = duplicate_keys(con, accounts, key)
     if count:
         raise DataError(f"{path}: {count} duplicate account keys in column {key!r}, e.g. {shown}")
-    total = run(con, exp.select(exp.Count(this=exp.Star())).from_(accounts))[0][0]
+    total = count_where(con, accounts)
     if model.account_link is None:
         return total, 0
     link = col(mapping.column(model.account_link))
@@ -648,9 +708,7 @@ def load_accounts(
     unlinked = exp.and_(
         exp.Not(this=exp.Is(this=link.copy(), expression=exp.null())), exp.Not(this=known)
     )
-    leads = table(mapping.leads_table, mapping.schema)
-    query = exp.select(exp.Count(this=exp.Star())).from_(leads).where(unlinked)
-    return total, run(con, query)[0][0]
+    return total, count_where(con, table(mapping.leads_table, mapping.schema), unlinked)
 
 
 def announce(report: LoadReport) -> None:

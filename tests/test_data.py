@@ -161,6 +161,50 @@ def test_parquet_gives_the_same_records_as_csv(tmp_path: Path) -> None:
     assert from_parquet == read_records(MODEL, leads_csv, events_csv)
 
 
+def as_parquet(csv: Path) -> Path:
+    """The CSV file as Parquet, typed as DuckDB reads it."""
+    path = csv.with_suffix(".parquet")
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{path}' (FORMAT parquet)")
+    return path
+
+
+def relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall()
+    return dict(rows)
+
+
+def loaded_events(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        'SELECT lead_id, CAST(event_type AS VARCHAR), occurred_at FROM "events"'
+    ).fetchall()
+
+
+@pytest.mark.parametrize("unknown_lead", [False, True])
+def test_scoring_reads_a_parquet_file_in_place_when_every_event_is_kept(
+    tmp_path: Path, unknown_lead: bool
+) -> None:
+    """For the scores query a Parquet file is a typed view, read in place, unless some of
+    its events belong to no lead: those must be dropped, so the events are copied. Either
+    way the rows and the counts are those of the same data loaded from CSV."""
+    events = EVENTS if unknown_lead else EVENTS.replace("zz,page_view,2025-12-30,/x,\n", "")
+    leads_csv, events_csv = write(tmp_path, events=events)
+    reports, rows = [], []
+    for leads, events_file in (
+        (leads_csv, events_csv),
+        (as_parquet(leads_csv), as_parquet(events_csv)),
+    ):
+        con = duckdb.connect()
+        reports.append(load_duckdb(con, MODEL, leads, events_file, scored_only=True))
+        rows.append(loaded_events(con))
+        kinds = relation_kinds(con)
+    assert reports[0] == reports[1]
+    assert rows[0] == rows[1]
+    assert reports[1].unknown_lead_events == (1 if unknown_lead else 0)
+    assert reports[1].undeclared_type_events == 1
+    assert kinds["leads"] == "VIEW"
+    assert kinds["events"] == ("BASE TABLE" if unknown_lead else "VIEW")
+
+
 def test_mapping_renames_tables_columns_and_schema(tmp_path: Path) -> None:
     leads = LEADS.replace("id,employees", "lead_key,employees")
     events = EVENTS.replace("lead_id,event_type,occurred_at,url", "who,kind,at,page")

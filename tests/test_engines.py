@@ -156,6 +156,23 @@ def test_engines_score_files_into_typed_sorted_rows(engine: str, files: tuple[Pa
     assert all(type(row["fit"]) is float and type(row["hot"]) is bool for row in rows)
 
 
+@pytest.mark.parametrize("engine", ["python", "duckdb", "postgres"])
+def test_engines_score_parquet_files_read_in_place(
+    engine: str, files: tuple[Path, Path], request: pytest.FixtureRequest
+) -> None:
+    """Parquet files whose every event is kept are read in place (data.read_in_place), not
+    copied: the same rows as from CSV."""
+    parquet = []
+    for csv in files:
+        parquet.append(csv.with_suffix(".parquet"))
+        duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{parquet[-1]}' (FORMAT parquet)")
+    database = request.getfixturevalue("pg_url") if engine == "postgres" else None
+    rows = engines.score(
+        MODEL, engine, leads=parquet[0], events=parquet[1], database=database, as_of=AS_OF
+    )
+    assert rows == EXPECTED
+
+
 def test_duckdb_scores_existing_tables_in_a_database_file(
     files: tuple[Path, Path], tmp_path: Path
 ) -> None:
