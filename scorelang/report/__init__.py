@@ -10,23 +10,12 @@ request, `sarif` for code-scanning tools.
 from __future__ import annotations
 
 import enum
+import importlib
 import sys
-from collections.abc import Callable, Iterable, Mapping
-
-from rich.console import Console
+from collections.abc import Iterable, Mapping
+from types import ModuleType
 
 from ..compiler.diagnostics import Diagnostic, Severity
-from . import concise, full, github, json_format, sarif
-
-Renderer = Callable[[list[Diagnostic], Mapping[str, str]], str]
-
-FORMATS: dict[str, Renderer] = {
-    "full": full.render,
-    "concise": concise.render,
-    "json": json_format.render,
-    "github": github.render,
-    "sarif": sarif.render,
-}
 
 
 class Format(enum.StrEnum):
@@ -35,6 +24,15 @@ class Format(enum.StrEnum):
     json = "json"
     github = "github"
     sarif = "sarif"
+
+
+FORMATS = tuple(f.value for f in Format)
+
+
+def renderer(format: str) -> ModuleType:
+    """The format's module, imported only when used: json and sarif read the lint rules'
+    docs, which commands such as `score` never need (they import this package too)."""
+    return importlib.import_module(f"{__name__}.{'json_format' if format == 'json' else format}")
 
 
 class FailLevel(enum.StrEnum):
@@ -65,8 +63,8 @@ def render(
     """Diagnostics in one format; `sources` (path -> text) lets `full` show the source line;
     `docs_url` prefixes the documentation links of `sarif`."""
     if format == "sarif":
-        return sarif.render(ordered(diagnostics), sources, docs_base=docs_url)
-    return FORMATS[format](ordered(diagnostics), sources)
+        return renderer(format).render(ordered(diagnostics), sources, docs_base=docs_url)
+    return renderer(format).render(ordered(diagnostics), sources)
 
 
 def write(
@@ -78,6 +76,10 @@ def write(
 ) -> None:
     """Print to stdout: `full` through Rich (colour on a terminal), the others verbatim."""
     if format == "full":
+        from rich.console import Console
+
+        from . import full
+
         Console(highlight=False, soft_wrap=True).print(
             full.rich_render(ordered(diagnostics), sources), end=""
         )

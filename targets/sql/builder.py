@@ -389,11 +389,9 @@ class _Builder:
     def stage(self, name: str, columns: Iterable[tuple[str, exp.Expression]], previous: str) -> str:
         """A CTE selecting `previous`'s columns and these."""
         cte = self.cte_names.fresh(name)
-        select = exp.select(exp.Column(this=exp.Star(), table=ident(previous))).from_(
-            ident(previous)
-        )
-        for alias, value in columns:
-            select = select.select(exp.alias_(value, ident(alias)))
+        every = exp.Column(this=exp.Star(), table=ident(previous))
+        added = (exp.alias_(value, ident(alias)) for alias, value in columns)
+        select = exp.select(every, *added).from_(ident(previous))
         self.ctes.append((cte, select))
         self.stages.add(cte)
         return cte
@@ -499,7 +497,8 @@ class _Builder:
         for name, query in self.ctes[:needed]:
             if name in self.stages:
                 query = self.dialect.fence(query)
-            select = select.with_(ident(name), as_=query)
+            # Each CTE copied once: with_'s default copies the growing SELECT every time.
+            select = select.with_(ident(name), as_=query.copy(), copy=False)
         return select
 
     def step_query(self, step: str) -> exp.Select:
