@@ -560,9 +560,7 @@ def load_duckdb(
             and kept_events == count_where(con, typed_events, exp.and_(declared, known))
         ):
             where = declared if undeclared else None
-            read_in_place(
-                con, events, events_table, event_cols, scored, present_events, mapping, where
-            )
+            read_in_place(con, events, events_table, scored, present_events, mapping, where)
         else:
             copy_events(
                 con, model, events_table, typed_events, scored, mapping, exp.and_(declared, known)
@@ -588,7 +586,6 @@ def read_in_place(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     target: exp.Table,
-    columns: list[Column],
     scored: list[Column],
     present: dict[str, str],
     mapping: SourceMapping,
@@ -597,9 +594,9 @@ def read_in_place(
     """The Parquet events file as a typed view for the scores query, when every event it
     keeps has a known lead. Parquet is typed and columnar: the query's two scans of the
     events read it faster than a copy into a table is made. The lead filter is what a view
-    cannot carry cheaply (a semi-join in both scans), so another file is copied."""
-    source = typed_select(file_source(path, mapping), columns, present)
-    keep = exp.select(*(col(c.source) for c in scored)).from_(source.subquery("typed"))
+    cannot carry cheaply (a semi-join in both scans), so another file is copied. One SELECT
+    over the file, no subquery: DuckDB then pushes the query's filters into the scan."""
+    keep = typed_select(file_source(path, mapping), scored, present)
     create(con, target, "VIEW", keep if where is None else keep.where(where))
 
 
