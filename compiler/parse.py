@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ast as pyast
 import dataclasses
+import os
 import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
@@ -513,7 +515,23 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         postlex=_KeepComments(),
+        cache=parser_cache(),
     )
+
+
+def parser_cache() -> str | bool:
+    """Where Lark keeps the analysed grammar between runs: building the LALR tables takes
+    ~0.5 s, longer than the rest of a small command. Lark stores the hash of the grammar,
+    its options and its version in the file and rebuilds it when any differs. The folder is
+    the user's own cache ($XDG_CACHE_HOME or ~/.cache), not the shared temporary one Lark
+    would pick; without a usable one, nothing is cached."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    folder = Path(root) / "scorelang"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(folder / "grammar.lark-cache")
 
 
 # A line that starts with a declaration keyword: where parsing resumes after an error.

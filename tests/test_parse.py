@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from scorelang.compiler import ast
 from scorelang.compiler.parse import parse
@@ -324,3 +329,37 @@ def test_syntax_errors_in_plain_words(
     assert module is None
     assert (problem.code, problem.span.line, problem.span.column) == (code, line, column)
     assert words in f"{problem.message} {problem.hint}"
+
+
+PARSED = """
+import sys
+from pathlib import Path
+from scorelang.compiler.parse import parse_module, parser_cache
+print(parser_cache())
+for path in sorted(Path("examples").glob("*/*.score")):
+    print(repr(parse_module(path.read_text(), str(path))))
+"""
+
+
+def test_the_analysed_grammar_is_cached_in_the_users_cache_folder(tmp_path: Path) -> None:
+    """The first run writes Lark's analysed grammar to $XDG_CACHE_HOME/scorelang, later runs
+    load it and parse every example to the same trees; without a usable folder, nothing is
+    cached and parsing is the same."""
+    root = Path(__file__).parent.parent
+
+    def parsed(cache_home: Path) -> list[str]:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+        run = subprocess.run(
+            [sys.executable, "-c", PARSED], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.splitlines()
+
+    cache = tmp_path / "cache"
+    first = parsed(cache)
+    assert first[0] == str(cache / "scorelang" / "grammar.lark-cache")
+    assert (cache / "scorelang" / "grammar.lark-cache").stat().st_size > 0
+    assert parsed(cache) == first  # loaded from the cache
+    unusable = tmp_path / "a-file"
+    unusable.write_text("")
+    assert parsed(unusable) == ["False", *first[1:]]
