@@ -1,5 +1,6 @@
 """Every aggregate of a batch of leads at once, over event columns (NumPy), instead of one
-pass of Python per lead; the generated `finish` then scores each lead from them.
+pass of Python per lead; the generated `finish_batch` (or `finish`, lead by lead) then
+scores the leads from them.
 
 Each aggregate is the per-lead evaluator's, bit for bit: sums add in event order (bincount
 adds sequentially, as `agg += value` does), decay weights are the same
@@ -116,9 +117,9 @@ def batch_aggregates(
     keys: Sequence[Hashable],
     events: EventColumns,
     as_of: datetime,
-) -> list[tuple] | None:
-    """Per distinct lead key in `keys` (first use first), the tuple of its aggregate values in
-    `model.aggregates` order; None when the batch must be scored lead by lead."""
+) -> list[list] | None:
+    """Per aggregate (in `model.aggregates` order), its values per distinct lead key in
+    `keys` (first use first); None when the batch must be scored lead by lead."""
     if where is None:
         return None
     try:
@@ -149,9 +150,8 @@ class _Batch:
         self.ages = (as_of - _EPOCH) // MICROSECOND - events.micros
         self.valid = (self.slots >= 0) & (self.kinds >= 0) & (self.ages >= 0)
 
-    def aggregates(self) -> list[tuple]:
-        columns = [self._aggregate(n, a) for n, a in enumerate(self.model.aggregates)]
-        return list(zip(*columns, strict=True)) if columns else [()] * self.leads
+    def aggregates(self) -> list[list]:
+        return [self._aggregate(n, a) for n, a in enumerate(self.model.aggregates)]
 
     # ---- event selection -------------------------------------------------------------
 

@@ -11,13 +11,15 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ...compiler import ir
 from ...compiler.ir import round_score
 from ...compiler.plan import shifted_references
 from ...records import EVENT_LEAD, as_of_or_now
 from ...results import RuleResult, ScoreDetail, ScoreResult
 from .codegen import generate
-from .columnar import EventColumns, batch_aggregates
+from .columnar import EventColumns, Unsupported, batch_aggregates
 
 if TYPE_CHECKING:
     from .accounts import AccountEvaluator, AccountScores
@@ -53,6 +55,8 @@ class PythonEvaluator:
         self.evaluate: Callable[..., tuple] = namespace["evaluate"]
         self.derive: Callable[..., tuple] = namespace["derive"]
         self.finish: Callable[..., tuple] = namespace["finish"]
+        # None when the model needs lead-by-lead `finish` (the generated comment says why).
+        self.finish_batch: Callable[..., tuple] | None = namespace["finish_batch"]
         self._where = namespace["WHERE"]
         self._properties = ir.properties_read(model.aggregates)
         self._rules = [
@@ -273,14 +277,24 @@ class PythonEvaluator:
             slots = {k: None for k in keys}
         except TypeError:  # an unhashable key
             return None
-        aggregates = batch_aggregates(self.model, self._where, keys, events, as_of)
-        if aggregates is None:
+        columns = batch_aggregates(self.model, self._where, keys, events, as_of)
+        if columns is None:
             return None
-        by_key = dict(zip(slots, aggregates, strict=True))
+        if len(slots) < len(keys):  # a key twice: each lead reads its key's values
+            index = dict(zip(slots, range(len(slots))))
+            rows = [index[k] for k in keys]
+            columns = [[column[i] for i in rows] for column in columns]
+        if self.finish_batch is not None:
+            try:
+                with np.errstate(all="ignore"):  # inf and NaN as Python's floats give them
+                    return _per_lead(self.finish_batch(leads, columns, as_of), len(leads))
+            except Unsupported:
+                pass
         finish = self.finish
+        aggregates = zip(*columns, strict=True) if columns else [()] * len(leads)
         return [
-            finish(lead, by_key[k], as_of, earlier)
-            for lead, k, earlier in zip(leads, keys, shifted, strict=True)
+            finish(lead, values, as_of, earlier)
+            for lead, values, earlier in zip(leads, aggregates, shifted, strict=True)
         ]
 
     def _per_lead(
@@ -340,6 +354,24 @@ class PythonEvaluator:
                 for score, (total, capped, reset) in zip(model.scores, details, strict=True)
             },
         )
+
+
+def _per_lead(batch: tuple, leads: int) -> list[tuple]:
+    """`finish_batch`'s lists per output as `finish`'s tuple per lead."""
+
+    def rows(columns: tuple) -> list[tuple] | Iterable[tuple]:
+        return zip(*columns, strict=True) if columns else [()] * leads
+
+    scores, details, rules, inputs = batch
+    return list(
+        zip(
+            rows(scores),
+            rows(tuple(zip(*triple, strict=True) for triple in details)),
+            rows(tuple(zip(*triple, strict=True) for triple in rules)),
+            rows(inputs),
+            strict=True,
+        )
+    )
 
 
 def _no_accounts(model: ir.Model, accounts: Iterable[Mapping[str, Any]]) -> None:
