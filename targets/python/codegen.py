@@ -142,7 +142,21 @@ class _Writer:
         finish_batch = self.finish_batch(compiler)
         derive = self.derive(compiler)
         filters = self.filters(compiler)
-        parts = [*evaluate, "", "", *finish, "", "", *finish_batch, "", "", *derive, "", "", *filters]
+        parts = [
+            *evaluate,
+            "",
+            "",
+            *finish,
+            "",
+            "",
+            *finish_batch,
+            "",
+            "",
+            *derive,
+            "",
+            "",
+            *filters,
+        ]
         if any(isinstance(r, ir.AggregateRef) for r in self.shifted):
             parts += ["", "", *self.aggregate_values(compiler)]
         body = "\n".join([*self.constants.lines(), "", "", *parts])
@@ -181,13 +195,12 @@ class _Writer:
         return out.lines
 
     def finish_batch(self, compiler: ExpressionCompiler) -> list[str]:
-        """`finish_batch(leads, aggregates, as_of)`: `finish` over a batch at once (NumPy,
-        vectorized.py), from each aggregate's values per lead (`aggregates`, in
-        `model.aggregates` order); `finish`'s results as a list per lead of each value.
+        """`finish_batch(leads, aggregates, as_of, shifted)`: `finish` over a batch at once
+        (NumPy, vectorized.py), from each aggregate's values per lead (`aggregates`, in
+        `model.aggregates` order) and each lead's `shifted` tuple; `finish`'s results as a
+        list per lead of each value.
         `finish_batch = None` (with the reason) for a model the arrays cannot score
         exactly: the batch then runs `finish` lead by lead."""
-        if self.shifted:
-            return ["finish_batch = None  # lead by lead: values at earlier instants"]
         self.natives: dict[str, str] = {}
         vector = VectorCompiler(self.vector_resolve, compiler, self.resolve)
         code = NumpyAssembly(self.rule_index, vector)
@@ -200,7 +213,7 @@ class _Writer:
         except NotVectorized as reason:
             return [f"finish_batch = None  # lead by lead: {reason}"]
         out = _Lines()
-        out.add(0, "def finish_batch(leads, aggregates, as_of):")
+        out.add(0, "def finish_batch(leads, aggregates, as_of, shifted):")
         out.add(1, '"""`finish` of every lead at once: per output, a list of its values."""')
         out.add(1, "n = len(leads)")
         out.add(1, "_zeros, _no, _yes = np.zeros(n), np.zeros(n, np.bool_), np.ones(n, np.bool_)")
@@ -242,6 +255,18 @@ class _Writer:
 
     def vector_resolve(self, expr: ir.Expr) -> Array | None:
         """The array of a number or bool leaf in `finish_batch` (made from its list once)."""
+        if ir.is_shifted(expr):
+            if expr.type not in _PLAIN:
+                return None
+            var, values = (
+                f"shifted_{self.shifted[expr]}",
+                f"[s[{self.shifted[expr]}] for s in shifted]",
+            )
+            if expr.may_be_missing:
+                self.natives[var] = f"{var}_v, {var}_m = vr.numbers({values})"
+                return Array(f"{var}_v", f"{var}_m")
+            self.natives[var] = f"{var}_v = vr.present({values})"
+            return Array(f"{var}_v")
         match expr:
             case ir.LeadField(name=name, type=type_) if type_ in _PLAIN:
                 var = self.lead_vars[name]
@@ -249,7 +274,7 @@ class _Writer:
                 return Array(f"{var}_v", f"{var}_m")
             case ir.AggregateRef(id=id, type=type_) if type_ in _PLAIN:
                 var = self.names[id]
-                self.natives[var] = f"{var}_v = vr.numbers({var})[0]"
+                self.natives[var] = f"{var}_v = vr.present({var})"
                 return Array(f"{var}_v")
             case ir.ScoreRef(name=name):
                 var = f"s_{ident(name)}"

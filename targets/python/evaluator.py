@@ -281,13 +281,14 @@ class PythonEvaluator:
         if columns is None:
             return None
         if len(slots) < len(keys):  # a key twice: each lead reads its key's values
-            index = dict(zip(slots, range(len(slots))))
+            index = {k: i for i, k in enumerate(slots)}
             rows = [index[k] for k in keys]
             columns = [[column[i] for i in rows] for column in columns]
         if self.finish_batch is not None:
             try:
                 with np.errstate(all="ignore"):  # inf and NaN as Python's floats give them
-                    return _per_lead(self.finish_batch(leads, columns, as_of), len(leads))
+                    batch = self.finish_batch(leads, columns, as_of, shifted)
+                    return _per_lead(batch, len(leads))
             except Unsupported:
                 pass
         finish = self.finish

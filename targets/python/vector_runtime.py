@@ -29,12 +29,21 @@ def numbers(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     return array, missing
 
 
+def present(values: Sequence[Any]) -> np.ndarray:
+    """`numbers` of values the per-lead code reads as never missing."""
+    array, missing = numbers(values)
+    if missing.any():
+        raise Unsupported("a missing value where the model expects one")
+    return array
+
+
 def exact(array: np.ndarray) -> np.ndarray:
     """`array`, if every value is below 2**53 in magnitude, where an integer result of Python
     (exact) and of a double (rounded at and beyond 2**53) still agree."""
-    if len(array) and not np.abs(array[np.isfinite(array)], dtype=np.float64).max(
-        initial=0.0
-    ) < _EXACT:
+    if (
+        len(array)
+        and not np.abs(array[np.isfinite(array)], dtype=np.float64).max(initial=0.0) < _EXACT
+    ):
         raise Unsupported("an integer beyond 2**53")
     return array
 

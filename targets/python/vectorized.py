@@ -43,7 +43,10 @@ class VectorCompiler:
     compiles the per-distinct functions, appended to `functions` (module level)."""
 
     def __init__(
-        self, resolve: Callable[[ir.Expr], Array | None], scalar: ExpressionCompiler, raw: Callable[[ir.Expr], str]
+        self,
+        resolve: Callable[[ir.Expr], Array | None],
+        scalar: ExpressionCompiler,
+        raw: Callable[[ir.Expr], str],
     ) -> None:
         self._resolve, self._scalar, self._raw = resolve, scalar, raw
         self.statements: list[str] = []
@@ -57,8 +60,6 @@ class VectorCompiler:
     # ---- values ----------------------------------------------------------------------
 
     def value(self, expr: ir.Expr) -> Array:
-        if ir.is_shifted(expr):
-            raise NotVectorized("a value at an earlier instant")
         if _leaves(expr) and all(isinstance(e, ir.Literal) for e in _leaves(expr)):
             if isinstance(expr, ir.Literal):
                 return Array(self._literal(expr))
@@ -153,7 +154,9 @@ class VectorCompiler:
                 return _present(f"(~{test})" if negated else test, v)
             case ir.Between(value=value, low=low, high=high):
                 v, lo, hi = self.value(value), self.value(low), self.value(high)
-                return _present(f"({lo.values} <= {v.values}) & ({v.values} <= {hi.values})", v, lo, hi)
+                return _present(
+                    f"({lo.values} <= {v.values}) & ({v.values} <= {hi.values})", v, lo, hi
+                )
             case ir.Predicate():
                 raise NotVectorized(f"{type(expr).__name__} over numbers")
         v = self.value(expr)
@@ -179,7 +182,14 @@ class VectorCompiler:
         )
 
     def _per_distinct(self, expr: ir.Expr, condition: bool) -> Array:
-        reads = list(dict.fromkeys(self._raw(e) for e in _leaves(expr) if not isinstance(e, ir.Literal)))
+        # Values at earlier instants are read from each lead's tuple `shifted` (`shifted[i]`).
+        reads = list(
+            dict.fromkeys(
+                "shifted" if ir.is_shifted(e) else self._raw(e)
+                for e in _leaves(expr)
+                if not isinstance(e, ir.Literal)
+            )
+        )
         function = f"distinct_{len(self.functions)}"
         code = self._scalar.condition(expr) if condition else self._scalar.value(expr)
         self.functions.append(f"def {function}(as_of, {', '.join(reads)}):\n    return {code}\n")
@@ -201,15 +211,18 @@ def _leaves(expr: ir.Expr) -> list[ir.Expr]:
 
 
 def _distinct_leaf(expr: ir.Expr) -> bool:
-    return not ir.is_shifted(expr) and (
-        isinstance(expr, ir.LeadField)
-        or (isinstance(expr, ir.AggregateRef) and expr.type is ir.Type.TIMESTAMP)
+    """A leaf the per-distinct code can read: a lead field, or a string or timestamp that
+    has no array (an aggregate's time, a tier or matrix, a value at an earlier instant)."""
+    return isinstance(expr, ir.LeadField) or (
+        expr.type not in _PLAIN and isinstance(expr, ir.Reference)
     )
 
 
 def _any(*masks: str | None) -> str | None:
     present = [m for m in masks if m is not None]
-    return "(" + " | ".join(present) + ")" if len(present) > 1 else (present[0] if present else None)
+    return (
+        "(" + " | ".join(present) + ")" if len(present) > 1 else (present[0] if present else None)
+    )
 
 
 def _present(test: str, *operands: Array) -> str:
