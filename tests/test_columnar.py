@@ -12,7 +12,8 @@ import pytest
 from hypothesis import event, given, note
 from scorelang.targets.python import PythonEvaluator
 from scorelang.targets.python.columnar import EventColumns, Unsupported, batch_aggregates
-from scorelang.targets.python.evaluator import _per_lead
+from scorelang.targets.python.evaluator import _Batch
+from scorelang.targets.python.vector_runtime import listed
 from strategies import AS_OF, Generated, compile_model, generated, settings_for, write_data
 
 from scorelang.api import load, loads
@@ -58,7 +59,7 @@ def test_finish_batch_equals_finish_lead_by_lead(case: Generated) -> None:
         event("no columnar aggregates")
         return
     shifted = evaluator._shifted_values(leads, columns, AS_OF)
-    rows = list(zip(*aggregates, strict=True)) if aggregates else [()] * len(leads)
+    rows = list(zip(*map(listed, aggregates), strict=True)) if aggregates else [()] * len(leads)
     expected = [
         evaluator.finish(lead, values, AS_OF, earlier)
         for lead, values, earlier in zip(leads, rows, shifted, strict=True)
@@ -69,7 +70,7 @@ def test_finish_batch_equals_finish_lead_by_lead(case: Generated) -> None:
         event(f"lead by lead: {reason}")
         return
     event("vectorized")
-    assert _bits(_per_lead(batch, len(leads))) == _bits(expected)
+    assert _bits(_Batch(*batch, len(leads)).per_lead()) == _bits(expected)
 
 
 def test_a_model_the_arrays_cannot_score_falls_back_to_finish() -> None:

@@ -197,8 +197,9 @@ class _Writer:
     def finish_batch(self, compiler: ExpressionCompiler) -> list[str]:
         """`finish_batch(leads, aggregates, as_of, shifted)`: `finish` over a batch at once
         (NumPy, vectorized.py), from each aggregate's values per lead (`aggregates`, in
-        `model.aggregates` order) and each lead's `shifted` tuple; `finish`'s results as a
-        list per lead of each value.
+        `model.aggregates` order) and each lead's `shifted` tuple; `finish`'s results, each
+        value as an array over the leads (a list with None for a composite that may be
+        missing; the flags' inputs as lists).
         `finish_batch = None` (with the reason) for a model the arrays cannot score
         exactly: the batch then runs `finish` lead by lead."""
         self.natives: dict[str, str] = {}
@@ -226,29 +227,28 @@ class _Writer:
             out.add(1, f"{_tuple(names)} = aggregates")
         out.add(1, *self.natives.values())
         out.lines.extend(body.lines)
-        out.add(1, "zeros = [0.0] * n", "return (")
+        out.add(1, "return (")
         scores = (
             f"vr.with_missing(s_{ident(n)}, s_{ident(n)}_m)"
             if n in self.nullable_scores
-            else f"s_{ident(n)}.tolist()"
+            else f"s_{ident(n)}"
             for n in self.model.score_names
         )
         out.add(2, _tuple(scores) + ",")
         details = (
-            f"(total_{s}.tolist(), capped_{s}.tolist(), reset_{s}.tolist())"
+            f"(total_{s}, capped_{s}, reset_{s})"
             for s in (ident(s.name) for s in self.model.scores)
         )
         out.add(2, _tuple(details) + ",")
         rules = [rule for score in self.model.scores for rule in score.rules]
         results = (
-            f"(zeros, zeros, fired_{n}.tolist())"
+            f"(_zeros, _zeros, fired_{n})"
             if isinstance(rule, ir.ResetRule)
-            else f"({'raw' if isinstance(rule, ir.EachRule) else 'points'}_{n}.tolist(), "
-            f"points_{n}.tolist(), fired_{n}.tolist())"
+            else f"({'raw' if isinstance(rule, ir.EachRule) else 'points'}_{n}, points_{n}, fired_{n})"
             for n, rule in enumerate(rules)
         )
         out.add(2, _tuple(results) + ",")
-        inputs = ("[as_of] * n" if i == "as_of" else i for i in self._flag_inputs())
+        inputs = ("[as_of] * n" if i == "as_of" else f"vr.listed({i})" for i in self._flag_inputs())
         out.add(2, _tuple(inputs) + ",")
         out.add(1, ")")
         return [*out.lines, *(line for f in vector.functions for line in ["", "", *f.splitlines()])]

@@ -119,7 +119,8 @@ def batch_aggregates(
     as_of: datetime,
 ) -> list[list] | None:
     """Per aggregate (in `model.aggregates` order), its values per distinct lead key in
-    `keys` (first use first); None when the batch must be scored lead by lead."""
+    `keys` (first use first): an array for numbers (counts as int64, sums as float64), a list
+    for times and sequences; None when the batch must be scored lead by lead."""
     if where is None:
         return None
     try:
@@ -150,7 +151,7 @@ class _Batch:
         self.ages = (as_of - _EPOCH) // MICROSECOND - events.micros
         self.valid = (self.slots >= 0) & (self.kinds >= 0) & (self.ages >= 0)
 
-    def aggregates(self) -> list[list]:
+    def aggregates(self) -> list[np.ndarray | list]:
         return [self._aggregate(n, a) for n, a in enumerate(self.model.aggregates)]
 
     # ---- event selection -------------------------------------------------------------
@@ -210,14 +211,14 @@ class _Batch:
 
     # ---- aggregates ------------------------------------------------------------------
 
-    def _aggregate(self, n: int, aggregate: ir.AggregateNode) -> list:
+    def _aggregate(self, n: int, aggregate: ir.AggregateNode) -> np.ndarray | list:
         if isinstance(aggregate, ir.Sequence):
             return self._sequence(n, aggregate)
         picked = self._selected(n, 0, aggregate.filter)
         slots, ages = self.slots[picked], self.ages[picked]
         match aggregate:
             case ir.Count():
-                return np.bincount(slots, minlength=self.leads).tolist()
+                return np.bincount(slots, minlength=self.leads)
             case ir.Sum(prop=prop):
                 kept, codes, values = self._values(picked, prop)
                 numbers = [v if type(v) in (int, float, bool) else None for v in values]
@@ -252,16 +253,16 @@ class _Batch:
     def _time(self, age: int) -> datetime:
         return self.as_of - age * MICROSECOND
 
-    def _sum(self, slots: np.ndarray, values: np.ndarray) -> list[float]:
+    def _sum(self, slots: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Per lead 0.0 + v1 + v2 + ... in event order: bincount adds sequentially."""
-        return np.bincount(slots, weights=values, minlength=self.leads).tolist()
+        return np.bincount(slots, weights=values, minlength=self.leads)
 
-    def _distinct(self, slots: np.ndarray, values: np.ndarray) -> list[int]:
+    def _distinct(self, slots: np.ndarray, values: np.ndarray) -> np.ndarray:
         order = np.lexsort((values, slots))
         slots, values = slots[order], values[order]
         new = np.ones(len(slots), np.bool_)
         new[1:] = (slots[1:] != slots[:-1]) | (values[1:] != values[:-1])
-        return np.bincount(slots[new], minlength=self.leads).tolist()
+        return np.bincount(slots[new], minlength=self.leads)
 
     def _sequence(self, n: int, aggregate: ir.Sequence) -> list[bool]:
         """The runtime's `sequence` on each lead that has events on both sides."""

@@ -6,20 +6,23 @@ from __future__ import annotations
 import gc
 import linecache
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ...compiler import ir
+from ...compiler.assembly import in_cents
 from ...compiler.ir import round_score
 from ...compiler.plan import shifted_references
 from ...records import EVENT_LEAD, as_of_or_now
 from ...results import RuleResult, ScoreDetail, ScoreResult
 from .codegen import generate
 from .columnar import EventColumns, Unsupported, batch_aggregates
+from .vector_runtime import listed, round_values
 
 if TYPE_CHECKING:
     from .accounts import AccountEvaluator, AccountScores
@@ -65,6 +68,10 @@ class PythonEvaluator:
             for rule in score.rules
         ]
         self._resets = [isinstance(rule, ir.ResetRule) for _, rule, _ in self._rules]
+        self._in_cents = [
+            not reset and in_cents(rule)
+            for (_, rule, _), reset in zip(self._rules, self._resets, strict=True)
+        ]
         self._no_percentiles = (None,) * len(model.percentile_tiers)
         self._tier_names = [t.name for t in (*model.tiers, *model.percentile_tiers)]
         self._shifted = shifted_references(model)
@@ -146,22 +153,51 @@ class PythonEvaluator:
         columns = self.model.output_columns
         with _collector_paused():
             shifted = self._shifted_values(leads, events, when)
-            evaluated = self._evaluated(leads, events, when, shifted)
-            percentiles = self._percentiles([values[0] for values in evaluated])
-            rounded = _Rounded()
-            derive, key, resets = self.derive, self.model.key, self._resets
-            rows = []
-            for lead, (scores, _, rules, inputs), bands, earlier in zip(
-                leads, evaluated, percentiles, shifted, strict=True
-            ):
-                tiers, matrices, flags = derive(scores, bands, inputs, earlier)
+            finished = self._finished(leads, events, when, shifted)
+            if isinstance(finished, _Batch):
+                scores = finished.scores_per_lead()
+                points = _transposed(self._rule_points(finished), len(leads))
+                inputs = _transposed(finished.inputs, len(leads))
+            else:
+                rounded, resets = _Rounded(), self._resets
+                scores = [values[0] for values in finished]
                 points = [
-                    fired if reset else rounded[capped] if capped else capped  # keeps -0.0
-                    for reset, (_, capped, fired) in zip(resets, rules, strict=True)
+                    [
+                        fired if reset else rounded[capped] if capped else capped  # keeps -0.0
+                        for reset, (_, capped, fired) in zip(resets, rules, strict=True)
+                    ]
+                    for _, _, rules, _ in finished
                 ]
-                values = (lead.get(key), *scores, *tiers, *matrices, *flags, *points)
-                rows.append(dict(zip(columns, values, strict=True)))
+                inputs = [values[3] for values in finished]
+            percentiles = self._percentiles(scores)
+            derive, key = self.derive, self.model.key
+            rows = []
+            for lead, values, rule_points, read, bands, earlier in zip(
+                leads, scores, points, inputs, percentiles, shifted, strict=True
+            ):
+                tiers, matrices, flags = derive(values, bands, read, earlier)
+                row = (lead.get(key), *values, *tiers, *matrices, *flags, *rule_points)
+                rows.append(dict(zip(columns, row, strict=True)))
             return rows
+
+    def _rule_points(self, batch: _Batch) -> list[list]:
+        """Per rule, its column of the engine's rows: a reset rule's `fired`, a points rule's
+        points rounded (`round_score`, once per distinct value of all the rules together;
+        the sign of zero kept), except where they are always in cents already."""
+        columns: list[Any] = []
+        rounding: list[int] = []
+        for n, (reset, cents, (_, points, fired)) in enumerate(
+            zip(self._resets, self._in_cents, batch.rules, strict=True)
+        ):
+            columns.append(fired if reset else points)
+            if not (reset or cents):
+                rounding.append(n)
+        if rounding:
+            values = np.concatenate([columns[n] for n in rounding])
+            rounded = np.where(values == 0, values, round_values(values))
+            for n, part in zip(rounding, np.split(rounded, len(rounding)), strict=True):
+                columns[n] = part
+        return [listed(column) for column in columns]
 
     def score_accounts(
         self,
@@ -241,14 +277,25 @@ class PythonEvaluator:
         as_of: datetime,
         shifted: list[tuple],
     ) -> list[tuple]:
-        """The evaluator's tuple per lead: columns by the columnar batch where it can,
-        otherwise (and records always) lead by lead."""
+        """The evaluator's tuple per lead (`evaluate`'s, `finish`'s)."""
+        finished = self._finished(leads, events, as_of, shifted)
+        return finished.per_lead() if isinstance(finished, _Batch) else finished
+
+    def _finished(
+        self,
+        leads: list[Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any]] | EventColumns,
+        as_of: datetime,
+        shifted: list[tuple],
+    ) -> _Batch | list[tuple]:
+        """Columns by the columnar batch where it can (`finish_batch`'s arrays, or `finish`'s
+        tuple per lead), otherwise (and records always) `evaluate`'s tuple per lead."""
         if not isinstance(events, EventColumns):
             return self._per_lead(leads, list(events), as_of, shifted)
-        evaluated = self._columnar(leads, events, as_of, shifted)
-        if evaluated is None:
+        finished = self._columnar(leads, events, as_of, shifted)
+        if finished is None:
             return self._per_lead(leads, events.records(), as_of, shifted)
-        return evaluated
+        return finished
 
     def _results(
         self,
@@ -271,7 +318,7 @@ class PythonEvaluator:
         events: EventColumns,
         as_of: datetime,
         shifted: list[tuple],
-    ) -> list[tuple] | None:
+    ) -> _Batch | list[tuple] | None:
         try:
             keys = [lead.get(self.model.key) for lead in leads]
             slots = {k: None for k in keys}
@@ -283,16 +330,18 @@ class PythonEvaluator:
         if len(slots) < len(keys):  # a key twice: each lead reads its key's values
             index = {k: i for i, k in enumerate(slots)}
             rows = [index[k] for k in keys]
-            columns = [[column[i] for i in rows] for column in columns]
+            columns = [
+                column[rows] if isinstance(column, np.ndarray) else [column[i] for i in rows]
+                for column in columns
+            ]
         if self.finish_batch is not None:
             try:
                 with np.errstate(all="ignore"):  # inf and NaN as Python's floats give them
-                    batch = self.finish_batch(leads, columns, as_of, shifted)
-                    return _per_lead(batch, len(leads))
+                    return _Batch(*self.finish_batch(leads, columns, as_of, shifted), len(leads))
             except Unsupported:
                 pass
         finish = self.finish
-        aggregates = zip(*columns, strict=True) if columns else [()] * len(leads)
+        aggregates = _transposed([listed(column) for column in columns], len(leads))
         return [
             finish(lead, values, as_of, earlier)
             for lead, values, earlier in zip(leads, aggregates, shifted, strict=True)
@@ -357,22 +406,41 @@ class PythonEvaluator:
         )
 
 
-def _per_lead(batch: tuple, leads: int) -> list[tuple]:
-    """`finish_batch`'s lists per output as `finish`'s tuple per lead."""
+@dataclass(frozen=True)
+class _Batch:
+    """`finish_batch`'s results for `leads` leads: per output, its values over the leads
+    (arrays, or lists), grouped as `finish`'s tuple is."""
 
-    def rows(columns: tuple) -> list[tuple] | Iterable[tuple]:
-        return zip(*columns, strict=True) if columns else [()] * leads
+    scores: tuple
+    details: tuple  # per score: (total, capped, reset)
+    rules: tuple  # per rule: (raw, points, fired)
+    inputs: tuple
+    leads: int
 
-    scores, details, rules, inputs = batch
-    return list(
-        zip(
-            rows(scores),
-            rows(tuple(zip(*triple, strict=True) for triple in details)),
-            rows(tuple(zip(*triple, strict=True) for triple in rules)),
-            rows(inputs),
-            strict=True,
+    def scores_per_lead(self) -> list[tuple]:
+        return _transposed([listed(column) for column in self.scores], self.leads)
+
+    def per_lead(self) -> list[tuple]:
+        """`finish`'s tuple per lead, to the bit."""
+
+        def triples(groups: tuple) -> list[tuple]:
+            columns = [zip(*map(listed, group), strict=True) for group in groups]
+            return _transposed(columns, self.leads)
+
+        return list(
+            zip(
+                self.scores_per_lead(),
+                triples(self.details),
+                triples(self.rules),
+                _transposed(self.inputs, self.leads),
+                strict=True,
+            )
         )
-    )
+
+
+def _transposed(columns: Sequence[Iterable[Any]], leads: int) -> list[tuple]:
+    """Columns of values as a tuple per lead."""
+    return list(zip(*columns, strict=True)) if columns else [()] * leads
 
 
 def _no_accounts(model: ir.Model, accounts: Iterable[Mapping[str, Any]]) -> None:

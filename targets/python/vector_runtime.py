@@ -18,9 +18,11 @@ _EXACT = 2.0**53  # integers below it are exact doubles
 _NUMBERS = (float, int, bool)
 
 
-def numbers(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def numbers(values: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Values (numbers, bools or None) as float64 and the mask of the missing ones; integers
     must be exact in a double, as Python compares and multiplies them exactly."""
+    if isinstance(values, np.ndarray):  # an aggregate's counts or sums: never missing
+        return exact(values.astype(np.float64)), np.zeros(len(values), np.bool_)
     if not all(type(v) in _NUMBERS or v is None for v in values):
         raise Unsupported("a value that is not a number")
     missing = np.fromiter((v is None for v in values), np.bool_, len(values))
@@ -29,7 +31,7 @@ def numbers(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     return array, missing
 
 
-def present(values: Sequence[Any]) -> np.ndarray:
+def present(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     """`numbers` of values the per-lead code reads as never missing."""
     array, missing = numbers(values)
     if missing.any():
@@ -99,6 +101,11 @@ def maximum(*values: np.ndarray | float) -> np.ndarray:
     for value in values[1:]:
         result = np.where(value > result, value, result)
     return result
+
+
+def listed(values: Sequence[Any] | np.ndarray) -> list[Any]:
+    """Values as the per-lead code holds them: Python ints and floats, not NumPy's."""
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
 def with_missing(values: np.ndarray, missing: np.ndarray) -> list[float | None]:
