@@ -96,6 +96,16 @@ def test_a_batch_the_arrays_cannot_hold_falls_back_to_finish() -> None:
     assert evaluator.score_many(leads, none, AS_OF) == evaluator.score_many(leads, [], AS_OF)
 
 
+def test_leads_sharing_a_key_read_the_same_aggregates() -> None:
+    model = load(ROOT / "examples" / "b2b_saas" / "model.score").ir
+    evaluator = PythonEvaluator(model)
+    folder = ROOT / "examples" / "b2b_saas"
+    records, events = read_records(model, folder / "leads.csv", folder / "events.csv")
+    leads = [*records[:3], *records[:2]]
+    columns = EventColumns.from_records(events, evaluator._properties)
+    assert evaluator.score_many(leads, columns, AS_OF) == evaluator.score_many(leads, events, AS_OF)
+
+
 def _scores_as_records(evaluator: PythonEvaluator, folder: Path) -> None:
     records, events = read_records(evaluator.model, folder / "leads.csv", folder / "events.csv")
     columns = EventColumns.from_records(events, evaluator._properties)

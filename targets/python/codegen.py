@@ -11,6 +11,9 @@ The generated module's functions:
 * `finish(lead, aggregates, as_of, shifted)`: the same after the event loop, from aggregate
   values computed elsewhere (the columnar batch of `columnar.py`), with `WHERE`, the event filters'
   conditions as functions of property values.
+* `finish_batch(leads, aggregates, as_of, shifted)`: `finish` over a whole batch at once, in
+  NumPy (vectorized.py), from the same score assembly; `finish_batch = None` with the reason
+  when the model needs `finish` lead by lead.
 * `derive(scores, percentiles, inputs, shifted)`: tiers, matrices and flags from the rounded
   scores, the percentile tiers' bands (None outside a batch; flags that need them are then False)
   and `inputs`, the lead fields and aggregates that flags read.
@@ -32,11 +35,10 @@ from ...compiler.assembly import GROUPS, Node, ScoreAssembly, fold
 from ...compiler.plan import build_plan, shifted_references
 from ...records import EVENT_TIME, EVENT_TYPE
 from .expressions import Constants, ExpressionCompiler, literal
-from .vectorized import Array, NotVectorized, NumpyAssembly, VectorCompiler
+from .vectorized import PLAIN, Array, NotVectorized, NumpyAssembly, VectorCompiler
 
 _RUNTIME = "scorelang.targets.python.runtime"
 _VECTOR_IMPORT = "from scorelang.targets.python import vector_runtime as vr"
-_PLAIN = (ir.Type.INT, ir.Type.NUMBER, ir.Type.BOOL)
 _US = 1_000_000
 
 
@@ -256,7 +258,7 @@ class _Writer:
     def vector_resolve(self, expr: ir.Expr) -> Array | None:
         """The array of a number or bool leaf in `finish_batch` (made from its list once)."""
         if ir.is_shifted(expr):
-            if expr.type not in _PLAIN:
+            if expr.type not in PLAIN:
                 return None
             var, values = (
                 f"shifted_{self.shifted[expr]}",
@@ -268,11 +270,11 @@ class _Writer:
             self.natives[var] = f"{var}_v = vr.present({values})"
             return Array(f"{var}_v")
         match expr:
-            case ir.LeadField(name=name, type=type_) if type_ in _PLAIN:
+            case ir.LeadField(name=name, type=type_) if type_ in PLAIN:
                 var = self.lead_vars[name]
                 self.natives[var] = f"{var}_v, {var}_m = vr.numbers({var})"
                 return Array(f"{var}_v", f"{var}_m")
-            case ir.AggregateRef(id=id, type=type_) if type_ in _PLAIN:
+            case ir.AggregateRef(id=id, type=type_) if type_ in PLAIN:
                 var = self.names[id]
                 self.natives[var] = f"{var}_v = vr.present({var})"
                 return Array(f"{var}_v")

@@ -19,7 +19,7 @@ from ...compiler import ir
 from .expressions import ExpressionCompiler, literal
 
 _EXACT = 2**53
-_PLAIN = (ir.Type.INT, ir.Type.NUMBER, ir.Type.BOOL)
+PLAIN = (ir.Type.INT, ir.Type.NUMBER, ir.Type.BOOL)  # the types that have an array
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 
 
@@ -40,7 +40,9 @@ class VectorCompiler:
     """Compiles expressions to NumPy source. `statements` collects the assignments the
     returned code reads (temporaries `_v<n>`, `_m<n>`); the writer emits them first.
     `resolve` gives the array of a number or bool leaf (None: it has none); `scalar`
-    compiles the per-distinct functions, appended to `functions` (module level)."""
+    compiles the per-distinct functions (appended to `functions`, module level), whose
+    parameters are the scalar code's names of the leaves (`raw`), bound in `finish_batch`
+    to lists of the leads' values."""
 
     def __init__(
         self,
@@ -84,7 +86,7 @@ class VectorCompiler:
         return array
 
     def _literal(self, expr: ir.Literal) -> str:
-        if expr.type not in _PLAIN or (isinstance(expr.value, int) and abs(expr.value) >= _EXACT):
+        if expr.type not in PLAIN or (isinstance(expr.value, int) and abs(expr.value) >= _EXACT):
             raise NotVectorized(f"the literal {expr.value!r}")
         return literal(expr.value)
 
@@ -169,7 +171,7 @@ class VectorCompiler:
         them a string or a timestamp (a number's sign of zero cannot change a condition)."""
         leaves = _leaves(expr)
         return all(_distinct_leaf(e) or isinstance(e, ir.Literal) for e in leaves) and any(
-            _distinct_leaf(e) and e.type not in _PLAIN for e in leaves
+            _distinct_leaf(e) and e.type not in PLAIN for e in leaves
         )
 
     def _distinct_value(self, expr: ir.Expr) -> bool:
@@ -177,8 +179,7 @@ class VectorCompiler:
         are one key of a dict, and a value keeps its sign)."""
         leaves = _leaves(expr)
         return any(not isinstance(e, ir.Literal) for e in leaves) and all(
-            isinstance(e, ir.Literal) or (_distinct_leaf(e) and e.type not in _PLAIN)
-            for e in leaves
+            isinstance(e, ir.Literal) or (_distinct_leaf(e) and e.type not in PLAIN) for e in leaves
         )
 
     def _per_distinct(self, expr: ir.Expr, condition: bool) -> Array:
@@ -214,7 +215,7 @@ def _distinct_leaf(expr: ir.Expr) -> bool:
     """A leaf the per-distinct code can read: a lead field, or a string or timestamp that
     has no array (an aggregate's time, a tier or matrix, a value at an earlier instant)."""
     return isinstance(expr, ir.LeadField) or (
-        expr.type not in _PLAIN and isinstance(expr, ir.Reference)
+        expr.type not in PLAIN and isinstance(expr, ir.Reference)
     )
 
 
