@@ -74,6 +74,13 @@ class PythonEvaluator:
         ]
         self._no_percentiles = (None,) * len(model.percentile_tiers)
         self._tier_names = [t.name for t in (*model.tiers, *model.percentile_tiers)]
+        # The model's outputs are computed properties: read once, not per lead scored.
+        self._scores = model.scores
+        self._names = (
+            model.score_names,
+            [m.name for m in model.matrices],
+            [f.name for f in model.flags],
+        )
         self._shifted = shifted_references(model)
         # What shifted references read at the earlier instants: outputs from the model
         # without shifts, aggregates from this module's `aggregate_values` (their index).
@@ -383,14 +390,15 @@ class PythonEvaluator:
     ) -> ScoreResult:
         model = self.model
         tiers, matrices, flags = self.derive(scores, percentiles, inputs, shifted)
-        values = dict(zip(model.score_names, scores, strict=True))
+        score_names, matrix_names, flag_names = self._names
+        values = dict(zip(score_names, scores, strict=True))
         return ScoreResult(
             key=lead.get(model.key),
             as_of=as_of,
             scores=values,
             tiers=dict(zip(self._tier_names, tiers, strict=True)),
-            matrices=dict(zip((m.name for m in model.matrices), matrices, strict=True)),
-            flags=dict(zip((f.name for f in model.flags), flags, strict=True)),
+            matrices=dict(zip(matrix_names, matrices, strict=True)),
+            flags=dict(zip(flag_names, flags, strict=True)),
             rules=tuple(
                 RuleResult(rule.id, score, rule.label, points, raw, fired, False)
                 if fixed is None
@@ -401,7 +409,7 @@ class PythonEvaluator:
             ),
             details={
                 score.name: ScoreDetail(score.name, total, capped, reset, values[score.name])
-                for score, (total, capped, reset) in zip(model.scores, details, strict=True)
+                for score, (total, capped, reset) in zip(self._scores, details, strict=True)
             },
         )
 
