@@ -158,8 +158,11 @@ class _Batch:
 
     def _selected(self, n: int, side: int, event_filter: ir.EventFilter) -> np.ndarray:
         """Indices, in event order, of the events that pass the filter."""
-        codes = [self.types[t] for t in event_filter.types if t in self.types]
-        mask = self.valid & np.isin(self.kinds, codes)
+        # One bool per type code, the last for -1 (no type of the model): a lookup per
+        # event, cheaper than np.isin's sort of a million codes.
+        wanted = np.zeros(len(self.types) + 1, np.bool_)
+        wanted[[self.types[t] for t in event_filter.types if t in self.types]] = True
+        mask = self.valid & wanted[self.kinds]
         if event_filter.window is not None:
             low, high = event_filter.window.min_age, event_filter.window.max_age
             if low > 0:
