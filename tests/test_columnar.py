@@ -8,9 +8,10 @@ import math
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import event, given, note
-from scorelang.targets.python import PythonEvaluator
+from scorelang.targets.python import PythonEvaluator, vector_runtime
 from scorelang.targets.python.columnar import EventColumns, Unsupported, batch_aggregates
 from scorelang.targets.python.evaluator import _Batch
 from scorelang.targets.python.vector_runtime import listed
@@ -104,6 +105,14 @@ def test_leads_sharing_a_key_read_the_same_aggregates() -> None:
     leads = [*records[:3], *records[:2]]
     columns = EventColumns.from_records(events, evaluator._properties)
     assert evaluator.score_many(leads, columns, AS_OF) == evaluator.score_many(leads, events, AS_OF)
+
+
+def test_integer_results_are_python_ints_as_doubles() -> None:
+    """`0 * -5` is the int 0 in Python, -0.0 in doubles; beyond 2**53 doubles round."""
+    zero = vector_runtime.integral(np.array([0.0]) * -5)
+    assert math.copysign(1, zero[0]) == 1
+    with pytest.raises(Unsupported):
+        vector_runtime.integral(np.array([2.0**53]))
 
 
 def _scores_as_records(evaluator: PythonEvaluator, folder: Path) -> None:

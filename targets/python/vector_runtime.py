@@ -50,6 +50,12 @@ def exact(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def integral(array: np.ndarray) -> np.ndarray:
+    """An integer result of Python's as a double: exact (below 2**53) and without the sign
+    of a zero (`-0` and `0 * -5` are the int 0, where doubles give -0.0)."""
+    return exact(array) + 0.0
+
+
 def divide(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
     """`a / b` where b != 0 (missing elsewhere: the caller masks it), 0.0 there."""
     a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))

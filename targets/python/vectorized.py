@@ -75,6 +75,8 @@ class VectorCompiler:
                 return self._arith(expr, op, left, right)
             case ir.Neg(operand=operand):
                 a = self.value(operand)
+                if expr.type is ir.Type.INT:
+                    return self._bind(f"vr.integral(-{a.values})", a.missing)
                 return Array(f"(-{a.values})", a.missing)
             case ir.Func():
                 return self._func(expr)
@@ -98,8 +100,7 @@ class VectorCompiler:
                 missing = _any(missing, f"({b.values} == 0)")
             return self._bind(f"vr.divide({a.values}, {b.values})", missing)
         values = f"({a.values} {op} {b.values})"
-        # Python adds integers exactly; a double agrees below 2**53 (checked per batch).
-        return self._bind(f"vr.exact{values}" if expr.type is ir.Type.INT else values, missing)
+        return self._bind(f"vr.integral{values}" if expr.type is ir.Type.INT else values, missing)
 
     def _func(self, expr: ir.Func) -> Array:
         args = [self.value(a) for a in expr.args]
