@@ -719,7 +719,9 @@ def runtime_import(body: str | None = None) -> str:
     """The import of the runtime helpers `body` uses (all of them without a body)."""
     from . import runtime
 
-    names = [n for n in sorted(runtime.__all__) if body is None or re.search(rf"\b{n}\b", body)]
+    names = [
+        n for n in sorted(runtime.__all__) if body is None or re.search(rf"(?<!\.)\b{n}\b", body)
+    ]
     return f"from {_RUNTIME} import {', '.join(names)}" if names else ""
 
 
