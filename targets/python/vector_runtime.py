@@ -22,13 +22,16 @@ def numbers(values: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """Values (numbers, bools or None) as float64 and the mask of the missing ones; integers
     must be exact in a double, as Python compares and multiplies them exactly."""
     if isinstance(values, np.ndarray):  # an aggregate's counts or sums: never missing
-        return exact(values.astype(np.float64)), np.zeros(len(values), np.bool_)
+        array = values.astype(np.float64)
+        if values.dtype.kind in "iu":
+            exact(array)
+        return array, np.zeros(len(values), np.bool_)
     if not all(type(v) in _NUMBERS or v is None for v in values):
         raise Unsupported("a value that is not a number")
+    if not all(-_EXACT < v < _EXACT for v in values if type(v) is int):
+        raise Unsupported("an integer beyond 2**53")
     missing = np.fromiter((v is None for v in values), np.bool_, len(values))
-    array = np.array([0.0 if v is None else v for v in values], np.float64)
-    exact(array)
-    return array, missing
+    return np.array([0.0 if v is None else v for v in values], np.float64), missing
 
 
 def present(values: Sequence[Any] | np.ndarray) -> np.ndarray:
