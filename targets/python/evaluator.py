@@ -126,10 +126,11 @@ class PythonEvaluator:
         (with an account: `score_accounts(...).leads`).
 
         Events given as columns (`EventColumns`, as the python engine reads files) are scored
-        by the columnar batch: every aggregate at once (`columnar.py`), then each lead's
-        rules; lead by lead when some `where` reads a lead field or a value the columns cannot
-        hold. Records are scored lead by lead: turning them into columns costs about what the
-        columns save (docs/performance.md)."""
+        by the columnar batch: every aggregate at once (`columnar.py`), then the rules of
+        every lead at once (`finish_batch`, NumPy), or each lead's (`finish`) where the arrays
+        cannot hold the model or the batch exactly; lead by lead when some `where` reads a
+        lead field or a value the columns cannot hold. Records are scored lead by lead:
+        turning them into columns costs about what the columns save (docs/performance.md)."""
         if self.accounts is not None:
             return self.score_accounts(accounts, leads, events, as_of).leads
         _no_accounts(self.model, accounts)

@@ -67,6 +67,8 @@ class VectorCompiler:
                 return Array(self._literal(expr))
             raise NotVectorized("a constant expression")
         if self._distinct_value(expr):
+            if expr.type not in PLAIN:
+                raise NotVectorized(f"a {expr.type.value} beside numbers")
             return self._per_distinct(expr, condition=False)
         match expr:
             case ir.Literal():
@@ -198,10 +200,12 @@ class VectorCompiler:
         call = f"vr.per_distinct({function}, as_of, {', '.join(reads)})"
         if condition:
             return self._bind(f"vr.conditions({call})", None)
+        if not expr.may_be_missing:
+            return self._bind(f"vr.present({call})", None)
         n = self._temps
         self._temps += 1
         self.statements.append(f"_v{n}, _m{n} = vr.numbers({call})")
-        return Array(f"_v{n}", f"_m{n}" if expr.may_be_missing else None)
+        return Array(f"_v{n}", f"_m{n}")
 
 
 def _leaves(expr: ir.Expr) -> list[ir.Expr]:
