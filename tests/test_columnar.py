@@ -93,8 +93,9 @@ def test_a_batch_the_arrays_cannot_hold_falls_back_to_finish() -> None:
     columns = [[0, 0] for _ in model.aggregates]
     with pytest.raises(Unsupported, match="2\\*\\*53"):
         evaluator.finish_batch(leads, columns, AS_OF, [(), ()])
-    none = EventColumns.from_records([], evaluator._properties)
-    assert evaluator.score_many(leads, none, AS_OF) == evaluator.score_many(leads, [], AS_OF)
+    assert evaluator.score_many(leads, _no_events(evaluator), AS_OF) == evaluator.score_many(
+        leads, [], AS_OF
+    )
 
 
 def test_leads_sharing_a_key_read_the_same_aggregates() -> None:
@@ -105,6 +106,26 @@ def test_leads_sharing_a_key_read_the_same_aggregates() -> None:
     leads = [*records[:3], *records[:2]]
     columns = EventColumns.from_records(events, evaluator._properties)
     assert evaluator.score_many(leads, columns, AS_OF) == evaluator.score_many(leads, events, AS_OF)
+
+
+def test_a_value_only_some_leads_read_falls_back_to_finish() -> None:
+    """`finish_batch` reads `lower(country)` for every lead; `finish` only after the count,
+    so a country that is not a string fails only the batch, which then runs lead by lead."""
+    source = (ROOT / "tests" / "fixtures" / "brief_example.score").read_text(encoding="utf-8")
+    rule = '  when count(email_open) > 1000 and lower(country) == "fr": +1\n  clamp 0..100\n}'
+    model = loads(source.replace("  clamp 0..100\n}", rule, 1)).ir
+    evaluator = PythonEvaluator(model)
+    leads = [{"id": "l1", "country": 5}, {"id": "l2", "country": "FR"}]
+    columns = batch_aggregates(model, evaluator._where, ["l1", "l2"], _no_events(evaluator), AS_OF)
+    with pytest.raises(Unsupported):
+        evaluator.finish_batch(leads, columns, AS_OF, [(), ()])
+    assert evaluator.score_many(leads, _no_events(evaluator), AS_OF) == evaluator.score_many(
+        leads, [], AS_OF
+    )
+
+
+def _no_events(evaluator: PythonEvaluator) -> EventColumns:
+    return EventColumns.from_records([], evaluator._properties)
 
 
 def test_integer_results_are_python_ints_as_doubles() -> None:

@@ -73,12 +73,15 @@ def per_distinct(function: Callable[..., Any], as_of: datetime, *columns: list) 
         answers = dict.fromkeys(keys)
     except TypeError:  # unhashable: the per-lead code reads (or rejects) it
         raise Unsupported("an unhashable value") from None
-    if len(columns) == 1:
-        for key in answers:
-            answers[key] = function(as_of, key)
-    else:
-        for key in answers:
-            answers[key] = function(as_of, *key)
+    try:
+        if len(columns) == 1:
+            for key in answers:
+                answers[key] = function(as_of, key)
+        else:
+            for key in answers:
+                answers[key] = function(as_of, *key)
+    except Exception:  # the per-lead code may never evaluate it (`and` short-circuits)
+        raise Unsupported("a value the scalar code cannot read") from None
     return list(map(answers.__getitem__, keys))
 
 
