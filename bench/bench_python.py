@@ -11,7 +11,9 @@ the same pre-grouped events; "score_many" adds grouping by lead and building Sco
 (per-rule explanations included), which the hand-written loop does not do; "score_many
 columnar" turns the records into columns (`EventColumns.from_records`) and scores them with
 the columnar batch (targets/python/columnar.py), as score_many does for events given as
-columns.
+columns; "score_rows" scores those columns into the engine's rows, its rules and scores by the
+generated `finish_batch` (NumPy over every lead at once) and by `finish` lead by lead (as
+before it), on the same columns.
 """
 
 from __future__ import annotations
@@ -300,6 +302,13 @@ def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> No
     def hand() -> list[Outputs]:
         return [hand_written(lead, lead_events, AS_OF) for lead, lead_events in pairs]
 
+    # The engine's scoring on the same columns: rules and scores by `finish_batch` (NumPy,
+    # over every lead at once), and by `finish` lead by lead as before it (round 4).
+    columns = EventColumns.from_records(events, evaluator._properties)
+    lead_by_lead = PythonEvaluator(model)
+    lead_by_lead.finish_batch = None
+    assert evaluator.finish_batch is not None
+
     expected, actual = hand(), generated()
     mismatches = [
         (lead["id"], e, a)
@@ -311,6 +320,8 @@ def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> No
     many = evaluator.score_many(leads, events, AS_OF)
     assert [(*r.scores.values(), r.tiers["stage"], r.flags["mql"]) for r in many] == expected
     assert columnar() == many
+    rows = evaluator.score_rows(leads, columns, AS_OF)
+    assert rows == lead_by_lead.score_rows(leads, columns, AS_OF)
 
     print(f"{len(leads)} leads, {len(events)} events; identical outputs on every lead")
     medians = median_seconds(
@@ -319,14 +330,18 @@ def benchmark(model: Model, n_leads: int, events_per_lead: int, runs: int) -> No
             "generated (core)": generated,
             "score_many": lambda: evaluator.score_many(leads, events, AS_OF),
             "score_many columnar": columnar,
+            "score_rows, finish per lead": lambda: lead_by_lead.score_rows(leads, columns, AS_OF),
+            "score_rows, finish_batch": lambda: evaluator.score_rows(leads, columns, AS_OF),
         },
         runs,
     )
     for name, seconds in medians.items():
-        print(f"{name:18} median {seconds:7.3f} s   {len(events) / seconds / 1e6:5.2f} M events/s")
+        print(f"{name:28} median {seconds:7.3f} s   {len(events) / seconds / 1e6:5.2f} M events/s")
     hand_time = medians["hand-written loop"]
     core, many = medians["generated (core)"] / hand_time, medians["score_many"] / hand_time
     print(f"ratio generated/hand-written: {core:.2f}x (score_many: {many:.2f}x)")
+    batch = medians["score_rows, finish per lead"] / medians["score_rows, finish_batch"]
+    print(f"ratio score_rows on columns: finish_batch {batch:.2f}x faster than finish per lead")
     from_records = medians["score_many columnar"] / medians["score_many"]
     print(f"ratio score_many columnar (from records)/per-lead: {from_records:.2f}x")
     engines_from_files(model, leads, events, runs)

@@ -6,18 +6,23 @@ from __future__ import annotations
 import gc
 import linecache
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ...compiler import ir
+from ...compiler.assembly import in_cents
 from ...compiler.ir import round_score
 from ...compiler.plan import shifted_references
 from ...records import EVENT_LEAD, as_of_or_now
 from ...results import RuleResult, ScoreDetail, ScoreResult
 from .codegen import generate
-from .columnar import EventColumns, batch_aggregates
+from .columnar import EventColumns, Unsupported, batch_aggregates
+from .vector_runtime import listed, round_values
 
 if TYPE_CHECKING:
     from .accounts import AccountEvaluator, AccountScores
@@ -53,6 +58,8 @@ class PythonEvaluator:
         self.evaluate: Callable[..., tuple] = namespace["evaluate"]
         self.derive: Callable[..., tuple] = namespace["derive"]
         self.finish: Callable[..., tuple] = namespace["finish"]
+        # None when the model needs lead-by-lead `finish` (the generated comment says why).
+        self.finish_batch: Callable[..., tuple] | None = namespace["finish_batch"]
         self._where = namespace["WHERE"]
         self._properties = ir.properties_read(model.aggregates)
         self._rules = [
@@ -61,8 +68,19 @@ class PythonEvaluator:
             for rule in score.rules
         ]
         self._resets = [isinstance(rule, ir.ResetRule) for _, rule, _ in self._rules]
+        self._in_cents = [
+            not reset and in_cents(rule)
+            for (_, rule, _), reset in zip(self._rules, self._resets, strict=True)
+        ]
         self._no_percentiles = (None,) * len(model.percentile_tiers)
         self._tier_names = [t.name for t in (*model.tiers, *model.percentile_tiers)]
+        # The model's outputs are computed properties: read once, not per lead scored.
+        self._scores = model.scores
+        self._names = (
+            model.score_names,
+            [m.name for m in model.matrices],
+            [f.name for f in model.flags],
+        )
         self._shifted = shifted_references(model)
         # What shifted references read at the earlier instants: outputs from the model
         # without shifts, aggregates from this module's `aggregate_values` (their index).
@@ -108,10 +126,11 @@ class PythonEvaluator:
         (with an account: `score_accounts(...).leads`).
 
         Events given as columns (`EventColumns`, as the python engine reads files) are scored
-        by the columnar batch: every aggregate at once (`columnar.py`), then each lead's
-        rules; lead by lead when some `where` reads a lead field or a value the columns cannot
-        hold. Records are scored lead by lead: turning them into columns costs about what the
-        columns save (docs/performance.md)."""
+        by the columnar batch: every aggregate at once (`columnar.py`), then the rules of
+        every lead at once (`finish_batch`, NumPy), or each lead's (`finish`) where the arrays
+        cannot hold the model or the batch exactly; lead by lead when some `where` reads a
+        lead field or a value the columns cannot hold. Records are scored lead by lead:
+        turning them into columns costs about what the columns save (docs/performance.md)."""
         if self.accounts is not None:
             return self.score_accounts(accounts, leads, events, as_of).leads
         _no_accounts(self.model, accounts)
@@ -142,22 +161,51 @@ class PythonEvaluator:
         columns = self.model.output_columns
         with _collector_paused():
             shifted = self._shifted_values(leads, events, when)
-            evaluated = self._evaluated(leads, events, when, shifted)
-            percentiles = self._percentiles([values[0] for values in evaluated])
-            rounded = _Rounded()
-            derive, key, resets = self.derive, self.model.key, self._resets
-            rows = []
-            for lead, (scores, _, rules, inputs), bands, earlier in zip(
-                leads, evaluated, percentiles, shifted, strict=True
-            ):
-                tiers, matrices, flags = derive(scores, bands, inputs, earlier)
+            finished = self._finished(leads, events, when, shifted)
+            if isinstance(finished, _Batch):
+                scores = finished.scores_per_lead()
+                points = _transposed(self._rule_points(finished), len(leads))
+                inputs = _transposed(finished.inputs, len(leads))
+            else:
+                rounded, resets = _Rounded(), self._resets
+                scores = [values[0] for values in finished]
                 points = [
-                    fired if reset else rounded[capped] if capped else capped  # keeps -0.0
-                    for reset, (_, capped, fired) in zip(resets, rules, strict=True)
+                    [
+                        fired if reset else rounded[capped] if capped else capped  # keeps -0.0
+                        for reset, (_, capped, fired) in zip(resets, rules, strict=True)
+                    ]
+                    for _, _, rules, _ in finished
                 ]
-                values = (lead.get(key), *scores, *tiers, *matrices, *flags, *points)
-                rows.append(dict(zip(columns, values, strict=True)))
+                inputs = [values[3] for values in finished]
+            percentiles = self._percentiles(scores)
+            derive, key = self.derive, self.model.key
+            rows = []
+            for lead, values, rule_points, read, bands, earlier in zip(
+                leads, scores, points, inputs, percentiles, shifted, strict=True
+            ):
+                tiers, matrices, flags = derive(values, bands, read, earlier)
+                row = (lead.get(key), *values, *tiers, *matrices, *flags, *rule_points)
+                rows.append(dict(zip(columns, row, strict=True)))
             return rows
+
+    def _rule_points(self, batch: _Batch) -> list[list]:
+        """Per rule, its column of the engine's rows: a reset rule's `fired`, a points rule's
+        points rounded (`round_score`, once per distinct value of all the rules together;
+        the sign of zero kept), except where they are always in cents already."""
+        columns: list[Any] = []
+        rounding: list[int] = []
+        for n, (reset, cents, (_, points, fired)) in enumerate(
+            zip(self._resets, self._in_cents, batch.rules, strict=True)
+        ):
+            columns.append(fired if reset else points)
+            if not (reset or cents):
+                rounding.append(n)
+        if rounding:
+            values = np.concatenate([columns[n] for n in rounding])
+            rounded = np.where(values == 0, values, round_values(values))
+            for n, part in zip(rounding, np.split(rounded, len(rounding)), strict=True):
+                columns[n] = part
+        return [listed(column) for column in columns]
 
     def score_accounts(
         self,
@@ -237,14 +285,25 @@ class PythonEvaluator:
         as_of: datetime,
         shifted: list[tuple],
     ) -> list[tuple]:
-        """The evaluator's tuple per lead: columns by the columnar batch where it can,
-        otherwise (and records always) lead by lead."""
+        """The evaluator's tuple per lead (`evaluate`'s, `finish`'s)."""
+        finished = self._finished(leads, events, as_of, shifted)
+        return finished.per_lead() if isinstance(finished, _Batch) else finished
+
+    def _finished(
+        self,
+        leads: list[Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any]] | EventColumns,
+        as_of: datetime,
+        shifted: list[tuple],
+    ) -> _Batch | list[tuple]:
+        """Columns by the columnar batch where it can (`finish_batch`'s arrays, or `finish`'s
+        tuple per lead), otherwise (and records always) `evaluate`'s tuple per lead."""
         if not isinstance(events, EventColumns):
             return self._per_lead(leads, list(events), as_of, shifted)
-        evaluated = self._columnar(leads, events, as_of, shifted)
-        if evaluated is None:
+        finished = self._columnar(leads, events, as_of, shifted)
+        if finished is None:
             return self._per_lead(leads, events.records(), as_of, shifted)
-        return evaluated
+        return finished
 
     def _results(
         self,
@@ -267,20 +326,33 @@ class PythonEvaluator:
         events: EventColumns,
         as_of: datetime,
         shifted: list[tuple],
-    ) -> list[tuple] | None:
+    ) -> _Batch | list[tuple] | None:
         try:
             keys = [lead.get(self.model.key) for lead in leads]
             slots = {k: None for k in keys}
         except TypeError:  # an unhashable key
             return None
-        aggregates = batch_aggregates(self.model, self._where, keys, events, as_of)
-        if aggregates is None:
+        columns = batch_aggregates(self.model, self._where, keys, events, as_of)
+        if columns is None:
             return None
-        by_key = dict(zip(slots, aggregates, strict=True))
+        if len(slots) < len(keys):  # a key twice: each lead reads its key's values
+            index = {k: i for i, k in enumerate(slots)}
+            rows = [index[k] for k in keys]
+            columns = [
+                column[rows] if isinstance(column, np.ndarray) else [column[i] for i in rows]
+                for column in columns
+            ]
+        if self.finish_batch is not None:
+            try:
+                with np.errstate(all="ignore"):  # inf and NaN as Python's floats give them
+                    return _Batch(*self.finish_batch(leads, columns, as_of, shifted), len(leads))
+            except Unsupported:
+                pass
         finish = self.finish
+        aggregates = _transposed([listed(column) for column in columns], len(leads))
         return [
-            finish(lead, by_key[k], as_of, earlier)
-            for lead, k, earlier in zip(leads, keys, shifted, strict=True)
+            finish(lead, values, as_of, earlier)
+            for lead, values, earlier in zip(leads, aggregates, shifted, strict=True)
         ]
 
     def _per_lead(
@@ -319,14 +391,15 @@ class PythonEvaluator:
     ) -> ScoreResult:
         model = self.model
         tiers, matrices, flags = self.derive(scores, percentiles, inputs, shifted)
-        values = dict(zip(model.score_names, scores, strict=True))
+        score_names, matrix_names, flag_names = self._names
+        values = dict(zip(score_names, scores, strict=True))
         return ScoreResult(
             key=lead.get(model.key),
             as_of=as_of,
             scores=values,
             tiers=dict(zip(self._tier_names, tiers, strict=True)),
-            matrices=dict(zip((m.name for m in model.matrices), matrices, strict=True)),
-            flags=dict(zip((f.name for f in model.flags), flags, strict=True)),
+            matrices=dict(zip(matrix_names, matrices, strict=True)),
+            flags=dict(zip(flag_names, flags, strict=True)),
             rules=tuple(
                 RuleResult(rule.id, score, rule.label, points, raw, fired, False)
                 if fixed is None
@@ -337,9 +410,46 @@ class PythonEvaluator:
             ),
             details={
                 score.name: ScoreDetail(score.name, total, capped, reset, values[score.name])
-                for score, (total, capped, reset) in zip(model.scores, details, strict=True)
+                for score, (total, capped, reset) in zip(self._scores, details, strict=True)
             },
         )
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """`finish_batch`'s results for `leads` leads: per output, its values over the leads
+    (arrays, or lists), grouped as `finish`'s tuple is."""
+
+    scores: tuple
+    details: tuple  # per score: (total, capped, reset)
+    rules: tuple  # per rule: (raw, points, fired)
+    inputs: tuple
+    leads: int
+
+    def scores_per_lead(self) -> list[tuple]:
+        return _transposed([listed(column) for column in self.scores], self.leads)
+
+    def per_lead(self) -> list[tuple]:
+        """`finish`'s tuple per lead, to the bit."""
+
+        def triples(groups: tuple) -> list[tuple]:
+            columns = [zip(*map(listed, group), strict=True) for group in groups]
+            return _transposed(columns, self.leads)
+
+        return list(
+            zip(
+                self.scores_per_lead(),
+                triples(self.details),
+                triples(self.rules),
+                _transposed(self.inputs, self.leads),
+                strict=True,
+            )
+        )
+
+
+def _transposed(columns: Sequence[Iterable[Any]], leads: int) -> list[tuple]:
+    """Columns of values as a tuple per lead."""
+    return list(zip(*columns, strict=True)) if columns else [()] * leads
 
 
 def _no_accounts(model: ir.Model, accounts: Iterable[Mapping[str, Any]]) -> None:
