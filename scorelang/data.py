@@ -490,7 +490,8 @@ def load_duckdb(
 
     `progress` (optional) is told each step, for a spinner on large files. With
     `scored_only`, the events table has only the `scored_event_columns` (for the scores
-    query: at 1M leads, less than half the table to write, hold and read).
+    query: at 1M leads, less than half the table to write, hold and read), and Parquet files
+    are read in place where they can be (`typed_table`, `read_in_place`).
     """
     model, mapping = model_ir(model), mapping or SourceMapping()
     check_mapping(model, mapping)
