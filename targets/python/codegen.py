@@ -27,13 +27,14 @@ Ages are exact integer microseconds (`as_of - at`), so window bounds never drift
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ...compiler import ir
 from ...compiler.assembly import GROUPS, Node, ScoreAssembly, fold
 from ...compiler.plan import build_plan, shifted_references
 from ...records import EVENT_TIME, EVENT_TYPE
+from .assembly_source import SourceAssembly
 from .expressions import Constants, ExpressionCompiler, literal
 from .vectorized import PLAIN, Array, NotVectorized, NumpyAssembly, VectorCompiler
 
@@ -642,29 +643,12 @@ class _Writer:
         )
 
 
-class _PythonAssembly:
+class _PythonAssembly(SourceAssembly[ExpressionCompiler]):
     """A score's assembly as Python source: each node an expression over the variables the
     writer assigns (`raw_<n>`, `points_<n>`, `fired_<n>`, the previous stage's)."""
 
-    def __init__(
-        self, index: Callable[[ir.PointsRule | ir.ResetRule], int], compiler: ExpressionCompiler
-    ):
-        self.index, self.compiler = index, compiler
-        self.stages: dict[str, str] = {}
-
-    def raw(self, rule: ir.PointsRule) -> str:
-        if isinstance(rule, ir.WhenRule):
-            return f"{literal(float(rule.points))} if {self.fired(rule)} else 0.0"
-        return f"raw_{self.index(rule)}"
-
-    def fired(self, rule: ir.PointsRule | ir.ResetRule) -> str:
-        return f"fired_{self.index(rule)}"
-
-    def points(self, rule: ir.PointsRule) -> str:
-        return f"points_{self.index(rule)}"
-
-    def stage(self, name: str) -> str:
-        return self.stages[name]
+    def when_points(self, rule: ir.WhenRule) -> str:
+        return f"{literal(float(rule.points))} if {self.fired(rule)} else 0.0"
 
     def sum(self, terms: list[str]) -> str:
         return " + ".join(terms) or "0.0"
@@ -686,9 +670,6 @@ class _PythonAssembly:
         return f"round_score({value})"
 
     # ---- statements of the writer --------------------------------------------------------
-
-    def condition(self, expr: ir.Expr) -> str:
-        return self.compiler.condition(expr)
 
     def quantity(self, expr: ir.Expr) -> str:
         return self.compiler.value(expr)

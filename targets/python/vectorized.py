@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...compiler import ir
+from .assembly_source import SourceAssembly
 from .expressions import ExpressionCompiler, literal
 
 _EXACT = 2**53
@@ -236,30 +237,13 @@ def _present(test: str, *operands: Array) -> str:
     return test if missing is None else f"(~{missing} & {test})"
 
 
-class NumpyAssembly:
+class NumpyAssembly(SourceAssembly[VectorCompiler]):
     """A score's assembly (compiler/assembly.py) as NumPy source over the batch, beside
     codegen's `_PythonAssembly`: each node the same operation, element by element (`np.where`
     with the per-lead code's own comparisons, so NaN and the sign of zero come out alike)."""
 
-    def __init__(
-        self, index: Callable[[ir.PointsRule | ir.ResetRule], int], compiler: VectorCompiler
-    ) -> None:
-        self.index, self.compiler = index, compiler
-        self.stages: dict[str, str] = {}
-
-    def raw(self, rule: ir.PointsRule) -> str:
-        if isinstance(rule, ir.WhenRule):
-            return f"np.where({self.fired(rule)}, {literal(float(rule.points))}, 0.0)"
-        return f"raw_{self.index(rule)}"
-
-    def fired(self, rule: ir.PointsRule | ir.ResetRule) -> str:
-        return f"fired_{self.index(rule)}"
-
-    def points(self, rule: ir.PointsRule) -> str:
-        return f"points_{self.index(rule)}"
-
-    def stage(self, name: str) -> str:
-        return self.stages[name]
+    def when_points(self, rule: ir.WhenRule) -> str:
+        return f"np.where({self.fired(rule)}, {literal(float(rule.points))}, 0.0)"
 
     def sum(self, terms: list[str]) -> str:
         return " + ".join(terms) or "_zeros"  # left to right, as the per-lead code adds
@@ -283,9 +267,6 @@ class NumpyAssembly:
         return f"vr.round_values({value})"
 
     # ---- statements of the writer --------------------------------------------------------
-
-    def condition(self, expr: ir.Expr) -> str:
-        return self.compiler.condition(expr)
 
     def quantity(self, expr: ir.Expr) -> str:
         if expr.may_be_missing:
