@@ -36,6 +36,7 @@ from .records import model_ir
 from .targets.sql.names import column as col
 from .targets.sql.names import ident
 from .targets.sql.relations import qualified_table
+from .wording import counted
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -83,14 +84,14 @@ class LoadReport:
         return self.unknown_lead_events + self.undeclared_type_events
 
     def summary(self) -> str:
-        text = f"{self.leads} leads, {self.events} events"
+        text = f"{counted(self.leads, 'lead')}, {counted(self.events, 'event')}"
         if self.accounts is not None:
-            text += f", {self.accounts} accounts"
+            text += f", {counted(self.accounts, 'account')}"
         dropped = [
-            f"{self.unknown_lead_events} events of unknown leads"
+            f"{counted(self.unknown_lead_events, 'event')} of unknown leads"
             if self.unknown_lead_events
             else "",
-            f"{self.undeclared_type_events} events of undeclared types"
+            f"{counted(self.undeclared_type_events, 'event')} of undeclared types"
             + (f": {describe(self.undeclared_types)}" if self.undeclared_types else "")
             if self.undeclared_type_events
             else "",
@@ -101,8 +102,8 @@ class LoadReport:
             text += f"; no column, read as missing on every row: {', '.join(self.missing_columns)}"
         if self.unknown_account_leads:
             text += (
-                f"; {self.unknown_account_leads} leads name an account key absent from the "
-                "accounts file (scored without an account)"
+                f"; {unlinked_leads(self.unknown_account_leads)} an account key absent from "
+                "the accounts file (scored without an account)"
             )
         return text
 
@@ -111,6 +112,12 @@ class LoadReport:
         """Whether a run should mention this load: rows dropped, columns read as missing, or
         leads whose account is not in the accounts file."""
         return bool(self.dropped or self.missing_columns or self.unknown_account_leads)
+
+
+def unlinked_leads(count: int, leads: Path | None = None) -> str:
+    """`1 lead names` / `3 leads of leads.csv name`: the start of the unlinked-leads note."""
+    where = f" of {leads}" if leads is not None else ""
+    return f"{counted(count, 'lead')}{where} {'names' if count == 1 else 'name'}"
 
 
 # Who hears of every load in this context (the CLI's note on dropped rows), however deep
@@ -747,12 +754,12 @@ def strict_error(
     for CI and scheduled runs."""
     problems = []
     if undeclared:
-        problems.append(f"{undeclared} events of undeclared types: {describe(types)}")
+        problems.append(f"{counted(undeclared, 'event')} of undeclared types: {describe(types)}")
     if unknown:
-        problems.append(f"{unknown} events of leads absent from the leads file")
+        problems.append(f"{counted(unknown, 'event')} of leads absent from the leads file")
     if unlinked:
         problems.append(
-            f"{unlinked} leads of {leads} name an account key absent from the accounts file"
+            f"{unlinked_leads(unlinked, leads)} an account key absent from the accounts file"
         )
     dropped = bool(undeclared or unknown)
     what = "rows would be dropped" if dropped else "leads would be scored without their account"

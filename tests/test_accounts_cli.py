@@ -169,7 +169,7 @@ def test_score_prints_the_best_leads_and_accounts(account_model, tmp_path):
     assert "abm_sql: top 3 of 3 accounts by best" in result.output
     assert "6 leads scored; mql: 3" in result.output
     assert "3 accounts scored; target: 1" in result.output
-    assert "1 leads name an account key absent from the accounts file" in result.output
+    assert "1 lead names an account key absent from the accounts file" in result.output
 
 
 def test_score_writes_the_accounts_file(account_model, tmp_path):

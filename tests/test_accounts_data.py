@@ -111,7 +111,7 @@ def test_accounts_load_beside_leads_and_an_absent_account_is_counted_not_refused
     assert report.unknown_account_leads == 1  # l4 names a9; l3 has no account: not counted
     assert report.noteworthy and report.dropped == 0
     assert report.summary() == (
-        "4 leads, 2 events, 2 accounts; 1 leads name an account key absent from the accounts "
+        "4 leads, 2 events, 2 accounts; 1 lead names an account key absent from the accounts "
         "file (scored without an account)"
     )
 
@@ -232,7 +232,7 @@ def test_strict_mode_refuses_leads_whose_account_is_absent(tmp_path):
     with pytest.raises(
         DataError,
         match=r"leads.csv: strict mode: leads would be scored "
-        r"without their account: 1 leads of .* name an account key absent",
+        r"without their account: 1 lead of .* names an account key absent",
     ):
         load(tmp_path, SourceMapping(strict=True))
     linked = [*ACCOUNTS, {"id": "a9", "name": "Nine", "industry": "", "employees": ""}]

@@ -160,7 +160,7 @@ def test_unknown_leads_and_undeclared_types_are_dropped_and_counted(tmp_path: Pa
         undeclared_types=(("click", 2, None), ("Visit", 1, "visit")),
     )
     assert report.summary() == (
-        "1 leads, 1 events (ignored: 2 events of unknown leads, 3 events of undeclared types: "
+        "1 lead, 1 event (ignored: 2 events of unknown leads, 3 events of undeclared types: "
         "'click' (2), 'Visit' (1) looks like visit)"
     )
 
@@ -218,7 +218,7 @@ def test_cli_reports_dropped_events(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         output = " ".join(result.output.split())
         assert (
-            "note: read 1 leads, 1 events (ignored: 2 events of unknown leads, "
+            "note: read 1 lead, 1 event (ignored: 2 events of unknown leads, "
             "3 events of undeclared types: 'click' (2), 'Visit' (1) looks like visit)" in output
         )
 
@@ -230,7 +230,7 @@ def test_cli_says_nothing_when_nothing_is_dropped(tmp_path: Path) -> None:
     arguments = ["score", str(model), "--leads", str(leads), "--events", str(events)]
     result = CliRunner().invoke(app, [*arguments, "--as-of", "2026-01-01T00:00:00Z"])
     assert result.exit_code == 0, result.output
-    assert "note:" not in result.output and "1 leads scored" in result.output
+    assert "note:" not in result.output and "1 lead scored" in result.output
 
 
 # ---- Parquet: typed files go through the same checks -------------------------------------
@@ -453,7 +453,7 @@ def test_allowed_absent_columns_read_as_missing_and_the_run_says_so(
     code, output = cli_score(tmp_path, leads, events, "--config", str(path))
     assert code == 0
     assert (
-        "note: read 1 leads, 0 events; no column, read as missing on every row: revenue, secs"
+        "note: read 1 lead, 0 events; no column, read as missing on every row: revenue, secs"
         in output
     )
 
@@ -636,7 +636,7 @@ def test_a_configured_delimiter_reads_the_file(tmp_path: Path) -> None:
     leads, events = write(tmp_path, LEADS.replace(",", ";"), EVENTS.replace(",", ";"))
     path = config(tmp_path, '[sources]\ndelimiter = ";"\n')
     code, output = cli_score(tmp_path, leads, events, "--config", str(path))
-    assert code == 0 and "1 leads scored" in output
+    assert code == 0 and "1 lead scored" in output
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,7 @@ def test_report_counts_dropped_events(tmp_path: Path) -> None:
     ) == (4, 3, 1, 1)
     assert (
         report.summary()
-        == "4 leads, 3 events (ignored: 1 events of unknown leads, 1 events of undeclared types: "
+        == "4 leads, 3 events (ignored: 1 event of unknown leads, 1 event of undeclared types: "
         "'webinar' (1))"
     )
     assert con.execute('SELECT count(*) FROM "events"').fetchone() == (3,)

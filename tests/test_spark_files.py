@@ -185,6 +185,6 @@ def test_the_cli_notes_dropped_rows(tmp_path: Path) -> None:
     arguments = ["score", str(model), "--leads", str(leads), "--events", str(events)]
     result = CliRunner().invoke(app, [*arguments, "--as-of", "2026-01-01", "--engine", "spark"])
     assert result.exit_code == 0, result.output
-    assert "note: read 1 leads, 1 events (ignored: 2 events of unknown leads" in " ".join(
+    assert "note: read 1 lead, 1 event (ignored: 2 events of unknown leads" in " ".join(
         result.output.split()
     )

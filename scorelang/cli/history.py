@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..wording import counted
 from .app import app
 from .backtest import progress_bar
 from .score import AccountsOpt, Engine, check_out, parse_as_of, ranked_by
@@ -162,7 +163,7 @@ def history(
         "mapping": mapping,
         "entity": entity.value,
     }
-    what = f"{len(instants)} instants with {engine.value}"
+    what = f"{counted(len(instants), 'instant')} with {engine.value}"
     try:
         with load_notes(err), progress_bar(f"scoring {what}") as progress:
             sources["progress"] = progress

@@ -20,6 +20,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from ..compiler import ir  # light: dataclasses only, no parser
+from ..wording import counted
 from .app import app
 from .sources import ConfigOpt, StrictOpt, choose_engine, load_mapping, load_notes
 
@@ -179,10 +180,11 @@ def score(
         with load_notes(err):
             results = engines.serve(model_ir, engine.value, requests, given)
         for request, result in zip(requests, results, strict=True):
-            noun = "leads" if request.entity == ir.LEAD else "accounts"
+            noun = "lead" if request.entity == ir.LEAD else "account"
             if isinstance(result, int):
                 console.print(
-                    f"scored {result} {noun} with {engine.value} as of {stamp}: wrote {request.out}"
+                    f"scored {counted(result, noun)} with {engine.value} as of {stamp}: "
+                    f"wrote {request.out}"
                 )
             else:
                 show_leads(console, model_ir, result, request.by, caption, request.entity)
@@ -318,7 +320,7 @@ def show_leads(
         console.print(" ".join([key, *raised, why]))
 
 
-def summary(board: Leaderboard, noun: str = "leads") -> str:
+def summary(board: Leaderboard, noun: str = "lead") -> str:
     """One line: how many rows were scored and how many each flag raised."""
     counts = [f"{name}: {n}" for name, n in board.flags.items()]
-    return f"{board.leads} {noun} scored" + (f"; {', '.join(counts)}" if counts else "")
+    return f"{counted(board.leads, noun)} scored" + (f"; {', '.join(counts)}" if counts else "")
