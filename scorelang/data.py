@@ -560,20 +560,19 @@ def load_duckdb(
     )
     scored = scored_event_columns(model, mapping) if scored_only else event_cols
     typed_events = typed_select(raw_events, event_cols, present_events).subquery("typed")
+    keep = exp.and_(declared, known)
     with read_errors(events, mapping):
-        kept_events = total - undeclared
-        if (
-            scored_only
-            and is_parquet(events)
-            and kept_events == count_where(con, typed_events, exp.and_(declared, known))
-        ):
+        # A Parquet file is read in place when every declared event has a known lead.
+        kept_events = (
+            count_where(con, typed_events, keep) if scored_only and is_parquet(events) else None
+        )
+        if kept_events == total - undeclared:
             where = declared if undeclared else None
             read_in_place(con, events, events_table, scored, present_events, mapping, where)
         else:
-            copy_events(
-                con, model, events_table, typed_events, scored, mapping, exp.and_(declared, known)
-            )
-            kept_events = count_where(con, events_table)
+            copy_events(con, events_table, typed_events, scored, mapping, type_names, keep)
+            if kept_events is None:
+                kept_events = count_where(con, events_table)
     for raw in (raw_leads, raw_events, *([raw_accounts] if accounts is not None else [])):
         con.execute(exp.Drop(tables=[raw], kind="VIEW").sql(dialect=DIALECT))
     lead_count = count_where(con, leads_table)
@@ -610,21 +609,20 @@ def read_in_place(
 
 def copy_events(
     con: duckdb.DuckDBPyConnection,
-    model: ir.Model,
     target: exp.Table,
     typed: exp.Subquery,
     scored: list[Column],
     mapping: SourceMapping,
+    type_names: list[exp.Literal],
     where: exp.Expression,
 ) -> None:
     """The kept events typed into a table. Only declared types are kept, so the type can be
     an ENUM of them: the scores query compares it with literals several times per event, as
     integers instead of strings."""
-    names = [exp.Literal.string(t.name) for t in model.event_types]
-    kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=names)
+    kinds = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[n.copy() for n in type_names])
     kept = [
         exp.alias_(exp.cast(col(c.source), kinds), ident(c.source))
-        if c.source == mapping.event_type and model.event_types
+        if c.source == mapping.event_type and type_names
         else col(c.source)
         for c in scored
     ]

@@ -40,6 +40,7 @@ from ..data import (
     counting,
     event_columns,
     in_range,
+    is_parquet,
     lead_columns,
     strict_error,
 )
@@ -154,7 +155,7 @@ def open_raw(spark: Any, path: Path, view: str, mapping: SourceMapping) -> RawFi
     temporary view numbered in file order; the CSV structure checked first."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
-    csv = path.suffix.lower() not in (".parquet", ".pq")
+    csv = not is_parquet(path)
     try:
         if csv:
             names = check_header(path, mapping)
