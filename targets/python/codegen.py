@@ -222,30 +222,14 @@ class _Writer:
             out.add(1, f"{_tuple(names)} = aggregates")
         out.add(1, *self.natives.values())
         out.lines.extend(body.lines)
-        out.add(1, "return (")
         scores = (
             f"vr.with_missing(s_{ident(n)}, s_{ident(n)}_m)"
             if n in self.nullable_scores
             else f"s_{ident(n)}"
             for n in self.model.score_names
         )
-        out.add(2, _tuple(scores) + ",")
-        details = (
-            f"(total_{s}, capped_{s}, reset_{s})"
-            for s in (ident(s.name) for s in self.model.scores)
-        )
-        out.add(2, _tuple(details) + ",")
-        rules = [rule for score in self.model.scores for rule in score.rules]
-        results = (
-            f"(_zeros, _zeros, fired_{n})"
-            if isinstance(rule, ir.ResetRule)
-            else f"({'raw' if isinstance(rule, ir.EachRule) else 'points'}_{n}, points_{n}, fired_{n})"
-            for n, rule in enumerate(rules)
-        )
-        out.add(2, _tuple(results) + ",")
         inputs = ("[as_of] * n" if i == "as_of" else f"vr.listed({i})" for i in self._flag_inputs())
-        out.add(2, _tuple(inputs) + ",")
-        out.add(1, ")")
+        self._return(out, scores, "_zeros", inputs)
         return [*out.lines, *(line for f in vector.functions for line in ["", "", *f.splitlines()])]
 
     def vector_resolve(self, expr: ir.Expr) -> Array | None:
@@ -302,16 +286,23 @@ class _Writer:
             self._score(out, code, score)
         for composite in self.model.composites:
             self._composite(out, code, composite)
+        scores = (f"s_{ident(n)}" for n in self.model.score_names)
+        self._return(out, scores, "0.0", self._flag_inputs())
+
+    def _return(self, out: _Lines, scores: Iterable[str], zero: str, inputs: Iterable[str]) -> None:
+        """The tuple `evaluate`, `finish` and `finish_batch` return: the scores, each score's
+        (total, after groups, reset), each rule's (raw, points, fired) with `zero` for a
+        reset rule's points, and the flags' inputs."""
         rules = [rule for score in self.model.scores for rule in score.rules]
         out.add(1, "return (")
-        out.add(2, _tuple(f"s_{ident(n)}" for n in self.model.score_names) + ",")
+        out.add(2, _tuple(scores) + ",")
         details = (
             f"(total_{s}, capped_{s}, reset_{s})"
             for s in (ident(s.name) for s in self.model.scores)
         )
         out.add(2, _tuple(details) + ",")
-        out.add(2, _tuple(self._rule_result(i, rule) for i, rule in enumerate(rules)) + ",")
-        out.add(2, _tuple(self._flag_inputs()) + ",")
+        out.add(2, _tuple(self._rule_result(i, rule, zero) for i, rule in enumerate(rules)) + ",")
+        out.add(2, _tuple(inputs) + ",")
         out.add(1, ")")
 
     def filters(self, compiler: ExpressionCompiler) -> list[str]:
@@ -566,9 +557,9 @@ class _Writer:
         """The rule's position among every score's rules (`points_<n>`, `fired_<n>`)."""
         return self.rule_indices[rule.id]
 
-    def _rule_result(self, n: int, rule: ir.PointsRule | ir.ResetRule) -> str:
+    def _rule_result(self, n: int, rule: ir.PointsRule | ir.ResetRule, zero: str) -> str:
         if isinstance(rule, ir.ResetRule):
-            return f"(0.0, 0.0, fired_{n})"
+            return f"({zero}, {zero}, fired_{n})"
         raw = f"raw_{n}" if isinstance(rule, ir.EachRule) else f"points_{n}"
         return f"({raw}, points_{n}, fired_{n})"
 

@@ -202,7 +202,7 @@ class PythonEvaluator:
                 rounding.append(n)
         if rounding:
             values = np.concatenate([columns[n] for n in rounding])
-            rounded = np.where(values == 0, values, round_values(values))
+            rounded = round_values(values)  # by bit pattern: -0.0 stays -0.0
             for n, part in zip(rounding, np.split(rounded, len(rounding)), strict=True):
                 columns[n] = part
         return [listed(column) for column in columns]

@@ -63,7 +63,8 @@ class VectorCompiler:
     # ---- values ----------------------------------------------------------------------
 
     def value(self, expr: ir.Expr) -> Array:
-        if _leaves(expr) and all(isinstance(e, ir.Literal) for e in _leaves(expr)):
+        leaves = _leaves(expr)
+        if leaves and all(isinstance(e, ir.Literal) for e in leaves):
             if isinstance(expr, ir.Literal):
                 return Array(self._literal(expr))
             raise NotVectorized("a constant expression")
@@ -72,8 +73,6 @@ class VectorCompiler:
                 raise NotVectorized(f"a {expr.type.value} beside numbers")
             return self._per_distinct(expr, condition=False)
         match expr:
-            case ir.Literal():
-                return Array(self._literal(expr))
             case ir.Arith(op=op, left=left, right=right):
                 return self._arith(expr, op, left, right)
             case ir.Neg(operand=operand):
@@ -134,7 +133,8 @@ class VectorCompiler:
 
     def condition(self, expr: ir.Expr) -> str:
         """A bool array: predicates with a missing operand are False."""
-        if _leaves(expr) and all(isinstance(e, ir.Literal) for e in _leaves(expr)):
+        leaves = _leaves(expr)
+        if leaves and all(isinstance(e, ir.Literal) for e in leaves):
             raise NotVectorized("a constant condition")
         if self._distinct_condition(expr):
             return self._per_distinct(expr, condition=True).values
