@@ -32,7 +32,6 @@ from ..targets.sql.history import (
     AT,
     OUTPUT,
     TRANSITION_COLUMNS,
-    history_columns,
     moving_outputs,
     select_history,
     select_transitions,
@@ -313,13 +312,13 @@ class _History:
         return select_transitions(self.model, self.engine.dialect, self.source, entity=self.entity)
 
     def transitions(self) -> list[dict[str, Any]]:
+        """In key, instant and output order (`transitions` gives the Python rows so)."""
         if self.python_rows is not None:
-            moves = transitions(self.model, self.python_rows, self.entity)
-        else:
-            names, records = self.engine.fetch(self._select_transitions())
-            convert = {name: (lambda v: v) for name in names}
-            convert |= {self.key: converters(self.model, self.entity)[self.key], AT: to_utc}
-            moves = [{n: convert[n](v) for n, v in zip(names, r, strict=True)} for r in records]
+            return transitions(self.model, self.python_rows, self.entity)
+        names, records = self.engine.fetch(self._select_transitions())
+        convert = {name: (lambda v: v) for name in names}
+        convert |= {self.key: converters(self.model, self.entity)[self.key], AT: to_utc}
+        moves = [{n: convert[n](v) for n, v in zip(names, r, strict=True)} for r in records]
         order = {name: n for n, name in enumerate(moving_outputs(self.model, self.entity))}
         return sorted(moves, key=lambda m: (m[self.key], m[AT], order[m[OUTPUT]]))
 
@@ -333,11 +332,9 @@ class _History:
 
         from ..engines import arrow_schema
 
-        text = pa.string()
         key = arrow_schema(self.model, self.entity).field(self.key)
-        schema = pa.schema([key, *((n, text) for n in TRANSITION_COLUMNS if n != AT)]).insert(
-            4, pa.field(AT, pa.timestamp("us"))
-        )
+        kinds = {AT: pa.timestamp("us")}
+        schema = pa.schema([key, *((n, kinds.get(n, pa.string())) for n in TRANSITION_COLUMNS)])
         moved = [_naive(m, AT) for m in self.transitions()]
         assert isinstance(self.engine, _Duck)  # the Python engine's rows are in DuckDB
         self.engine.con.register("scorelang_moves", pa.Table.from_pylist(moved, schema=schema))
@@ -400,7 +397,7 @@ def _history(
 ) -> Iterator[_History]:
     if not instants:
         raise DataError("a history needs at least one instant")
-    if INSTANT in history_columns(model, entity):
+    if INSTANT in model.columns_of(entity):
         raise DataError(
             f"an output of {model.name} is named `{INSTANT}`, the history's instant column: "
             "rename it"

@@ -213,10 +213,14 @@ def check_view_sources(dialect: str, mapping: SourceMapping) -> None:
         )
 
 
+def union_all(selects: Iterable[exp.Query]) -> exp.Query:
+    """Every row of every query, duplicates kept."""
+    return functools.reduce(lambda a, b: exp.union(a, b, distinct=False), selects)
+
+
 def _union_all(rows: list[exp.Select], alias: str) -> exp.Subquery:
     """Every row of `rows`, as a subquery named `alias`."""
-    union = functools.reduce(lambda a, b: exp.union(a, b, distinct=False), rows)
-    return exp.Subquery(this=union, alias=ident(alias))
+    return exp.Subquery(this=union_all(rows), alias=ident(alias))
 
 
 def _micros(seconds: float) -> exp.Expression:

@@ -13,7 +13,6 @@ dialect's float formatting.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -22,7 +21,14 @@ from sqlglot import exp
 from ...compiler import ir
 from ...compiler.plan import INSTANT, utc_naive
 from ...compiler.sources import DEFAULT_SOURCES, SourceMapping
-from .builder import View, check_view_sources, select_account_scores, select_scores, target_of
+from .builder import (
+    View,
+    check_view_sources,
+    select_account_scores,
+    select_scores,
+    target_of,
+    union_all,
+)
 from .ddl import placed_relations, render_views
 from .dialects import Dialect
 from .names import Names, as_written, column, ident
@@ -59,11 +65,6 @@ def point_rules(model: ir.Model, entity: str = ir.LEAD) -> list[ir.PointsRule]:
     return [r for s in scores for r in s.rules if not isinstance(r, ir.ResetRule)]
 
 
-def history_columns(model: ir.Model, entity: str = ir.LEAD) -> tuple[str, ...]:
-    """The columns of the entity's rows at one instant (its key first)."""
-    return model.account_output_columns if entity == ir.ACCOUNT else model.output_columns
-
-
 def select_history(
     model: ir.Model,
     dialect: str,
@@ -84,7 +85,7 @@ def select_history(
     target = target_of(dialect, mapping)
     query = select(model, dialect, as_of=instants[0], mapping=mapping, relations=relations)
     pinned = exp.alias_(target.pinned_instant(utc_naive(instants[0])), ident(INSTANT))
-    outputs = [column(name, "s") for name in history_columns(model, entity)]
+    outputs = [column(name, "s") for name in model.columns_of(entity)]
     outputs.insert(1, pinned)
     history = exp.select(*outputs).from_(
         exp.Subquery(this=query, alias=exp.TableAlias(this=ident("s")))
@@ -126,7 +127,7 @@ def select_transitions(
             )
         )
     )
-    changes = _union(
+    changes = union_all(
         exp.select(
             column("k"),
             column("t"),
@@ -238,13 +239,9 @@ def _differs(n: int) -> exp.Expression:
     return exp.Coalesce(this=exp.NEQ(this=now, expression=before), expressions=[missing])
 
 
-def _union(selects) -> exp.Query:
-    return functools.reduce(lambda a, b: exp.union(a, b, distinct=False), selects)
-
-
 def _rule_moves(rules: list[ir.PointsRule]) -> exp.Query:
     """One row per (lead, instant, rule whose points changed)."""
-    return _union(
+    return union_all(
         exp.select(
             column("k"),
             column("t"),
