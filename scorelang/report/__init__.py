@@ -62,9 +62,10 @@ def render(
 ) -> str:
     """Diagnostics in one format; `sources` (path -> text) lets `full` show the source line;
     `docs_url` prefixes the documentation links of `sarif`."""
+    module = renderer(format)
     if format == "sarif":
-        return renderer(format).render(ordered(diagnostics), sources, docs_base=docs_url)
-    return renderer(format).render(ordered(diagnostics), sources)
+        return module.render(ordered(diagnostics), sources, docs_base=docs_url)
+    return module.render(ordered(diagnostics), sources)
 
 
 def write(
